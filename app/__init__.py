@@ -1,0 +1,1 @@
+"""Web layer: FastAPI routes, auth, persistence and the rooms client. Never imports torch."""

@@ -1,0 +1,122 @@
+"""Attribute ASR words to diarization speakers and group them into transcript segments.
+
+ASR and diarization run independently on the same window, so each word is given to the
+speaker turn it overlaps most (or the nearest turn when it falls in a gap between turns).
+Segments break where the speaker changes, at long pauses, and before they grow too long to
+read as one line. Input times are window-local; output times are meeting time.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from core.types import Segment, SpeakerTurn, Word
+
+# Used when diarization found no speaker at all but ASR still produced words.
+UNKNOWN_SPEAKER = "UNKNOWN"
+
+
+def align_words(
+    words: Sequence[Word],
+    turns: Sequence[SpeakerTurn],
+    window: int,
+    window_offset: float,
+    max_pause_s: float = 1.0,
+    max_segment_s: float = 30.0,
+    fallback_speaker: str = UNKNOWN_SPEAKER,
+) -> list[Segment]:
+    """Speaker-attributed segments with ids ``w{window}-{n}`` in meeting time."""
+    ordered_turns = sorted(turns, key=lambda t: (t.start, t.end))
+    ordered = sorted((w for w in words if w.word.strip()), key=lambda w: (w.start, w.end))
+    groups: list[tuple[str, list[Word]]] = []
+    for word in ordered:
+        speaker = assign_speaker(word, ordered_turns, fallback_speaker)
+        if groups and not _starts_new_segment(groups[-1], speaker, word, max_pause_s, max_segment_s):
+            groups[-1][1].append(word)
+        else:
+            groups.append((speaker, [word]))
+    return [
+        _make_segment(f"w{window}-{n}", speaker, group, window, window_offset)
+        for n, (speaker, group) in enumerate(groups)
+    ]
+
+
+def assign_speaker(
+    word: Word, turns: Sequence[SpeakerTurn], fallback_speaker: str = UNKNOWN_SPEAKER
+) -> str:
+    """The turn with maximal time overlap; else the nearest turn; ties go to the earlier turn."""
+    if not turns:
+        return fallback_speaker
+    best = max(turns, key=lambda t: _overlap(word, t))  # max keeps the first of equals
+    if _overlap(word, best) > 0:
+        return best.speaker
+    mid = (word.start + word.end) / 2
+    return min(turns, key=lambda t: _distance(mid, t)).speaker
+
+
+def join_words(words: Sequence[Word]) -> str:
+    """Join word texts into a line with single spaces.
+
+    faster-whisper marks the start of each word with a leading space (" Hello") and gives
+    pieces that continue a word none, so its words are concatenated as they are; words from
+    engines that strip spaces are joined with a space.
+    """
+    raw = [w.word for w in words]
+    if any(piece[:1].isspace() for piece in raw[1:]):
+        text = "".join(raw)
+    else:
+        text = " ".join(raw)
+    return " ".join(text.split())
+
+
+def _overlap(word: Word, turn: SpeakerTurn) -> float:
+    return max(0.0, min(word.end, turn.end) - max(word.start, turn.start))
+
+
+def _distance(point: float, turn: SpeakerTurn) -> float:
+    if point < turn.start:
+        return turn.start - point
+    return max(0.0, point - turn.end)
+
+
+def _starts_new_segment(
+    current: tuple[str, list[Word]],
+    speaker: str,
+    word: Word,
+    max_pause_s: float,
+    max_segment_s: float,
+) -> bool:
+    current_speaker, group = current
+    return (
+        speaker != current_speaker
+        or word.start - group[-1].end > max_pause_s
+        or word.end - group[0].start > max_segment_s
+    )
+
+
+def _make_segment(
+    segment_id: str, speaker: str, words: list[Word], window: int, offset: float
+) -> Segment:
+    shifted = [
+        Word(
+            word=w.word.strip(),
+            start=_ms(w.start + offset),
+            end=_ms(w.end + offset),
+            probability=w.probability,
+        )
+        for w in words
+    ]
+    return Segment(
+        id=segment_id,
+        speaker=speaker,
+        text=join_words(words),
+        start=shifted[0].start,
+        end=shifted[-1].end,
+        window=window,
+        words=shifted,
+    )
+
+
+def _ms(seconds: float) -> float:
+    """Round to milliseconds so offsets do not leak float noise (61.2 + 0.1) into the wire."""
+    return round(seconds, 3)

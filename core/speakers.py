@@ -1,0 +1,173 @@
+"""Link window-local speaker labels to stable meeting-wide labels (SPEAKER_00, SPEAKER_01, ...).
+
+Each window is diarized on its own, so its labels mean nothing outside it. The registry keeps
+one centroid embedding per meeting speaker; a window's speakers are matched to centroids by
+cosine similarity, greedily and one-to-one (two voices heard in the same window are never the
+same person), and unmatched voices become new meeting speakers. Centroids are running means
+weighted by speech duration, so a long, clean turn counts more than a cough.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from core.types import DiarizationResult, SpeakerTurn
+
+logger = logging.getLogger(__name__)
+
+
+class EmbeddingDimensionError(ValueError):
+    """An embedding whose size differs from the ones the registry already holds."""
+
+    def __init__(self, label: str, expected: int, got: int) -> None:
+        super().__init__(
+            f"Speaker embedding for {label!r} has {got} dimensions, the registry holds {expected}; "
+            "use the same speaker-embedding model for the whole meeting."
+        )
+        self.label = label
+        self.expected = expected
+        self.got = got
+
+
+@dataclass(slots=True)
+class _Speaker:
+    label: str
+    centroid: np.ndarray  # unit-normalised running mean direction (un-normalised sum kept below)
+    weight: float
+
+
+class SpeakerRegistry:
+    """Meeting-wide speaker identities; JSON-able state via ``to_state``/``from_state``."""
+
+    def __init__(self, threshold: float = 0.75, prefix: str = "SPEAKER_") -> None:
+        self.threshold = threshold
+        self.prefix = prefix
+        self._speakers: list[_Speaker] = []
+        self._next_index = 0
+
+    @property
+    def labels(self) -> list[str]:
+        return [s.label for s in self._speakers]
+
+    def link(
+        self,
+        embeddings: Mapping[str, Sequence[float]],
+        durations: Mapping[str, float] | None = None,
+    ) -> dict[str, str]:
+        """Map each local label with an embedding to a meeting label and update centroids."""
+        vectors = self._unit_vectors(embeddings)
+        matches = self._match(vectors)
+        mapping: dict[str, str] = {}
+        for local in sorted(vectors):
+            weight = _weight(durations, local)
+            index = matches.get(local)
+            if index is None:
+                speaker = self._add(vectors[local], weight)
+                logger.debug("New meeting speaker %s for local %s", speaker.label, local)
+            else:
+                speaker = self._speakers[index]
+                _update(speaker, vectors[local], weight)
+            mapping[local] = speaker.label
+        return mapping
+
+    def link_diarization(self, result: DiarizationResult) -> dict[str, str]:
+        """Link a window's diarization; local speakers without an embedding get new labels."""
+        durations: dict[str, float] = {}
+        for turn in result.turns:
+            durations[turn.speaker] = durations.get(turn.speaker, 0.0) + turn.end - turn.start
+        mapping = self.link(result.embeddings, durations)
+        for local in sorted(set(durations) - set(mapping)):
+            mapping[local] = self._new_label()
+        return mapping
+
+    def to_state(self) -> dict[str, Any]:
+        return {
+            "threshold": self.threshold,
+            "prefix": self.prefix,
+            "next_index": self._next_index,
+            "speakers": [
+                {"label": s.label, "centroid": s.centroid.tolist(), "weight": s.weight}
+                for s in self._speakers
+            ],
+        }
+
+    @classmethod
+    def from_state(cls, state: Mapping[str, Any]) -> SpeakerRegistry:
+        registry = cls(threshold=float(state["threshold"]), prefix=str(state["prefix"]))
+        registry._next_index = int(state["next_index"])
+        registry._speakers = [
+            _Speaker(
+                label=str(s["label"]),
+                centroid=np.asarray(s["centroid"], dtype=np.float64),
+                weight=float(s["weight"]),
+            )
+            for s in state["speakers"]
+        ]
+        return registry
+
+    def _unit_vectors(self, embeddings: Mapping[str, Sequence[float]]) -> dict[str, np.ndarray]:
+        vectors: dict[str, np.ndarray] = {}
+        dim = self._speakers[0].centroid.size if self._speakers else None
+        for label, values in embeddings.items():
+            vector = np.asarray(values, dtype=np.float64).reshape(-1)
+            dim = vector.size if dim is None else dim
+            if vector.size != dim:
+                raise EmbeddingDimensionError(label, dim, vector.size)
+            norm = float(np.linalg.norm(vector))
+            if norm > 0 and np.isfinite(norm):
+                vectors[label] = vector / norm
+        return vectors
+
+    def _match(self, vectors: Mapping[str, np.ndarray]) -> dict[str, int]:
+        """Greedy one-to-one matching, most similar pair first, above the threshold."""
+        pairs = []
+        for local, vector in vectors.items():
+            for index, speaker in enumerate(self._speakers):
+                similarity = float(vector @ _unit(speaker.centroid))
+                if similarity >= self.threshold:
+                    pairs.append((-similarity, local, index))
+        matches: dict[str, int] = {}
+        taken: set[int] = set()
+        for _, local, index in sorted(pairs):
+            if local not in matches and index not in taken:
+                matches[local] = index
+                taken.add(index)
+        return matches
+
+    def _add(self, vector: np.ndarray, weight: float) -> _Speaker:
+        speaker = _Speaker(label=self._new_label(), centroid=vector.copy(), weight=weight)
+        self._speakers.append(speaker)
+        return speaker
+
+    def _new_label(self) -> str:
+        label = f"{self.prefix}{self._next_index:02d}"
+        self._next_index += 1
+        return label
+
+
+def relabel(turns: Sequence[SpeakerTurn], mapping: Mapping[str, str]) -> list[SpeakerTurn]:
+    """Turns with local labels replaced by meeting labels; unmapped labels are kept."""
+    return [SpeakerTurn(t.start, t.end, mapping.get(t.speaker, t.speaker)) for t in turns]
+
+
+def _weight(durations: Mapping[str, float] | None, label: str) -> float:
+    # A speaker with no measured speech still counts a little, so its embedding is not lost.
+    if durations is None:
+        return 1.0
+    return max(float(durations.get(label, 0.0)), 1e-3)
+
+
+def _update(speaker: _Speaker, vector: np.ndarray, weight: float) -> None:
+    total = speaker.weight + weight
+    speaker.centroid = (speaker.centroid * speaker.weight + vector * weight) / total
+    speaker.weight = total
+
+
+def _unit(vector: np.ndarray) -> np.ndarray:
+    norm = float(np.linalg.norm(vector))
+    return vector / norm if norm > 0 else vector

@@ -1,0 +1,91 @@
+"""Result types shared by the model deployments, the Processor and the exports.
+
+Plain dataclasses of builtins so they pickle cheaply through Ray's object store and
+serialise to the wire format with ``asdict``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+SAMPLE_RATE = 16_000
+
+
+@dataclass(frozen=True, slots=True)
+class Word:
+    word: str
+    start: float
+    end: float
+    probability: float = 1.0
+
+
+@dataclass(frozen=True, slots=True)
+class SpeakerTurn:
+    """A span of speech attributed to one speaker label (window-local or meeting-wide)."""
+
+    start: float
+    end: float
+    speaker: str
+
+
+@dataclass(slots=True)
+class TranscriptionResult:
+    words: list[Word]
+    text: str
+    language: str = "en"
+    duration: float = 0.0
+
+
+@dataclass(slots=True)
+class DiarizationResult:
+    """Speaker turns plus one embedding per (window-local) speaker for meeting-wide linking."""
+
+    turns: list[SpeakerTurn]
+    embeddings: dict[str, list[float]] = field(default_factory=dict)
+
+
+@dataclass(slots=True)
+class Segment:
+    """One speaker-attributed transcript line; ``timestamp`` is the seed's name for ``start``."""
+
+    id: str
+    speaker: str
+    text: str
+    start: float
+    end: float
+    window: int
+    words: list[Word] = field(default_factory=list)
+
+    @property
+    def timestamp(self) -> float:
+        return self.start
+
+    def to_wire(self) -> dict[str, Any]:
+        data = asdict(self)
+        data["timestamp"] = self.start
+        return data
+
+
+@dataclass(slots=True)
+class ActionItem:
+    text: str
+    owner: str | None = None
+    due: str | None = None
+
+
+@dataclass(slots=True)
+class SummaryResult:
+    summary: str
+    action_items: list[ActionItem] = field(default_factory=list)
+    decisions: list[str] = field(default_factory=list)
+    topics: list[str] = field(default_factory=list)
+    engine: str = "extractive"
+
+    def action_item_strings(self) -> list[str]:
+        """The seed's flat ``action_items`` list: "Owner: text (due)"."""
+        out = []
+        for item in self.action_items:
+            line = f"{item.owner}: {item.text}" if item.owner else item.text
+            out.append(f"{line} ({item.due})" if item.due else line)
+        return out

@@ -1,0 +1,92 @@
+"""Diarizer deployment: embedded CPU diarizer (Silero VAD + GE2E embeddings + clustering).
+
+Returns window-local speaker turns plus one embedding per speaker; the Processor links them
+to meeting-wide labels across windows.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+
+import numpy as np
+from ray import serve
+
+from core.diarization import (
+    absorb_small_clusters,
+    labels_to_turns,
+    slice_regions,
+    speaker_centroids,
+)
+from core.types import SAMPLE_RATE, DiarizationResult
+from deployments.options import DiarizerArgs
+from deployments.vad import speech_regions
+
+logger = logging.getLogger(__name__)
+MIN_CLUSTER_SHARE = 0.05
+
+
+@serve.deployment(ray_actor_options={"num_cpus": 0.5}, max_ongoing_requests=32)
+class Diarizer:
+    def __init__(self, args: DiarizerArgs) -> None:
+        import torch
+        from resemblyzer import VoiceEncoder
+
+        torch.set_num_threads(1)
+        self._args = args
+        self._encoder = VoiceEncoder(device="cpu", verbose=False)
+        self._embed([np.zeros(SAMPLE_RATE, dtype=np.float32)])  # compiles librosa's numba kernels
+        logger.info("Diarizer loaded (embedded backend)")
+
+    def is_ready(self) -> bool:
+        return True
+
+    async def diarize(self, audio: np.ndarray) -> DiarizationResult:
+        """Speaker turns (window-relative seconds) and per-speaker embeddings for one window."""
+        return await asyncio.to_thread(self._diarize, audio)
+
+    def _diarize(self, audio: np.ndarray) -> DiarizationResult:
+        regions = speech_regions(audio, min_silence_ms=200)
+        slices = slice_regions(regions, self._args.slice_s, self._args.hop_s)
+        if not slices:
+            return DiarizationResult(turns=[], embeddings={})
+        embeddings = self._embed([audio_span(audio, s.start, s.end) for _, s in slices])
+        labels = self._cluster(embeddings)
+        return DiarizationResult(
+            turns=labels_to_turns(regions, slices, labels.tolist()),
+            embeddings=speaker_centroids(embeddings, labels),
+        )
+
+    def _embed(self, clips: list[np.ndarray]) -> np.ndarray:
+        import torch
+        from resemblyzer.audio import normalize_volume, wav_to_mel_spectrogram
+        from resemblyzer.hparams import audio_norm_target_dBFS
+
+        mels = [
+            wav_to_mel_spectrogram(normalize_volume(c, audio_norm_target_dBFS, increase_only=True))
+            for c in clips
+        ]
+        frames = max(m.shape[0] for m in mels)
+        batch = np.zeros((len(mels), frames, mels[0].shape[1]), dtype=np.float32)
+        for i, mel in enumerate(mels):  # repeat-pad short clips rather than pad with silence
+            batch[i] = np.resize(mel, (frames, mel.shape[1]))
+        with torch.inference_mode():
+            return self._encoder(torch.from_numpy(batch)).numpy()
+
+    def _cluster(self, embeddings: np.ndarray) -> np.ndarray:
+        if len(embeddings) == 1:
+            return np.zeros(1, dtype=int)
+        from sklearn.cluster import AgglomerativeClustering
+
+        clustering = AgglomerativeClustering(
+            n_clusters=None,
+            distance_threshold=self._args.cluster_distance,
+            metric="cosine",
+            linkage="average",
+        )
+        labels = clustering.fit_predict(embeddings)
+        return absorb_small_clusters(embeddings, labels, MIN_CLUSTER_SHARE)
+
+
+def audio_span(audio: np.ndarray, start: float, end: float) -> np.ndarray:
+    return audio[int(start * SAMPLE_RATE) : int(end * SAMPLE_RATE)]

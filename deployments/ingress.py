@@ -1,0 +1,59 @@
+"""Ingress deployment: the FastAPI app (REST + WebSocket), built on each replica at start-up."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from typing import Any
+
+from fastapi import FastAPI
+from ray import serve
+from ray.serve.handle import DeploymentHandle
+
+from app.config import get_settings
+from app.main import create_app
+
+logger = logging.getLogger(__name__)
+READINESS_TIMEOUT_S = 2.0
+
+
+class ServeBackend:
+    """The web layer's view of the model deployments, through Serve deployment handles."""
+
+    def __init__(self, models: dict[str, DeploymentHandle]) -> None:
+        self._models = models
+
+    async def readiness(self) -> dict[str, bool]:
+        names = list(self._models)
+        results = await asyncio.gather(*(self._probe(self._models[n]) for n in names))
+        return dict(zip(names, results, strict=True))
+
+    @staticmethod
+    async def _probe(handle: DeploymentHandle) -> bool:
+        # A replica that is still loading its model queues the call; the timeout turns that
+        # into "not ready" instead of a hung probe.
+        async def call() -> Any:
+            return await handle.is_ready.remote()
+
+        try:
+            return bool(await asyncio.wait_for(call(), READINESS_TIMEOUT_S))
+        except Exception:  # any failure to answer means not ready
+            return False
+
+
+# Open WebSockets count against max_ongoing_requests, so it is far above Serve's default of 5.
+@serve.deployment(max_ongoing_requests=2000, ray_actor_options={"num_cpus": 0.25})
+@serve.ingress()
+class Ingress:
+    def __init__(
+        self,
+        transcriber: DeploymentHandle,
+        diarizer: DeploymentHandle,
+        summarizer: DeploymentHandle,
+    ) -> None:
+        self._backend = ServeBackend(
+            {"Transcriber": transcriber, "Diarizer": diarizer, "Summarizer": summarizer}
+        )
+
+    def __serve_build_asgi_app__(self) -> FastAPI:
+        return create_app(get_settings(), self._backend)

