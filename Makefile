@@ -37,4 +37,4 @@ test: $(STAMP)
 	$(BIN)/pytest tests
 
 serve-status: $(STAMP)
-	$(BIN)/serve status
+	RAY_AUTH_MODE=token $(BIN)/serve status

@@ -31,7 +31,9 @@ def align_words(
     groups: list[tuple[str, list[Word]]] = []
     for word in ordered:
         speaker = assign_speaker(word, ordered_turns, fallback_speaker)
-        if groups and not _starts_new_segment(groups[-1], speaker, word, max_pause_s, max_segment_s):
+        if groups and not _starts_new_segment(
+            groups[-1], speaker, word, max_pause_s, max_segment_s
+        ):
             groups[-1][1].append(word)
         else:
             groups.append((speaker, [word]))
@@ -62,10 +64,8 @@ def join_words(words: Sequence[Word]) -> str:
     engines that strip spaces are joined with a space.
     """
     raw = [w.word for w in words]
-    if any(piece[:1].isspace() for piece in raw[1:]):
-        text = "".join(raw)
-    else:
-        text = " ".join(raw)
+    spaced = any(piece[:1].isspace() for piece in raw[1:])
+    text = "".join(raw) if spaced else " ".join(raw)
     return " ".join(text.split())
 
 

@@ -54,14 +54,36 @@ def decode_audio(source: AudioSource, sample_rate: int = SAMPLE_RATE) -> np.ndar
 
     Corruption after some audio was decoded is tolerated (the samples so far are returned and a
     warning is logged), because a recording cut short at the end is still worth transcribing.
+    A missing path raises ``FileNotFoundError``: that is a storage fault, not bad audio.
     """
-    stream = _open_source(source)
+    if isinstance(source, str | os.PathLike):
+        with Path(source).open("rb") as file:
+            return _decode_stream(file, sample_rate)
+    if isinstance(source, bytes | bytearray | memoryview):
+        return _decode_stream(io.BytesIO(source), sample_rate)
+    if not source.seekable():  # FFmpeg probes by seeking back to the start
+        return _decode_stream(io.BytesIO(source.read()), sample_rate)
+    return _decode_stream(source, sample_rate)
+
+
+def pcm16_to_float(data: bytes | bytearray | memoryview) -> np.ndarray:
+    """Convert little-endian signed 16-bit PCM (the live-audio wire encoding) to float32."""
+    raw = memoryview(data).cast("B")
+    if len(raw) % 2:
+        raise AudioDecodeError(
+            f"PCM16 data has an odd number of bytes ({len(raw)}); send whole 16-bit samples.",
+            "truncated_audio",
+        )
+    return np.frombuffer(raw, dtype="<i2").astype(np.float32) / 32768.0
+
+
+def _decode_stream(stream: BinaryIO, sample_rate: int) -> np.ndarray:
+    start = stream.tell()
     head = stream.read(16)
-    stream.seek(0)
-    try:
-        chunks, errors = _decode_chunks(stream, sample_rate, head)
-    finally:
-        stream.close()
+    stream.seek(start)
+    if not head:
+        raise AudioDecodeError("The uploaded file is empty (0 bytes).", "empty_audio")
+    chunks, errors = _decode_chunks(stream, sample_rate, head)
     if not chunks:
         if errors:
             logger.info("No audio decoded before error: %s", errors[0])
@@ -77,38 +99,6 @@ def decode_audio(source: AudioSource, sample_rate: int = SAMPLE_RATE) -> np.ndar
     if errors:
         logger.warning("Audio decoded partially; ignored a damaged tail: %s", errors[0])
     return np.concatenate(chunks)
-
-
-def pcm16_to_float(data: bytes | bytearray | memoryview) -> np.ndarray:
-    """Convert little-endian signed 16-bit PCM (the live-audio wire encoding) to float32."""
-    raw = memoryview(data).cast("B")
-    if len(raw) % 2:
-        raise AudioDecodeError(
-            f"PCM16 data has an odd number of bytes ({len(raw)}); send whole 16-bit samples.",
-            "truncated_audio",
-        )
-    return np.frombuffer(raw, dtype="<i2").astype(np.float32) / 32768.0
-
-
-def _open_source(source: AudioSource) -> BinaryIO:
-    """Return a seekable binary stream; reject empty input before FFmpeg sees it."""
-    if isinstance(source, bytes | bytearray | memoryview):
-        if len(source) == 0:
-            raise AudioDecodeError("The uploaded file is empty (0 bytes).", "empty_audio")
-        return io.BytesIO(bytes(source))
-    if isinstance(source, str | os.PathLike):
-        path = Path(source)
-        if path.stat().st_size == 0:
-            raise AudioDecodeError(f"The audio file {path.name} is empty (0 bytes).", "empty_audio")
-        return path.open("rb")
-    if source.seekable():
-        start = source.tell()
-        empty = not source.read(1)
-        source.seek(start)
-        if empty:
-            raise AudioDecodeError("The uploaded file is empty (0 bytes).", "empty_audio")
-        return source
-    return _open_source(source.read())
 
 
 def _looks_like_audio(head: bytes) -> bool:

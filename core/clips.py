@@ -46,9 +46,7 @@ def merge_speech(
     return merged
 
 
-def pack_windows(
-    windows: list[np.ndarray], speech: list[list[tuple[float, float]]]
-) -> PackedBatch:
+def pack_windows(windows: list[np.ndarray], speech: list[list[tuple[float, float]]]) -> PackedBatch:
     """Concatenate windows and turn each window's speech regions into clips."""
     offsets: list[float] = []
     clips: list[Clip] = []

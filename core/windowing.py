@@ -119,13 +119,16 @@ def find_utterance_end(
 
 
 def _next_cut(gaps: Sequence[Region], start: float, duration: float, opts: WindowOptions) -> float:
-    lo = start + opts.min_s
-    hi = start + opts.max_s
-    # Leave at least min_s for the last window when there is room for it.
-    if duration - opts.min_s >= lo:
-        hi = min(hi, duration - opts.min_s)
-    cut = _choose_cut(gaps, lo, hi, start + opts.target_s, opts.search_s)
-    return hi if cut is None else cut
+    lo, hi = start + opts.min_s, start + opts.max_s
+    target = start + opts.target_s
+    # Prefer leaving at least min_s for the last window, but a short last window is better
+    # than a cut inside speech.
+    tail_hi = min(hi, duration - opts.min_s) if duration - opts.min_s >= lo else hi
+    for limit in (tail_hi, hi):
+        cut = _choose_cut(gaps, lo, limit, target, opts.search_s)
+        if cut is not None:
+            return cut
+    return tail_hi
 
 
 def _choose_cut(

@@ -35,7 +35,8 @@ class Diarizer:
         torch.set_num_threads(1)
         self._args = args
         self._encoder = VoiceEncoder(device="cpu", verbose=False)
-        self._embed([np.zeros(SAMPLE_RATE, dtype=np.float32)])  # compiles librosa's numba kernels
+        warmup = np.random.default_rng(0).normal(0, 0.1, SAMPLE_RATE).astype(np.float32)
+        self._embed([warmup])  # compiles librosa's numba kernels before the first request
         logger.info("Diarizer loaded (embedded backend)")
 
     def is_ready(self) -> bool:
@@ -62,8 +63,11 @@ class Diarizer:
         from resemblyzer.audio import normalize_volume, wav_to_mel_spectrogram
         from resemblyzer.hparams import audio_norm_target_dBFS
 
+        # normalize_volume divides by the clip's level: digital silence would turn into NaNs.
         mels = [
-            wav_to_mel_spectrogram(normalize_volume(c, audio_norm_target_dBFS, increase_only=True))
+            wav_to_mel_spectrogram(
+                normalize_volume(c, audio_norm_target_dBFS, increase_only=True) if c.any() else c
+            )
             for c in clips
         ]
         frames = max(m.shape[0] for m in mels)

@@ -12,6 +12,8 @@ from ray.serve.handle import DeploymentHandle
 
 from app.config import get_settings
 from app.main import create_app
+from app.rooms.hub import HubClient
+from deployments.hub import ActorHubClient
 
 logger = logging.getLogger(__name__)
 READINESS_TIMEOUT_S = 2.0
@@ -27,6 +29,9 @@ class ServeBackend:
         names = list(self._models)
         results = await asyncio.gather(*(self._probe(self._models[n]) for n in names))
         return dict(zip(names, results, strict=True))
+
+    def make_hub(self, database_url: str) -> HubClient:
+        return ActorHubClient(database_url)
 
     @staticmethod
     async def _probe(handle: DeploymentHandle) -> bool:

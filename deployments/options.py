@@ -28,7 +28,9 @@ def check_local_path(value: str, field: str) -> None:
     if not looks_like_path(value):
         return
     if not Path(value).expanduser().exists():
-        raise ValueError(f"{field}: model path {value!r} does not exist; fix the path in the profile")
+        raise ValueError(
+            f"{field}: model path {value!r} does not exist; fix the path in the profile"
+        )
 
 
 class StrictModel(BaseModel):
@@ -83,7 +85,9 @@ class ProcessorArgs(StrictModel):
     @model_validator(mode="after")
     def _check_window_bounds(self) -> ProcessorArgs:
         if not self.window_min_s <= self.window_target_s <= self.window_max_s:
-            raise ValueError("processor windows need window_min_s <= window_target_s <= window_max_s")
+            raise ValueError(
+                "processor windows need window_min_s <= window_target_s <= window_max_s"
+            )
         return self
 
 

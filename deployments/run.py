@@ -38,6 +38,9 @@ def main(argv: list[str] | None = None) -> int:
         "Press Ctrl-C to stop.",
         flush=True,
     )
+    # Keep Ray's token auth on (its local default) without the start-up warning; `make
+    # serve-status` sets the same mode so the CLI sends the token from ~/.ray/auth_token.
+    os.environ.setdefault("RAY_AUTH_MODE", "token")
     serve = shutil.which("serve", path=os.path.dirname(sys.executable)) or "serve"
     os.execv(serve, [serve, "run", str(path)])  # noqa: S606 - replaces this process on purpose
     return 0  # unreachable

@@ -43,8 +43,9 @@ class Transcriber:
         """Batching knobs, tunable at run time through the Serve config's ``user_config``."""
         self._max_batch_size = int(user_config.get("max_batch_size", DEFAULT_MAX_BATCH_SIZE))
         wait = float(user_config.get("batch_wait_timeout_s", DEFAULT_BATCH_WAIT_S))
-        self._transcribe_batch.set_max_batch_size(self._max_batch_size)
-        self._transcribe_batch.set_batch_wait_timeout_s(wait)
+        batcher: Any = self._transcribe_batch  # serve.batch adds the setters at run time
+        batcher.set_max_batch_size(self._max_batch_size)
+        batcher.set_batch_wait_timeout_s(wait)
 
     def is_ready(self) -> bool:
         return True
@@ -69,8 +70,12 @@ class Transcriber:
                 index = window_of(segment.start, packed.offsets)
                 offset = packed.offsets[index]
                 words[index].extend(
-                    Word(w.word.strip(), round(float(w.start) - offset, 3), round(float(w.end) - offset, 3),
-                         round(float(w.probability), 3))
+                    Word(
+                        w.word.strip(),
+                        round(float(w.start) - offset, 3),
+                        round(float(w.end) - offset, 3),
+                        round(float(w.probability), 3),
+                    )
                     for w in segment.words or []
                     if w.word.strip()
                 )

@@ -4,4 +4,9 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
+from app.api.routes import auth, events, meetings
+
 api_router = APIRouter(prefix="/api")
+api_router.include_router(auth.router)
+api_router.include_router(meetings.router)
+api_router.include_router(events.router)

@@ -141,9 +141,7 @@ def delete_meeting(session: Session, meeting_id: str) -> bool:
 def share_meeting(session: Session, meeting_id: str, user_id: str, role: Role) -> Membership:
     """Give ``user_id`` ``role`` in the meeting; sharing again changes the role."""
     membership = session.scalar(
-        select(Membership).where(
-            Membership.meeting_id == meeting_id, Membership.user_id == user_id
-        )
+        select(Membership).where(Membership.meeting_id == meeting_id, Membership.user_id == user_id)
     )
     if membership is None:
         membership = Membership(meeting_id=meeting_id, user_id=user_id, role=role)

@@ -210,8 +210,13 @@ export class MeetingSocket {
     let ws;
     try {
       ws = new this.WebSocketImpl(url, ['bearer', this.token]);
-    } catch {
-      this.#scheduleReconnect(1006);
+    } catch (error) {
+      // Only a malformed URL/token or a security policy makes the constructor throw, and
+      // retrying cannot fix either, so report it instead of looping.
+      this.stopped = true;
+      const reason = `Could not open the live connection (${error?.name ?? 'Error'}).`;
+      this.#setState({ status: 'offline', retryInMs: null, closeCode: null, reason });
+      this.handlers.onError?.(reason, { type: 'open', error });
       return;
     }
     this.ws = ws;

@@ -1,0 +1,112 @@
+"""FastAPI dependencies: settings, DB session, the current user and meeting access.
+
+The only place (with the routes) that turns domain errors into ``HTTPException``.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterator
+from typing import Annotated
+
+from fastapi import Depends, HTTPException, Path, Request, status
+from fastapi.security import OAuth2PasswordBearer
+from sqlalchemy.orm import Session
+
+from app.config import Settings
+from app.db import Database, Meeting, Role, User, meeting_role, visible_meeting
+from app.ratelimit import SlidingWindowLimiter
+from app.security import AuthenticationError, user_for_token
+
+logger = logging.getLogger(__name__)
+
+# auto_error=False: a missing header gets our own 401 body rather than FastAPI's default.
+oauth2_scheme = OAuth2PasswordBearer(tokenUrl="/api/auth/token", auto_error=False)
+
+MEETING_NOT_FOUND = "Meeting not found"
+
+
+def get_app_settings(request: Request) -> Settings:
+    settings: Settings = request.app.state.settings
+    return settings
+
+
+def get_database(request: Request) -> Database:
+    db: Database = request.app.state.db
+    return db
+
+
+def get_login_limiter(request: Request) -> SlidingWindowLimiter:
+    limiter: SlidingWindowLimiter = request.app.state.login_limiter
+    return limiter
+
+
+SettingsDep = Annotated[Settings, Depends(get_app_settings)]
+DatabaseDep = Annotated[Database, Depends(get_database)]
+LimiterDep = Annotated[SlidingWindowLimiter, Depends(get_login_limiter)]
+TokenDep = Annotated[str | None, Depends(oauth2_scheme)]
+
+
+def get_session(db: DatabaseDep) -> Iterator[Session]:
+    """One session per request; routes commit explicitly, anything uncommitted rolls back."""
+    with db.sessionmaker() as session:
+        yield session
+
+
+SessionDep = Annotated[Session, Depends(get_session)]
+
+
+def unauthorized(detail: str = "Not authenticated") -> HTTPException:
+    return HTTPException(
+        status_code=status.HTTP_401_UNAUTHORIZED,
+        detail=detail,
+        headers={"WWW-Authenticate": "Bearer"},
+    )
+
+
+def get_current_user(session: SessionDep, settings: SettingsDep, token: TokenDep) -> User:
+    if not token:
+        raise unauthorized()
+    try:
+        return user_for_token(session, token, settings)
+    except AuthenticationError as e:
+        logger.info("rejected bearer token: %s", e.reason)
+        raise unauthorized("Invalid or expired token") from e
+
+
+CurrentUser = Annotated[User, Depends(get_current_user)]
+MeetingId = Annotated[str, Path(min_length=1, max_length=64)]
+
+
+def get_visible_meeting(meeting_id: MeetingId, user: CurrentUser, session: SessionDep) -> Meeting:
+    """The meeting, or 404 when it does not exist *or* the caller may not see it."""
+    meeting = visible_meeting(session, user.id, meeting_id)
+    if meeting is None:
+        raise HTTPException(status_code=status.HTTP_404_NOT_FOUND, detail=MEETING_NOT_FOUND)
+    return meeting
+
+
+VisibleMeeting = Annotated[Meeting, Depends(get_visible_meeting)]
+
+
+def get_caller_role(meeting: VisibleMeeting, user: CurrentUser, session: SessionDep) -> Role:
+    role = meeting_role(session, user.id, meeting.id)
+    if role is None:  # membership removed between the two reads
+        raise HTTPException(status_code=status.HTTP_404_NOT_FOUND, detail=MEETING_NOT_FOUND)
+    return role
+
+
+CallerRole = Annotated[Role, Depends(get_caller_role)]
+
+
+def get_owned_meeting(meeting: VisibleMeeting, role: CallerRole) -> Meeting:
+    """A visible meeting the caller owns; 403 for viewers/editors (they know it exists)."""
+    if role != "owner":
+        raise HTTPException(
+            status_code=status.HTTP_403_FORBIDDEN,
+            detail="Only the meeting's owner can do this",
+        )
+    return meeting
+
+
+OwnedMeeting = Annotated[Meeting, Depends(get_owned_meeting)]

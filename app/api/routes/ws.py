@@ -1,0 +1,194 @@
+"""``WS /ws/meeting/{meeting_id}``: a meeting's room (PROTOCOL.md, WebSocket part)."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import logging
+from collections import Counter
+
+from fastapi import APIRouter, WebSocket
+from pydantic import TypeAdapter, ValidationError
+from starlette.websockets import WebSocketDisconnect, WebSocketState
+
+from app.config import Settings
+from app.rooms.access import RoomAccessError, authorize_room
+from app.rooms.fanout import RoomFanout, Subscriber
+from app.rooms.messages import (
+    AuthRequest,
+    ClientMessage,
+    ConnectedMessage,
+    ErrorMessage,
+    KeepaliveMessage,
+    PongMessage,
+    ResumeRequest,
+    wire,
+)
+
+logger = logging.getLogger(__name__)
+router = APIRouter()
+
+CLOSE_GOING_AWAY = 1001
+CLOSE_MESSAGE_TOO_BIG = 1009
+CLOSE_AUTH_TIMEOUT = 4408
+CLOSE_TOO_MANY = 4429
+CLOSE_UNAUTHORIZED = 4401
+_client_message: TypeAdapter[ClientMessage] = TypeAdapter(ClientMessage)
+
+
+class ConnectionLimiter:
+    """Open sockets per user on this replica."""
+
+    def __init__(self, limit: int) -> None:
+        self.limit = limit
+        self._open: Counter[str] = Counter()
+
+    def acquire(self, user_id: str) -> bool:
+        if self._open[user_id] >= self.limit:
+            return False
+        self._open[user_id] += 1
+        return True
+
+    def release(self, user_id: str) -> None:
+        self._open[user_id] -= 1
+        if self._open[user_id] <= 0:
+            del self._open[user_id]
+
+    @property
+    def total(self) -> int:
+        return sum(self._open.values())
+
+
+def offered_token(websocket: WebSocket) -> tuple[str | None, str | None]:
+    """(token, subprotocol to accept) from ``?token=`` or the ``["bearer", <jwt>]`` subprotocols."""
+    offered = list(websocket.scope.get("subprotocols") or [])
+    if len(offered) == 2 and offered[0] == "bearer":
+        return offered[1], "bearer"
+    return websocket.query_params.get("token"), None
+
+
+async def first_message_token(websocket: WebSocket, timeout_s: float) -> str | None:
+    """Wait for ``{"type":"auth","token":...}``; close 4408 on timeout, 4401 on anything else."""
+    try:
+        raw = await asyncio.wait_for(websocket.receive_text(), timeout_s)
+    except TimeoutError:
+        await websocket.close(CLOSE_AUTH_TIMEOUT, "Authentication timed out")
+        return None
+    try:
+        return AuthRequest.model_validate_json(raw).token
+    except ValidationError:
+        await websocket.close(CLOSE_UNAUTHORIZED, "Expected an auth message first")
+        return None
+
+
+@router.websocket("/ws/meeting/{meeting_id}")
+async def meeting_room(websocket: WebSocket, meeting_id: str) -> None:
+    app = websocket.app
+    settings: Settings = app.state.settings
+    token, subprotocol = offered_token(websocket)
+    await websocket.accept(subprotocol=subprotocol)
+    if token is None:
+        token = await first_message_token(websocket, settings.ws_auth_timeout_s)
+        if token is None:
+            return
+    try:
+        user, _role = await authorize_room(app.state.db, settings, token, meeting_id)
+    except RoomAccessError as e:
+        await websocket.close(e.close_code, e.reason)
+        return
+    limiter: ConnectionLimiter = app.state.ws_limiter
+    if not limiter.acquire(user.id):
+        await websocket.close(CLOSE_TOO_MANY, "Too many open connections")
+        return
+    try:
+        after = parse_last_seq(websocket.query_params.get("last_seq"))
+        await serve_room(websocket, app.state.fanout, settings, meeting_id, after)
+    finally:
+        limiter.release(user.id)
+
+
+def parse_last_seq(value: str | None) -> int | None:
+    if value is None or not value.isdigit():
+        return None
+    return int(value)
+
+
+async def serve_room(
+    websocket: WebSocket, fanout: RoomFanout, settings: Settings, meeting_id: str, after: int | None
+) -> None:
+    last_seq = await fanout.last_seq(meeting_id)
+    subscriber = await fanout.subscribe(meeting_id, after)
+    await websocket.send_json(wire(ConnectedMessage(meeting_id=meeting_id, last_seq=last_seq)))
+    catch_up = asyncio.create_task(fanout.catch_up(subscriber))
+    watched = {
+        asyncio.create_task(pump(websocket, subscriber, settings.ws_keepalive_s)),
+        asyncio.create_task(receive_loop(websocket, subscriber, fanout, settings)),
+        asyncio.create_task(subscriber.overflowed.wait()),
+    }
+    pending = {*watched, catch_up}
+    try:
+        while True:  # until the socket ends or is too slow; a finished replay is not an end
+            done, pending = await asyncio.wait(pending, return_when=asyncio.FIRST_COMPLETED)
+            if done & watched or (catch_up in done and catch_up.exception()):
+                break
+    finally:
+        fanout.unsubscribe(subscriber)
+        for task in pending:
+            task.cancel()
+        await asyncio.gather(*pending, return_exceptions=True)
+    if subscriber.overflowed.is_set():
+        logger.info("closing slow consumer of meeting %s", meeting_id)
+        await safe_close(websocket, CLOSE_TOO_MANY, "Too slow to keep up; resume with last_seq")
+    elif catch_up.done() and not catch_up.cancelled() and catch_up.exception():
+        logger.warning("replay for meeting %s failed: %r", meeting_id, catch_up.exception())
+        await safe_close(websocket, CLOSE_GOING_AWAY, "Temporarily unavailable; resume later")
+
+
+async def pump(websocket: WebSocket, subscriber: Subscriber, keepalive_s: float) -> None:
+    """Send queued messages in order; a keepalive when the socket has been idle."""
+    while True:
+        try:
+            message = await asyncio.wait_for(subscriber.queue.get(), keepalive_s)
+        except TimeoutError:
+            message = wire(KeepaliveMessage())
+        await websocket.send_json(message)
+
+
+async def receive_loop(
+    websocket: WebSocket, subscriber: Subscriber, fanout: RoomFanout, settings: Settings
+) -> None:
+    while True:
+        try:
+            message = await websocket.receive()
+        except WebSocketDisconnect:
+            return
+        if message["type"] == "websocket.disconnect":
+            return
+        raw = message.get("text") or message.get("bytes") or b""
+        if len(raw) > settings.ws_max_message_bytes:
+            await safe_close(websocket, CLOSE_MESSAGE_TOO_BIG, "Message too large")
+            return
+        await handle_client_message(raw, subscriber, fanout)
+
+
+async def handle_client_message(
+    raw: str | bytes, subscriber: Subscriber, fanout: RoomFanout
+) -> None:
+    try:
+        request = _client_message.validate_python(json.loads(raw))
+    except (ValueError, ValidationError):
+        subscriber.send(
+            wire(ErrorMessage(error="Unknown or malformed message", code="bad_message"))
+        )
+        return
+    if isinstance(request, ResumeRequest):
+        await fanout.resume(subscriber, request.last_seq)
+    elif not isinstance(request, AuthRequest):  # ping; a repeated auth is a no-op
+        subscriber.send(wire(PongMessage()))
+
+
+async def safe_close(websocket: WebSocket, code: int, reason: str) -> None:
+    if websocket.application_state == WebSocketState.CONNECTED:
+        with contextlib.suppress(RuntimeError, WebSocketDisconnect):
+            await websocket.close(code, reason)

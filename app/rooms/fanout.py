@@ -1,0 +1,184 @@
+"""Per-replica fan-out: one long-poll loop to the hub serves every local socket.
+
+Each subscriber keeps a cursor (the last seq it was given). Live events are delivered only when
+they are the next seq; anything else triggers a catch-up read from the hub, which has every
+event durably. That one rule gives replay-then-live with no gap and no duplicate, whatever the
+interleaving of replays, live events, hub restarts and reconnects.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import Callable
+from typing import Any
+
+from app.rooms.hub import LISTEN_TIMEOUT_S, Event, HubClient
+
+logger = logging.getLogger(__name__)
+RETRY_DELAY_S = 0.5
+
+
+class Subscriber:
+    """One socket's view of a meeting: a bounded outbound queue and a cursor."""
+
+    def __init__(self, meeting_id: str, cursor: int, queue_size: int) -> None:
+        self.meeting_id = meeting_id
+        self.cursor = cursor
+        self.queue: asyncio.Queue[dict[str, Any]] = asyncio.Queue(maxsize=queue_size)
+        self.overflowed = asyncio.Event()
+        self.catch_up_lock = asyncio.Lock()
+
+    def offer(self, event: Event) -> bool:
+        """Enqueue ``event`` if it is the next seq. False means a gap: a catch-up is needed."""
+        seq = int(event["seq"])
+        if seq <= self.cursor:
+            return True  # already delivered (replayed, or seen by another path)
+        if seq > self.cursor + 1:
+            return False
+        self.send(event)
+        self.cursor = seq
+        return True
+
+    async def offer_replayed(self, event: Event) -> None:
+        """Like ``offer`` but waits for queue space: replays are durable, so they backpressure."""
+        seq = int(event["seq"])
+        if seq == self.cursor + 1 and not self.overflowed.is_set():
+            await self.queue.put(event)
+            self.cursor = seq
+
+    def send(self, message: dict[str, Any]) -> None:
+        """Queue a live or control message; a full queue marks the subscriber as too slow."""
+        if self.overflowed.is_set():
+            return
+        try:
+            self.queue.put_nowait(message)
+        except asyncio.QueueFull:
+            self.overflowed.set()
+
+
+class RoomFanout:
+    def __init__(
+        self,
+        hub: HubClient,
+        queue_size: int = 1000,
+        poll_timeout_s: float = LISTEN_TIMEOUT_S,
+        on_replayed: Callable[[int], None] | None = None,
+    ) -> None:
+        self._hub = hub
+        self._queue_size = queue_size
+        self._poll_timeout_s = poll_timeout_s
+        self._on_replayed = on_replayed or (lambda _n: None)
+        self._subscribers: dict[str, set[Subscriber]] = {}
+        self._cursors: dict[str, int] = {}
+        self._membership_changed = asyncio.Event()
+        self._task: asyncio.Task[None] | None = None
+        self._catch_ups: set[asyncio.Task[None]] = set()
+
+    async def start(self) -> None:
+        if self._task is None:
+            self._task = asyncio.create_task(self._run(), name="room-fanout")
+
+    async def stop(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+            self._task = None
+
+    async def last_seq(self, meeting_id: str) -> int:
+        return await self._hub.last_seq(meeting_id)
+
+    async def subscribe(self, meeting_id: str, after_seq: int | None) -> Subscriber:
+        """Register a socket from ``after_seq`` (None: live events only).
+
+        The caller starts draining ``subscriber.queue`` and then awaits ``catch_up``.
+        """
+        current = await self._hub.last_seq(meeting_id)
+        cursor = current if after_seq is None else min(after_seq, current)
+        subscriber = Subscriber(meeting_id, cursor, self._queue_size)
+        if meeting_id not in self._subscribers:
+            self._subscribers[meeting_id] = set()
+            self._cursors[meeting_id] = current
+            self._membership_changed.set()
+        self._subscribers[meeting_id].add(subscriber)
+        return subscriber
+
+    async def resume(self, subscriber: Subscriber, after_seq: int) -> None:
+        """Client asked to replay from ``after_seq`` on an open socket."""
+        async with subscriber.catch_up_lock:
+            subscriber.cursor = after_seq
+        await self.catch_up(subscriber)
+
+    def unsubscribe(self, subscriber: Subscriber) -> None:
+        members = self._subscribers.get(subscriber.meeting_id)
+        if members is None:
+            return
+        members.discard(subscriber)
+        if not members:
+            del self._subscribers[subscriber.meeting_id]
+            self._cursors.pop(subscriber.meeting_id, None)
+            self._membership_changed.set()
+
+    async def catch_up(self, subscriber: Subscriber) -> None:
+        """Read from the hub until the subscriber has everything published so far."""
+        async with subscriber.catch_up_lock:
+            while not subscriber.overflowed.is_set():
+                events = await self._hub.replay(subscriber.meeting_id, subscriber.cursor)
+                if not events:
+                    return
+                self._on_replayed(len(events))
+                before = subscriber.cursor
+                for event in events:
+                    await subscriber.offer_replayed(event)
+                if subscriber.cursor == before:  # not contiguous: never spin on it
+                    logger.error(
+                        "non-contiguous replay for %s after seq %d", subscriber.meeting_id, before
+                    )
+                    return
+
+    def _deliver(self, meeting_id: str, events: list[Event]) -> None:
+        for subscriber in list(self._subscribers.get(meeting_id, ())):
+            for event in events:
+                if not subscriber.offer(event):
+                    task = asyncio.create_task(self.catch_up(subscriber))
+                    self._catch_ups.add(task)
+                    task.add_done_callback(self._catch_ups.discard)
+                    break
+        if events and meeting_id in self._cursors:
+            self._cursors[meeting_id] = max(self._cursors[meeting_id], int(events[-1]["seq"]))
+
+    async def _run(self) -> None:
+        while True:
+            if not self._cursors:
+                await self._membership_changed.wait()
+            self._membership_changed.clear()
+            try:
+                ready = await self._poll_until_membership_changes(dict(self._cursors))
+            except asyncio.CancelledError:
+                raise
+            except Exception:  # hub restarting or unreachable: cursors survive, retry
+                logger.warning("hub long poll failed; retrying", exc_info=True)
+                await asyncio.sleep(RETRY_DELAY_S)
+                continue
+            for meeting_id, events in ready.items():
+                self._deliver(meeting_id, events)
+
+    async def _poll_until_membership_changes(
+        self, cursors: dict[str, int]
+    ) -> dict[str, list[Event]]:
+        """One long poll, abandoned early when a meeting gains its first or loses its last
+        socket (the poll in flight does not cover the new set of meetings)."""
+        poll = asyncio.create_task(self._hub.listen(cursors, self._poll_timeout_s))
+        changed = asyncio.create_task(self._membership_changed.wait())
+        try:
+            done, _ = await asyncio.wait({poll, changed}, return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            changed.cancel()
+        if poll in done:
+            return poll.result()
+        poll.cancel()
+        with contextlib.suppress(asyncio.CancelledError, Exception):
+            await poll
+        return {}

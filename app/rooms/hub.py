@@ -1,0 +1,147 @@
+"""The hub's interface and its in-process implementation, the per-meeting event log.
+
+``EventLog`` holds the logic of the MeetingHub actor (``deployments/hub.py`` runs it as a named,
+detached Ray actor); tests and single-process setups use it directly. It assigns each meeting's
+``seq``, stores every event in the database *before* acknowledging it, keeps a bounded buffer of
+recent events for replays, and answers long polls the way Serve's LongPollHost does: at once
+when a cursor is behind, otherwise when something is published or the timeout passes.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections import deque
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+from app.db import Database
+from app.db.records import append_event, events_after, max_event_seq
+from app.rooms.messages import utc_timestamp
+
+logger = logging.getLogger(__name__)
+
+Event = dict[str, Any]
+LISTEN_TIMEOUT_S = 30.0
+REPLAY_PAGE = 500
+
+
+class HubClient(Protocol):
+    async def publish(self, meeting_id: str, event: Event) -> Event: ...
+
+    async def listen(
+        self, cursors: dict[str, int], timeout_s: float = LISTEN_TIMEOUT_S
+    ) -> dict[str, list[Event]]: ...
+
+    async def last_seq(self, meeting_id: str) -> int: ...
+
+    async def replay(
+        self, meeting_id: str, after_seq: int, limit: int = REPLAY_PAGE
+    ) -> list[Event]: ...
+
+
+@dataclass
+class _Room:
+    seq: int
+    buffer: deque[Event]
+    lock: asyncio.Lock = field(default_factory=asyncio.Lock)
+
+
+class EventLog:
+    """Per-meeting sequenced, durable event log with long-poll listening."""
+
+    def __init__(self, database_url: str, buffer_size: int = 1000) -> None:
+        self._db = Database(database_url)
+        self._buffer_size = buffer_size
+        self._rooms: dict[str, _Room] = {}
+        self._version = 0  # bumped on every publish; listeners wait for it to move
+        self._changed = asyncio.Condition()
+
+    async def publish(self, meeting_id: str, event: Event) -> Event:
+        """Assign the next seq, store durably, then wake listeners. Returns the stored event."""
+        room = await self._room(meeting_id)
+        async with room.lock:
+            message = {**event, "seq": room.seq + 1, "meeting_id": meeting_id}
+            message.setdefault("timestamp", utc_timestamp())
+            await asyncio.to_thread(self._store, meeting_id, message)
+            room.seq += 1
+            room.buffer.append(message)
+        async with self._changed:
+            self._version += 1
+            self._changed.notify_all()
+        return message
+
+    async def listen(
+        self, cursors: dict[str, int], timeout_s: float = LISTEN_TIMEOUT_S
+    ) -> dict[str, list[Event]]:
+        """Events after each cursor; waits up to ``timeout_s`` when there are none yet."""
+        deadline = time.monotonic() + timeout_s
+        while True:
+            version = self._version
+            ready = await self._collect(cursors)
+            remaining = deadline - time.monotonic()
+            if ready or remaining <= 0:
+                return ready
+            if not await self._wait_for_publish(version, remaining):
+                return {}
+
+    async def last_seq(self, meeting_id: str) -> int:
+        return (await self._room(meeting_id)).seq
+
+    async def _wait_for_publish(self, seen_version: int, timeout_s: float) -> bool:
+        def published() -> bool:
+            return self._version != seen_version
+
+        async with self._changed:
+            try:
+                await asyncio.wait_for(self._changed.wait_for(published), timeout_s)
+            except TimeoutError:
+                return False
+        return True
+
+    async def replay(
+        self, meeting_id: str, after_seq: int, limit: int = REPLAY_PAGE
+    ) -> list[Event]:
+        """Up to ``limit`` events with seq > ``after_seq``: from memory if buffered, else the DB."""
+        room = await self._room(meeting_id)
+        if after_seq >= room.seq:
+            return []
+        if room.buffer and room.buffer[0]["seq"] <= after_seq + 1:
+            start = after_seq + 1 - room.buffer[0]["seq"]
+            return list(room.buffer)[start : start + limit]
+        return await asyncio.to_thread(self._load, meeting_id, after_seq, limit)
+
+    async def forget(self, meeting_id: str) -> None:
+        """Drop a deleted meeting's in-memory state."""
+        self._rooms.pop(meeting_id, None)
+
+    async def _collect(self, cursors: dict[str, int]) -> dict[str, list[Event]]:
+        ready: dict[str, list[Event]] = {}
+        for meeting_id, cursor in cursors.items():
+            events = await self.replay(meeting_id, cursor)
+            if events:
+                ready[meeting_id] = events
+        return ready
+
+    async def _room(self, meeting_id: str) -> _Room:
+        room = self._rooms.get(meeting_id)
+        if room is None:
+            # A restarted hub continues from the database: no gap, no reuse.
+            seq = await asyncio.to_thread(self._max_seq, meeting_id)
+            room = self._rooms.setdefault(
+                meeting_id, _Room(seq=seq, buffer=deque(maxlen=self._buffer_size))
+            )
+        return room
+
+    def _store(self, meeting_id: str, message: Event) -> None:
+        with self._db.session() as session:
+            append_event(session, meeting_id, message["seq"], message["type"], message)
+
+    def _max_seq(self, meeting_id: str) -> int:
+        with self._db.session() as session:
+            return max_event_seq(session, meeting_id)
+
+    def _load(self, meeting_id: str, after_seq: int, limit: int) -> list[Event]:
+        with self._db.session() as session:
+            return events_after(session, meeting_id, after_seq, limit)

@@ -1,0 +1,148 @@
+"""Pydantic models of every WebSocket message (the wire contract in docs/protocol.md)."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+JobStatus = Literal["queued", "processing", "completed", "failed"]
+Stage = Literal["upload", "diarization", "transcription", "alignment", "summarization", "done"]
+
+
+def utc_timestamp() -> str:
+    return datetime.now(UTC).isoformat().replace("+00:00", "Z")
+
+
+class WireModel(BaseModel):
+    model_config = ConfigDict(extra="allow")
+
+    timestamp: str = Field(default_factory=utc_timestamp)
+
+
+class DurableFields(BaseModel):
+    """Set by the hub when it stores the event; absent before publication."""
+
+    seq: int | None = None
+    meeting_id: str | None = None
+
+
+class ConnectedMessage(WireModel):
+    type: Literal["connected"] = "connected"
+    meeting_id: str
+    message: str = "Connected to real-time meeting updates"
+    last_seq: int
+
+
+class PongMessage(WireModel):
+    type: Literal["pong"] = "pong"
+
+
+class StatusDetails(BaseModel):
+    model_config = ConfigDict(extra="allow")
+
+    message: str
+    stage: Stage
+    progress: float | None = Field(default=None, ge=0, le=1)
+    window: int | None = None
+    windows: int | None = None
+
+
+class StatusMessage(WireModel, DurableFields):
+    type: Literal["status"] = "status"
+    status: JobStatus
+    details: StatusDetails
+
+
+class WordPayload(BaseModel):
+    word: str
+    start: float
+    end: float
+    probability: float = 1.0
+
+
+class SegmentPayload(BaseModel):
+    model_config = ConfigDict(extra="allow")
+
+    id: str
+    speaker: str
+    text: str
+    timestamp: float  # the seed's field; equals start
+    start: float
+    end: float
+    window: int
+    words: list[WordPayload] = []
+
+
+class TranscriptMessage(WireModel, DurableFields):
+    type: Literal["transcript"] = "transcript"
+    segment: SegmentPayload
+
+
+class ActionItemPayload(BaseModel):
+    text: str
+    owner: str | None = None
+    due: str | None = None
+
+
+class SummaryDetails(BaseModel):
+    model_config = ConfigDict(extra="allow")
+
+    action_items: list[ActionItemPayload] = []
+    decisions: list[str] = []
+    topics: list[str] = []
+
+
+class SummaryMessage(WireModel, DurableFields):
+    type: Literal["summary"] = "summary"
+    summary: str
+    action_items: list[str]  # the seed's flat list
+    details: SummaryDetails
+
+
+class ErrorMessage(WireModel, DurableFields):
+    type: Literal["error"] = "error"
+    error: str
+    code: str
+
+
+class KeepaliveMessage(WireModel):
+    """Sent when a socket has been idle, so proxies keep it open (not durable, no seq)."""
+
+    type: Literal["keepalive"] = "keepalive"
+
+
+# ---- client → server ---------------------------------------------------------------------
+
+
+class PingRequest(BaseModel):
+    type: Literal["ping"]
+
+
+class AuthRequest(BaseModel):
+    type: Literal["auth"]
+    token: str = Field(min_length=1, max_length=8192)
+
+
+class ResumeRequest(BaseModel):
+    type: Literal["resume"]
+    last_seq: int = Field(ge=0)
+
+
+ClientMessage = PingRequest | AuthRequest | ResumeRequest
+
+SERVER_MESSAGES: dict[str, type[BaseModel]] = {
+    "connected": ConnectedMessage,
+    "status": StatusMessage,
+    "transcript": TranscriptMessage,
+    "summary": SummaryMessage,
+    "error": ErrorMessage,
+    "pong": PongMessage,
+    "keepalive": KeepaliveMessage,
+}
+
+
+def wire(model: BaseModel) -> dict[str, Any]:
+    """The JSON-able dict of a message, without unset durable fields."""
+    return model.model_dump(mode="json", exclude_none=True)

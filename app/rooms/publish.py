@@ -1,0 +1,65 @@
+"""The publishing API used by the processing pipeline (and tests): one function per message type.
+
+Each builds the validated wire message and hands it to the hub, which assigns ``seq`` and
+stores it before returning the stored event.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from app.rooms.hub import Event, HubClient
+from app.rooms.messages import (
+    ActionItemPayload,
+    ErrorMessage,
+    JobStatus,
+    SegmentPayload,
+    Stage,
+    StatusDetails,
+    StatusMessage,
+    SummaryDetails,
+    SummaryMessage,
+    TranscriptMessage,
+    wire,
+)
+from core.types import Segment, SummaryResult
+
+
+async def publish_status(
+    hub: HubClient,
+    meeting_id: str,
+    status: JobStatus,
+    stage: Stage,
+    message: str,
+    **details: Any,
+) -> Event:
+    payload = StatusMessage(
+        status=status, details=StatusDetails(message=message, stage=stage, **details)
+    )
+    return await hub.publish(meeting_id, wire(payload))
+
+
+async def publish_segment(hub: HubClient, meeting_id: str, segment: Segment) -> Event:
+    payload = TranscriptMessage(segment=SegmentPayload.model_validate(segment.to_wire()))
+    return await hub.publish(meeting_id, wire(payload))
+
+
+async def publish_summary(hub: HubClient, meeting_id: str, result: SummaryResult) -> Event:
+    payload = SummaryMessage(
+        summary=result.summary,
+        action_items=result.action_item_strings(),
+        details=SummaryDetails(
+            action_items=[
+                ActionItemPayload(text=a.text, owner=a.owner, due=a.due)
+                for a in result.action_items
+            ],
+            decisions=result.decisions,
+            topics=result.topics,
+            engine=result.engine,
+        ),
+    )
+    return await hub.publish(meeting_id, wire(payload))
+
+
+async def publish_error(hub: HubClient, meeting_id: str, error: str, code: str) -> Event:
+    return await hub.publish(meeting_id, wire(ErrorMessage(error=error, code=code)))

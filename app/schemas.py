@@ -1,0 +1,103 @@
+"""Request and response bodies of the REST API (the wire contract in docs/protocol.md)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, Any, Literal
+
+from email_validator import EmailNotValidError, validate_email
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints
+
+PASSWORD_MIN_LENGTH = 8
+PASSWORD_MAX_LENGTH = 128
+
+
+def normalize_email_address(value: str) -> str:
+    """Syntax-checked, IDNA-normalised and lower-cased (no DNS lookups: works offline)."""
+    try:
+        result = validate_email(value, check_deliverability=False)
+    except EmailNotValidError as e:
+        raise ValueError(f"not a valid email address: {e}") from e
+    return result.normalized.lower()
+
+
+def check_password_strength(value: str) -> str:
+    if not value.strip():
+        raise ValueError("password must not be only whitespace")
+    if len(set(value)) < 3:
+        raise ValueError("password is too weak: use at least 3 different characters")
+    return value
+
+
+EmailAddress = Annotated[
+    str,
+    StringConstraints(strip_whitespace=True, max_length=320),
+    AfterValidator(normalize_email_address),
+]
+NewPassword = Annotated[
+    str,
+    Field(min_length=PASSWORD_MIN_LENGTH, max_length=PASSWORD_MAX_LENGTH),
+    AfterValidator(check_password_strength),
+]
+LoginPassword = Annotated[str, Field(min_length=1, max_length=PASSWORD_MAX_LENGTH)]
+Title = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
+Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
+
+
+class UserRegister(BaseModel):
+    email: EmailAddress
+    password: NewPassword
+    name: Name | None = None
+
+
+class UserLogin(BaseModel):
+    email: EmailAddress
+    password: LoginPassword
+
+
+class UserPublic(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: str
+    email: str
+    name: str
+
+
+class Token(BaseModel):
+    access_token: str
+    token_type: Literal["bearer"] = "bearer"  # noqa: S105 (a scheme name, not a secret)
+    expires_in: int
+
+
+class MeetingCreate(BaseModel):
+    title: Title
+
+
+class MeetingPublic(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: str
+    title: str
+    owner_id: str
+    status: str
+    created_at: datetime
+    duration: float | None = None
+    role: Literal["owner", "editor", "viewer"] | None = None
+
+
+class MemberCreate(BaseModel):
+    email: EmailAddress
+    role: Literal["viewer", "editor"] = "viewer"
+
+
+class MemberPublic(BaseModel):
+    meeting_id: str
+    user_id: str
+    email: str
+    role: Literal["owner", "editor", "viewer"]
+
+
+class EventsPage(BaseModel):
+    """Stored wire messages, each a dict with at least ``type``, ``seq`` and ``timestamp``."""
+
+    events: list[dict[str, Any]]

@@ -1,0 +1,212 @@
+"""Find action items in a speaker-attributed transcript with commitment patterns.
+
+A rule-based finder so the CPU profile and the extractive summary have action items without
+a language model. It looks for commitments ("I'll ...", "we need to ..."), requests
+("Bob, can you ...", "please ...") and explicit "action item" markers, and pulls out the owner
+and a due phrase ("by Friday", "tomorrow", "end of week", "March 3rd").
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from typing import Literal
+
+from core.types import ActionItem, Segment
+
+Kind = Literal["self", "team", "request", "marker"]
+
+
+def _split(words: str) -> list[str]:
+    return words.split()
+
+
+_WEEKDAY = r"(?:monday|tuesday|wednesday|thursday|friday|saturday|sunday)"
+_MONTH = (
+    r"(?:january|february|march|april|may|june|july|august|september|october|november|december)"
+)
+_DAY_OF_MONTH = r"\d{1,2}(?:st|nd|rd|th)?"
+_PREP = r"(?:\b(?:by|before|until|on|at|for)\s+)?(?:the\s+)?"
+_DUE = re.compile(
+    _PREP + r"\b("
+    r"end of (?:the )?(?:day|week|month|sprint|quarter)"
+    rf"|(?:next|this) (?:week|month|sprint|quarter|{_WEEKDAY})"
+    r"|(?:tomorrow|today|tonight)(?: morning| afternoon| evening)?"
+    rf"|{_WEEKDAY}"
+    rf"|{_MONTH} {_DAY_OF_MONTH}\b"
+    rf"|{_DAY_OF_MONTH} (?:of )?{_MONTH}"
+    r"|eod|eow"
+    r")\b",
+    re.IGNORECASE,
+)
+_CAPITALISE = re.compile(rf"\b(?:{_WEEKDAY}|{_MONTH})\b", re.IGNORECASE)
+
+_COMMITMENTS: tuple[tuple[re.Pattern[str], Kind], ...] = (
+    (re.compile(r"\baction items?\b\s*(?:[:\-]|is\b)?\s*", re.I), "marker"),
+    (re.compile(r"\b(?:can|could|would|will) you\s+", re.I), "request"),
+    (re.compile(r"\bplease\s+", re.I), "request"),
+    (
+        re.compile(
+            r"\b(?:I will|I'll|I'm going to|I am going to|I need to|I have to|I can)\s+", re.I
+        ),
+        "self",
+    ),
+    (re.compile(r"\b(?:we need to|we should|we must|we will|we'll|let's|let us)\s+", re.I), "team"),
+)
+# Words that can open a task but add nothing ("could you *please* just send ...").
+_FILLER = re.compile(
+    r"^(?:please|also|just|then|definitely|quickly|go ahead and|make sure to|try to"
+    r"|can you|could you)\s+",
+    re.IGNORECASE,
+)
+# "Can you hear me?", "I'll be honest", "let's start with updates": commitment phrasing
+# without a task (meeting flow, not work to do).
+_NON_TASK_VERBS = frozenset(
+    _split(
+        """be say think guess hear see mean admit agree remember imagine know believe repeat
+    start begin move wrap continue recap go"""
+    )
+)
+# Capitalised words that open a sentence with a comma but are not names.
+_NOT_NAMES = frozenset(
+    _split(
+        """okay ok so well yes yeah no also then now alright right great thanks thank sure hi hello
+    hey everyone guys team folks actually sorry anyway first second finally otherwise meanwhile
+    basically honestly good perfect cool fine look listen and but because"""
+    )
+)
+_LEADING_NAME = re.compile(r"^(?i:(?:ok(?:ay)?|so|and|hey)\s*,?\s+)?([A-Z][a-z]+),\s")
+_TRAILING_NAME = re.compile(r",\s*([A-Z][a-z]+)\s*[?.!]*$")
+_MARKER_OWNER = re.compile(r"^(?:for\s+)?([A-Z][a-z]+)(?:\s+(?:to|will|should|needs to)|:|,)\s+")
+_SENTENCE_END = re.compile(r"(?<=[.!?])\s+")
+
+
+@dataclass(frozen=True, slots=True)
+class _Commitment:
+    kind: Kind
+    task: str  # the sentence after the commitment phrase
+
+
+def split_sentences(text: str) -> list[str]:
+    """Sentences split after ``.``, ``!`` or ``?``; whitespace normalised."""
+    return [s for s in (" ".join(p.split()) for p in _SENTENCE_END.split(text)) if s]
+
+
+def find_action_items(
+    segments: Sequence[Segment], known_names: Iterable[str] | None = None
+) -> list[ActionItem]:
+    """Action items in transcript order, without duplicates.
+
+    ``known_names`` (participant names), when given, limits addressed-person detection to
+    them; otherwise any capitalised word before a leading comma counts ("Bob, can you ...").
+    A request to nobody by name goes to the next different speaker, who is the one answering.
+    """
+    names = {n.lower() for n in known_names} if known_names is not None else None
+    items: list[ActionItem] = []
+    seen: set[tuple[str, str | None]] = set()
+    for index, segment in enumerate(segments):
+        responder = _responder(segments, index)
+        for sentence in split_sentences(segment.text):
+            item = extract_action_item(sentence, segment.speaker, responder, names)
+            if item is not None and (item.text.lower(), item.owner) not in seen:
+                seen.add((item.text.lower(), item.owner))
+                items.append(item)
+    return items
+
+
+def extract_action_item(
+    sentence: str,
+    speaker: str | None,
+    responder: str | None = None,
+    known_names: set[str] | None = None,
+) -> ActionItem | None:
+    """The action item one sentence states, or None."""
+    commitment = _find_commitment(sentence)
+    if commitment is None:
+        return None
+    addressed = addressed_name(sentence, known_names)
+    task, owner = commitment.task, None
+    if commitment.kind == "marker":
+        task, owner = _marker_owner(task)
+    due_match = _DUE.search(task)
+    due = _normalise_due(due_match.group(1)) if due_match else None
+    if due_match:
+        task = task[: due_match.start()] + " " + task[due_match.end() :]
+    text = _clean_task(task, addressed)
+    if not _is_task(text):
+        return None
+    owner = owner or _owner(commitment.kind, speaker, addressed, responder)
+    return ActionItem(text=text, owner=owner, due=due)
+
+
+def addressed_name(sentence: str, known_names: set[str] | None = None) -> str | None:
+    """The person a sentence addresses by name: "Bob, can you ..." or "... the notes, Bob?"."""
+    for pattern in (_LEADING_NAME, _TRAILING_NAME):
+        match = pattern.search(sentence)
+        if match and _is_name(match.group(1), known_names):
+            return match.group(1)
+    return None
+
+
+def _find_commitment(sentence: str) -> _Commitment | None:
+    """The earliest commitment phrase in the sentence and the words after it."""
+    found = [(m.start(), m.end(), kind) for p, kind in _COMMITMENTS if (m := p.search(sentence))]
+    if not found:
+        return None
+    _, end, kind = min(found)
+    return _Commitment(kind=kind, task=sentence[end:])
+
+
+def _marker_owner(task: str) -> tuple[str, str | None]:
+    match = _MARKER_OWNER.match(task)
+    if match and match.group(1).lower() not in _NOT_NAMES:
+        return task[match.end() :], match.group(1)
+    return task, None
+
+
+def _owner(
+    kind: Kind, speaker: str | None, addressed: str | None, responder: str | None
+) -> str | None:
+    if kind == "self":
+        return speaker
+    if kind == "request":
+        return addressed or responder
+    return addressed or speaker
+
+
+def _clean_task(task: str, addressed: str | None) -> str:
+    text = " ".join(task.split())
+    if addressed:
+        text = re.sub(rf",\s*{re.escape(addressed)}\s*([?.!]*)$", r"\1", text)
+    while (match := _FILLER.match(text)) is not None:
+        text = text[match.end() :]
+    return text.strip(" ,;:.!?-")
+
+
+def _is_task(text: str) -> bool:
+    words = text.split()
+    return len(words) >= 2 and words[0].lower() not in _NON_TASK_VERBS
+
+
+def _is_name(word: str, known_names: set[str] | None) -> bool:
+    if known_names is not None:
+        return word.lower() in known_names
+    return word.lower() not in _NOT_NAMES
+
+
+def _normalise_due(phrase: str) -> str:
+    phrase = " ".join(phrase.split())
+    if phrase.lower() in ("eod", "eow"):
+        return phrase.upper()
+    return _CAPITALISE.sub(lambda m: m.group(0).capitalize(), phrase)
+
+
+def _responder(segments: Sequence[Segment], index: int) -> str | None:
+    speaker = segments[index].speaker
+    for later in segments[index + 1 :]:
+        if later.speaker != speaker:
+            return later.speaker
+        if later.text.strip():
+            return None  # the same speaker went on talking: nobody answered the request
+    return None

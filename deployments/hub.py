@@ -1,0 +1,102 @@
+"""The MeetingHub: one named, detached Ray actor running ``app.rooms.hub.EventLog``.
+
+Any Ingress replica or Processor reaches it by name (``get_if_exists``), so every replica can
+stream every meeting. It is restartable; a new incarnation continues each meeting's seq from
+the database. ``ActorHubClient`` re-resolves the actor after a kill and retries idempotent calls.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from typing import Any, cast
+
+import ray
+from ray.actor import ActorHandle
+from ray.exceptions import ActorDiedError, ActorUnavailableError, RayActorError
+
+from app.db import upgrade_database
+from app.rooms.hub import LISTEN_TIMEOUT_S, REPLAY_PAGE, Event, EventLog
+
+logger = logging.getLogger(__name__)
+
+HUB_NAME = "MeetingHub"
+HUB_NAMESPACE = "meetingserve"
+RETRIES = 20
+RETRY_DELAY_S = 0.25
+_UNAVAILABLE = (ActorDiedError, ActorUnavailableError, RayActorError)
+
+
+class MeetingHub(EventLog):
+    def __init__(self, database_url: str) -> None:
+        upgrade_database(database_url)  # idempotent; the hub may start before any Ingress
+        super().__init__(database_url)
+
+
+MeetingHubActor = ray.remote(MeetingHub)
+
+
+def get_or_create_hub(database_url: str) -> ActorHandle:
+    options: dict[str, Any] = {
+        "name": HUB_NAME,
+        "namespace": HUB_NAMESPACE,
+        "lifetime": "detached",
+        "get_if_exists": True,
+        "max_restarts": -1,
+        "max_concurrency": 10_000,
+        "num_cpus": 0,
+    }
+    return cast(ActorHandle, MeetingHubActor.options(**options).remote(database_url))
+
+
+class ActorHubClient:
+    """``HubClient`` over the named actor."""
+
+    def __init__(self, database_url: str) -> None:
+        self._database_url = database_url
+        self._actor: ActorHandle | None = None
+
+    async def publish(self, meeting_id: str, event: Event) -> Event:
+        result: Event = await self._call("publish", meeting_id, event)
+        return result
+
+    async def listen(
+        self, cursors: dict[str, int], timeout_s: float = LISTEN_TIMEOUT_S
+    ) -> dict[str, list[Event]]:
+        ref: Any = self._handle().listen.remote(cursors, timeout_s)
+        try:
+            result: dict[str, list[Event]] = await ref
+        except asyncio.CancelledError:
+            ray.cancel(ref)  # do not leave a 30 s poll parked in the hub
+            raise
+        except _UNAVAILABLE:
+            self._actor = None
+            raise
+        return result
+
+    async def last_seq(self, meeting_id: str) -> int:
+        result: int = await self._call("last_seq", meeting_id)
+        return result
+
+    async def replay(
+        self, meeting_id: str, after_seq: int, limit: int = REPLAY_PAGE
+    ) -> list[Event]:
+        result: list[Event] = await self._call("replay", meeting_id, after_seq, limit)
+        return result
+
+    def _handle(self) -> ActorHandle:
+        if self._actor is None:
+            self._actor = get_or_create_hub(self._database_url)
+        return self._actor
+
+    async def _call(self, method: str, *args: Any) -> Any:
+        for attempt in range(RETRIES):
+            try:
+                return await getattr(self._handle(), method).remote(*args)
+            except _UNAVAILABLE:
+                if attempt == RETRIES - 1:
+                    raise
+                logger.warning("MeetingHub unavailable for %s; retrying", method)
+                self._actor = None
+                await asyncio.sleep(RETRY_DELAY_S)
+        raise AssertionError("unreachable")

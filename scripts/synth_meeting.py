@@ -1,0 +1,428 @@
+"""Synthesise test meetings with distinct real voices and a known reference.
+
+Festival's kal, ked and slt voices are far enough apart for speaker embeddings (espeak-ng
+variants are not), so these meetings test diarization, ASR, alignment and action items against
+exact ground truth. A meeting's cache directory holds ``audio.wav`` (16 kHz mono PCM16),
+``reference.json`` (turns with speaker/start/end/text, expected action items),
+``reference.rttm`` (for DER) and ``reference.txt`` (one turn per line, for WER). Re-running
+with the same script is a no-op. Needs ``text2wave`` and ``sox``: ``scripts/ensure_festival.sh``.
+
+    python -m scripts.synth_meeting standup3 --minutes 10
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import itertools
+import json
+import logging
+import shutil
+import subprocess
+import tempfile
+import wave
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from core.exports import render_transcript
+from core.types import SAMPLE_RATE, ActionItem, Segment, SpeakerTurn
+
+logger = logging.getLogger(__name__)
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+DEFAULT_CACHE_DIR = REPO_ROOT / "var" / "corpus"
+ENSURE_SCRIPT = Path(__file__).resolve().parent / "ensure_festival.sh"
+SYNTH_VERSION = 1  # bump when the synthesis changes so caches are rebuilt
+
+VOICES: dict[str, str] = {
+    "alice": "voice_kal_diphone",
+    "bob": "voice_ked_diphone",
+    "carol": "voice_cmu_us_slt_arctic_hts",
+}
+PAUSE_RANGE_S = (0.3, 1.2)
+LEAD_IN_S, TAIL_S = 0.5, 0.8
+NOISE_FLOOR = 3e-4  # about -70 dBFS, so "silence" is not digital zero
+TARGET_RMS = 0.1  # about -20 dBFS per utterance, so no voice is much louder than another
+
+# Slots rotate per round when a longer meeting repeats the script.
+SLOTS: dict[str, tuple[str, ...]] = {
+    "feature": ("customer portal", "search service", "billing export", "mobile app"),
+    "artifact": ("build", "release candidate", "beta build"),
+    "day": ("Friday", "Monday", "Tuesday"),
+    "doc": ("docs", "user guide", "API reference", "onboarding page"),
+}
+
+
+@dataclass(frozen=True, slots=True)
+class Line:
+    """One turn of a script; ``action`` is (owner, task, due) as the finder should read it."""
+
+    speaker: str
+    text: str
+    action: tuple[str, str, str | None] | None = None
+
+
+# One turn per "speaker: text" line; indented lines continue the text, and "->" lines give
+# the action item it states as "owner | task | due" (as find_action_items should read it).
+# Lines without "->" must not read as action items.
+_SCRIPT_TEXT: dict[str, str] = {
+    "standup3": """
+carol: Good morning everyone. This is our weekly standup for the {feature}.
+alice: Morning. Yesterday I finished the code review for the payment module
+  and merged two small fixes.
+bob: Good work. I spent most of the day chasing the flaky integration tests
+  in the nightly pipeline.
+carol: Did you find the cause of those failures?
+bob: Mostly. The database container starts too slowly, so the first few tests time out.
+alice: That explains the random red builds we saw last week.
+carol: Alice, can you send the {artifact} to QA by {day}?
+  -> alice | send the {artifact} to QA | {day}
+alice: Yes, that should be fine once the last fix is merged.
+bob: I'll update the {doc} tomorrow.
+  -> bob | update the {doc} | tomorrow
+carol: Thank you. The customer demo is coming up soon, and the new dashboard
+  still looks unfinished.
+alice: The charts are done, but the export button is missing and the colours need some polish.
+bob: Design sent new mockups yesterday, and they look much cleaner than the old ones.
+carol: We need to finalize the demo script by end of week.
+  -> carol | finalize the demo script | end of week
+alice: Agreed. The last demo ran long because nobody knew who was presenting which part.
+bob: What about the performance numbers? Sales asked about them twice.
+carol: Bob, could you run the load test against the staging cluster before Thursday?
+  -> bob | run the load test against the staging cluster | Thursday
+bob: Sure. The last run showed about two hundred requests per second on a single node.
+alice: The cache change should help a lot with that number.
+carol: Good. One more thing, the security review found an old library in the upload service.
+alice: I will patch the upload service on Wednesday.
+  -> alice | patch the upload service | Wednesday
+bob: The release notes should mention it, customers always ask about security fixes.
+carol: Good point. Action item: Bob to write the release notes by next week.
+  -> bob | write the release notes | next week
+alice: Is the team offsite still planned for next month?
+carol: Yes, the venue is booked and the agenda is almost ready.
+bob: Great, it has been a while since we were all in one room.
+carol: Alright, that is everything on my list. Thanks everyone, see you tomorrow.
+""",
+    "planning2": """
+alice: Thanks for joining. Today we plan the next sprint for the {feature}.
+carol: The biggest item is the migration to the new billing provider.
+alice: How long do you think the migration will take?
+carol: About two weeks, if the test accounts arrive on time.
+alice: Carol, can you ask the vendor for test accounts by {day}?
+  -> carol | ask the vendor for test accounts | {day}
+carol: Yes. I'll draft the migration plan next week.
+  -> carol | draft the migration plan | next week
+alice: Perfect. We decided to keep the old provider running until the end of the quarter.
+carol: That gives us a safe fallback if something goes wrong.
+alice: Great, that is all for today.
+""",
+    "short2": """
+bob: Hi Carol, the {artifact} is ready for testing.
+carol: Great. Bob, can you share the test plan by {day}?
+  -> bob | share the test plan | {day}
+bob: Yes, and I'll book a review meeting tomorrow.
+  -> bob | book a review meeting | tomorrow
+carol: Thanks, that works for me.
+""",
+}
+
+
+def parse_script(text: str) -> tuple[Line, ...]:
+    """Lines from the compact script format above."""
+    turns: list[list[Any]] = []  # [speaker, text, action]
+    for raw in text.strip().splitlines():
+        stripped = raw.strip()
+        if stripped.startswith("->"):
+            owner, task, due = (part.strip() for part in stripped[2:].split("|"))
+            turns[-1][2] = (owner, task, due or None)
+        elif raw[:1].isspace():
+            turns[-1][1] += " " + stripped
+        else:
+            speaker, _, said = raw.partition(":")
+            if speaker not in VOICES:
+                raise ValueError(f"Unknown speaker {speaker!r} in script line {raw!r}")
+            turns.append([speaker, said.strip(), None])
+    return tuple(Line(speaker, said, action) for speaker, said, action in turns)
+
+
+SCRIPTS: dict[str, tuple[Line, ...]] = {
+    name: parse_script(text) for name, text in _SCRIPT_TEXT.items()
+}
+
+
+class SynthesisError(RuntimeError):
+    """Festival or sox is missing or failed; the message says how to fix it."""
+
+    def __init__(self, reason: str, command: str | None = None) -> None:
+        super().__init__(reason)
+        self.reason = reason
+        self.command = command
+
+
+@dataclass(frozen=True, slots=True)
+class MeetingAudio:
+    """A synthesised meeting on disk and its parsed ``reference.json``."""
+
+    name: str
+    directory: Path
+    reference: dict[str, Any]
+
+    @property
+    def audio_path(self) -> Path:
+        return self.directory / "audio.wav"
+
+    @property
+    def reference_path(self) -> Path:
+        return self.directory / "reference.json"
+
+    @property
+    def rttm_path(self) -> Path:
+        return self.directory / "reference.rttm"
+
+    @property
+    def text_path(self) -> Path:
+        return self.directory / "reference.txt"
+
+    @property
+    def duration(self) -> float:
+        return float(self.reference["duration"])
+
+    @property
+    def speakers(self) -> list[str]:
+        return sorted({t["speaker"] for t in self.reference["turns"]})
+
+    def turns(self) -> list[SpeakerTurn]:
+        return [SpeakerTurn(t["start"], t["end"], t["speaker"]) for t in self.reference["turns"]]
+
+    def transcript(self) -> str:
+        return " ".join(t["text"] for t in self.reference["turns"])
+
+    def action_items(self) -> list[ActionItem]:
+        return [ActionItem(a["text"], a["owner"], a["due"]) for a in self.reference["action_items"]]
+
+    def load_audio(self) -> np.ndarray:
+        """Float32 mono samples at 16 kHz."""
+        return _read_wav(self.audio_path)
+
+
+def script_lines(name: str, round_index: int = 0) -> list[Line]:
+    """The script's lines with slots filled for one round of a (possibly repeated) meeting."""
+    if name not in SCRIPTS:
+        raise KeyError(f"Unknown meeting script {name!r}; choose one of {', '.join(SCRIPTS)}.")
+    values = {slot: options[round_index % len(options)] for slot, options in SLOTS.items()}
+    lines = []
+    for line in SCRIPTS[name]:
+        action = None
+        if line.action is not None:
+            owner, task, due = line.action
+            action = (owner, task.format(**values), due and due.format(**values))
+        lines.append(Line(line.speaker, line.text.format(**values), action))
+    return lines
+
+
+def ensure_festival() -> None:
+    """Install Festival voices and sox if missing (idempotent; needs root or sudo)."""
+    _run(["bash", str(ENSURE_SCRIPT)])
+
+
+def ensure_meeting(
+    name: str = "standup3",
+    minutes: float | None = None,
+    cache_dir: Path | str | None = None,
+    install: bool = False,
+    force: bool = False,
+) -> MeetingAudio:
+    """Synthesise the meeting unless an identical one is cached; ``minutes`` repeats the
+    script with varied slots until the audio is at least that long."""
+    script_lines(name)  # validates the name before any work
+    root = Path(cache_dir) if cache_dir is not None else DEFAULT_CACHE_DIR
+    directory = root / (name if minutes is None else f"{name}-{minutes:g}min")
+    digest = _script_hash(name, minutes)
+    cached = _load_cached(name, directory, digest)
+    if cached is not None and not force:
+        return cached
+    if install:
+        ensure_festival()
+    _check_tools()
+    _build(name, minutes, digest, directory)
+    meeting = _load_cached(name, directory, digest)
+    assert meeting is not None
+    return meeting
+
+
+def _build(name: str, minutes: float | None, digest: str, directory: Path) -> None:
+    """Synthesise into a sibling directory and rename it into place, so an interrupted run
+    never leaves a half-written meeting that looks cached."""
+    directory.parent.mkdir(parents=True, exist_ok=True)
+    work = Path(tempfile.mkdtemp(dir=directory.parent, prefix=f".{directory.name}-"))
+    try:
+        _synthesise(name, minutes, digest, work)
+        if directory.exists():
+            shutil.rmtree(directory)
+        work.chmod(0o755)  # mkdtemp makes it private
+        work.rename(directory)
+    except BaseException:
+        shutil.rmtree(work, ignore_errors=True)
+        raise
+    logger.info("Synthesised meeting %s into %s", name, directory)
+
+
+def _script_hash(name: str, minutes: float | None) -> str:
+    spec = [SYNTH_VERSION, name, minutes, _SCRIPT_TEXT[name], SLOTS, VOICES, PAUSE_RANGE_S,
+            LEAD_IN_S, TAIL_S, NOISE_FLOOR, TARGET_RMS, SAMPLE_RATE]  # fmt: skip
+    return hashlib.sha256(json.dumps(spec, sort_keys=True).encode()).hexdigest()[:16]
+
+
+def _load_cached(name: str, directory: Path, digest: str) -> MeetingAudio | None:
+    try:
+        reference = json.loads((directory / "reference.json").read_text())
+    except (OSError, ValueError):
+        return None
+    meeting = MeetingAudio(name, directory, reference)
+    files = (meeting.audio_path, meeting.rttm_path, meeting.text_path)
+    if reference.get("script_hash") != digest or not all(p.is_file() for p in files):
+        return None
+    return meeting
+
+
+def _check_tools() -> None:
+    for tool in ("text2wave", "sox"):
+        if shutil.which(tool) is None:
+            raise SynthesisError(
+                f"{tool} not found. Run `bash scripts/ensure_festival.sh` (Debian/Ubuntu, root "
+                "or sudo) or pass install=True.",
+                tool,
+            )
+
+
+class _Timeline:
+    """Utterances laid end to end with random pauses, and the reference they produce."""
+
+    def __init__(self, rng: np.random.Generator) -> None:
+        self.rng = rng
+        self.pieces: list[np.ndarray] = [_silence(LEAD_IN_S)]
+        self.cursor = LEAD_IN_S
+        self.turns: list[dict[str, Any]] = []
+        self.actions: list[dict[str, Any]] = []
+
+    def add(self, line: Line, speech: np.ndarray) -> None:
+        if self.turns:
+            pause = round(float(self.rng.uniform(*PAUSE_RANGE_S)), 2)
+            self.pieces.append(_silence(pause))
+            self.cursor += pause
+        end = self.cursor + speech.size / SAMPLE_RATE
+        turn = {"speaker": line.speaker, "start": round(self.cursor, 3), "end": round(end, 3)}
+        self.turns.append({**turn, "text": line.text})
+        if line.action is not None:
+            owner, task, due = line.action
+            self.actions.append(
+                {"text": task, "owner": owner, "due": due, "speaker": line.speaker,
+                 "turn": len(self.turns) - 1}
+            )  # fmt: skip
+        self.pieces.append(speech)
+        self.cursor = end
+
+    def render(self) -> np.ndarray:
+        audio = np.concatenate([*self.pieces, _silence(TAIL_S)])
+        return audio + self.rng.normal(0.0, NOISE_FLOOR, audio.size).astype(np.float32)
+
+
+def _silence(seconds: float) -> np.ndarray:
+    return np.zeros(round(seconds * SAMPLE_RATE), dtype=np.float32)
+
+
+def _synthesise(name: str, minutes: float | None, digest: str, out: Path) -> None:
+    timeline = _Timeline(np.random.default_rng(int(digest, 16) % 2**32))
+    for round_index in itertools.count():
+        lines = script_lines(name, round_index)
+        for line, speech in zip(lines, _speak_all(lines, out), strict=True):
+            timeline.add(line, speech)
+        if minutes is None or timeline.cursor >= minutes * 60:
+            break
+    _write_outputs(out, timeline, {"name": name, "minutes": minutes, "script_hash": digest})
+
+
+def _speak_all(lines: list[Line], work: Path) -> list[np.ndarray]:
+    # Two workers: text2wave is single-threaded and the machines here are small.
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        return list(pool.map(_speak, range(len(lines)), lines, itertools.repeat(work)))
+
+
+def _speak(index: int, line: Line, work: Path) -> np.ndarray:
+    """One utterance: synthesise, resample to 16 kHz mono, trim silence, level to TARGET_RMS."""
+    text_file, raw, resampled = (work / f"_{index}.{ext}" for ext in ("txt", "raw.wav", "wav"))
+    text_file.write_text(line.text + "\n")
+    voice = f"({VOICES[line.speaker]})"
+    _run(["text2wave", "-eval", voice, "-o", str(raw), str(text_file)])
+    _run(["sox", str(raw), "-r", str(SAMPLE_RATE), "-c", "1", "-b", "16", str(resampled)])
+    samples = _trim(_read_wav(resampled))
+    for path in (text_file, raw, resampled):
+        path.unlink()
+    rms = float(np.sqrt(np.mean(samples**2))) or 1.0
+    gain = min(TARGET_RMS / rms, 0.95 / float(np.abs(samples).max() or 1.0))
+    return (samples * gain).astype(np.float32)
+
+
+def _run(command: list[str]) -> None:
+    result = subprocess.run(command, capture_output=True, text=True)
+    if result.returncode != 0:
+        raise SynthesisError(f"{command[0]} failed: {result.stderr.strip()}", " ".join(command))
+
+
+def _trim(samples: np.ndarray, frame: int = 160) -> np.ndarray:
+    """Drop leading/trailing frames quieter than 5 % of the loudest frame (10 ms frames)."""
+    usable = samples[: samples.size - samples.size % frame].reshape(-1, frame)
+    energy = np.sqrt(np.mean(usable**2, axis=1))
+    loud = np.flatnonzero(energy > 0.05 * energy.max())
+    if loud.size == 0:
+        raise SynthesisError("Festival produced silence; check the voice packages.")
+    return samples[loud[0] * frame : (loud[-1] + 1) * frame]
+
+
+def _read_wav(path: Path) -> np.ndarray:
+    with wave.open(str(path), "rb") as wav:
+        if wav.getsampwidth() != 2 or wav.getnchannels() != 1:
+            raise SynthesisError(f"{path} is not 16-bit mono PCM.")
+        data = wav.readframes(wav.getnframes())
+    return np.frombuffer(data, dtype="<i2").astype(np.float32) / 32768.0
+
+
+def _write_outputs(out: Path, timeline: _Timeline, meta: dict[str, Any]) -> None:
+    pcm = (np.clip(timeline.render(), -1.0, 1.0) * 32767).astype("<i2")
+    with wave.open(str(out / "audio.wav"), "wb") as wav:
+        wav.setparams((1, 2, SAMPLE_RATE, pcm.size, "NONE", "not compressed"))
+        wav.writeframes(pcm.tobytes())
+    turns = timeline.turns
+    segments = [
+        Segment(f"t{i}", t["speaker"], t["text"], t["start"], t["end"], 0)
+        for i, t in enumerate(turns)
+    ]
+    (out / "reference.rttm").write_text(render_transcript(segments, "rttm", meta["name"])[0])
+    (out / "reference.txt").write_text("".join(t["text"] + "\n" for t in turns))
+    reference = {
+        **meta, "sample_rate": SAMPLE_RATE, "duration": round(pcm.size / SAMPLE_RATE, 3),
+        "voices": VOICES, "turns": turns, "action_items": timeline.actions,
+    }  # fmt: skip
+    (out / "reference.json").write_text(json.dumps(reference, indent=2) + "\n")
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description="Synthesise a test meeting with Festival.")
+    parser.add_argument("name", nargs="?", default="standup3", choices=sorted(SCRIPTS))
+    parser.add_argument("--minutes", type=float, default=None, help="repeat to this length")
+    parser.add_argument("--cache-dir", type=Path, default=DEFAULT_CACHE_DIR)
+    parser.add_argument("--install", action="store_true", help="run ensure_festival.sh first")
+    parser.add_argument("--force", action="store_true", help="rebuild even when cached")
+    args = parser.parse_args(argv)
+    meeting = ensure_meeting(args.name, args.minutes, args.cache_dir, args.install, args.force)
+    print(f"{meeting.audio_path}  {meeting.duration:.1f} s, {len(meeting.reference['turns'])} "
+          f"turns, {len(meeting.reference['action_items'])} action items")  # fmt: skip
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,35 @@
+"""Repository-wide test fixtures."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any, NoReturn
+
+import pytest
+
+UNIT_TESTS_DIR = Path(__file__).resolve().parent / "unit"
+
+
+@pytest.fixture(autouse=True)
+def forbid_ray_in_unit_tests(
+    request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Unit tests run without Ray: starting it from one fails that test loudly.
+
+    Ray start-up costs seconds and leaves processes behind; anything that needs it belongs in
+    tests/integration, which shares one cluster for the session.
+    """
+    if UNIT_TESTS_DIR not in Path(request.node.path).resolve().parents:
+        return
+    import ray
+    import ray._private.worker
+
+    def refuse_ray_init(*_args: Any, **_kwargs: Any) -> NoReturn:
+        pytest.fail(
+            "a unit test called ray.init(); unit tests must not start Ray. Use a fake "
+            "backend/handle here or move the test to tests/integration.",
+            pytrace=True,
+        )
+
+    monkeypatch.setattr(ray, "init", refuse_ray_init)
+    monkeypatch.setattr(ray._private.worker, "init", refuse_ray_init)

@@ -1,0 +1,74 @@
+"""One real local Ray Serve cluster for the whole integration session (CPU profile, real models)."""
+
+from __future__ import annotations
+
+import os
+import socket
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import httpx
+import pytest
+
+READY_TIMEOUT_S = 300
+
+
+@dataclass(frozen=True)
+class RunningPlatform:
+    base_url: str
+    ws_url: str
+    data_dir: Path
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def wait_ready(base_url: str, timeout_s: float = READY_TIMEOUT_S) -> None:
+    deadline = time.monotonic() + timeout_s
+    last = "no answer"
+    while time.monotonic() < deadline:
+        try:
+            r = httpx.get(f"{base_url}/readyz", timeout=5)
+            if r.status_code == 200:
+                return
+            last = f"{r.status_code} {r.text}"
+        except httpx.HTTPError as e:
+            last = repr(e)
+        time.sleep(1)
+    raise TimeoutError(f"{base_url}/readyz not ready after {timeout_s}s: {last}")
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    for item in items:
+        if "tests/integration" in str(item.path):
+            item.add_marker(pytest.mark.integration)
+
+
+@pytest.fixture(scope="session")
+def platform(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningPlatform]:
+    import ray
+    from ray import serve
+
+    from deployments.builder import build_app
+    from deployments.options import AppArgs
+
+    data_dir = tmp_path_factory.mktemp("platform-data")
+    env = {"MEETING_DATA_DIR": str(data_dir), "MEETING_ENVIRONMENT": "test"}
+    os.environ.update(env)  # the driver reads settings too (e.g. the hub's database)
+    port = free_port()
+    # Logical CPUs above the physical 2 so several replicas of the light deployments fit.
+    ray.init(num_cpus=4, include_dashboard=False, runtime_env={"env_vars": env})
+    serve.start(http_options={"host": "127.0.0.1", "port": port})
+    serve.run(build_app(AppArgs()), name="meetingserve", route_prefix="/", blocking=False)
+    base_url = f"http://127.0.0.1:{port}"
+    try:
+        wait_ready(base_url)
+        yield RunningPlatform(base_url, f"ws://127.0.0.1:{port}", data_dir)
+    finally:
+        serve.shutdown()
+        ray.shutdown()

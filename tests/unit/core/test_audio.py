@@ -1,0 +1,159 @@
+from __future__ import annotations
+
+import io
+import wave
+from pathlib import Path
+
+import av
+import numpy as np
+import pytest
+
+from core.audio import AudioDecodeError, decode_audio, pcm16_to_float
+
+SOURCE_RATE = 22_050
+TONE_HZ = 440.0
+
+
+def _tone(seconds: float = 2.0, rate: int = SOURCE_RATE) -> np.ndarray:
+    t = np.arange(round(seconds * rate)) / rate
+    return (0.3 * np.sin(2 * np.pi * TONE_HZ * t)).astype(np.float32)
+
+
+def _encode(fmt: str, codec: str, rate: int, layout: str = "mono") -> bytes:
+    """Encode a 440 Hz tone with PyAV; the encoder converts the s16 frame to its own format."""
+    samples = (_tone() * 32767).astype(np.int16)
+    channels = 2 if layout == "stereo" else 1
+    # Packed s16 interleaves channels: shape (1, samples * channels).
+    data = np.repeat(samples, channels)[None, :]
+    buf = io.BytesIO()
+    with av.open(buf, "w", format=fmt) as container:
+        stream = container.add_stream(codec, rate=rate)
+        assert isinstance(stream, av.audio.stream.AudioStream)
+        stream.layout = layout
+        frame = av.AudioFrame.from_ndarray(data, format="s16", layout=layout)
+        frame.sample_rate = SOURCE_RATE
+        for packet in stream.encode(frame):
+            container.mux(packet)
+        for packet in stream.encode(None):
+            container.mux(packet)
+    return buf.getvalue()
+
+
+def _dominant_hz(samples: np.ndarray, rate: int = 16_000) -> float:
+    spectrum = np.abs(np.fft.rfft(samples))
+    return float(np.fft.rfftfreq(samples.size, 1 / rate)[int(np.argmax(spectrum))])
+
+
+@pytest.mark.parametrize(
+    ("fmt", "codec", "rate", "tolerance"),
+    [
+        ("wav", "pcm_s16le", SOURCE_RATE, 1),
+        ("flac", "flac", SOURCE_RATE, 1),
+        ("ogg", "libopus", 48_000, 800),
+        ("webm", "libopus", 48_000, 800),
+        ("mp3", "libmp3lame", SOURCE_RATE, 1500),
+        ("ipod", "aac", SOURCE_RATE, 2100),  # m4a; AAC adds priming samples
+    ],
+)
+def test_decodes_common_formats_to_16k_mono(
+    fmt: str, codec: str, rate: int, tolerance: int
+) -> None:
+    samples = decode_audio(_encode(fmt, codec, rate))
+    assert samples.dtype == np.float32
+    assert samples.ndim == 1
+    assert abs(samples.size - 32_000) <= tolerance
+    assert abs(_dominant_hz(samples) - TONE_HZ) < 2.0
+    assert 0.25 < float(np.abs(samples).max()) < 0.4
+
+
+def test_lossless_decode_matches_resampled_source() -> None:
+    samples = decode_audio(_encode("wav", "pcm_s16le", SOURCE_RATE))
+    expected = _tone(2.0, 16_000)
+    # Away from the resampler's edge effects the waveform is the tone itself.
+    np.testing.assert_allclose(samples[1000:-1000], expected[1000:-1000], atol=2e-3)
+
+
+def test_stereo_is_mixed_to_mono() -> None:
+    samples = decode_audio(_encode("wav", "pcm_s16le", SOURCE_RATE, layout="stereo"))
+    assert samples.ndim == 1
+    assert samples.size == 32_000
+
+
+def test_other_sample_rate() -> None:
+    samples = decode_audio(_encode("flac", "flac", SOURCE_RATE), sample_rate=8000)
+    assert samples.size == 16_000
+
+
+def test_path_and_file_object_inputs(tmp_path: Path) -> None:
+    data = _encode("flac", "flac", SOURCE_RATE)
+    path = tmp_path / "tone.flac"
+    path.write_bytes(data)
+    from_bytes = decode_audio(data)
+    np.testing.assert_array_equal(decode_audio(path), from_bytes)
+    np.testing.assert_array_equal(decode_audio(str(path)), from_bytes)
+    file = io.BytesIO(data)
+    np.testing.assert_array_equal(decode_audio(file), from_bytes)
+    assert not file.closed  # the caller's file object stays the caller's
+
+
+def test_missing_file_is_not_an_audio_error(tmp_path: Path) -> None:
+    with pytest.raises(FileNotFoundError):
+        decode_audio(tmp_path / "missing.wav")
+
+
+def _decode_error(source: object) -> AudioDecodeError:
+    with pytest.raises(AudioDecodeError) as info:
+        decode_audio(source)  # type: ignore[arg-type]
+    assert info.value.reason == str(info.value)
+    return info.value
+
+
+def test_empty_inputs(tmp_path: Path) -> None:
+    empty = tmp_path / "empty.wav"
+    empty.write_bytes(b"")
+    for source in (b"", empty, io.BytesIO(b"")):
+        assert _decode_error(source).code == "empty_audio"
+
+
+def test_container_without_samples_is_empty() -> None:
+    buf = io.BytesIO()
+    with wave.open(buf, "wb") as wav:
+        wav.setparams((1, 2, 16_000, 0, "NONE", "not compressed"))
+        wav.writeframes(b"")
+    header_only = buf.getvalue()
+    assert len(header_only) == 44
+    error = _decode_error(header_only)
+    assert error.code == "empty_audio"
+    assert "no audio samples" in error.reason
+
+
+def test_garbage_is_unsupported() -> None:
+    error = _decode_error(b"this is a text file, not audio\n" * 50)
+    assert error.code == "unsupported_audio"
+    assert "wav, flac, mp3" in error.reason
+
+
+def test_truncated_header_is_truncated() -> None:
+    for fmt, codec, rate in (("flac", "flac", SOURCE_RATE), ("ipod", "aac", SOURCE_RATE)):
+        data = _encode(fmt, codec, rate)
+        assert _decode_error(data[:30]).code == "truncated_audio"
+
+
+def test_damaged_tail_keeps_decoded_audio() -> None:
+    data = _encode("ogg", "libopus", 48_000)
+    samples = decode_audio(data[: len(data) // 2])
+    assert 8_000 < samples.size < 24_000
+
+
+def test_pcm16_to_float() -> None:
+    pcm = np.array([0, 16384, -32768, 32767], dtype="<i2").tobytes()
+    np.testing.assert_array_equal(
+        pcm16_to_float(pcm), np.array([0.0, 0.5, -1.0, 32767 / 32768], dtype=np.float32)
+    )
+    assert pcm16_to_float(b"").size == 0
+
+
+def test_pcm16_odd_length_is_truncated() -> None:
+    with pytest.raises(AudioDecodeError) as info:
+        pcm16_to_float(b"\x00\x01\x02")
+    assert info.value.code == "truncated_audio"

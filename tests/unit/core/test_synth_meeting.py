@@ -1,0 +1,109 @@
+"""The synthetic meeting corpus: script consistency (fast) and real Festival synthesis (slow)."""
+
+from __future__ import annotations
+
+import itertools
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from core.action_items import find_action_items
+from core.types import Segment
+from scripts.synth_meeting import (
+    PAUSE_RANGE_S,
+    SCRIPTS,
+    VOICES,
+    MeetingAudio,
+    ensure_meeting,
+    parse_script,
+    script_lines,
+)
+
+
+@pytest.mark.parametrize("name", sorted(SCRIPTS))
+@pytest.mark.parametrize("round_index", [0, 1, 2])
+def test_scripted_action_items_are_what_the_finder_reads(name: str, round_index: int) -> None:
+    lines = script_lines(name, round_index)
+    segments = [Segment(f"t{i}", ln.speaker, ln.text, 0.0, 0.0, 0) for i, ln in enumerate(lines)]
+    found = [
+        (item.owner.lower() if item.owner else None, item.text, item.due)
+        for item in find_action_items(segments)
+    ]
+    assert found == [line.action for line in lines if line.action is not None]
+
+
+def test_rounds_vary_slots() -> None:
+    first, second = script_lines("standup3", 0), script_lines("standup3", 1)
+    assert first[0].text.endswith("customer portal.")
+    assert second[0].text.endswith("search service.")
+    assert len(first) == len(second)
+
+
+def test_default_script_uses_all_three_voices() -> None:
+    assert {line.speaker for line in SCRIPTS["standup3"]} == set(VOICES)
+
+
+def test_script_format_errors() -> None:
+    with pytest.raises(ValueError, match="Unknown speaker 'dave'"):
+        parse_script("dave: hello")
+    with pytest.raises(KeyError, match="standup3"):
+        script_lines("nope")
+
+
+def _check_meeting_audio(meeting: MeetingAudio) -> None:
+    """Speech inside every reference turn, near-silence between turns, scripted pauses."""
+    audio = meeting.load_audio()
+    sr = json.loads(meeting.reference_path.read_text())["sample_rate"]
+    assert sr == 16_000
+    assert audio.size / sr == pytest.approx(meeting.duration, abs=1e-3)
+    turns = meeting.turns()
+    mask = np.zeros(audio.size, dtype=bool)
+    for turn in turns:
+        speech = audio[round(turn.start * sr) : round(turn.end * sr)]
+        assert float(np.sqrt(np.mean(speech**2))) > 0.05, turn
+        mask[round(turn.start * sr) : round(turn.end * sr)] = True
+    assert float(np.sqrt(np.mean(audio[~mask] ** 2))) < 1e-3  # pauses are silent
+    for prev, nxt in itertools.pairwise(turns):
+        assert PAUSE_RANGE_S[0] - 1e-6 <= nxt.start - prev.end <= PAUSE_RANGE_S[1] + 1e-6
+
+
+@pytest.mark.slow
+def test_festival_synthesis_of_short_meeting(tmp_path: Path) -> None:
+    meeting = ensure_meeting("short2", cache_dir=tmp_path, install=True)
+    assert meeting.directory == tmp_path / "short2"
+    assert 8.0 < meeting.duration < 30.0
+    assert meeting.speakers == ["bob", "carol"]
+    lines = script_lines("short2")
+    assert [t["text"] for t in meeting.reference["turns"]] == [line.text for line in lines]
+    assert meeting.text_path.read_text().splitlines() == [line.text for line in lines]
+    rttm = meeting.rttm_path.read_text().splitlines()
+    assert len(rttm) == len(lines)
+    first = meeting.turns()[0]
+    assert rttm[0] == (
+        f"SPEAKER short2 1 {first.start:.3f} {first.end - first.start:.3f} <NA> <NA> bob <NA> <NA>"
+    )
+    assert [(a.owner, a.text, a.due) for a in meeting.action_items()] == [
+        line.action for line in lines if line.action
+    ]
+    _check_meeting_audio(meeting)
+
+    # Cached: a second call rebuilds nothing.
+    mtime = meeting.audio_path.stat().st_mtime_ns
+    assert ensure_meeting("short2", cache_dir=tmp_path).audio_path.stat().st_mtime_ns == mtime
+
+
+@pytest.mark.slow
+def test_longer_meeting_repeats_script_with_variation(tmp_path: Path) -> None:
+    meeting = ensure_meeting("short2", minutes=0.5, cache_dir=tmp_path, install=True)
+    assert meeting.directory == tmp_path / "short2-0.5min"
+    assert meeting.duration >= 30.0
+    texts = [t["text"] for t in meeting.reference["turns"]]
+    assert len(texts) > len(SCRIPTS["short2"])
+    assert texts[0] == "Hi Carol, the build is ready for testing."
+    assert texts[4] == "Hi Carol, the release candidate is ready for testing."
+    script = SCRIPTS["short2"]
+    expected = [i for i in range(len(texts)) if script[i % len(script)].action is not None]
+    assert [a["turn"] for a in meeting.reference["action_items"]] == expected
+    _check_meeting_audio(meeting)

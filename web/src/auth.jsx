@@ -1,0 +1,61 @@
+// Session state shared by the pages: the token, the signed-in user and a uniform way to turn
+// API errors into messages (a 401 anywhere ends the session and returns to the login page).
+
+import { createContext, useCallback, useContext, useEffect, useMemo, useState } from 'react';
+
+import { ApiError, api } from './lib/api.js';
+import { clearToken, loadToken, saveToken } from './lib/auth.js';
+import { navigate } from './lib/router.jsx';
+
+const AuthContext = createContext(null);
+
+export function AuthProvider({ children }) {
+  const [token, setToken] = useState(() => loadToken());
+  const [user, setUser] = useState(null);
+
+  const logout = useCallback(() => {
+    clearToken();
+    setToken(null);
+    setUser(null);
+    navigate('/login', { replace: true });
+  }, []);
+
+  const login = useCallback((accessToken, expiresIn) => {
+    saveToken(accessToken, expiresIn);
+    setToken(accessToken);
+  }, []);
+
+  const describeError = useCallback(
+    (error) => {
+      if (error instanceof ApiError && error.status === 401) {
+        logout();
+        return 'Your session has expired. Please log in again.';
+      }
+      if (error instanceof ApiError) return error.message;
+      return 'Could not reach the server. Check your connection and try again.';
+    },
+    [logout],
+  );
+
+  useEffect(() => {
+    if (!token) return undefined;
+    let cancelled = false;
+    api
+      .me(token)
+      .then((me) => !cancelled && setUser(me))
+      .catch((error) => !cancelled && describeError(error));
+    return () => {
+      cancelled = true;
+    };
+  }, [token, describeError]);
+
+  const value = useMemo(
+    () => ({ token, user, login, logout, describeError }),
+    [token, user, login, logout, describeError],
+  );
+  return <AuthContext.Provider value={value}>{children}</AuthContext.Provider>;
+}
+
+export function useAuth() {
+  return useContext(AuthContext);
+}

@@ -1,0 +1,44 @@
+// Connection state in words (never colour alone), with a manual reconnect when offline.
+
+const LABELS = {
+  idle: 'Not connected',
+  connecting: 'Connecting…',
+  connected: 'Connected',
+  reconnecting: 'Reconnecting…',
+  offline: 'Offline',
+};
+
+export function describeConnection(state) {
+  switch (state.status) {
+    case 'connected':
+      return 'Live: new transcript lines appear as soon as they are ready.';
+    case 'connecting':
+      return 'Opening the live connection and loading the meeting history.';
+    case 'reconnecting': {
+      const wait = state.retryInMs ? ` Retrying in ${Math.max(1, Math.round(state.retryInMs / 1000))} s` : '';
+      const attempt = state.attempt ? ` (attempt ${state.attempt})` : '';
+      return `${state.reason || 'The connection dropped.'}${wait}${attempt}. Nothing will be lost: the transcript resumes where it stopped.`;
+    }
+    case 'offline':
+      return state.reason || 'Not receiving live updates.';
+    default:
+      return 'Not receiving live updates.';
+  }
+}
+
+export function ConnectionIndicator({ state, onReconnect }) {
+  const status = state.status ?? 'idle';
+  const canReconnect = status === 'offline' && state.closeCode !== 4401;
+  return (
+    <div className={`connection connection--${status}`} role="status" data-testid="connection-status" data-state={status}>
+      <span className="connection__dot" aria-hidden="true" />
+      <strong className="connection__label">{LABELS[status] ?? status}</strong>
+      <span className="connection__detail">{describeConnection(state)}</span>
+      {canReconnect && (
+        <button type="button" className="button button--small" onClick={onReconnect}>
+          Reconnect
+        </button>
+      )}
+    </div>
+  );
+}

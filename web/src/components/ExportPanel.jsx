@@ -1,0 +1,46 @@
+import { useState } from 'react';
+
+import { EXPORT_FORMATS, downloadTranscript } from '../lib/api.js';
+
+/** Download buttons; the request needs the bearer header, so these are buttons, not links. */
+export function ExportPanel({ token, meetingId, onApiError }) {
+  const [busy, setBusy] = useState(null);
+  const [message, setMessage] = useState('');
+  const [error, setError] = useState('');
+
+  const onDownload = async (format) => {
+    setBusy(format);
+    setError('');
+    setMessage('');
+    try {
+      const name = await downloadTranscript(token, meetingId, format);
+      setMessage(`Saved ${name}.`);
+    } catch (err) {
+      setError(err.status === 404 ? 'There is no transcript to export yet.' : onApiError(err));
+    } finally {
+      setBusy(null);
+    }
+  };
+
+  return (
+    <section className="panel" aria-labelledby="export-heading">
+      <h2 id="export-heading">Export transcript</h2>
+      <div className="button-row">
+        {EXPORT_FORMATS.map((format) => (
+          <button
+            key={format}
+            type="button"
+            className="button button--secondary"
+            onClick={() => onDownload(format)}
+            disabled={busy !== null}
+            data-testid={`export-${format}`}
+          >
+            {busy === format ? `Downloading ${format.toUpperCase()}…` : `Download ${format.toUpperCase()}`}
+          </button>
+        ))}
+      </div>
+      {message && <p role="status" data-testid="export-message">{message}</p>}
+      {error && <p role="alert" className="error" data-testid="export-error">{error}</p>}
+    </section>
+  );
+}

@@ -1,0 +1,75 @@
+import { useEffect, useId, useRef, useState } from 'react';
+
+import { uploadAudio } from '../lib/api.js';
+
+/** Audio upload with a real byte-level progress bar (XMLHttpRequest upload events). */
+export function UploadPanel({ token, meetingId, onApiError }) {
+  const inputId = useId();
+  const [file, setFile] = useState(null);
+  const [progress, setProgress] = useState(null);
+  const [message, setMessage] = useState('');
+  const [error, setError] = useState('');
+  const [uploading, setUploading] = useState(false);
+  const uploadRef = useRef(null);
+
+  useEffect(() => () => uploadRef.current?.abort(), []);
+
+  const onSubmit = async (event) => {
+    event.preventDefault();
+    if (!file) {
+      setError('Choose an audio file first.');
+      return;
+    }
+    setError('');
+    setMessage('');
+    setProgress(0);
+    setUploading(true);
+    const upload = uploadAudio(token, meetingId, file, setProgress);
+    uploadRef.current = upload;
+    try {
+      const result = await upload.promise;
+      setMessage(`Uploaded ${file.name}. Processing is ${result?.status ?? 'queued'}; the transcript appears below as it is ready.`);
+    } catch (err) {
+      setError(onApiError(err));
+      setProgress(null);
+    } finally {
+      uploadRef.current = null;
+      setUploading(false);
+    }
+  };
+
+  const percent = progress === null ? null : Math.round(progress * 100);
+  return (
+    <section className="panel" aria-labelledby="upload-heading">
+      <h2 id="upload-heading">Upload audio</h2>
+      <form onSubmit={onSubmit}>
+        <label htmlFor={inputId}>Audio file</label>
+        <input
+          id={inputId}
+          type="file"
+          accept="audio/*,video/*,.wav,.mp3,.m4a,.ogg,.flac,.webm"
+          onChange={(e) => setFile(e.target.files?.[0] ?? null)}
+          data-testid="upload-input"
+        />
+        <div className="button-row">
+          <button type="submit" className="button" disabled={uploading} data-testid="upload-submit">
+            Upload
+          </button>
+          {uploading && (
+            <button type="button" className="button button--secondary" onClick={() => uploadRef.current?.abort()}>
+              Cancel upload
+            </button>
+          )}
+        </div>
+      </form>
+      {percent !== null && (
+        <div className="progress-row">
+          <progress max="100" value={percent} aria-label="Upload progress" data-testid="upload-progress" data-progress={percent} />
+          <span aria-hidden="true">{percent}%</span>
+        </div>
+      )}
+      {message && <p role="status" data-testid="upload-message">{message}</p>}
+      {error && <p role="alert" className="error" data-testid="upload-error">{error}</p>}
+    </section>
+  );
+}

@@ -1,0 +1,147 @@
+// REST client for the `/api` routes in PROTOCOL.md. Every call takes the bearer token
+// explicitly, so nothing here depends on React and it can be unit tested with a fake fetch.
+
+export class ApiError extends Error {
+  constructor(status, detail) {
+    super(detail || `Request failed with status ${status}`);
+    this.name = 'ApiError';
+    this.status = status;
+    this.detail = detail;
+  }
+}
+
+/** FastAPI errors carry `detail` as a string or, for validation errors, a list of objects. */
+export function errorDetail(body, status) {
+  const detail = body?.detail;
+  if (typeof detail === 'string') return detail;
+  if (Array.isArray(detail) && detail.length > 0) {
+    return detail
+      .map((item) => {
+        const field = Array.isArray(item.loc) ? item.loc.filter((p) => p !== 'body').join('.') : '';
+        return field ? `${field}: ${item.msg}` : item.msg;
+      })
+      .join('; ');
+  }
+  return `Request failed with status ${status}`;
+}
+
+function authHeaders(token) {
+  return token ? { Authorization: `Bearer ${token}` } : {};
+}
+
+async function readBody(response) {
+  const text = await response.text();
+  if (!text) return null;
+  try {
+    return JSON.parse(text);
+  } catch {
+    return { detail: text };
+  }
+}
+
+/** JSON request; resolves to the parsed body (null for 204) or throws ApiError. */
+export async function apiRequest(path, { method = 'GET', token, body, fetchImpl = fetch } = {}) {
+  const headers = { Accept: 'application/json', ...authHeaders(token) };
+  if (body !== undefined) headers['Content-Type'] = 'application/json';
+  const response = await fetchImpl(path, {
+    method,
+    headers,
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
+  const parsed = await readBody(response);
+  if (!response.ok) throw new ApiError(response.status, errorDetail(parsed, response.status));
+  return parsed;
+}
+
+export const api = {
+  register: (email, password, name) =>
+    apiRequest('/api/auth/register', { method: 'POST', body: { email, password, ...(name ? { name } : {}) } }),
+  login: (email, password) => apiRequest('/api/auth/login', { method: 'POST', body: { email, password } }),
+  me: (token) => apiRequest('/api/auth/me', { token }),
+  listMeetings: (token) => apiRequest('/api/meetings', { token }),
+  createMeeting: (token, title) => apiRequest('/api/meetings', { method: 'POST', token, body: { title } }),
+  getMeeting: (token, id) => apiRequest(`/api/meetings/${encodeURIComponent(id)}`, { token }),
+  deleteMeeting: (token, id) =>
+    apiRequest(`/api/meetings/${encodeURIComponent(id)}`, { method: 'DELETE', token }),
+  shareMeeting: (token, id, email) =>
+    apiRequest(`/api/meetings/${encodeURIComponent(id)}/members`, {
+      method: 'POST',
+      token,
+      body: { email, role: 'viewer' },
+    }),
+};
+
+/**
+ * Uploads an audio file with real progress (fetch cannot report upload progress; XHR can).
+ * Returns `{ promise, abort }`; `onProgress(fraction)` gets values in [0, 1].
+ */
+export function uploadAudio(token, meetingId, file, onProgress = () => {}, XhrImpl = XMLHttpRequest) {
+  const xhr = new XhrImpl();
+  const promise = new Promise((resolve, reject) => {
+    xhr.open('POST', `/api/meetings/${encodeURIComponent(meetingId)}/audio`);
+    xhr.setRequestHeader('Authorization', `Bearer ${token}`);
+    xhr.setRequestHeader('Accept', 'application/json');
+    xhr.upload.onprogress = (event) => {
+      if (event.lengthComputable && event.total > 0) onProgress(event.loaded / event.total);
+    };
+    xhr.onload = () => {
+      let body;
+      try {
+        body = xhr.responseText ? JSON.parse(xhr.responseText) : null;
+      } catch {
+        body = { detail: xhr.responseText };
+      }
+      if (xhr.status >= 200 && xhr.status < 300) {
+        onProgress(1);
+        resolve(body);
+      } else {
+        reject(new ApiError(xhr.status, uploadErrorText(xhr.status, body)));
+      }
+    };
+    xhr.onerror = () => reject(new ApiError(0, 'Network error: the upload did not reach the server.'));
+    xhr.onabort = () => reject(new ApiError(0, 'Upload cancelled.'));
+    const form = new FormData();
+    form.append('file', file, file.name);
+    xhr.send(form);
+  });
+  return { promise, abort: () => xhr.abort() };
+}
+
+function uploadErrorText(status, body) {
+  const detail = errorDetail(body, status);
+  if (status === 413) return `The file is too large. ${detail}`;
+  if (status === 409) return `This meeting is already processing audio. ${detail}`;
+  return detail;
+}
+
+export const EXPORT_FORMATS = ['txt', 'srt', 'vtt', 'json'];
+
+/** File name from Content-Disposition, else a sensible default. */
+export function exportFileName(disposition, meetingId, format) {
+  const match = /filename\*?=(?:UTF-8'')?"?([^";]+)"?/i.exec(disposition ?? '');
+  if (match) return decodeURIComponent(match[1]);
+  return `meeting-${meetingId}.${format}`;
+}
+
+/**
+ * Downloads the transcript in `format` with the bearer header (a plain link cannot send it)
+ * and saves it through a temporary object URL.
+ */
+export async function downloadTranscript(token, meetingId, format, fetchImpl = fetch) {
+  const path = `/api/meetings/${encodeURIComponent(meetingId)}/transcript?format=${encodeURIComponent(format)}`;
+  const response = await fetchImpl(path, { headers: authHeaders(token) });
+  if (!response.ok) {
+    throw new ApiError(response.status, errorDetail(await readBody(response), response.status));
+  }
+  const blob = await response.blob();
+  const name = exportFileName(response.headers.get('Content-Disposition'), meetingId, format);
+  const url = URL.createObjectURL(blob);
+  const link = document.createElement('a');
+  link.href = url;
+  link.download = name;
+  document.body.appendChild(link);
+  link.click();
+  link.remove();
+  setTimeout(() => URL.revokeObjectURL(url), 1_000);
+  return name;
+}

@@ -1,0 +1,125 @@
+// The live meeting view: processing stage, transcript as it arrives, summary, and the tools
+// (upload, share, export). All room state comes from the socket; on load the socket asks for
+// last_seq=0, so a finished meeting replays its whole transcript the same way a live one grows.
+
+import { useCallback, useEffect, useReducer, useRef, useState } from 'react';
+
+import { useAuth } from '../auth.jsx';
+import { CaptionSizeControls } from '../components/CaptionSizeControls.jsx';
+import { ConnectionIndicator } from '../components/ConnectionIndicator.jsx';
+import { ExportPanel } from '../components/ExportPanel.jsx';
+import { SharePanel } from '../components/SharePanel.jsx';
+import { StageProgress } from '../components/StageProgress.jsx';
+import { SummaryPanel } from '../components/SummaryPanel.jsx';
+import { TranscriptFeed } from '../components/TranscriptFeed.jsx';
+import { UploadPanel } from '../components/UploadPanel.jsx';
+import { useCaptionSize } from '../hooks/useCaptionSize.js';
+import { useMeetingSocket } from '../hooks/useMeetingSocket.jsx';
+import { usePageTitle } from '../hooks/usePageTitle.js';
+import { api } from '../lib/api.js';
+import { formatClock, formatSpeaker } from '../lib/format.js';
+import { initialMeetingState, meetingReducer } from '../lib/meetingState.js';
+import { Link } from '../lib/router.jsx';
+
+function useMeetingInfo(token, meetingId, describeError) {
+  const [meeting, setMeeting] = useState(null);
+  const [error, setError] = useState('');
+  useEffect(() => {
+    let cancelled = false;
+    api
+      .getMeeting(token, meetingId)
+      .then((m) => !cancelled && setMeeting(m))
+      .catch((err) => {
+        if (cancelled) return;
+        setError(err.status === 404 ? 'This meeting does not exist or has not been shared with you.' : describeError(err));
+      });
+    return () => {
+      cancelled = true;
+    };
+  }, [token, meetingId, describeError]);
+  return { meeting, error };
+}
+
+/**
+ * Wires the socket to the reducer. Lines replayed from history are not announced (a screen
+ * reader would read the whole meeting aloud); lines after the replay point are.
+ */
+function useLiveRoom(meetingId, token) {
+  const [room, dispatch] = useReducer(meetingReducer, initialMeetingState);
+  const [announcement, setAnnouncement] = useState('');
+  const [socketError, setSocketError] = useState('');
+  const replayUntilRef = useRef(0);
+
+  const handlers = {
+    onConnected: (message) => {
+      replayUntilRef.current = Math.max(replayUntilRef.current, message.last_seq ?? 0);
+      setSocketError('');
+    },
+    onTranscript: (segment, message) => {
+      dispatch({ message });
+      if (message.seq > replayUntilRef.current) {
+        setAnnouncement(`${formatSpeaker(segment.speaker)} at ${formatClock(segment.start ?? segment.timestamp)}: ${segment.text}`);
+      }
+    },
+    onStatus: (_status, _details, message) => dispatch({ message }),
+    onSummary: (_summary, _items, message) => {
+      dispatch({ message });
+      if (message.seq > replayUntilRef.current) setAnnouncement('The summary and action items are ready.');
+    },
+    onError: (error, info) => {
+      if (info?.type === 'close') setSocketError(error);
+      else dispatch({ message: info });
+    },
+  };
+  const socket = useMeetingSocket(meetingId, token, handlers);
+  return { room, announcement, socketError, socket };
+}
+
+export function LiveMeeting({ meetingId }) {
+  const { token, user, describeError } = useAuth();
+  const { meeting, error: loadError } = useMeetingInfo(token, meetingId, describeError);
+  const { room, announcement, socketError, socket } = useLiveRoom(meetingId, token);
+  const caption = useCaptionSize();
+  usePageTitle(meeting?.title ?? 'Meeting');
+  const onApiError = useCallback((err) => describeError(err), [describeError]);
+  const isOwner = !meeting || !user || meeting.owner_id === user.id;
+  const status = room.status ?? meeting?.status ?? null;
+
+  return (
+    <>
+      <p>
+        <Link to="/">← All meetings</Link>
+      </p>
+      <h1 data-testid="meeting-title">{meeting?.title ?? 'Meeting'}</h1>
+      {loadError && <p role="alert" className="error">{loadError}</p>}
+      <ConnectionIndicator state={socket.connectionState} onReconnect={socket.connect} />
+      {socketError && <p role="alert" className="error" data-testid="socket-error">{socketError}</p>}
+      {room.errors.map((e) => (
+        <p key={e.seq ?? e.text} role="alert" className="error" data-testid="processing-error">
+          {e.text}
+        </p>
+      ))}
+      <div className="live-layout">
+        <div className="live-layout__main">
+          <StageProgress status={status} details={room.details} />
+          <section className="panel" aria-labelledby="transcript-heading">
+            <div className="panel__header">
+              <h2 id="transcript-heading">Transcript</h2>
+              <CaptionSizeControls caption={caption} />
+            </div>
+            <TranscriptFeed lines={room.lines} captionSize={caption.size} />
+          </section>
+          <div className="visually-hidden" aria-live="polite" aria-atomic="true" data-testid="live-announcer">
+            {announcement}
+          </div>
+        </div>
+        <aside className="live-layout__side" aria-label="Meeting tools">
+          <SummaryPanel summary={room.summary} />
+          <UploadPanel token={token} meetingId={meetingId} onApiError={onApiError} />
+          <ExportPanel token={token} meetingId={meetingId} onApiError={onApiError} />
+          {isOwner && <SharePanel token={token} meetingId={meetingId} onApiError={onApiError} />}
+        </aside>
+      </div>
+    </>
+  );
+}

@@ -1,0 +1,122 @@
+// @vitest-environment jsdom
+// The whole app on /meetings/m1 against a real room socket and a stubbed REST API: history
+// replay, live lines, stage, summary, announcements and caption size, through data-testids.
+import { act, cleanup, fireEvent, render, screen, waitFor, within } from '@testing-library/react';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { WebSocket as NodeWebSocket } from 'ws';
+
+import App from '../src/App.jsx';
+import { GOOD_TOKEN, RoomServer, transcriptEvent } from './helpers/roomServer.js';
+
+let server;
+let room;
+
+const REST = {
+  '/api/auth/me': { id: 'u1', email: 'ada@example.com', name: 'Ada' },
+  '/api/meetings/m1': { id: 'm1', title: 'Weekly sync', owner_id: 'u1', status: 'completed', created_at: '2025-01-01T00:00:00Z' },
+};
+
+beforeEach(async () => {
+  server = await new RoomServer().start();
+  server.behaviour = (conn) => {
+    room = conn;
+    conn.sendConnected(4);
+    conn.sendTranscripts(1, 3);
+    conn.send({
+      type: 'status', seq: 4, meeting_id: 'm1', status: 'processing', timestamp: '',
+      details: { message: 'Transcribing audio...', stage: 'transcription', progress: 0.35, window: 3, windows: 9 },
+    });
+  };
+  const base = server.baseUrl;
+  // The app derives ws://<page host>/ws/... from window.location; route that to the test server.
+  vi.stubGlobal('WebSocket', class extends NodeWebSocket {
+    constructor(url, protocols) {
+      super(String(url).replace(/^ws:\/\/[^/]+/, base), protocols);
+    }
+  });
+  vi.stubGlobal('fetch', vi.fn(async (path) => {
+    const body = REST[path];
+    return new Response(JSON.stringify(body ?? { detail: 'Not Found' }), { status: body ? 200 : 404 });
+  }));
+  localStorage.clear();
+  localStorage.setItem('token', GOOD_TOKEN);
+  window.history.replaceState(null, '', '/meetings/m1');
+});
+
+afterEach(async () => {
+  cleanup();
+  vi.unstubAllGlobals();
+  await server.stop();
+});
+
+describe('LiveMeeting page', () => {
+  it('replays history, then shows live lines, stage, summary and announcements', async () => {
+    render(<App />);
+    await waitFor(() => expect(screen.getByTestId('connection-status').dataset.state).toBe('connected'));
+    await waitFor(() => expect(screen.getAllByTestId('transcript-line')).toHaveLength(3));
+    expect(screen.getByTestId('meeting-title').textContent).toBe('Weekly sync');
+    expect(screen.getByTestId('connection-status').textContent).toContain('Connected');
+    expect(room.offered).toEqual(['bearer', GOOD_TOKEN]);
+    expect(room.url.search).toBe('?last_seq=0');
+
+    const first = screen.getAllByTestId('transcript-line')[0];
+    expect(first.dataset.seq).toBe('1');
+    expect(first.textContent).toBe('Speaker 01 00:02line 1');
+    expect(screen.getByTestId('stage').textContent).toBe('Transcribing');
+    expect(screen.getByTestId('stage-window').textContent).toBe(' · window 3 of 9');
+    expect(screen.getByTestId('stage-progress').dataset.progress).toBe('35');
+    // History is not read aloud.
+    expect(screen.getByTestId('live-announcer').textContent).toBe('');
+    expect(screen.getByTestId('live-announcer').getAttribute('aria-live')).toBe('polite');
+
+    act(() => room.send(transcriptEvent(5)));
+    await waitFor(() => expect(screen.getAllByTestId('transcript-line')).toHaveLength(4));
+    expect(screen.getByTestId('live-announcer').textContent).toBe('Speaker 01 at 00:12: line 5');
+
+    act(() =>
+      room.send({
+        type: 'summary', seq: 6, meeting_id: 'm1', timestamp: '', summary: 'We agreed to ship.',
+        action_items: ['Ada: send the build'],
+        details: { action_items: [{ text: 'send the build', owner: 'SPEAKER_01', due: 'Friday' }], decisions: [], topics: [] },
+      }),
+    );
+    await waitFor(() => expect(screen.getByTestId('summary-text').textContent).toBe('We agreed to ship.'));
+    const items = within(screen.getByTestId('action-items')).getAllByTestId('action-item');
+    expect(items.map((li) => li.textContent)).toEqual(['send the build (owner: Speaker 01, due: Friday)']);
+    expect(screen.getByTestId('live-announcer').textContent).toBe('The summary and action items are ready.');
+  });
+
+  it('changes caption size with A+/A- and remembers it', async () => {
+    render(<App />);
+    await waitFor(() => expect(screen.getAllByTestId('transcript-line')).toHaveLength(3));
+    expect(screen.getByTestId('caption-size').textContent).toBe('18px');
+    fireEvent.click(screen.getByRole('button', { name: 'Increase caption text size' }));
+    fireEvent.click(screen.getByRole('button', { name: 'Increase caption text size' }));
+    expect(screen.getByTestId('transcript').style.fontSize).toBe('24px');
+    expect(localStorage.getItem('captionSize')).toBe('24');
+    fireEvent.click(screen.getByRole('button', { name: 'Decrease caption text size' }));
+    expect(screen.getByTestId('caption-size').textContent).toBe('20px');
+  });
+
+  it('shows a reconnecting indicator after a drop and resumes without duplicates', async () => {
+    render(<App />);
+    await waitFor(() => expect(screen.getAllByTestId('transcript-line')).toHaveLength(3));
+    act(() => room.socket.terminate());
+    await waitFor(() => expect(screen.getByTestId('connection-status').dataset.state).toBe('reconnecting'));
+    expect(screen.getByTestId('connection-status').textContent).toMatch(/The connection dropped\. Retrying in \d s/);
+    await waitFor(() => expect(screen.getByTestId('connection-status').dataset.state).toBe('connected'), { timeout: 3_000 });
+    expect(server.connections[1].url.search).toBe('?last_seq=4');
+    // The second connection replays 1..3 again (a misbehaving server); nothing doubles.
+    expect(screen.getAllByTestId('transcript-line').map((li) => li.dataset.seq)).toEqual(['1', '2', '3']);
+  });
+
+  it('goes offline with an explanation when the meeting is not accessible', async () => {
+    server.behaviour = (conn) => conn.socket.close(4404, 'no access');
+    render(<App />);
+    await waitFor(() => expect(screen.getByTestId('connection-status').dataset.state).toBe('offline'));
+    expect(screen.getByTestId('socket-error').textContent).toBe(
+      'This meeting does not exist or you do not have access to it.',
+    );
+    expect(screen.getByRole('button', { name: 'Reconnect' })).toBeTruthy();
+  });
+});

@@ -1,0 +1,68 @@
+import { describe, expect, it } from 'vitest';
+
+import { initialMeetingState, meetingReducer } from '../src/lib/meetingState.js';
+
+const fold = (messages, state = initialMeetingState) =>
+  messages.reduce((s, message) => meetingReducer(s, { message }), state);
+
+const transcript = (seq, start, speaker = 'SPEAKER_01') => ({
+  type: 'transcript',
+  seq,
+  segment: { id: `w0-${seq}`, speaker, text: `t${seq}`, timestamp: start, start, end: start + 1 },
+});
+
+describe('meetingReducer', () => {
+  it('appends transcript lines in order and ignores replayed seqs', () => {
+    const state = fold([transcript(1, 0.5), transcript(2, 3), transcript(2, 3), transcript(1, 0.5)]);
+    expect(state.lines).toEqual([
+      { seq: 1, id: 'w0-1', speaker: 'SPEAKER_01', text: 't1', start: 0.5, end: 1.5 },
+      { seq: 2, id: 'w0-2', speaker: 'SPEAKER_01', text: 't2', start: 3, end: 4 },
+    ]);
+    expect(state.lastSeq).toBe(2);
+  });
+
+  it('falls back to the seed timestamp field when start is missing', () => {
+    const state = fold([{ type: 'transcript', seq: 1, segment: { speaker: 'A', text: 'x', timestamp: 7.5 } }]);
+    expect(state.lines[0]).toMatchObject({ start: 7.5, end: 7.5, id: 'seq-1' });
+  });
+
+  it('tracks status and keeps window progress within a stage', () => {
+    const state = fold([
+      { type: 'status', seq: 1, status: 'processing', details: { stage: 'transcription', progress: 0.35, window: 3, windows: 9 } },
+      { type: 'status', seq: 2, status: 'processing', details: { stage: 'transcription', message: 'still going' } },
+    ]);
+    expect(state.status).toBe('processing');
+    expect(state.details).toEqual({ stage: 'transcription', message: 'still going', progress: 0.35, window: 3, windows: 9 });
+  });
+
+  it('marks completion as stage done at 100%', () => {
+    const state = fold([{ type: 'status', seq: 1, status: 'completed', details: { message: 'ok' } }]);
+    expect(state.details).toEqual({ message: 'ok', stage: 'done', progress: 1 });
+  });
+
+  it('prefers structured action items and falls back to the seed strings', () => {
+    const structured = fold([
+      {
+        type: 'summary',
+        seq: 1,
+        summary: 'S',
+        action_items: ['Alice: send the build'],
+        details: { action_items: [{ text: 'send the build', owner: 'SPEAKER_01', due: 'Friday' }], decisions: ['ship'], topics: [] },
+      },
+    ]);
+    expect(structured.summary).toEqual({
+      text: 'S',
+      actionItems: [{ text: 'send the build', owner: 'SPEAKER_01', due: 'Friday' }],
+      decisions: ['ship'],
+      topics: [],
+    });
+    const seed = fold([{ type: 'summary', seq: 1, summary: 'S', action_items: ['Review PRs'] }]);
+    expect(seed.summary.actionItems).toEqual([{ text: 'Review PRs' }]);
+  });
+
+  it('collects processing errors and resets', () => {
+    const state = fold([{ type: 'error', seq: 3, error: 'Processing failed', code: 'unsupported_audio' }]);
+    expect(state.errors).toEqual([{ seq: 3, text: 'Processing failed', code: 'unsupported_audio' }]);
+    expect(meetingReducer(state, { type: 'reset' })).toBe(initialMeetingState);
+  });
+});
