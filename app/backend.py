@@ -7,9 +7,19 @@ tests pass ``LocalBackend``. Keeping the web layer behind this seam is what lets
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Protocol
 
 from app.rooms.hub import EventLog, HubClient
+
+
+@dataclass(frozen=True, slots=True)
+class JobRequest:
+    """An accepted upload, handed to the Processor."""
+
+    job_id: str
+    meeting_id: str
+    audio_path: str
 
 
 class Backend(Protocol):
@@ -21,13 +31,24 @@ class Backend(Protocol):
         """The hub this process publishes to and long-polls."""
         ...
 
+    async def submit_job(self, job: JobRequest) -> None:
+        """Start processing an accepted upload; returns once the Processor has taken it."""
+        ...
+
+    async def regenerate_summary(self, meeting_id: str) -> None:
+        """Summarise a finished meeting's stored transcript again (publishes a summary event)."""
+        ...
+
 
 class LocalBackend:
-    """In-process backend: fixed readiness and an in-process event log (tests, web-only runs)."""
+    """In-process backend without models: fixed readiness, an in-process event log, and jobs
+    recorded rather than processed (unit tests of the web layer; web-only development)."""
 
     def __init__(self, ready: dict[str, bool] | None = None) -> None:
         self._ready = dict(ready or {})
         self.hub: EventLog | None = None
+        self.submitted: list[JobRequest] = []
+        self.summary_requests: list[str] = []
 
     async def readiness(self) -> dict[str, bool]:
         return dict(self._ready)
@@ -36,3 +57,9 @@ class LocalBackend:
         if self.hub is None:
             self.hub = EventLog(database_url)
         return self.hub
+
+    async def submit_job(self, job: JobRequest) -> None:
+        self.submitted.append(job)
+
+    async def regenerate_summary(self, meeting_id: str) -> None:
+        self.summary_requests.append(meeting_id)

@@ -101,3 +101,8 @@ class EventsPage(BaseModel):
     """Stored wire messages, each a dict with at least ``type``, ``seq`` and ``timestamp``."""
 
     events: list[dict[str, Any]]
+
+
+class JobAccepted(BaseModel):
+    job_id: str
+    status: Literal["queued"] = "queued"

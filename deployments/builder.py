@@ -9,6 +9,7 @@ from ray.serve import Application, Deployment
 from deployments.diarizer import Diarizer
 from deployments.ingress import Ingress
 from deployments.options import AppArgs
+from deployments.processor import Processor
 from deployments.summarizer import Summarizer
 from deployments.transcriber import Transcriber
 
@@ -21,8 +22,13 @@ def as_deployment(decorated: object) -> Deployment:
 
 def build_app(args: AppArgs) -> Application:
     """Wire the model deployments behind the Ingress; Serve YAML supplies per-deployment options."""
+    transcriber = as_deployment(Transcriber).bind(args.transcriber)
+    diarizer = as_deployment(Diarizer).bind(args.diarizer)
+    summarizer = as_deployment(Summarizer).bind(args.summarizer)
+    processor = as_deployment(Processor).bind(transcriber, diarizer, summarizer, args.processor)
     return as_deployment(Ingress).bind(
-        transcriber=as_deployment(Transcriber).bind(args.transcriber),
-        diarizer=as_deployment(Diarizer).bind(args.diarizer),
-        summarizer=as_deployment(Summarizer).bind(args.summarizer),
+        transcriber=transcriber,
+        diarizer=diarizer,
+        summarizer=summarizer,
+        processor=processor,
     )

@@ -10,6 +10,7 @@ from fastapi import FastAPI
 from ray import serve
 from ray.serve.handle import DeploymentHandle
 
+from app.backend import JobRequest
 from app.config import get_settings
 from app.main import create_app
 from app.rooms.hub import HubClient
@@ -22,8 +23,16 @@ READINESS_TIMEOUT_S = 2.0
 class ServeBackend:
     """The web layer's view of the model deployments, through Serve deployment handles."""
 
-    def __init__(self, models: dict[str, DeploymentHandle]) -> None:
+    def __init__(self, models: dict[str, DeploymentHandle], processor: DeploymentHandle) -> None:
         self._models = models
+        self._processor = processor
+
+    async def submit_job(self, job: JobRequest) -> None:
+        await self._processor.submit.remote(job)
+
+    async def regenerate_summary(self, meeting_id: str) -> None:
+        # Fire and forget: the result reaches clients as a ``summary`` event.
+        self._processor.regenerate_summary.remote(meeting_id)
 
     async def readiness(self) -> dict[str, bool]:
         names = list(self._models)
@@ -55,9 +64,16 @@ class Ingress:
         transcriber: DeploymentHandle,
         diarizer: DeploymentHandle,
         summarizer: DeploymentHandle,
+        processor: DeploymentHandle,
     ) -> None:
         self._backend = ServeBackend(
-            {"Transcriber": transcriber, "Diarizer": diarizer, "Summarizer": summarizer}
+            {
+                "Transcriber": transcriber,
+                "Diarizer": diarizer,
+                "Summarizer": summarizer,
+                "Processor": processor,
+            },
+            processor,
         )
 
     def __serve_build_asgi_app__(self) -> FastAPI:

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from app.api.routes import auth, events, meetings
+from app.api.routes import audio, auth, events, meetings, transcript
 
 api_router = APIRouter(prefix="/api")
 api_router.include_router(auth.router)
 api_router.include_router(meetings.router)
 api_router.include_router(events.router)
+api_router.include_router(audio.router)
+api_router.include_router(transcript.router)

@@ -38,6 +38,7 @@ from app.db.migrate import upgrade_database
 from app.db.models import Job, Meeting, Membership, Role, Summary, User
 from app.db.records import (
     append_event,
+    clear_transcript,
     create_job,
     events_after,
     get_active_job,
@@ -66,6 +67,7 @@ __all__ = [
     "User",
     "UserNotFoundError",
     "append_event",
+    "clear_transcript",
     "create_job",
     "create_meeting",
     "create_user",

@@ -91,6 +91,13 @@ def save_segments(session: Session, meeting_id: str, segments: Sequence[Segment]
     session.flush()
 
 
+def clear_transcript(session: Session, meeting_id: str) -> None:
+    """Remove the meeting's segments and summary (a new recording replaces them)."""
+    session.execute(delete(SegmentRow).where(SegmentRow.meeting_id == meeting_id))
+    session.execute(delete(Summary).where(Summary.meeting_id == meeting_id))
+    session.flush()
+
+
 def _segment_row(meeting_id: str, segment: Segment, idx: int) -> SegmentRow:
     return SegmentRow(
         meeting_id=meeting_id,

@@ -3,7 +3,9 @@
 Each subscriber keeps a cursor (the last seq it was given). Live events are delivered only when
 they are the next seq; anything else triggers a catch-up read from the hub, which has every
 event durably. That one rule gives replay-then-live with no gap and no duplicate, whatever the
-interleaving of replays, live events, hub restarts and reconnects.
+interleaving of replays, live events, hub restarts and reconnects. While a catch-up runs, the
+live path leaves the subscriber alone (and schedules one more catch-up instead): the replay
+may be waiting for queue space, and two writers racing for the same seq would duplicate it.
 """
 
 from __future__ import annotations
@@ -29,13 +31,17 @@ class Subscriber:
         self.queue: asyncio.Queue[dict[str, Any]] = asyncio.Queue(maxsize=queue_size)
         self.overflowed = asyncio.Event()
         self.catch_up_lock = asyncio.Lock()
+        self.catch_up_pending = False  # a scheduled catch-up has not taken the lock yet
+        self.closed = False
+        self.tasks: set[asyncio.Task[None]] = set()
 
     def offer(self, event: Event) -> bool:
-        """Enqueue ``event`` if it is the next seq. False means a gap: a catch-up is needed."""
+        """Enqueue ``event`` if it is the next seq. False means a catch-up is needed: a gap, or
+        a catch-up in progress (it owns the cursor until it finishes)."""
         seq = int(event["seq"])
         if seq <= self.cursor:
             return True  # already delivered (replayed, or seen by another path)
-        if seq > self.cursor + 1:
+        if seq > self.cursor + 1 or self.catch_up_lock.locked():
             return False
         self.send(event)
         self.cursor = seq
@@ -44,7 +50,7 @@ class Subscriber:
     async def offer_replayed(self, event: Event) -> None:
         """Like ``offer`` but waits for queue space: replays are durable, so they backpressure."""
         seq = int(event["seq"])
-        if seq == self.cursor + 1 and not self.overflowed.is_set():
+        if seq == self.cursor + 1 and not self.overflowed.is_set() and not self.closed:
             await self.queue.put(event)
             self.cursor = seq
 
@@ -59,6 +65,8 @@ class Subscriber:
 
 
 class RoomFanout:
+    """Fans one replica's long poll out to its subscribers (see the module docstring)."""
+
     def __init__(
         self,
         hub: HubClient,
@@ -74,7 +82,6 @@ class RoomFanout:
         self._cursors: dict[str, int] = {}
         self._membership_changed = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
-        self._catch_ups: set[asyncio.Task[None]] = set()
 
     async def start(self) -> None:
         if self._task is None:
@@ -89,6 +96,12 @@ class RoomFanout:
 
     async def last_seq(self, meeting_id: str) -> int:
         return await self._hub.last_seq(meeting_id)
+
+    def subscriber_count(self, meeting_id: str | None = None) -> int:
+        """Open subscriptions on this replica, of one meeting or of all (metrics, tests)."""
+        if meeting_id is not None:
+            return len(self._subscribers.get(meeting_id, ()))
+        return sum(len(members) for members in self._subscribers.values())
 
     async def subscribe(self, meeting_id: str, after_seq: int | None) -> Subscriber:
         """Register a socket from ``after_seq`` (None: live events only).
@@ -106,12 +119,20 @@ class RoomFanout:
         return subscriber
 
     async def resume(self, subscriber: Subscriber, after_seq: int) -> None:
-        """Client asked to replay from ``after_seq`` on an open socket."""
+        """Client asked to replay from ``after_seq`` on an open socket.
+
+        A cursor beyond the hub's last seq is clamped: trusting it would silently skip the
+        events published up to that number.
+        """
         async with subscriber.catch_up_lock:
-            subscriber.cursor = after_seq
-        await self.catch_up(subscriber)
+            current = await self._hub.last_seq(subscriber.meeting_id)
+            subscriber.cursor = min(after_seq, current)
+            await self._catch_up_locked(subscriber)
 
     def unsubscribe(self, subscriber: Subscriber) -> None:
+        subscriber.closed = True
+        for task in list(subscriber.tasks):
+            task.cancel()  # a catch-up may wait forever for space in a queue nobody drains
         members = self._subscribers.get(subscriber.meeting_id)
         if members is None:
             return
@@ -124,27 +145,49 @@ class RoomFanout:
     async def catch_up(self, subscriber: Subscriber) -> None:
         """Read from the hub until the subscriber has everything published so far."""
         async with subscriber.catch_up_lock:
-            while not subscriber.overflowed.is_set():
-                events = await self._hub.replay(subscriber.meeting_id, subscriber.cursor)
-                if not events:
+            await self._catch_up_locked(subscriber)
+
+    async def _catch_up_locked(self, subscriber: Subscriber) -> None:
+        while not subscriber.overflowed.is_set() and not subscriber.closed:
+            events = await self._hub.replay(subscriber.meeting_id, subscriber.cursor)
+            if not events:
+                return
+            self._on_replayed(len(events))
+            before = subscriber.cursor
+            for event in events:
+                await subscriber.offer_replayed(event)
+            if subscriber.cursor == before:  # not contiguous: never spin on it
+                logger.error(
+                    "non-contiguous replay for %s after seq %d", subscriber.meeting_id, before
+                )
+                return
+
+    def _schedule_catch_up(self, subscriber: Subscriber) -> None:
+        """At most one waiting catch-up per subscriber: it has not read yet, so it will see
+        everything the live path declined since it was scheduled."""
+        if subscriber.catch_up_pending or subscriber.closed:
+            return
+        subscriber.catch_up_pending = True
+        task = asyncio.create_task(self._scheduled_catch_up(subscriber))
+        subscriber.tasks.add(task)
+        task.add_done_callback(subscriber.tasks.discard)
+
+    async def _scheduled_catch_up(self, subscriber: Subscriber) -> None:
+        async with subscriber.catch_up_lock:
+            subscriber.catch_up_pending = False
+            while not subscriber.closed:
+                try:
+                    await self._catch_up_locked(subscriber)
                     return
-                self._on_replayed(len(events))
-                before = subscriber.cursor
-                for event in events:
-                    await subscriber.offer_replayed(event)
-                if subscriber.cursor == before:  # not contiguous: never spin on it
-                    logger.error(
-                        "non-contiguous replay for %s after seq %d", subscriber.meeting_id, before
-                    )
-                    return
+                except Exception:  # hub restarting: the events are durable, try again
+                    logger.warning("catch-up for %s failed; retrying", subscriber.meeting_id)
+                    await asyncio.sleep(RETRY_DELAY_S)
 
     def _deliver(self, meeting_id: str, events: list[Event]) -> None:
         for subscriber in list(self._subscribers.get(meeting_id, ())):
             for event in events:
                 if not subscriber.offer(event):
-                    task = asyncio.create_task(self.catch_up(subscriber))
-                    self._catch_ups.add(task)
-                    task.add_done_callback(self._catch_ups.discard)
+                    self._schedule_catch_up(subscriber)
                     break
         if events and meeting_id in self._cursors:
             self._cursors[meeting_id] = max(self._cursors[meeting_id], int(events[-1]["seq"]))

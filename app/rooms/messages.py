@@ -33,6 +33,7 @@ class ConnectedMessage(WireModel):
     meeting_id: str
     message: str = "Connected to real-time meeting updates"
     last_seq: int
+    server_id: str | None = None  # extension: which server process (Ingress replica) holds it
 
 
 class PongMessage(WireModel):

@@ -44,7 +44,7 @@ def test_run_cli_serves_probes_and_stops_on_ctrl_c(tmp_path: Path) -> None:
             env={**env, "RAY_AUTH_MODE": "token"},
             check=True,
         ).stdout
-        for name in ("Ingress", "Transcriber", "Diarizer", "Summarizer"):
+        for name in ("Ingress", "Transcriber", "Diarizer", "Summarizer", "Processor"):
             assert f"{name}:\n        status: HEALTHY" in status, status
     finally:
         os.killpg(proc.pid, signal.SIGINT)

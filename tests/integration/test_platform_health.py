@@ -18,7 +18,7 @@ def test_readyz_lists_every_model_deployment(platform: RunningPlatform) -> None:
     assert r.status_code == 200
     assert r.json() == {
         "status": "ready",
-        "deployments": ["Diarizer", "Summarizer", "Transcriber"],
+        "deployments": ["Diarizer", "Processor", "Summarizer", "Transcriber"],
     }
 
 
@@ -32,4 +32,5 @@ def test_serve_status_reports_every_deployment_healthy(platform: RunningPlatform
         "Transcriber": "HEALTHY",
         "Diarizer": "HEALTHY",
         "Summarizer": "HEALTHY",
+        "Processor": "HEALTHY",
     }

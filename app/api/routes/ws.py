@@ -6,7 +6,9 @@ import asyncio
 import contextlib
 import json
 import logging
+import uuid
 from collections import Counter
+from urllib.parse import parse_qsl, urlencode
 
 from fastapi import APIRouter, WebSocket
 from pydantic import TypeAdapter, ValidationError
@@ -34,6 +36,9 @@ CLOSE_MESSAGE_TOO_BIG = 1009
 CLOSE_AUTH_TIMEOUT = 4408
 CLOSE_TOO_MANY = 4429
 CLOSE_UNAUTHORIZED = 4401
+# Which server process holds a socket (sent in ``connected``): tells a client, an operator or a
+# test which Ingress replica it reached. Random per process, so it reveals nothing.
+SERVER_ID = uuid.uuid4().hex[:12]
 _client_message: TypeAdapter[ClientMessage] = TypeAdapter(ClientMessage)
 
 
@@ -68,17 +73,36 @@ def offered_token(websocket: WebSocket) -> tuple[str | None, str | None]:
     return websocket.query_params.get("token"), None
 
 
+def redact_query_token(websocket: WebSocket) -> None:
+    """Blank ``token`` in the ASGI scope's query string, in place.
+
+    The server logs the handshake (uvicorn: ``"WebSocket /ws/meeting/x?token=..." [accepted]``)
+    from this same scope dict *after* the app accepts, so redacting it first keeps the seed's
+    ``?token=`` form out of the logs. ``query_params`` was already read (Starlette caches it).
+    """
+    raw = websocket.scope.get("query_string", b"")
+    if b"token" not in raw:
+        return
+    pairs = parse_qsl(raw.decode("latin-1"), keep_blank_values=True)
+    redacted = [(k, "redacted" if k == "token" else v) for k, v in pairs]
+    websocket.scope["query_string"] = urlencode(redacted).encode("latin-1")
+
+
 async def first_message_token(websocket: WebSocket, timeout_s: float) -> str | None:
     """Wait for ``{"type":"auth","token":...}``; close 4408 on timeout, 4401 on anything else."""
     try:
-        raw = await asyncio.wait_for(websocket.receive_text(), timeout_s)
+        message = await asyncio.wait_for(websocket.receive(), timeout_s)
     except TimeoutError:
-        await websocket.close(CLOSE_AUTH_TIMEOUT, "Authentication timed out")
+        await safe_close(websocket, CLOSE_AUTH_TIMEOUT, "Authentication timed out")
+        return None
+    if message["type"] == "websocket.disconnect":
         return None
     try:
-        return AuthRequest.model_validate_json(raw).token
+        return AuthRequest.model_validate_json(
+            message.get("text") or message.get("bytes") or ""
+        ).token
     except ValidationError:
-        await websocket.close(CLOSE_UNAUTHORIZED, "Expected an auth message first")
+        await safe_close(websocket, CLOSE_UNAUTHORIZED, "Expected an auth message first")
         return None
 
 
@@ -87,6 +111,7 @@ async def meeting_room(websocket: WebSocket, meeting_id: str) -> None:
     app = websocket.app
     settings: Settings = app.state.settings
     token, subprotocol = offered_token(websocket)
+    redact_query_token(websocket)
     await websocket.accept(subprotocol=subprotocol)
     if token is None:
         token = await first_message_token(websocket, settings.ws_auth_timeout_s)
@@ -95,11 +120,11 @@ async def meeting_room(websocket: WebSocket, meeting_id: str) -> None:
     try:
         user, _role = await authorize_room(app.state.db, settings, token, meeting_id)
     except RoomAccessError as e:
-        await websocket.close(e.close_code, e.reason)
+        await safe_close(websocket, e.close_code, e.reason)
         return
     limiter: ConnectionLimiter = app.state.ws_limiter
     if not limiter.acquire(user.id):
-        await websocket.close(CLOSE_TOO_MANY, "Too many open connections")
+        await safe_close(websocket, CLOSE_TOO_MANY, "Too many open connections")
         return
     try:
         after = parse_last_seq(websocket.query_params.get("last_seq"))
@@ -109,6 +134,7 @@ async def meeting_room(websocket: WebSocket, meeting_id: str) -> None:
 
 
 def parse_last_seq(value: str | None) -> int | None:
+    """``?last_seq=N`` as an int; absent or not a non-negative integer means live only."""
     if value is None or not value.isdigit():
         return None
     return int(value)
@@ -117,9 +143,15 @@ def parse_last_seq(value: str | None) -> int | None:
 async def serve_room(
     websocket: WebSocket, fanout: RoomFanout, settings: Settings, meeting_id: str, after: int | None
 ) -> None:
+    """Stream the meeting to one authorised socket until it closes (or is too slow)."""
     last_seq = await fanout.last_seq(meeting_id)
     subscriber = await fanout.subscribe(meeting_id, after)
-    await websocket.send_json(wire(ConnectedMessage(meeting_id=meeting_id, last_seq=last_seq)))
+    connected = ConnectedMessage(meeting_id=meeting_id, last_seq=last_seq, server_id=SERVER_ID)
+    try:
+        await websocket.send_json(wire(connected))
+    except (WebSocketDisconnect, OSError, RuntimeError):
+        fanout.unsubscribe(subscriber)
+        return
     catch_up = asyncio.create_task(fanout.catch_up(subscriber))
     watched = {
         asyncio.create_task(pump(websocket, subscriber, settings.ws_keepalive_s)),
@@ -136,7 +168,8 @@ async def serve_room(
         fanout.unsubscribe(subscriber)
         for task in pending:
             task.cancel()
-        await asyncio.gather(*pending, return_exceptions=True)
+        # Gather every task, done ones too, so no exception goes unretrieved.
+        await asyncio.gather(*watched, catch_up, return_exceptions=True)
     if subscriber.overflowed.is_set():
         logger.info("closing slow consumer of meeting %s", meeting_id)
         await safe_close(websocket, CLOSE_TOO_MANY, "Too slow to keep up; resume with last_seq")
@@ -146,18 +179,25 @@ async def serve_room(
 
 
 async def pump(websocket: WebSocket, subscriber: Subscriber, keepalive_s: float) -> None:
-    """Send queued messages in order; a keepalive when the socket has been idle."""
+    """Send queued messages in order; a keepalive when the socket has been idle.
+
+    Returns when the peer is gone (a send fails), which ends the connection.
+    """
     while True:
         try:
             message = await asyncio.wait_for(subscriber.queue.get(), keepalive_s)
         except TimeoutError:
             message = wire(KeepaliveMessage())
-        await websocket.send_json(message)
+        try:
+            await websocket.send_json(message)
+        except (WebSocketDisconnect, OSError, RuntimeError):
+            return
 
 
 async def receive_loop(
     websocket: WebSocket, subscriber: Subscriber, fanout: RoomFanout, settings: Settings
 ) -> None:
+    """Answer client messages until the peer disconnects or sends something too large."""
     while True:
         try:
             message = await websocket.receive()
@@ -166,7 +206,8 @@ async def receive_loop(
         if message["type"] == "websocket.disconnect":
             return
         raw = message.get("text") or message.get("bytes") or b""
-        if len(raw) > settings.ws_max_message_bytes:
+        size = len(raw.encode()) if isinstance(raw, str) else len(raw)
+        if size > settings.ws_max_message_bytes:
             await safe_close(websocket, CLOSE_MESSAGE_TOO_BIG, "Message too large")
             return
         await handle_client_message(raw, subscriber, fanout)
@@ -175,6 +216,7 @@ async def receive_loop(
 async def handle_client_message(
     raw: str | bytes, subscriber: Subscriber, fanout: RoomFanout
 ) -> None:
+    """ping → pong, resume → replay; anything else gets a non-durable ``bad_message`` error."""
     try:
         request = _client_message.validate_python(json.loads(raw))
     except (ValueError, ValidationError):
@@ -189,6 +231,7 @@ async def handle_client_message(
 
 
 async def safe_close(websocket: WebSocket, code: int, reason: str) -> None:
+    """Close unless the socket is already gone (closing twice raises)."""
     if websocket.application_state == WebSocketState.CONNECTED:
         with contextlib.suppress(RuntimeError, WebSocketDisconnect):
             await websocket.close(code, reason)

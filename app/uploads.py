@@ -1,0 +1,147 @@
+"""Streaming multipart upload to disk with a hard size bound.
+
+FastAPI's ``UploadFile`` spools the whole body before the route runs, so a size limit checked
+there comes after the disk is already full. This parser writes the ``file`` part straight to its
+destination as the body arrives and stops at the limit.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+from python_multipart.multipart import MultipartParser, parse_options_header
+
+# Leading bytes of the containers PyAV decodes for us. A cheap check in the Ingress gives an
+# instant 400 for a text file or an image; real decoding happens in the Processor.
+AUDIO_SIGNATURES: tuple[tuple[int, bytes], ...] = (
+    (0, b"RIFF"),  # wav
+    (0, b"RF64"),  # wav > 4 GB
+    (0, b"fLaC"),  # flac
+    (0, b"OggS"),  # ogg vorbis / opus
+    (0, b"ID3"),  # mp3 with a tag
+    (0, b"\x1a\x45\xdf\xa3"),  # webm / matroska
+    (4, b"ftyp"),  # mp4 / m4a / aac in mp4
+    (0, b"FORM"),  # aiff
+    (0, b"#!AMR"),  # amr
+    (0, b"\xff\xf1"),  # aac adts
+    (0, b"\xff\xf9"),  # aac adts
+    (0, b"caff"),  # core audio
+)
+
+
+class UploadError(Exception):
+    """A rejected upload; ``status`` is the HTTP status to answer with."""
+
+    def __init__(self, status: int, detail: str) -> None:
+        super().__init__(detail)
+        self.status = status
+        self.detail = detail
+
+
+def looks_like_audio(head: bytes) -> bool:
+    if len(head) >= 2 and head[0] == 0xFF and head[1] & 0xE0 == 0xE0:
+        return True  # MPEG audio frame sync (mp3 without a tag)
+    return any(head[offset : offset + len(magic)] == magic for offset, magic in AUDIO_SIGNATURES)
+
+
+class _FilePartWriter:
+    """Multipart callbacks that copy the ``file`` field into ``destination``."""
+
+    def __init__(self, destination: Path, max_bytes: int) -> None:
+        self.destination = destination
+        self.max_bytes = max_bytes
+        self.written = 0
+        self.head = b""
+        self.found = False
+        self._header_field = b""
+        self._headers: dict[bytes, bytes] = {}
+        self._in_file = False
+        self._out = destination.open("wb")
+
+    def callbacks(self) -> dict[str, object]:
+        return {
+            "on_part_begin": self._part_begin,
+            "on_header_field": self._header_field_data,
+            "on_header_value": self._header_value_data,
+            "on_headers_finished": self._headers_finished,
+            "on_part_data": self._part_data,
+            "on_part_end": self._part_end,
+        }
+
+    def close(self) -> None:
+        self._out.close()
+
+    def _part_begin(self) -> None:
+        self._headers = {}
+        self._header_field = b""
+
+    def _header_field_data(self, data: bytes, start: int, end: int) -> None:
+        self._header_field = data[start:end].lower()
+        self._headers[self._header_field] = b""
+
+    def _header_value_data(self, data: bytes, start: int, end: int) -> None:
+        self._headers[self._header_field] += data[start:end]
+
+    def _headers_finished(self) -> None:
+        _, options = parse_options_header(self._headers.get(b"content-disposition", b""))
+        self._in_file = options.get(b"name") == b"file" and not self.found
+
+    def _part_data(self, data: bytes, start: int, end: int) -> None:
+        if not self._in_file:
+            return
+        chunk = data[start:end]
+        self.written += len(chunk)
+        if self.written > self.max_bytes:
+            raise UploadError(413, f"Audio file too large (limit {self.max_bytes} bytes)")
+        if len(self.head) < 16:
+            self.head += chunk[: 16 - len(self.head)]
+        self._out.write(chunk)
+
+    def _part_end(self) -> None:
+        if self._in_file:
+            self.found = True
+            self._in_file = False
+
+
+async def receive_audio_upload(
+    content_type: str, body: AsyncIterator[bytes], destination: Path, max_bytes: int
+) -> int:
+    """Write the multipart ``file`` field to ``destination``; returns its size in bytes.
+
+    Raises ``UploadError`` (400 malformed/empty/not audio, 413 too large) and removes the
+    partial file on any failure.
+    """
+    mime, options = parse_options_header(content_type)
+    boundary = options.get(b"boundary")
+    if mime != b"multipart/form-data" or not boundary:
+        raise UploadError(400, "Send the audio as multipart/form-data with a 'file' field")
+    destination.parent.mkdir(parents=True, exist_ok=True)
+    writer = _FilePartWriter(destination, max_bytes)
+    try:
+        parser = MultipartParser(boundary, writer.callbacks())  # type: ignore[arg-type]
+        async for chunk in body:
+            parser.write(chunk)
+        parser.finalize()
+        _check_received(writer)
+    except BaseException:
+        writer.close()
+        with contextlib.suppress(FileNotFoundError):
+            os.remove(destination)
+        raise
+    writer.close()
+    return writer.written
+
+
+def _check_received(writer: _FilePartWriter) -> None:
+    if not writer.found:
+        raise UploadError(400, "No 'file' field in the upload")
+    if writer.written == 0:
+        raise UploadError(400, "The uploaded file is empty")
+    if not looks_like_audio(writer.head):
+        raise UploadError(
+            400,
+            "The uploaded file is not a supported audio format (wav, flac, mp3, m4a, ogg, webm)",
+        )

@@ -1,0 +1,271 @@
+"""One processing job: decode → windows → (diarize ∥ transcribe) per window → ordered publication
+→ summary → completed. Runs inside the Processor deployment.
+
+Windows are processed concurrently up to a bound, but published strictly in order: a window's
+segments go out the moment it *and every earlier window* are done, so clients see final,
+media-time-ordered segments seconds after an upload starts. Speaker linking happens at
+publication time for the same reason: it must see windows in order.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from app.db import Database, clear_transcript, save_segments, save_summary, set_meeting_status
+from app.db.records import update_job
+from app.rooms.hub import HubClient
+from app.rooms.messages import JobStatus, Stage
+from app.rooms.publish import publish_error, publish_segment, publish_status, publish_summary
+from core.alignment import align_words
+from core.audio import AudioDecodeError, decode_audio
+from core.speakers import SpeakerRegistry, relabel
+from core.types import SAMPLE_RATE, DiarizationResult, Segment, SummaryResult, TranscriptionResult
+from core.windowing import Window, WindowOptions, plan_windows
+from deployments.vad import speech_regions
+
+logger = logging.getLogger(__name__)
+
+Transcribe = Callable[[np.ndarray], Awaitable[TranscriptionResult]]
+Diarize = Callable[[np.ndarray], Awaitable[DiarizationResult]]
+Summarize = Callable[[list[Segment]], Awaitable[SummaryResult]]
+
+
+class JobFailedError(Exception):
+    """A job that cannot finish; ``code`` goes to the client in the ``error`` event."""
+
+    def __init__(self, message: str, code: str) -> None:
+        super().__init__(message)
+        self.message = message
+        self.code = code
+
+
+@dataclass(frozen=True)
+class Models:
+    transcribe: Transcribe
+    diarize: Diarize
+    summarize: Summarize
+
+
+@dataclass
+class WindowResult:
+    window: Window
+    transcription: TranscriptionResult
+    diarization: DiarizationResult
+
+
+@dataclass
+class JobState:
+    job_id: str
+    meeting_id: str
+    windows: list[Window] = field(default_factory=list)
+    segments: list[Segment] = field(default_factory=list)
+    registry: SpeakerRegistry = field(default_factory=SpeakerRegistry)
+    published: int = 0
+    started: float = field(default_factory=time.monotonic)
+    first_segment_s: float | None = None
+
+
+class MeetingJob:
+    def __init__(
+        self,
+        state: JobState,
+        models: Models,
+        hub: HubClient,
+        db: Database,
+        window_options: WindowOptions,
+        max_concurrent_windows: int,
+        max_duration_s: float,
+    ) -> None:
+        self.state = state
+        self._models = models
+        self._hub = hub
+        self._db = db
+        self._window_options = window_options
+        self._concurrency = max_concurrent_windows
+        self._max_duration_s = max_duration_s
+
+    async def run(self, audio_path: str) -> None:
+        """Process the job to a terminal state; never raises for bad input or model errors."""
+        try:
+            await self._status("processing", "upload", "Audio received, starting processing", 0.0)
+            audio = await self._load(audio_path)
+            await self._process(audio)
+            await self._finish(len(audio) / SAMPLE_RATE)
+        except JobFailedError as e:
+            await self._fail(e.message, e.code)
+        except Exception as e:
+            logger.exception("meeting %s job %s failed", self.state.meeting_id, self.state.job_id)
+            await self._fail(f"Processing failed: {e}", "processing_failed")
+
+    async def _load(self, audio_path: str) -> np.ndarray:
+        try:
+            audio = await asyncio.to_thread(decode_audio, audio_path)
+        except AudioDecodeError as e:
+            raise JobFailedError(f"Processing failed: {e}", e.code) from e
+        duration = len(audio) / SAMPLE_RATE
+        if duration > self._max_duration_s:
+            raise JobFailedError(
+                f"Audio is {duration / 3600:.1f} h long; the limit is "
+                f"{self._max_duration_s / 3600:.1f} h",
+                "audio_too_long",
+            )
+        regions = await asyncio.to_thread(speech_regions, audio)
+        if not regions:
+            raise JobFailedError("No speech was found in the audio", "no_speech")
+        self.state.windows = plan_windows(regions, duration, self._window_options)
+        return audio
+
+    async def _process(self, audio: np.ndarray) -> None:
+        state = self.state
+        await asyncio.to_thread(self._start_in_db)
+        n = len(state.windows)
+        await self._status(
+            "processing", "diarization", "Starting speaker diarization...", 0.0, window=0, windows=n
+        )
+        await self._status(
+            "processing", "transcription", "Transcribing audio...", 0.0, window=0, windows=n
+        )
+        gate = asyncio.Semaphore(self._concurrency)
+        done: dict[int, WindowResult] = {}
+        publishing = asyncio.Lock()
+
+        async def one(window: Window) -> None:
+            async with gate:
+                done[window.index] = await self._run_window(audio, window)
+            async with publishing:
+                while state.published in done:
+                    await self._publish_window(done.pop(state.published))
+
+        await asyncio.gather(*(one(w) for w in state.windows))
+
+    async def _run_window(self, audio: np.ndarray, window: Window) -> WindowResult:
+        clip = audio[window.sample_slice(SAMPLE_RATE)]
+        transcription, diarization = await asyncio.gather(
+            self._models.transcribe(clip), self._models.diarize(clip)
+        )
+        return WindowResult(window, transcription, diarization)
+
+    async def _publish_window(self, result: WindowResult) -> None:
+        state, window = self.state, result.window
+        mapping = state.registry.link_diarization(result.diarization)
+        turns = relabel(result.diarization.turns, mapping)
+        segments = align_words(result.transcription.words, turns, window.index, window.start)
+        await asyncio.to_thread(self._db_write, save_segments, state.meeting_id, segments)
+        for segment in segments:
+            await publish_segment(self._hub, state.meeting_id, segment)
+            if state.first_segment_s is None:
+                state.first_segment_s = time.monotonic() - state.started
+        state.segments.extend(segments)
+        state.published += 1
+        await asyncio.to_thread(self._db_write_job, windows_done=state.published)
+        n = len(state.windows)
+        await self._status(
+            "processing",
+            "alignment",
+            f"Aligned window {state.published} of {n}",
+            0.9 * state.published / n,
+            window=state.published,
+            windows=n,
+        )
+
+    async def _finish(self, duration: float) -> None:
+        state = self.state
+        await self._status("processing", "summarization", "Summarizing the meeting...", 0.9)
+        summary = await self._summarize(state.segments)
+        await asyncio.to_thread(
+            self._db_write, save_summary, state.meeting_id, summary_payload(summary), summary.engine
+        )
+        await publish_summary(self._hub, state.meeting_id, summary)
+        await asyncio.to_thread(self._complete_in_db, duration)
+        await self._status("completed", "done", "Meeting processing completed!", 1.0)
+        logger.info(
+            "meeting %s job %s completed: %d windows, %d segments, first segment after %.2fs",
+            state.meeting_id,
+            state.job_id,
+            len(state.windows),
+            len(state.segments),
+            state.first_segment_s or -1,
+        )
+
+    async def _summarize(self, segments: list[Segment]) -> SummaryResult:
+        if not segments:
+            return SummaryResult(summary="No speech was transcribed.", engine="none")
+        try:
+            return await self._models.summarize(segments)
+        except Exception as e:
+            raise JobFailedError(f"Summarization failed: {e}", "summarizer_failed") from e
+
+    async def _fail(self, message: str, code: str) -> None:
+        state = self.state
+        try:
+            await publish_error(self._hub, state.meeting_id, message, code)
+            await self._status("failed", "done", message, None)
+        finally:
+            await asyncio.to_thread(self._fail_in_db, message, code)
+
+    async def _status(
+        self, status: JobStatus, stage: Stage, message: str, progress: float | None, **extra: int
+    ) -> None:
+        details = {"progress": round(progress, 4)} if progress is not None else {}
+        await publish_status(
+            self._hub,
+            self.state.meeting_id,
+            status,
+            stage,
+            message,
+            job_id=self.state.job_id,
+            **details,
+            **extra,
+        )
+
+    def _db_write(self, fn: Callable[..., object], *args: object) -> None:
+        with self._db.session() as session:
+            fn(session, *args)
+
+    def _db_write_job(self, **fields: object) -> None:
+        with self._db.session() as session:
+            update_job(session, self.state.job_id, **fields)  # type: ignore[arg-type]
+
+    def _start_in_db(self) -> None:
+        with self._db.session() as session:
+            # The new recording replaces the old transcript only once it is known to be usable.
+            clear_transcript(session, self.state.meeting_id)
+            update_job(
+                session,
+                self.state.job_id,
+                status="processing",
+                windows_total=len(self.state.windows),
+            )
+            set_meeting_status(session, self.state.meeting_id, "processing")
+
+    def _complete_in_db(self, duration: float) -> None:
+        with self._db.session() as session:
+            update_job(session, self.state.job_id, status="completed")
+            set_meeting_status(session, self.state.meeting_id, "completed", duration=duration)
+
+    def _fail_in_db(self, message: str, code: str) -> None:
+        with self._db.session() as session:
+            update_job(session, self.state.job_id, status="failed", error=message, error_code=code)
+            set_meeting_status(session, self.state.meeting_id, "failed")
+
+
+def summary_payload(summary: SummaryResult) -> dict[str, object]:
+    """The stored summary: the ``summary`` message's fields (seed-compatible plus details)."""
+    return {
+        "summary": summary.summary,
+        "action_items": summary.action_item_strings(),
+        "details": {
+            "action_items": [
+                {"text": a.text, "owner": a.owner, "due": a.due} for a in summary.action_items
+            ],
+            "decisions": summary.decisions,
+            "topics": summary.topics,
+            "engine": summary.engine,
+        },
+    }

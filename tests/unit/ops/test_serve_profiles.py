@@ -1,0 +1,124 @@
+"""Both Serve profiles against Serve's own schema, the builder's args and the GPU budget."""
+
+from __future__ import annotations
+
+import copy
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+from ray.serve.schema import ServeDeploySchema
+
+from deployments.builder import Diarizer, Ingress, Summarizer, Transcriber, as_deployment
+from deployments.options import AppArgs
+from deployments.profiles import ProfileError, load_config, profile_path
+
+REPO_ROOT = Path(__file__).resolve().parents[3]
+DEPLOYMENT_CLASSES = {
+    as_deployment(d).name: as_deployment(d).func_or_class
+    for d in (Ingress, Transcriber, Diarizer, Summarizer)
+}
+
+
+def start_replicas(deployment: dict[str, Any]) -> int:
+    """Replicas Serve starts with: num_replicas, else autoscaling initial/min replicas."""
+    if isinstance(deployment.get("num_replicas"), int):
+        return int(deployment["num_replicas"])
+    autoscaling = deployment.get("autoscaling_config") or {}
+    initial = autoscaling.get("initial_replicas")
+    return int(initial if initial is not None else autoscaling.get("min_replicas", 1))
+
+
+def single_node_usage(config: dict[str, Any], resource: str) -> float:
+    """``resource`` (num_gpus / num_cpus) that one replica set of every deployment needs."""
+    total = 0.0
+    for app in config["applications"]:
+        for deployment in app.get("deployments", []):
+            options = deployment.get("ray_actor_options") or {}
+            total += float(options.get(resource, 0)) * start_replicas(deployment)
+    return round(total, 6)
+
+
+def deployments_of(profile: str) -> dict[str, dict[str, Any]]:
+    config = load_config(profile_path(profile))
+    return {d["name"]: d for d in config["applications"][0]["deployments"]}
+
+
+@pytest.mark.parametrize("profile", ["cpu", "gpu"])
+def test_profile_passes_serve_schema_and_builder_args(profile: str) -> None:
+    config = load_config(profile_path(profile))  # ServeDeploySchema + AppArgs, raises otherwise
+    ServeDeploySchema.model_validate(config)
+    args = AppArgs.model_validate(config["applications"][0]["args"])
+    assert args.profile == profile
+
+
+@pytest.mark.parametrize("profile", ["cpu", "gpu"])
+def test_profile_names_only_deployments_the_builder_creates(profile: str) -> None:
+    assert set(deployments_of(profile)) <= set(DEPLOYMENT_CLASSES)
+
+
+@pytest.mark.parametrize("profile", ["cpu", "gpu"])
+def test_user_config_only_where_the_deployment_can_reconfigure(profile: str) -> None:
+    # Serve refuses user_config on a class without reconfigure(), at deploy time only.
+    for name, deployment in deployments_of(profile).items():
+        if "user_config" in deployment:
+            assert hasattr(DEPLOYMENT_CLASSES[name], "reconfigure"), name
+
+
+def test_gpu_fractions_fit_one_gpu_for_a_single_node_start() -> None:
+    config = load_config(profile_path("gpu"))
+    assert single_node_usage(config, "num_gpus") == 0.95
+    assert single_node_usage(config, "num_gpus") <= 1.0
+
+
+def test_gpu_profile_fits_the_smallest_gpu_worker_of_cluster_yaml() -> None:
+    config = load_config(profile_path("gpu"))
+    cluster = yaml.safe_load((REPO_ROOT / "cluster.yaml").read_text())
+    workers = [
+        spec["resources"]
+        for name, spec in cluster["available_node_types"].items()
+        if name != cluster["head_node_type"]
+    ]
+    assert single_node_usage(config, "num_cpus") <= min(w["CPU"] for w in workers)
+    assert single_node_usage(config, "num_gpus") <= min(w["GPU"] for w in workers)
+
+
+def test_each_model_deployment_gets_a_gpu_share_and_ingress_none() -> None:
+    gpus = {
+        name: (d.get("ray_actor_options") or {}).get("num_gpus", 0)
+        for name, d in deployments_of("gpu").items()
+    }
+    assert gpus == {"Ingress": 0, "Transcriber": 0.3, "Diarizer": 0.1, "Summarizer": 0.55}
+
+
+def test_cpu_profile_uses_no_gpu() -> None:
+    assert single_node_usage(load_config(profile_path("cpu")), "num_gpus") == 0
+
+
+def test_budget_arithmetic_counts_start_replicas() -> None:
+    config = {
+        "applications": [
+            {
+                "deployments": [
+                    {"name": "A", "num_replicas": 2, "ray_actor_options": {"num_gpus": 0.4}},
+                    {
+                        "name": "B",
+                        "autoscaling_config": {"min_replicas": 1, "max_replicas": 9},
+                        "ray_actor_options": {"num_gpus": 0.25},
+                    },
+                ]
+            }
+        ]
+    }
+    assert single_node_usage(config, "num_gpus") == 1.05
+
+
+def test_invalid_gpu_profile_is_refused(tmp_path: Path) -> None:
+    raw = yaml.safe_load(profile_path("gpu").read_text())
+    broken = copy.deepcopy(raw)
+    broken["applications"][0]["args"]["summarizer"]["engine"] = "nonexistent"
+    path = tmp_path / "serve_broken.yaml"
+    path.write_text(yaml.safe_dump(broken))
+    with pytest.raises(ProfileError, match="invalid args"):
+        load_config(path)

@@ -1,0 +1,130 @@
+"""EventLog: the hub's logic (seq, durability before ack, replay, long poll) without Ray."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import AsyncIterator
+
+import pytest
+
+from app.db import Database, events_after
+from app.rooms.hub import EventLog
+from tests.unit.rooms.conftest import Member, make_meetings
+
+
+@pytest.fixture
+async def log(database_url: str) -> AsyncIterator[EventLog]:
+    yield EventLog(database_url, buffer_size=4)
+
+
+def stored_seqs(database_url: str, meeting_id: str) -> list[int]:
+    db = Database(database_url)
+    try:
+        with db.session() as session:
+            return [e["seq"] for e in events_after(session, meeting_id, 0, 1000)]
+    finally:
+        db.dispose()
+
+
+async def publish_n(log: EventLog, meeting_id: str, n: int, tag: str = "e") -> None:
+    for i in range(n):
+        await log.publish(meeting_id, {"type": "status", "n": f"{tag}{i}"})
+
+
+async def test_publish_assigns_consecutive_seq_per_meeting(
+    log: EventLog, alice: Member, database_url: str
+) -> None:
+    other = make_meetings(database_url, alice.user_id, 1)[0]
+    first = await log.publish(alice.meeting_id, {"type": "status", "n": 1})
+    await log.publish(other, {"type": "status", "n": 1})
+    second = await log.publish(alice.meeting_id, {"type": "status", "n": 2})
+    assert (first["seq"], second["seq"]) == (1, 2)
+    assert first["meeting_id"] == alice.meeting_id
+    assert first["timestamp"].endswith("Z")
+    assert await log.last_seq(alice.meeting_id) == 2
+    assert await log.last_seq(other) == 1
+
+
+async def test_publish_is_durable_before_it_returns(
+    log: EventLog, alice: Member, database_url: str
+) -> None:
+    await publish_n(log, alice.meeting_id, 3)
+    assert stored_seqs(database_url, alice.meeting_id) == [1, 2, 3]
+
+
+async def test_concurrent_publishes_get_distinct_consecutive_seqs(
+    log: EventLog, alice: Member, database_url: str
+) -> None:
+    events = await asyncio.gather(
+        *(log.publish(alice.meeting_id, {"type": "status", "n": i}) for i in range(20))
+    )
+    assert sorted(e["seq"] for e in events) == list(range(1, 21))
+    assert stored_seqs(database_url, alice.meeting_id) == list(range(1, 21))
+
+
+async def test_restarted_log_continues_seq_without_gap_or_reuse(
+    log: EventLog, alice: Member, database_url: str
+) -> None:
+    await publish_n(log, alice.meeting_id, 3)
+    restarted = EventLog(database_url, buffer_size=4)  # a new hub incarnation, same database
+    assert await restarted.last_seq(alice.meeting_id) == 3
+    event = await restarted.publish(alice.meeting_id, {"type": "status"})
+    assert event["seq"] == 4
+    assert stored_seqs(database_url, alice.meeting_id) == [1, 2, 3, 4]
+    replayed = await restarted.replay(alice.meeting_id, 0)
+    assert [e["seq"] for e in replayed] == [1, 2, 3, 4]
+    assert [e["n"] for e in replayed[:3]] == ["e0", "e1", "e2"]
+
+
+async def test_replay_from_buffer_and_from_database_agree(
+    log: EventLog, alice: Member, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    await publish_n(log, alice.meeting_id, 10)  # buffer_size=4 keeps seqs 7..10
+    loads: list[int] = []
+    original = log._load
+
+    def counting_load(meeting_id: str, after_seq: int, limit: int) -> list[dict[str, object]]:
+        loads.append(after_seq)
+        return original(meeting_id, after_seq, limit)
+
+    monkeypatch.setattr(log, "_load", counting_load)
+    from_buffer = await log.replay(alice.meeting_id, 6)
+    assert loads == []
+    assert [e["seq"] for e in from_buffer] == [7, 8, 9, 10]
+    from_db = await log.replay(alice.meeting_id, 2)
+    assert loads == [2]
+    assert [e["seq"] for e in from_db] == list(range(3, 11))
+    assert [e["n"] for e in from_db] == [f"e{i}" for i in range(2, 10)]
+    assert await log.replay(alice.meeting_id, 10) == []
+    assert [e["seq"] for e in await log.replay(alice.meeting_id, 0, limit=3)] == [1, 2, 3]
+
+
+async def test_listen_returns_at_once_when_a_cursor_is_behind(log: EventLog, alice: Member) -> None:
+    await publish_n(log, alice.meeting_id, 2)
+    started = time.monotonic()
+    ready = await log.listen({alice.meeting_id: 1}, timeout_s=5)
+    assert time.monotonic() - started < 1
+    assert [e["seq"] for e in ready[alice.meeting_id]] == [2]
+
+
+async def test_listen_waits_for_the_next_publish(log: EventLog, alice: Member, bob: Member) -> None:
+    await publish_n(log, alice.meeting_id, 1)
+    listener = asyncio.create_task(log.listen({alice.meeting_id: 1, bob.meeting_id: 0}, 5))
+    await asyncio.sleep(0.1)
+    assert not listener.done()
+    await log.publish(bob.meeting_id, {"type": "status"})
+    ready = await asyncio.wait_for(listener, 2)
+    assert list(ready) == [bob.meeting_id]
+    assert [e["seq"] for e in ready[bob.meeting_id]] == [1]
+
+
+async def test_listen_ignores_other_meetings_and_times_out_empty(
+    log: EventLog, alice: Member, bob: Member
+) -> None:
+    started = time.monotonic()
+    listener = asyncio.create_task(log.listen({alice.meeting_id: 0}, timeout_s=0.4))
+    await asyncio.sleep(0.1)
+    await log.publish(bob.meeting_id, {"type": "status"})  # not a meeting it listens to
+    assert await listener == {}
+    assert 0.35 < time.monotonic() - started < 2
