@@ -7,7 +7,7 @@ BIN := $(VENV)/bin
 PROFILE ?= cpu
 STAMP := $(VENV)/.installed
 
-.PHONY: run test venv lint typecheck unit integration web clean-var serve-status
+.PHONY: run test venv sysdeps web web-test lint typecheck unit integration serve-status
 
 $(STAMP): pyproject.toml scripts/install_venv.sh
 	bash scripts/install_venv.sh $(VENV) $(PY)
@@ -15,7 +15,20 @@ $(STAMP): pyproject.toml scripts/install_venv.sh
 
 venv: $(STAMP)
 
-run: $(STAMP)
+# Debian packages the tests use: PostgreSQL (API suite runs on it too), festival voices (the
+# synthetic meeting corpus), Chromium (browser tests). Each script is a no-op when present.
+sysdeps:
+	bash scripts/ensure_postgres.sh
+	bash scripts/ensure_festival.sh
+	bash scripts/ensure_chromium.sh
+
+web:
+	bash scripts/build_web.sh
+
+web-test: web
+	cd web && npm run lint && npm test
+
+run: $(STAMP) web
 	$(BIN)/python -m deployments.run --profile $(PROFILE)
 
 lint: $(STAMP)
@@ -28,12 +41,12 @@ typecheck: $(STAMP)
 unit: $(STAMP)
 	$(BIN)/pytest tests/unit
 
-integration: $(STAMP)
-	$(BIN)/pytest tests/integration
+integration: $(STAMP) sysdeps web
+	$(BIN)/pytest tests/integration tests/browser
 
 # The README's test command. CI (.ci/run) calls exactly this.
-test: $(STAMP)
-	$(MAKE) lint typecheck
+test: $(STAMP) sysdeps web
+	$(MAKE) lint typecheck web-test
 	$(BIN)/pytest tests
 
 serve-status: $(STAMP)

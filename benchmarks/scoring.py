@@ -80,3 +80,75 @@ def _matches(expected: str, found: str) -> bool:
     want = set(normalize_text(expected).split())
     got = set(normalize_text(found).split())
     return len(want & got) >= max(1, int(0.6 * len(want)))
+
+
+def jaccard_error_rate(reference: Iterable[Span], hypothesis: Iterable[Span]) -> float:
+    """JER (DIHARD II): per reference speaker, 1 - Jaccard overlap with its mapped speaker."""
+    from pyannote.metrics.diarization import JaccardErrorRate
+
+    from pyannote.core import Timeline
+
+    ref, hyp = _annotation(reference), _annotation(hypothesis)
+    extent = ref.get_timeline().extent() | hyp.get_timeline().extent()
+    return float(JaccardErrorRate(collar=0.0, skip_overlap=False)(ref, hyp, uem=Timeline([extent])))
+
+
+def _annotation(spans: Iterable[Span]) -> Any:
+    from pyannote.core import Annotation, Segment
+
+    annotation = Annotation()
+    for n, span in enumerate(spans):
+        if span.end > span.start:
+            annotation[Segment(span.start, span.end), n] = span.speaker
+    return annotation
+
+
+@dataclass(frozen=True)
+class SpeakerText:
+    """A speaker's words in time order (a reference turn or a hypothesis segment)."""
+
+    speaker: str
+    start: float
+    text: str
+
+
+def word_errors(reference: str, hypothesis: str) -> int:
+    """Substitutions + deletions + insertions between two normalised texts."""
+    ref, hyp = normalize_text(reference), normalize_text(hypothesis)
+    if not ref or not hyp:
+        return len(ref.split()) + len(hyp.split())
+    import jiwer
+
+    out = jiwer.process_words(ref, hyp)
+    return int(out.substitutions + out.deletions + out.insertions)
+
+
+def concatenated_min_permutation_wer(
+    reference: Sequence[SpeakerText], hypothesis: Sequence[SpeakerText]
+) -> float:
+    """cpWER (CHiME-6): concatenate each speaker's words, map speakers one to one so the
+    summed word errors are minimal (extra speakers map to the empty string), divide by the
+    reference word count. Penalises both ASR errors and words given to the wrong speaker."""
+    import numpy as np
+    from scipy.optimize import linear_sum_assignment
+
+    refs, hyps = _per_speaker(reference), _per_speaker(hypothesis)
+    size = max(len(refs), len(hyps))
+    ref_texts = list(refs.values()) + [""] * (size - len(refs))
+    hyp_texts = list(hyps.values()) + [""] * (size - len(hyps))
+    cost = np.array([[word_errors(r, h) for h in hyp_texts] for r in ref_texts])
+    rows, cols = linear_sum_assignment(cost)
+    total_words = sum(len(normalize_text(t).split()) for t in ref_texts)
+    return float(cost[rows, cols].sum()) / max(1, total_words)
+
+
+def _per_speaker(items: Sequence[SpeakerText]) -> dict[str, str]:
+    texts: dict[str, list[str]] = {}
+    for item in sorted(items, key=lambda i: i.start):
+        texts.setdefault(item.speaker, []).append(item.text)
+    return {speaker: " ".join(parts) for speaker, parts in texts.items()}
+
+
+def speaker_texts(rows: Sequence[dict[str, Any]]) -> list[SpeakerText]:
+    """Reference turns or wire segments (both have speaker/start/text) as ``SpeakerText``."""
+    return [SpeakerText(str(r["speaker"]), float(r["start"]), str(r["text"])) for r in rows]

@@ -141,7 +141,8 @@ def render_turns(segments: Sequence[Segment]) -> list[str]:
     """One line per speaker turn: consecutive segments of one speaker are joined."""
     turns: list[str] = []
     speaker: str | None = None
-    start, words = 0.0, []
+    start = 0.0
+    words: list[str] = []
     for seg in segments:
         text = seg.text.strip()
         if not text:

@@ -1,13 +1,17 @@
-"""Diarizer deployment: embedded CPU diarizer (Silero VAD + GE2E embeddings + clustering).
+"""Diarizer deployment: window-local speaker turns plus one embedding per speaker.
 
-Returns window-local speaker turns plus one embedding per speaker; the Processor links them
-to meeting-wide labels across windows.
+The Processor links the per-window speakers to meeting-wide labels across windows. Two
+interchangeable backends sit behind the same ``diarize`` call, chosen by ``DiarizerArgs.backend``:
+``embedded`` (Silero VAD + GE2E embeddings + clustering, CPU, main venv) and ``pyannote``
+(pyannote.audio 4.x in its own venv, ``deployments.diarizer_pyannote``). Module-level imports
+stay light because the pyannote replica imports this module in a venv without faster-whisper.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
+from typing import Protocol
 
 import numpy as np
 from ray import serve
@@ -20,14 +24,41 @@ from core.diarization import (
 )
 from core.types import SAMPLE_RATE, DiarizationResult
 from deployments.options import DiarizerArgs
-from deployments.vad import speech_regions
 
 logger = logging.getLogger(__name__)
 MIN_CLUSTER_SHARE = 0.05
 
 
+class DiarizerBackend(Protocol):
+    def diarize(self, audio: np.ndarray) -> DiarizationResult:
+        """Blocking; the deployment runs it in a worker thread."""
+        ...
+
+
+def make_backend(args: DiarizerArgs) -> DiarizerBackend:
+    if args.backend == "pyannote":
+        from deployments.diarizer_pyannote import PyannoteBackend
+
+        return PyannoteBackend(args)
+    return EmbeddedBackend(args)
+
+
 @serve.deployment(ray_actor_options={"num_cpus": 0.5}, max_ongoing_requests=32)
 class Diarizer:
+    def __init__(self, args: DiarizerArgs) -> None:
+        self._backend = make_backend(args)
+
+    def is_ready(self) -> bool:
+        return True
+
+    async def diarize(self, audio: np.ndarray) -> DiarizationResult:
+        """Speaker turns (window-relative seconds) and per-speaker embeddings for one window."""
+        return await asyncio.to_thread(self._backend.diarize, audio)
+
+
+class EmbeddedBackend:
+    """Silero VAD regions, GE2E embeddings of short slices, agglomerative clustering."""
+
     def __init__(self, args: DiarizerArgs) -> None:
         import torch
         from resemblyzer import VoiceEncoder
@@ -39,14 +70,9 @@ class Diarizer:
         self._embed([warmup])  # compiles librosa's numba kernels before the first request
         logger.info("Diarizer loaded (embedded backend)")
 
-    def is_ready(self) -> bool:
-        return True
+    def diarize(self, audio: np.ndarray) -> DiarizationResult:
+        from deployments.vad import speech_regions  # faster-whisper: main venv only
 
-    async def diarize(self, audio: np.ndarray) -> DiarizationResult:
-        """Speaker turns (window-relative seconds) and per-speaker embeddings for one window."""
-        return await asyncio.to_thread(self._diarize, audio)
-
-    def _diarize(self, audio: np.ndarray) -> DiarizationResult:
         regions = speech_regions(audio, min_silence_ms=200)
         slices = slice_regions(regions, self._args.slice_s, self._args.hop_s)
         if not slices:

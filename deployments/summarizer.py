@@ -1,4 +1,9 @@
-"""Summarizer deployment: extractive engine (MiniLM centrality + commitment patterns) on CPU."""
+"""Summarizer deployment: one interface, two engines chosen by ``SummarizerArgs.engine``.
+
+``extractive`` (CPU default): MiniLM centrality + commitment patterns (core/extractive.py).
+``vllm``: a language model in vLLM's AsyncLLM with JSON-schema output (deployments/llm_engine.py).
+Engine failures raise ``core.llm_prompts.SummarizationError``; the caller publishes an ``error``.
+"""
 
 from __future__ import annotations
 
@@ -9,7 +14,9 @@ import numpy as np
 from ray import serve
 
 from core.extractive import build_extractive_summary
+from core.llm_prompts import SummarizationError
 from core.types import Segment, SummaryResult
+from deployments.llm_engine import LlmSummaryEngine
 from deployments.options import SummarizerArgs
 from deployments.packaged import resolve_model
 
@@ -19,18 +26,32 @@ logger = logging.getLogger(__name__)
 @serve.deployment(ray_actor_options={"num_cpus": 0.25}, max_ongoing_requests=16)
 class Summarizer:
     def __init__(self, args: SummarizerArgs) -> None:
+        self._args = args
+        self._llm: LlmSummaryEngine | None = None
+        if args.engine == "vllm":
+            self._llm = LlmSummaryEngine.start(args)
+        else:
+            self._load_encoder()
+        logger.info("Summarizer loaded (%s engine)", args.engine)
+
+    def _load_encoder(self) -> None:
         import torch
         from sentence_transformers import SentenceTransformer
 
         torch.set_num_threads(1)
-        self._args = args
-        self._encoder = SentenceTransformer(resolve_model(args.embedding_model), device="cpu")
-        logger.info("Summarizer loaded (%s engine)", args.engine)
+        self._encoder = SentenceTransformer(resolve_model(self._args.embedding_model), device="cpu")
 
     def is_ready(self) -> bool:
-        return True
+        return self._llm is None or self._llm.is_ready()
+
+    def check_health(self) -> None:
+        """Serve's periodic probe: a dead vLLM engine gets the replica restarted."""
+        if not self.is_ready():
+            raise SummarizationError("the vLLM engine is dead; the replica will be restarted")
 
     async def summarize(self, segments: list[Segment]) -> SummaryResult:
+        if self._llm is not None:
+            return await self._llm.summarize(segments)
         return await asyncio.to_thread(
             build_extractive_summary, segments, self._embed, self._args.key_sentences
         )
@@ -38,3 +59,9 @@ class Summarizer:
     def _embed(self, sentences: list[str]) -> np.ndarray:
         vectors = self._encoder.encode(sentences, normalize_embeddings=True, batch_size=32)
         return np.asarray(vectors, dtype=np.float32)
+
+    def __del__(self) -> None:
+        # Serve calls __del__ on replica shutdown: stop vLLM's engine-core process with it.
+        llm = getattr(self, "_llm", None)
+        if llm is not None:
+            llm.shutdown()

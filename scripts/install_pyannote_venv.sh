@@ -25,10 +25,13 @@ pip=("$venv/bin/python" -m pip --disable-pip-version-check -q)
 # The project itself without its dependencies: the replica imports deployments.diarizer and
 # deployments.options, never the vLLM/faster-whisper stack of the main venv.
 "${pip[@]}" install --no-deps -e "$root"
-"$venv/bin/python" - <<'PY'
+python=$(cd "$venv" && pwd)/bin/python
+# From / so that the project resolves through the editable install, as in a Ray worker.
+(cd / && "$python" - <<'PY'
 import pyannote.audio, ray, torch, torchaudio
-import deployments.diarizer_pyannote  # noqa: F401  the replica's import surface
+import deployments.diarizer, deployments.diarizer_pyannote  # the replica's import surface
 print("pyannote venv ready: torch", torch.__version__, "torchaudio", torchaudio.__version__,
       "pyannote.audio", pyannote.audio.__version__, "ray", ray.__version__)
 PY
+)
 echo "$want" > "$stamp"

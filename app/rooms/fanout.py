@@ -20,6 +20,10 @@ from app.rooms.hub import LISTEN_TIMEOUT_S, Event, HubClient
 
 logger = logging.getLogger(__name__)
 RETRY_DELAY_S = 0.5
+# How long a catch-up that fills a gap in *live* delivery waits for queue space before the
+# subscriber counts as too slow. The first replay and a client's resume wait without limit:
+# the client asked for that backlog and reads it at its own pace.
+LIVE_GAP_GRACE_S = 2.0
 
 
 class Subscriber:
@@ -47,12 +51,18 @@ class Subscriber:
         self.cursor = seq
         return True
 
-    async def offer_replayed(self, event: Event) -> None:
-        """Like ``offer`` but waits for queue space: replays are durable, so they backpressure."""
+    async def offer_replayed(self, event: Event, timeout_s: float | None = None) -> None:
+        """Like ``offer`` but waits for queue space (replays are durable, so they backpressure);
+        no space within ``timeout_s`` marks the subscriber as too slow."""
         seq = int(event["seq"])
-        if seq == self.cursor + 1 and not self.overflowed.is_set() and not self.closed:
-            await self.queue.put(event)
-            self.cursor = seq
+        if seq != self.cursor + 1 or self.overflowed.is_set() or self.closed:
+            return
+        try:
+            await asyncio.wait_for(self.queue.put(event), timeout_s)
+        except TimeoutError:
+            self.overflowed.set()
+            return
+        self.cursor = seq
 
     def send(self, message: dict[str, Any]) -> None:
         """Queue a live or control message; a full queue marks the subscriber as too slow."""
@@ -127,7 +137,7 @@ class RoomFanout:
         async with subscriber.catch_up_lock:
             current = await self._hub.last_seq(subscriber.meeting_id)
             subscriber.cursor = min(after_seq, current)
-            await self._catch_up_locked(subscriber)
+            await self._catch_up_locked(subscriber, None)
 
     def unsubscribe(self, subscriber: Subscriber) -> None:
         subscriber.closed = True
@@ -145,9 +155,9 @@ class RoomFanout:
     async def catch_up(self, subscriber: Subscriber) -> None:
         """Read from the hub until the subscriber has everything published so far."""
         async with subscriber.catch_up_lock:
-            await self._catch_up_locked(subscriber)
+            await self._catch_up_locked(subscriber, None)
 
-    async def _catch_up_locked(self, subscriber: Subscriber) -> None:
+    async def _catch_up_locked(self, subscriber: Subscriber, put_timeout_s: float | None) -> None:
         while not subscriber.overflowed.is_set() and not subscriber.closed:
             events = await self._hub.replay(subscriber.meeting_id, subscriber.cursor)
             if not events:
@@ -155,7 +165,7 @@ class RoomFanout:
             self._on_replayed(len(events))
             before = subscriber.cursor
             for event in events:
-                await subscriber.offer_replayed(event)
+                await subscriber.offer_replayed(event, put_timeout_s)
             if subscriber.cursor == before:  # not contiguous: never spin on it
                 logger.error(
                     "non-contiguous replay for %s after seq %d", subscriber.meeting_id, before
@@ -177,7 +187,7 @@ class RoomFanout:
             subscriber.catch_up_pending = False
             while not subscriber.closed:
                 try:
-                    await self._catch_up_locked(subscriber)
+                    await self._catch_up_locked(subscriber, LIVE_GAP_GRACE_S)
                     return
                 except Exception:  # hub restarting: the events are durable, try again
                     logger.warning("catch-up for %s failed; retrying", subscriber.meeting_id)
@@ -219,9 +229,8 @@ class RoomFanout:
             done, _ = await asyncio.wait({poll, changed}, return_when=asyncio.FIRST_COMPLETED)
         finally:
             changed.cancel()
-        if poll in done:
-            return poll.result()
-        poll.cancel()
-        with contextlib.suppress(asyncio.CancelledError, Exception):
-            await poll
-        return {}
+            if not poll.done():  # also when ``stop`` cancels us: never leave the poll behind
+                poll.cancel()
+                with contextlib.suppress(asyncio.CancelledError, Exception):
+                    await poll
+        return poll.result() if poll in done else {}

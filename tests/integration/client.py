@@ -63,9 +63,13 @@ class Received:
 
 
 async def collect_until_done(
-    user: ApiUser, meeting_id: str, timeout_s: float = 600, last_seq: int | None = None
+    user: ApiUser,
+    meeting_id: str,
+    timeout_s: float = 600,
+    last_seq: int | None = None,
+    job_id: str | None = None,
 ) -> list[Received]:
-    """Every room message until the job's terminal status (completed or failed)."""
+    """Every room message until a terminal status (of ``job_id`` when given)."""
     url = f"{user.ws_url}/ws/meeting/{meeting_id}"
     if last_seq is not None:
         url += f"?last_seq={last_seq}"
@@ -75,6 +79,12 @@ async def collect_until_done(
             async for raw in ws:
                 message = json.loads(raw)
                 received.append(Received(message))
-                if message.get("type") == "status" and message["status"] in {"completed", "failed"}:
+                if is_terminal(message, job_id):
                     return received
     return received
+
+
+def is_terminal(message: dict[str, Any], job_id: str | None) -> bool:
+    if message.get("type") != "status" or message["status"] not in {"completed", "failed"}:
+        return False
+    return job_id is None or message["details"].get("job_id") == job_id

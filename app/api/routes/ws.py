@@ -27,9 +27,11 @@ from app.rooms.messages import (
     ResumeRequest,
     wire,
 )
+from app.rooms.redaction import install_token_redaction
 
 logger = logging.getLogger(__name__)
 router = APIRouter()
+install_token_redaction()  # whichever server runs this app logs handshakes; keep tokens out
 
 CLOSE_GOING_AWAY = 1001
 CLOSE_MESSAGE_TOO_BIG = 1009

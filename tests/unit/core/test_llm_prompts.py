@@ -102,9 +102,9 @@ def test_no_room_for_transcript_raises() -> None:
 
 
 def test_errors_survive_pickling_with_their_fields() -> None:
-    err = pickle.loads(pickle.dumps(SummarizationError("engine died", code="x")))
+    err = pickle.loads(pickle.dumps(SummarizationError("engine died", code="x")))  # noqa: S301
     assert (err.reason, err.code, str(err)) == ("engine died", "x", "engine died")
-    too_long = pickle.loads(pickle.dumps(PromptTooLongError(9, 3)))
+    too_long = pickle.loads(pickle.dumps(PromptTooLongError(9, 3)))  # noqa: S301
     assert (too_long.tokens, too_long.budget, too_long.code) == (9, 3, "summarizer_failed")
 
 

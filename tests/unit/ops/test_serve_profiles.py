@@ -8,17 +8,20 @@ from typing import Any
 
 import pytest
 import yaml
+from ray.serve._private.build_app import build_app as build_deployments
 from ray.serve.schema import ServeDeploySchema
 
-from deployments.builder import Diarizer, Ingress, Summarizer, Transcriber, as_deployment
+from deployments.builder import build_app
 from deployments.options import AppArgs
 from deployments.profiles import ProfileError, load_config, profile_path
 
 REPO_ROOT = Path(__file__).resolve().parents[3]
-DEPLOYMENT_CLASSES = {
-    as_deployment(d).name: as_deployment(d).func_or_class
-    for d in (Ingress, Transcriber, Diarizer, Summarizer)
-}
+
+
+def builder_deployments() -> dict[str, Any]:
+    """Name -> class of every deployment the builder's graph contains (no Ray needed)."""
+    built = build_deployments(build_app(AppArgs()), name="meetingserve")
+    return {d.name: d.func_or_class for d in built.deployments}
 
 
 def start_replicas(deployment: dict[str, Any]) -> int:
@@ -55,15 +58,17 @@ def test_profile_passes_serve_schema_and_builder_args(profile: str) -> None:
 
 @pytest.mark.parametrize("profile", ["cpu", "gpu"])
 def test_profile_names_only_deployments_the_builder_creates(profile: str) -> None:
-    assert set(deployments_of(profile)) <= set(DEPLOYMENT_CLASSES)
+    # Serve refuses a config naming a deployment the app lacks, but only at deploy time.
+    assert set(deployments_of(profile)) == set(builder_deployments())
 
 
 @pytest.mark.parametrize("profile", ["cpu", "gpu"])
 def test_user_config_only_where_the_deployment_can_reconfigure(profile: str) -> None:
     # Serve refuses user_config on a class without reconfigure(), at deploy time only.
+    classes = builder_deployments()
     for name, deployment in deployments_of(profile).items():
         if "user_config" in deployment:
-            assert hasattr(DEPLOYMENT_CLASSES[name], "reconfigure"), name
+            assert hasattr(classes[name], "reconfigure"), name
 
 
 def test_gpu_fractions_fit_one_gpu_for_a_single_node_start() -> None:
@@ -89,7 +94,13 @@ def test_each_model_deployment_gets_a_gpu_share_and_ingress_none() -> None:
         name: (d.get("ray_actor_options") or {}).get("num_gpus", 0)
         for name, d in deployments_of("gpu").items()
     }
-    assert gpus == {"Ingress": 0, "Transcriber": 0.3, "Diarizer": 0.1, "Summarizer": 0.55}
+    assert gpus == {
+        "Ingress": 0,
+        "Processor": 0,
+        "Transcriber": 0.3,
+        "Diarizer": 0.1,
+        "Summarizer": 0.55,
+    }
 
 
 def test_cpu_profile_uses_no_gpu() -> None:

@@ -26,7 +26,7 @@ class LiveServer:
         self._sock.bind(("127.0.0.1", 0))
         self.port = int(self._sock.getsockname()[1])
         # log_config=None: uvicorn leaves logging alone, so its records reach pytest's caplog.
-        config = uvicorn.Config(app, log_config=None, ws="websockets", lifespan="on")
+        config = uvicorn.Config(app, log_config=None, ws="auto", lifespan="on")  # as Serve
         self._server = uvicorn.Server(config)
         self._loop = asyncio.new_event_loop()
         self._thread = threading.Thread(target=self._serve, name="live-uvicorn", daemon=True)

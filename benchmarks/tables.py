@@ -1,0 +1,136 @@
+"""Markdown tables of one result file (what ``<suite>.md`` and docs/benchmarks.md show)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+
+def fmt(value: Any, digits: int = 3) -> str:
+    if value is None:
+        return "—"
+    if isinstance(value, bool):
+        return "on" if value else "off"
+    if isinstance(value, float):
+        return f"{value:.{digits}f}"
+    return str(value)
+
+
+def table(headers: Sequence[str], rows: Sequence[Sequence[Any]]) -> str:
+    lines = ["| " + " | ".join(headers) + " |", "|" + "---|" * len(headers)]
+    lines += ["| " + " | ".join(fmt(v) for v in row) + " |" for row in rows]
+    return "\n".join(lines)
+
+
+def markdown_report(result: dict[str, Any], json_name: str) -> str:
+    hw, commit = result["hardware"], result["commit"]
+    parts = [
+        f"# Benchmark `{result['suite']}` ({result['profile']} profile)",
+        "",
+        f"Source: `{json_name}`. Commit `{(commit.get('sha') or 'unknown')[:10]}`"
+        f"{' (uncommitted changes)' if commit.get('dirty') else ''}, {result['created']}.",
+        f"Hardware `{hw['id']}`: {hw['cpu']}, {hw['cores']} cores, {hw['memory_gb']} GB"
+        f"{', GPUs: ' + ', '.join(hw['gpus']) if hw.get('gpus') else ''}.",
+        f"Wall time of the whole run: {fmt(result.get('wall_s'), 1)} s. {result.get('note', '')}",
+    ]
+    for title, render in SECTIONS:
+        body = render(result)
+        if body:
+            parts += ["", f"## {title}", "", body]
+    return "\n".join(parts) + "\n"
+
+
+def latency_section(result: dict[str, Any]) -> str:
+    rows = [
+        [
+            r["meeting"],
+            r["duration_s"] / 60,
+            r["windows"],
+            r["runs"],
+            r["ttfs_s"],
+            r["e2e_s"],
+            r["rtf"],
+            r["stages"].get("decode_windowing"),
+            r["stages"].get("per_window"),
+            r["stages"].get("summarization"),
+        ]
+        for r in result.get("latency", [])
+    ]
+    headers = ["meeting", "minutes", "windows", "runs", "first segment s", "end-to-end s",
+               "RTF", "decode+windowing s", "per window s", "summary s"]  # fmt: skip
+    return table(headers, rows) if rows else ""
+
+
+def throughput_section(result: dict[str, Any]) -> str:
+    throughput = result.get("throughput") or {}
+    points = throughput.get("points", [])
+    if not points:
+        return ""
+    rows = [
+        [p["concurrency"], p["batching"], p["max_batch_size"], p["wall_s"], p["windows"],
+         p["windows_per_s"], p["audio_hours_per_hour"], p["median_ttfs_s"]]
+        for p in points
+    ]  # fmt: skip
+    headers = ["concurrent uploads", "batching", "max batch", "wall s", "windows",
+               "windows/s", "audio-h per h", "median first segment s"]  # fmt: skip
+    ratios = throughput.get("batching_ratio") or {}
+    ratio_line = ", ".join(f"{c} uploads: ×{r:.2f}" for c, r in ratios.items())
+    note = throughput.get("note", "")
+    meeting = f"Meeting `{throughput.get('meeting')}` uploaded N times at once. "
+    return (
+        f"{meeting}{note}\n\n{table(headers, rows)}\n\n"
+        f"Batched / unbatched throughput (same run): {ratio_line or 'not measured'}."
+    )
+
+
+def accuracy_section(result: dict[str, Any]) -> str:
+    rows = [
+        [r["meeting"], r["source"], r["backend"], r["duration_s"] / 60, r["wer"], r["der"],
+         r["jer"], r["cpwer"], f"{r['speakers_hyp']}/{r['speakers_ref']}",
+         r["action_precision"], r["action_recall"]]
+        for r in result.get("accuracy", [])
+    ]  # fmt: skip
+    headers = ["meeting", "source", "diarization", "minutes", "WER", "DER (collar 0.25)",
+               "JER", "cpWER", "speakers found/true", "action P", "action R"]  # fmt: skip
+    return table(headers, rows) if rows else ""
+
+
+def baseline_section(result: dict[str, Any]) -> str:
+    ratios = {r["meeting"]: r for r in result.get("baseline_ratios", [])}
+    rows = [
+        [b["meeting"], b["duration_s"] / 60, b["asr_s"], b["diarization_s"], b["wall_s"],
+         b["rtf"], ratios.get(b["meeting"], {}).get("rtf_ratio"),
+         ratios.get(b["meeting"], {}).get("ttfs_ratio")]
+        for b in result.get("baseline", [])
+    ]  # fmt: skip
+    headers = ["meeting", "minutes", "ASR s", "diarization s", "whole-file s (= first segment)",
+               "RTF", "platform/baseline RTF", "platform/baseline first segment"]  # fmt: skip
+    return table(headers, rows) if rows else ""
+
+
+def memory_section(result: dict[str, Any]) -> str:
+    memory = result.get("memory") or {}
+    deployments = memory.get("deployments") or {}
+    if not deployments:
+        return memory.get("note", "")
+    rows = [[n, p["peak_rss_mb"], p["peak_pss_mb"]] for n, p in deployments.items()]
+    rows.append(["whole cluster", memory.get("cluster_peak_rss_mb"), memory["cluster_peak_pss_mb"]])
+    return table(["process group", "peak RSS MB", "peak PSS MB"], rows)
+
+
+def targets_section(result: dict[str, Any]) -> str:
+    rows = [
+        [t["target"], t["measured"], "met" if t["met"] else "not met", t["source"]]
+        for t in result.get("targets", [])
+    ]
+    return table(["target (issue 5)", "measured", "status", "from"], rows) if rows else ""
+
+
+SECTIONS = (
+    ("Targets", targets_section),
+    ("Latency (sequential uploads, medians)", latency_section),
+    ("Throughput", throughput_section),
+    ("Whole-file baseline (no windows, no Serve)", baseline_section),
+    ("Accuracy", accuracy_section),
+    ("Memory", memory_section),
+)

@@ -1,0 +1,142 @@
+"""User flows and page probes shared by the browser tests (Playwright sync API)."""
+
+from __future__ import annotations
+
+import re
+import time
+import uuid
+from dataclasses import dataclass
+from typing import Any
+
+import httpx
+from playwright.sync_api import Page, expect
+
+from tests.integration.client import PASSWORD
+
+LINE = "[data-testid=transcript-line]"
+
+# Records every connection state and every live-region text the page shows, in order, from
+# the first paint on: polling from Python would miss a "reconnecting" that lasts 100 ms.
+RECORDER_SCRIPT = """
+(() => {
+  window.__states = [];
+  window.__announcements = [];
+  const record = () => {
+    const status = document.querySelector('[data-testid=connection-status]');
+    const state = status && status.dataset.state;
+    if (state && window.__states[window.__states.length - 1] !== state) {
+      window.__states.push(state);
+    }
+    const live = document.querySelector('[data-testid=live-announcer]');
+    const text = live ? live.textContent.trim() : '';
+    if (text && window.__announcements[window.__announcements.length - 1] !== text) {
+      window.__announcements.push(text);
+    }
+  };
+  new MutationObserver(record).observe(document, {
+    subtree: true, childList: true, characterData: true, attributes: true,
+    attributeFilter: ['data-state'],
+  });
+})();
+"""
+
+
+@dataclass(frozen=True)
+class Account:
+    email: str
+    password: str
+    name: str
+
+
+def register_and_log_in(page: Page) -> Account:
+    """Registers through the form (which signs in), logs out, then logs in through the form."""
+    account = Account(f"browser-{uuid.uuid4().hex[:10]}@example.com", PASSWORD, "Browser Tester")
+    page.goto("/register")
+    form = page.get_by_test_id("register-form")
+    form.get_by_label("Name (optional)").fill(account.name)
+    form.get_by_label("Email").fill(account.email)
+    form.get_by_label("Password").fill(account.password)
+    form.get_by_role("button", name="Register").click()
+    expect(page.get_by_test_id("current-user")).to_have_text(account.name)
+    page.get_by_role("button", name="Log out").click()
+    login = page.get_by_test_id("login-form")
+    login.get_by_label("Email").fill(account.email)
+    login.get_by_label("Password").fill(account.password)
+    login.get_by_role("button", name="Log in").click()
+    expect(page.get_by_test_id("current-user")).to_have_text(account.name)
+    return account
+
+
+def create_meeting(page: Page, title: str) -> str:
+    """Creates a meeting from the meetings page; returns its id from the live view's URL."""
+    form = page.get_by_test_id("create-meeting-form")
+    form.get_by_label("Title").fill(title)
+    form.get_by_role("button", name="Create meeting").click()
+    page.wait_for_url(re.compile(r"/meetings/[^/]+$"))
+    expect(page.get_by_test_id("meeting-title")).to_have_text(title)
+    expect(page.get_by_test_id("connection-status")).to_have_attribute("data-state", "connected")
+    return page.url.rstrip("/").rsplit("/", 1)[-1]
+
+
+def session_token(page: Page) -> str:
+    token = page.evaluate("localStorage.getItem('token')")
+    assert isinstance(token, str) and token, "the page holds no session token"
+    return token
+
+
+@dataclass(frozen=True)
+class DomLine:
+    seq: int
+    speaker: str
+    text: str
+
+
+def dom_lines(page: Page) -> list[DomLine]:
+    rows = page.eval_on_selector_all(
+        LINE,
+        """els => els.map(el => ({
+            seq: Number(el.dataset.seq), speaker: el.dataset.speaker,
+            text: el.querySelector('.transcript__text').textContent }))""",
+    )
+    return [DomLine(r["seq"], r["speaker"], r["text"]) for r in rows]
+
+
+def recorded(page: Page, name: str) -> list[str]:
+    values = page.evaluate(f"window.__{name} || []")
+    return [str(v) for v in values]
+
+
+@dataclass(frozen=True)
+class ServerView:
+    """The meeting as the REST API reports it, fetched with the page's own token."""
+
+    base_url: str
+    meeting_id: str
+    token: str
+
+    def get(self, path: str, **params: Any) -> httpx.Response:
+        response = httpx.get(
+            f"{self.base_url}/api/meetings/{self.meeting_id}{path}",
+            params=params,
+            headers={"Authorization": f"Bearer {self.token}"},
+            timeout=30,
+        )
+        assert response.status_code == 200, (path, response.status_code, response.text)
+        return response
+
+    def events(self) -> list[dict[str, Any]]:
+        events: list[dict[str, Any]] = self.get("/events", limit=5000).json()["events"]
+        return events
+
+    def transcript_segments(self) -> list[dict[str, Any]]:
+        segments: list[dict[str, Any]] = self.get("/transcript", format="json").json()["segments"]
+        return segments
+
+
+def wait_for(predicate: Any, timeout_s: float, what: str, interval_s: float = 0.25) -> None:
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        if predicate():
+            return
+        time.sleep(interval_s)
+    raise TimeoutError(f"timed out after {timeout_s}s waiting for {what}")

@@ -1,0 +1,134 @@
+"""One recorded end-to-end run in the browser, shared by the assertions in test_live_meeting.py.
+
+Processing a meeting takes most of a minute on two cores, so the run happens once: register,
+log in, create a meeting, upload through the form, then watch the live view until the job
+completes, sampling the transcript while it grows and killing the Ingress replicas mid-stream
+so the page has to reconnect and resume. Everything the tests need is recorded on the way.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from playwright.sync_api import BrowserContext, Page, expect
+
+from tests.browser.flows import (
+    RECORDER_SCRIPT,
+    Account,
+    ServerView,
+    create_meeting,
+    register_and_log_in,
+    session_token,
+)
+from tests.browser.replicas import kill_ingress_replicas, wait_for_replacement
+from tests.integration.conftest import wait_ready
+
+logger = logging.getLogger(__name__)
+
+JOB_TIMEOUT_S = 240
+SAMPLE_INTERVAL_S = 0.5
+MEETING_TITLE = "Browser standup"
+# Lines on screen before the server is made to drop the socket: enough to show growth, early
+# enough that later windows are still being processed while the page is disconnected.
+KILL_AFTER_LINES = 2
+
+
+@dataclass(frozen=True)
+class Sample:
+    at: float
+    lines: int
+    status: str
+    connection: str
+
+
+@dataclass
+class LiveRun:
+    account: Account
+    meeting_id: str
+    server: ServerView
+    page: Page
+    upload_progress: int | None = None
+    samples: list[Sample] = field(default_factory=list)
+    killed_replicas: list[str] = field(default_factory=list)
+    lines_at_kill: int | None = None
+    screenshots: dict[str, Path] = field(default_factory=dict)
+
+    def samples_before_completion(self) -> list[Sample]:
+        return [s for s in self.samples if s.status != "completed"]
+
+
+def take_sample(page: Page) -> Sample:
+    state = page.evaluate(
+        """() => ({
+            lines: document.querySelectorAll('[data-testid=transcript-line]').length,
+            status: document.querySelector('[data-testid=stage-panel]')?.dataset.status ?? '',
+            connection: document.querySelector('[data-testid=connection-status]')
+                ?.dataset.state ?? '' })"""
+    )
+    return Sample(time.monotonic(), int(state["lines"]), str(state["status"]), state["connection"])
+
+
+def upload_through_form(page: Page, audio: Path) -> int:
+    """Uploads with the form; returns the progress (0-100) the bar shows when it is done."""
+    page.get_by_test_id("upload-input").set_input_files(audio)
+    page.get_by_test_id("upload-submit").click()
+    message = page.get_by_test_id("upload-message")
+    expect(message).to_contain_text(f"Uploaded {audio.name}", timeout=60_000)
+    bar = page.get_by_test_id("upload-progress")
+    return int(bar.get_attribute("data-progress") or -1)
+
+
+def shoot(run: LiveRun, name: str, artifacts: Path) -> None:
+    path = artifacts / f"{name}.png"
+    run.page.screenshot(path=path, full_page=True)
+    run.screenshots[name] = path
+
+
+def watch_until_completed(run: LiveRun, artifacts: Path) -> None:
+    """Samples the view until the job completes; drops the socket once lines are flowing."""
+    deadline = time.monotonic() + JOB_TIMEOUT_S
+    while time.monotonic() < deadline:
+        sample = take_sample(run.page)
+        run.samples.append(sample)
+        if sample.status in {"completed", "failed"}:
+            return
+        if not run.killed_replicas and sample.lines >= KILL_AFTER_LINES:
+            shoot(run, "live-midstream", artifacts)
+            run.lines_at_kill = sample.lines
+            run.killed_replicas = kill_ingress_replicas()
+        if sample.connection == "reconnecting" and "reconnecting" not in run.screenshots:
+            shoot(run, "reconnecting", artifacts)
+        time.sleep(SAMPLE_INTERVAL_S)
+    raise TimeoutError(f"the page did not show a finished job within {JOB_TIMEOUT_S}s")
+
+
+def record_live_run(
+    context: BrowserContext, base_url: str, audio: Path, artifacts: Path
+) -> LiveRun:
+    """Runs the whole flow once; leaves the page on the finished meeting."""
+    context.add_init_script(RECORDER_SCRIPT)
+    page = context.new_page()
+    account = register_and_log_in(page)
+    page.get_by_role("heading", name="Meetings").wait_for()
+    meeting_id = create_meeting(page, MEETING_TITLE)
+    run = LiveRun(account, meeting_id, ServerView(base_url, meeting_id, session_token(page)), page)
+    run.upload_progress = upload_through_form(page, audio)
+    try:
+        watch_until_completed(run, artifacts)
+        expect(page.get_by_test_id("summary-text")).to_be_visible(timeout=30_000)
+        connection = page.get_by_test_id("connection-status")
+        expect(connection).to_have_attribute("data-state", "connected")
+        shoot(run, "finished", artifacts)
+    finally:
+        restore_platform(run, base_url)
+    return run
+
+
+def restore_platform(run: LiveRun, base_url: str) -> None:
+    """The cluster is shared: wait until the replaced Ingress answers /readyz again."""
+    if run.killed_replicas:
+        wait_for_replacement(run.killed_replicas)
+    wait_ready(base_url, timeout_s=120)
