@@ -8,7 +8,7 @@ tests pass ``LocalBackend``. Keeping the web layer behind this seam is what lets
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Protocol
+from typing import Any, Protocol
 
 from app.rooms.hub import EventLog, HubClient
 
@@ -39,6 +39,17 @@ class Backend(Protocol):
         """Summarise a finished meeting's stored transcript again (publishes a summary event)."""
         ...
 
+    async def live_open(self, meeting_id: str, session_id: str | None) -> dict[str, Any]:
+        """Start (or re-attach to) a live session: ``{session_id, job_id, received_s}`` or
+        ``{error, message}``."""
+        ...
+
+    async def live_feed(self, session_id: str, pcm: bytes) -> dict[str, Any]: ...
+
+    async def live_detach(self, session_id: str) -> None: ...
+
+    async def live_stop(self, session_id: str) -> dict[str, Any]: ...
+
 
 class LocalBackend:
     """In-process backend without models: fixed readiness, an in-process event log, and jobs
@@ -63,3 +74,15 @@ class LocalBackend:
 
     async def regenerate_summary(self, meeting_id: str) -> None:
         self.summary_requests.append(meeting_id)
+
+    async def live_open(self, meeting_id: str, session_id: str | None) -> dict[str, Any]:
+        return {"error": "unavailable", "message": "Live audio needs the Processor deployment"}
+
+    async def live_feed(self, session_id: str, pcm: bytes) -> dict[str, Any]:
+        return {"error": "unknown_session", "message": "No such live session"}
+
+    async def live_detach(self, session_id: str) -> None:
+        return None
+
+    async def live_stop(self, session_id: str) -> dict[str, Any]:
+        return {"error": "unknown_session", "message": "No such live session"}

@@ -1,4 +1,4 @@
-"""Meeting and job ids on every log record, from contextvars (shared by ``app`` and ``deployments``).
+"""Meeting and job ids on every log record, from contextvars (for `app` and `deployments`).
 
 ``bind_log_context(meeting_id=..., job_id=...)`` sets the ids for the current task; asyncio
 tasks created inside inherit them. Two ways to put them on records:

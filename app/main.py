@@ -15,7 +15,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from app.api.router import api_router
-from app.api.routes import health, ws
+from app.api.routes import health, live, ws
 from app.backend import Backend, LocalBackend
 from app.config import Settings, get_settings
 from app.db import Database, upgrade_database
@@ -45,6 +45,7 @@ def create_app(settings: Settings | None = None, backend: Backend | None = None)
     app.add_exception_handler(RequestValidationError, validation_error_handler)  # type: ignore[arg-type]
     app.include_router(health.router)
     app.include_router(ws.router)
+    app.include_router(live.router)
     app.include_router(api_router)
     mount_web(app, settings.web_dist_dir)  # last: its catch-all must not shadow the API
     return app

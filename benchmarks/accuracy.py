@@ -20,9 +20,9 @@ from benchmarks.scoring import (
     concatenated_min_permutation_wer,
     diarization_error_rate,
     jaccard_error_rate,
-    speaker_texts,
     spans_from_reference,
     spans_from_segments,
+    speaker_texts,
     word_error_rate,
 )
 from scripts.synth_meeting import MeetingAudio
@@ -75,7 +75,9 @@ def score_meeting(
         speakers_ref=len({t["speaker"] for t in turns}),
         speakers_hyp=len({s["speaker"] for s in segments}),
         action_precision=(
-            None if action_items is None else round(action_item_precision(expected, action_items), 4)
+            None
+            if action_items is None
+            else round(action_item_precision(expected, action_items), 4)
         ),
         action_recall=(
             None if action_items is None else round(action_item_recall(expected, action_items), 4)
@@ -89,7 +91,9 @@ async def measure_accuracy(user: BenchUser, meeting: MeetingAudio, backend: str)
     return score_run(user, meeting, run, backend)
 
 
-def score_run(user: BenchUser, meeting: MeetingAudio, run: MeetingRun, backend: str) -> AccuracyScores:
+def score_run(
+    user: BenchUser, meeting: MeetingAudio, run: MeetingRun, backend: str
+) -> AccuracyScores:
     """Scores of an upload already processed (e.g. one of the latency runs)."""
     check_completed(meeting.directory.name, run)
     summary = fetch_summary(user, run.meeting_id)

@@ -63,7 +63,8 @@ class WholeFileBaseline:
         )
         self._pipeline = BatchedInferencePipeline(self._model)
         # The deployment's own class, constructed directly: no Serve involved.
-        self._diarizer: Any = Diarizer.func_or_class(diarizer)  # type: ignore[operator,union-attr]
+        deployment: Any = Diarizer
+        self._diarizer: Any = deployment.func_or_class(diarizer)
         self.load_s = time.perf_counter() - started
 
     def run(self, meeting: MeetingAudio) -> BaselineOutput:

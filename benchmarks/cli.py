@@ -159,7 +159,9 @@ def parser() -> argparse.ArgumentParser:
     common.add_argument("--profile", default="cpu", choices=["cpu", "gpu"])
     common.add_argument("--out", help="results directory (default benchmarks/results/<hw-id>)")
     common.add_argument("--lengths", type=float, nargs="+", help="latency meeting minutes")
-    common.add_argument("--long", action="store_true", help="add the 60-minute meeting and 8 uploads")
+    common.add_argument(
+        "--long", action="store_true", help="add the 60-minute meeting and 8 uploads"
+    )
     common.add_argument("--concurrency", type=int, nargs="+", help="concurrent uploads")
     common.add_argument("--repeats", type=int, default=1, help="runs per latency meeting")
     common.add_argument("--backends", nargs="+", help="diarization backends to compare")
@@ -178,7 +180,9 @@ def main(argv: list[str] | None = None) -> int:
     if argv[:1] == ["fanout"]:  # its options are its own; pass them through untouched
         return run_fanout(argv[1:])
     opts = parser().parse_args(argv)
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logging.basicConfig(
+        level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
     if opts.command == "compare":
         sys.stdout.write(compare(load_result(opts.a), load_result(opts.b)))
         return 0

@@ -17,7 +17,7 @@ from typing import Any
 import httpx
 import websockets
 
-PASSWORD = "benchmark horse battery staple"
+PASSWORD = "benchmark horse battery staple"  # noqa: S105 - throwaway benchmark account
 TERMINAL = frozenset({"completed", "failed"})
 
 

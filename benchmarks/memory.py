@@ -1,10 +1,9 @@
 """Peak memory per deployment and of the whole local cluster, sampled while benchmarks run.
 
-Replica PIDs come from Ray's state API (``ServeReplica:<app>:<Deployment>`` actors); the
-cluster is every process whose command line names this Ray session (GCS, raylet, workers,
-proxy, controller, hub). RSS counts shared pages (libraries, the object store) once per process,
-so the cluster figure is the sum of PSS, which splits shared pages between their users and
-adds up correctly; per deployment both are reported.
+The cluster is every process of this driver's Ray session (GCS, raylet, agents, workers:
+replicas, proxy, controller, hub), grouped by Ray's process titles. RSS counts shared pages
+(libraries, the object store) once per process, so the cluster figure is the sum of PSS, which
+splits shared pages between their users and adds up correctly; per deployment both are reported.
 """
 
 from __future__ import annotations
@@ -21,6 +20,7 @@ import psutil
 logger = logging.getLogger(__name__)
 MB = 1024 * 1024
 REFRESH_PIDS_S = 10.0
+SYSTEM_GROUP = "Ray system (GCS, raylet, agents)"
 
 
 @dataclass
@@ -43,7 +43,10 @@ class MemoryPeaks:
         names = sorted(self.rss_mb)
         return {
             "deployments": {
-                n: {"peak_rss_mb": round(self.rss_mb[n], 1), "peak_pss_mb": round(self.pss_mb[n], 1)}
+                n: {
+                    "peak_rss_mb": round(self.rss_mb[n], 1),
+                    "peak_pss_mb": round(self.pss_mb[n], 1),
+                }
                 for n in names
             },
             "cluster_peak_pss_mb": round(self.cluster_pss_mb, 1),
@@ -52,35 +55,54 @@ class MemoryPeaks:
         }
 
 
-def replica_pids() -> dict[str, list[int]]:
-    """Live Ray actor PIDs grouped by Serve deployment (other actors by class name)."""
-    from ray.util.state import list_actors
+def session_processes() -> dict[int, str]:
+    """Every process of this driver's Ray session, PID -> group.
 
-    groups: dict[str, list[int]] = defaultdict(list)
-    for actor in list_actors(filters=[("state", "=", "ALIVE")], detail=True, limit=1000):
-        name = str(actor.class_name)
-        if name.startswith("ServeReplica:"):
-            name = name.rsplit(":", 1)[-1]
-        if actor.pid:
-            groups[name].append(int(actor.pid))
-    return dict(groups)
-
-
-def session_pids() -> list[int]:
-    """Every process of this driver's Ray session (its session name is in their arguments)."""
+    The roots (GCS, raylet, agents) name the session in their arguments; workers are the
+    raylet's children and carry Ray's process title (``ray::ServeReplica:<app>:<Deployment>``
+    for replicas, ``ray::<Class>`` for other actors) instead. No state API needed, so this
+    also works without the dashboard.
+    """
     name = _session_name()
-    pids = []
+    found: dict[int, str] = {}
     for proc in psutil.process_iter(["cmdline"]):
-        cmdline = proc.info.get("cmdline") or []
-        if any(name in part for part in cmdline):
-            pids.append(proc.pid)
-    return pids
+        if any(name in part for part in proc.info.get("cmdline") or []):
+            found[proc.pid] = SYSTEM_GROUP
+            for child in _children(proc):
+                found.setdefault(child.pid, process_group(child))
+    return found
+
+
+def _children(proc: psutil.Process) -> list[psutil.Process]:
+    try:
+        return list(proc.children(recursive=True))
+    except (psutil.NoSuchProcess, psutil.AccessDenied):
+        return []
+
+
+def process_group(proc: psutil.Process) -> str:
+    try:
+        title = " ".join(proc.cmdline())
+    except (psutil.NoSuchProcess, psutil.AccessDenied):
+        return SYSTEM_GROUP
+    return group_of_title(title)
+
+
+def group_of_title(title: str) -> str:
+    """``ray::ServeReplica:meetingserve:Transcriber.handle_request`` -> ``Transcriber``."""
+    if not title.startswith("ray::"):
+        return SYSTEM_GROUP
+    actor = title.removeprefix("ray::").split(" ", 1)[0].split(".", 1)[0]
+    if actor == "IDLE":
+        return "idle workers"
+    return actor.rsplit(":", 1)[-1] if actor.startswith("ServeReplica:") else actor
 
 
 def _session_name() -> str:
     from ray._private.worker import global_worker
 
-    return str(global_worker.node.session_name)
+    node: Any = global_worker.node
+    return str(node.session_name)
 
 
 def process_memory(pid: int) -> tuple[float, float]:
@@ -106,7 +128,6 @@ class MemorySampler:
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._loop, name="memory-sampler", daemon=True)
         self._groups: dict[str, list[int]] = {}
-        self._cluster: list[int] = []
         self._refreshed = 0.0
 
     def __enter__(self) -> MemorySampler:
@@ -119,10 +140,14 @@ class MemorySampler:
 
     def sample_once(self) -> None:
         if time.monotonic() - self._refreshed > REFRESH_PIDS_S:
-            self._groups, self._cluster = replica_pids(), session_pids()
+            groups: dict[str, list[int]] = defaultdict(list)
+            for pid, group in session_processes().items():
+                groups[group].append(pid)
+            self._groups = dict(groups)
             self._refreshed = time.monotonic()
         sample = {name: summed_memory(pids) for name, pids in self._groups.items()}
-        self.peaks.record(sample, summed_memory(self._cluster))
+        cluster = tuple(sum(values) for values in zip(*sample.values(), strict=True))
+        self.peaks.record(sample, (cluster[0], cluster[1]) if cluster else (0.0, 0.0))
 
     def _loop(self) -> None:
         while not self._stop.is_set():

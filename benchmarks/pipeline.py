@@ -8,6 +8,7 @@ timestamps (same host, so the clocks agree), which isolate the stages from trans
 from __future__ import annotations
 
 import asyncio
+import itertools
 import logging
 import statistics
 import time
@@ -126,7 +127,7 @@ def stage_latencies(statuses: Sequence[dict[str, Any]]) -> dict[str, float]:
         "summarization": marks["done"] - aligned[-1],
         "total": marks["done"] - marks["upload"],
     }
-    gaps = [b - a for a, b in zip(aligned, aligned[1:], strict=False)]
+    gaps = [b - a for a, b in itertools.pairwise(aligned)]
     if gaps:
         out["per_window"] = statistics.median(gaps)
     return {k: round(v, 4) for k, v in out.items()}

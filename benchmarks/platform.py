@@ -12,6 +12,7 @@ from __future__ import annotations
 import copy
 import logging
 import os
+import shutil
 import socket
 import tempfile
 import time
@@ -124,6 +125,7 @@ def started_platform(profile: str, data_dir: Path | None = None) -> Iterator[Pla
     import ray
     from ray import serve
 
+    own_data = data_dir is None
     data = data_dir or Path(tempfile.mkdtemp(prefix="meeting-bench-"))
     env = {"MEETING_DATA_DIR": str(data), "MEETING_ENVIRONMENT": "test"}
     os.environ.update(env)  # the driver reads settings too (the hub's database)
@@ -134,6 +136,7 @@ def started_platform(profile: str, data_dir: Path | None = None) -> Iterator[Pla
     ray.init(
         num_cpus=max(4, cpus) if profile == "cpu" else None,
         include_dashboard=False,
+        log_to_driver=False,  # replica logs stay in the session's log directory
         runtime_env={"env_vars": env},
     )
     try:
@@ -147,6 +150,8 @@ def started_platform(profile: str, data_dir: Path | None = None) -> Iterator[Pla
     finally:
         serve.shutdown()
         ray.shutdown()
+        if own_data:
+            shutil.rmtree(data, ignore_errors=True)
 
 
 def deploy_application(app: dict[str, Any]) -> None:
@@ -154,7 +159,10 @@ def deploy_application(app: dict[str, Any]) -> None:
     from ray.serve.schema import ServeDeploySchema
 
     schema = ServeDeploySchema.model_validate({"applications": [app]})
-    _get_global_client().deploy_apps(schema)
+    client = _get_global_client()
+    if client is None:
+        raise PlatformError("Serve is not running in this process")
+    client.deploy_apps(schema)
 
 
 def wait_running(base_url: str, timeout_s: float = READY_TIMEOUT_S) -> None:

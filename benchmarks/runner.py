@@ -174,10 +174,7 @@ def check_targets(out: SuiteOutput) -> list[dict[str, Any]]:
     if out.latency:
         longest = max(out.latency, key=lambda r: r["duration_s"])
         targets.append(_target("end-to-end RTF <= 0.15", longest["rtf"], 0.15, longest))
-        near_ten = min(out.latency, key=lambda r: abs(r["duration_s"] - 600))
-        targets.append(
-            _target("first segment <= 5 s (10-minute upload)", near_ten["ttfs_s"], 5.0, near_ten)
-        )
+        targets.append(_first_segment_target(out.latency))
     ratios = (out.throughput or {}).get("batching_ratio") or {}
     if ratios:
         conc = "4" if "4" in ratios else max(ratios, key=int)
@@ -188,6 +185,18 @@ def check_targets(out: SuiteOutput) -> list[dict[str, Any]]:
             "source": "throughput.batching_ratio",
         })  # fmt: skip
     return targets
+
+
+def _first_segment_target(latency: list[dict[str, Any]]) -> dict[str, Any]:
+    """Judged on a meeting of 8-15 minutes only: first-segment time grows with the file
+    (decode and VAD run over the whole upload before the first window)."""
+    name = "first segment <= 5 s (10-minute upload)"
+    candidates = [r for r in latency if 480 <= r["duration_s"] <= 900]
+    if not candidates:
+        return {"target": name, "measured": None, "met": None,
+                "source": "not measured: no 8-15 minute meeting in this run"}  # fmt: skip
+    row = min(candidates, key=lambda r: abs(r["duration_s"] - 600))
+    return _target(name, row["ttfs_s"], 5.0, row)
 
 
 def _target(name: str, measured: float | None, limit: float, row: dict[str, Any]) -> dict[str, Any]:

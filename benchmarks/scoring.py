@@ -84,9 +84,8 @@ def _matches(expected: str, found: str) -> bool:
 
 def jaccard_error_rate(reference: Iterable[Span], hypothesis: Iterable[Span]) -> float:
     """JER (DIHARD II): per reference speaker, 1 - Jaccard overlap with its mapped speaker."""
-    from pyannote.metrics.diarization import JaccardErrorRate
-
     from pyannote.core import Timeline
+    from pyannote.metrics.diarization import JaccardErrorRate
 
     ref, hyp = _annotation(reference), _annotation(hypothesis)
     extent = ref.get_timeline().extent() | hyp.get_timeline().extent()

@@ -5,6 +5,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
+TARGET_STATUS = {True: "met", False: "not met", None: "not measured"}
+
 
 def fmt(value: Any, digits: int = 3) -> str:
     if value is None:
@@ -74,7 +76,7 @@ def throughput_section(result: dict[str, Any]) -> str:
     headers = ["concurrent uploads", "batching", "max batch", "wall s", "windows",
                "windows/s", "audio-h per h", "median first segment s"]  # fmt: skip
     ratios = throughput.get("batching_ratio") or {}
-    ratio_line = ", ".join(f"{c} uploads: ×{r:.2f}" for c, r in ratios.items())
+    ratio_line = ", ".join(f"{c} uploads: x{r:.2f}" for c, r in ratios.items())
     note = throughput.get("note", "")
     meeting = f"Meeting `{throughput.get('meeting')}` uploaded N times at once. "
     return (
@@ -120,7 +122,7 @@ def memory_section(result: dict[str, Any]) -> str:
 
 def targets_section(result: dict[str, Any]) -> str:
     rows = [
-        [t["target"], t["measured"], "met" if t["met"] else "not met", t["source"]]
+        [t["target"], t["measured"], TARGET_STATUS[t["met"]], t["source"]]
         for t in result.get("targets", [])
     ]
     return table(["target (issue 5)", "measured", "status", "from"], rows) if rows else ""

@@ -20,42 +20,71 @@ TokenCounter = Callable[[str], int]
 
 ENGINE_NAME = "vllm"
 MAX_LIST_ITEMS = 10
-MAX_SUMMARY_CHARS = 1200
 
-# Fed to vLLM's structured output (xgrammar), so the model can only emit this shape. The length
-# caps also stop a small model from looping inside a string until it runs out of tokens.
-SUMMARY_SCHEMA: dict[str, Any] = {
-    "type": "object",
-    "properties": {
-        "summary": {"type": "string", "maxLength": MAX_SUMMARY_CHARS},
-        "action_items": {
-            "type": "array",
-            "maxItems": MAX_LIST_ITEMS,
-            "items": {
-                "type": "object",
-                "properties": {
-                    "text": {"type": "string", "maxLength": 300},
-                    "owner": {"type": ["string", "null"], "maxLength": 80},
-                    "due": {"type": ["string", "null"], "maxLength": 80},
+
+def _string(max_length: int | None = None, nullable: bool = False) -> dict[str, Any]:
+    schema: dict[str, Any] = {"type": ["string", "null"] if nullable else "string"}
+    if max_length is not None:
+        schema["maxLength"] = max_length
+    return schema
+
+
+def _schema(caps: dict[str, int] | None = None) -> dict[str, Any]:
+    cap = (caps or {}).get
+    items_cap = {"maxItems": cap("items")} if caps else {}
+    return {
+        "type": "object",
+        "properties": {
+            "summary": _string(cap("summary")),
+            "action_items": {
+                "type": "array",
+                **items_cap,
+                "items": {
+                    "type": "object",
+                    "properties": {
+                        "text": _string(cap("text")),
+                        "owner": _string(cap("name"), nullable=True),
+                        "due": _string(cap("name"), nullable=True),
+                    },
+                    "required": ["text", "owner", "due"],
+                    "additionalProperties": False,
                 },
-                "required": ["text", "owner", "due"],
-                "additionalProperties": False,
             },
+            "decisions": {"type": "array", **items_cap, "items": _string(cap("text"))},
+            "topics": {"type": "array", **items_cap, "items": _string(cap("topic"))},
         },
-        "decisions": {
-            "type": "array",
-            "maxItems": MAX_LIST_ITEMS,
-            "items": {"type": "string", "maxLength": 300},
-        },
-        "topics": {
-            "type": "array",
-            "maxItems": MAX_LIST_ITEMS,
-            "items": {"type": "string", "maxLength": 80},
-        },
-    },
-    "required": ["summary", "action_items", "decisions", "topics"],
-    "additionalProperties": False,
-}
+        "required": ["summary", "action_items", "decisions", "topics"],
+        "additionalProperties": False,
+    }
+
+
+# The wire shape of a summary; every ``summary_schema(n)`` is a tightened copy of it.
+SUMMARY_SCHEMA: dict[str, Any] = _schema()
+
+
+def _clamp(value: int, low: int, high: int) -> int:
+    return max(low, min(high, value))
+
+
+def summary_schema(max_output_tokens: int) -> dict[str, Any]:
+    """``SUMMARY_SCHEMA`` with length caps sized so a maximal answer fits ``max_output_tokens``.
+
+    Fed to vLLM's structured output, the caps close every string and list in time: without
+    them a small model writes one string until the token limit and the JSON is cut off. Prose
+    runs ~4 characters per token; the content gets 2 per token, leaving the rest for syntax.
+    """
+    chars = 2 * max_output_tokens
+    n = _clamp(max_output_tokens // 192, 1, MAX_LIST_ITEMS)
+    return _schema(
+        {
+            "summary": _clamp(chars // 4, 40, 1200),
+            "items": n,
+            "text": _clamp(chars // (4 * n), 16, 300),
+            "name": _clamp(chars // (16 * n), 8, 60),
+            "topic": _clamp(chars // (8 * n), 8, 80),
+        }
+    )
+
 
 _INSTRUCTIONS = (
     "You are a meeting assistant. Read the meeting transcript below; each line is "

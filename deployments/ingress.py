@@ -30,6 +30,21 @@ class ServeBackend:
     async def submit_job(self, job: JobRequest) -> None:
         await self._processor.submit.remote(job)
 
+    async def live_open(self, meeting_id: str, session_id: str | None) -> dict[str, Any]:
+        result: dict[str, Any] = await self._processor.live_open.remote(meeting_id, session_id)
+        return result
+
+    async def live_feed(self, session_id: str, pcm: bytes) -> dict[str, Any]:
+        result: dict[str, Any] = await self._processor.live_feed.remote(session_id, pcm)
+        return result
+
+    async def live_detach(self, session_id: str) -> None:
+        await self._processor.live_detach.remote(session_id)
+
+    async def live_stop(self, session_id: str) -> dict[str, Any]:
+        result: dict[str, Any] = await self._processor.live_stop.remote(session_id)
+        return result
+
     async def regenerate_summary(self, meeting_id: str) -> None:
         # Fire and forget: the result reaches clients as a ``summary`` event.
         self._processor.regenerate_summary.remote(meeting_id)

@@ -2,7 +2,7 @@
 
 Every chunk of every meeting is an independent request to the one engine, so concurrent
 meetings (and the chunks of one long meeting) are batched by vLLM's continuous batching.
-Output is constrained to ``SUMMARY_SCHEMA`` (structured outputs), still validated on arrival,
+Output is constrained to ``summary_schema(max_tokens)`` (structured outputs), validated on arrival,
 and each generation is bounded by ``generation_timeout_s``: a failure always surfaces as a
 ``SummarizationError``, never as a hung job. vLLM is imported only in ``start`` (inside the
 replica), so this module imports without it.
@@ -20,7 +20,6 @@ from typing import Any, Protocol
 from core.extractive import EMPTY_SUMMARY
 from core.llm_prompts import (
     ENGINE_NAME,
-    SUMMARY_SCHEMA,
     InvalidSummaryOutputError,
     PromptBudget,
     PromptTooLongError,
@@ -31,6 +30,7 @@ from core.llm_prompts import (
     merge_summaries,
     parse_summary,
     render_turns,
+    summary_schema,
 )
 from core.types import Segment, SummaryResult
 from deployments.options import SummarizerArgs
@@ -106,7 +106,8 @@ class LlmSummaryEngine:
         llm = AsyncLLM.from_engine_args(AsyncEngineArgs(**engine_kwargs(args)))
         logger.info("vllm loaded %s in %.1fs", args.model, time.monotonic() - started)
         # Compact JSON: whitespace costs tokens and lets a small model wander.
-        structured = StructuredOutputsParams(json=SUMMARY_SCHEMA, disable_any_whitespace=True)
+        schema = summary_schema(args.max_tokens)
+        structured = StructuredOutputsParams(json=schema, disable_any_whitespace=True)
 
         def make_params(attempt: int) -> Any:
             # Greedy first; a retry samples, since greedy would repeat the same bad output.

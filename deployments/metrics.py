@@ -15,16 +15,19 @@ from __future__ import annotations
 import logging
 import re
 import threading
-from collections.abc import Callable
+import time
+from collections.abc import Awaitable, Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from functools import cache
-from typing import Literal
+from typing import Literal, TypeVar
 
 from ray.serve.metrics import Counter, Gauge, Histogram
 
 from app.metrics import set_metrics_sink
 
 logger = logging.getLogger(__name__)
+T = TypeVar("T")
 
 PipelineStage = Literal[
     "decode",
@@ -125,6 +128,22 @@ def record_stage_latency(stage: PipelineStage, seconds: float) -> None:
         lambda: platform_metrics().stage_latency.observe(max(seconds, 0.0), {"stage": stage}),
         "stage",
     )
+
+
+@contextmanager
+def time_stage(stage: PipelineStage) -> Iterator[None]:
+    """Record the block's wall time as ``stage`` latency, also when it raises."""
+    started = time.perf_counter()
+    try:
+        yield
+    finally:
+        record_stage_latency(stage, time.perf_counter() - started)
+
+
+async def timed(stage: PipelineStage, awaitable: Awaitable[T]) -> T:
+    """``await awaitable``, recorded as ``stage`` latency (for calls run under gather)."""
+    with time_stage(stage):
+        return await awaitable
 
 
 def record_time_to_first_segment(seconds: float) -> None:

@@ -98,7 +98,7 @@ class SummarizerArgs(StrictModel):
     # a local HF checkpoint directory or a hub model name (GPU nodes); required for "vllm"
     model: str | None = None
     max_model_len: int = Field(default=8192, ge=256)
-    max_tokens: int = Field(default=512, ge=16)  # output budget of each generation
+    max_tokens: int = Field(default=1024, ge=16)  # output budget of each generation
     gpu_memory_utilization: float = Field(default=0.4, gt=0, le=1)
     kv_cache_memory_gib: float | None = Field(default=None, gt=0)
     dtype: str = "auto"

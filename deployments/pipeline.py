@@ -71,7 +71,127 @@ class JobState:
     first_segment_s: float | None = None
 
 
-class MeetingJob:
+class JobRecorder:
+    """What every job does with a finished window and how a job ends: link speakers, align,
+    persist and publish in order, then the summary and the terminal status. Upload jobs (below)
+    and live sessions (``deployments/live.py``) share it."""
+
+    def __init__(self, state: JobState, models: Models, hub: HubClient, db: Database) -> None:
+        self.state = state
+        self._models = models
+        self._hub = hub
+        self._db = db
+
+    async def run_window(self, audio: np.ndarray, window: Window) -> WindowResult:
+        """Diarize and transcribe one window concurrently (``audio`` is the window's own)."""
+        transcription, diarization = await asyncio.gather(
+            self._models.transcribe(audio), self._models.diarize(audio)
+        )
+        return WindowResult(window, transcription, diarization)
+
+    async def publish_window(self, result: WindowResult) -> list[Segment]:
+        """Link, align, store and publish one window; call in window order."""
+        state, window = self.state, result.window
+        mapping = state.registry.link_diarization(result.diarization)
+        turns = relabel(result.diarization.turns, mapping)
+        segments = align_words(result.transcription.words, turns, window.index, window.start)
+        await asyncio.to_thread(self._db_write, save_segments, state.meeting_id, segments)
+        for segment in segments:
+            await publish_segment(self._hub, state.meeting_id, segment)
+            if state.first_segment_s is None:
+                state.first_segment_s = time.monotonic() - state.started
+        state.segments.extend(segments)
+        state.published += 1
+        await asyncio.to_thread(self._db_write_job, windows_done=state.published)
+        return segments
+
+    async def start(self, windows_total: int | None) -> None:
+        await asyncio.to_thread(self._start_in_db, windows_total)
+
+    async def finish(self, duration: float) -> None:
+        state = self.state
+        await self.status("processing", "summarization", "Summarizing the meeting...", 0.9)
+        summary = await self._summarize(state.segments)
+        await asyncio.to_thread(
+            self._db_write, save_summary, state.meeting_id, summary_payload(summary), summary.engine
+        )
+        await publish_summary(self._hub, state.meeting_id, summary)
+        await asyncio.to_thread(self._complete_in_db, duration)
+        await self.status("completed", "done", "Meeting processing completed!", 1.0)
+        logger.info(
+            "meeting %s job %s completed: %d windows, %d segments, first segment after %.2fs",
+            state.meeting_id,
+            state.job_id,
+            state.published,
+            len(state.segments),
+            state.first_segment_s or -1,
+        )
+
+    async def fail(self, message: str, code: str) -> None:
+        try:
+            await publish_error(self._hub, self.state.meeting_id, message, code)
+            await self.status("failed", "done", message, None)
+        finally:
+            await asyncio.to_thread(self._fail_in_db, message, code)
+
+    async def status(
+        self,
+        status: JobStatus,
+        stage: Stage,
+        message: str,
+        progress: float | None,
+        **extra: float | int,
+    ) -> None:
+        details = {"progress": round(progress, 4)} if progress is not None else {}
+        await publish_status(
+            self._hub,
+            self.state.meeting_id,
+            status,
+            stage,
+            message,
+            job_id=self.state.job_id,
+            **details,
+            **extra,
+        )
+
+    async def _summarize(self, segments: list[Segment]) -> SummaryResult:
+        if not segments:
+            return SummaryResult(summary="No speech was transcribed.", engine="none")
+        try:
+            return await self._models.summarize(segments)
+        except Exception as e:
+            raise JobFailedError(f"Summarization failed: {e}", "summarizer_failed") from e
+
+    def _db_write(self, fn: Callable[..., object], *args: object) -> None:
+        with self._db.session() as session:
+            fn(session, *args)
+
+    def _db_write_job(self, **fields: object) -> None:
+        with self._db.session() as session:
+            update_job(session, self.state.job_id, **fields)  # type: ignore[arg-type]
+
+    def _start_in_db(self, windows_total: int | None) -> None:
+        with self._db.session() as session:
+            # The new recording replaces the old transcript only once it is known to be usable.
+            clear_transcript(session, self.state.meeting_id)
+            update_job(session, self.state.job_id, status="processing", windows_total=windows_total)
+            set_meeting_status(session, self.state.meeting_id, "processing")
+
+    def _complete_in_db(self, duration: float) -> None:
+        with self._db.session() as session:
+            update_job(session, self.state.job_id, status="completed")
+            set_meeting_status(session, self.state.meeting_id, "completed", duration=duration)
+
+    def _fail_in_db(self, message: str, code: str) -> None:
+        with self._db.session() as session:
+            update_job(session, self.state.job_id, status="failed", error=message, error_code=code)
+            set_meeting_status(session, self.state.meeting_id, "failed")
+
+
+class UploadJob(JobRecorder):
+    """An uploaded file: decode, plan windows at silences, process them concurrently, publish
+    each the moment it and all earlier windows are done."""
+
     def __init__(
         self,
         state: JobState,
@@ -82,10 +202,7 @@ class MeetingJob:
         max_concurrent_windows: int,
         max_duration_s: float,
     ) -> None:
-        self.state = state
-        self._models = models
-        self._hub = hub
-        self._db = db
+        super().__init__(state, models, hub, db)
         self._window_options = window_options
         self._concurrency = max_concurrent_windows
         self._max_duration_s = max_duration_s
@@ -93,15 +210,15 @@ class MeetingJob:
     async def run(self, audio_path: str) -> None:
         """Process the job to a terminal state; never raises for bad input or model errors."""
         try:
-            await self._status("processing", "upload", "Audio received, starting processing", 0.0)
+            await self.status("processing", "upload", "Audio received, starting processing", 0.0)
             audio = await self._load(audio_path)
             await self._process(audio)
-            await self._finish(len(audio) / SAMPLE_RATE)
+            await self.finish(len(audio) / SAMPLE_RATE)
         except JobFailedError as e:
-            await self._fail(e.message, e.code)
+            await self.fail(e.message, e.code)
         except Exception as e:
             logger.exception("meeting %s job %s failed", self.state.meeting_id, self.state.job_id)
-            await self._fail(f"Processing failed: {e}", "processing_failed")
+            await self.fail(f"Processing failed: {e}", "processing_failed")
 
     async def _load(self, audio_path: str) -> np.ndarray:
         try:
@@ -123,12 +240,12 @@ class MeetingJob:
 
     async def _process(self, audio: np.ndarray) -> None:
         state = self.state
-        await asyncio.to_thread(self._start_in_db)
         n = len(state.windows)
-        await self._status(
+        await self.start(n)
+        await self.status(
             "processing", "diarization", "Starting speaker diarization...", 0.0, window=0, windows=n
         )
-        await self._status(
+        await self.status(
             "processing", "transcription", "Transcribing audio...", 0.0, window=0, windows=n
         )
         gate = asyncio.Semaphore(self._concurrency)
@@ -137,122 +254,21 @@ class MeetingJob:
 
         async def one(window: Window) -> None:
             async with gate:
-                done[window.index] = await self._run_window(audio, window)
+                clip = audio[window.sample_slice(SAMPLE_RATE)]
+                done[window.index] = await self.run_window(clip, window)
             async with publishing:
                 while state.published in done:
-                    await self._publish_window(done.pop(state.published))
+                    await self.publish_window(done.pop(state.published))
+                    await self.status(
+                        "processing",
+                        "alignment",
+                        f"Aligned window {state.published} of {n}",
+                        0.9 * state.published / n,
+                        window=state.published,
+                        windows=n,
+                    )
 
         await asyncio.gather(*(one(w) for w in state.windows))
-
-    async def _run_window(self, audio: np.ndarray, window: Window) -> WindowResult:
-        clip = audio[window.sample_slice(SAMPLE_RATE)]
-        transcription, diarization = await asyncio.gather(
-            self._models.transcribe(clip), self._models.diarize(clip)
-        )
-        return WindowResult(window, transcription, diarization)
-
-    async def _publish_window(self, result: WindowResult) -> None:
-        state, window = self.state, result.window
-        mapping = state.registry.link_diarization(result.diarization)
-        turns = relabel(result.diarization.turns, mapping)
-        segments = align_words(result.transcription.words, turns, window.index, window.start)
-        await asyncio.to_thread(self._db_write, save_segments, state.meeting_id, segments)
-        for segment in segments:
-            await publish_segment(self._hub, state.meeting_id, segment)
-            if state.first_segment_s is None:
-                state.first_segment_s = time.monotonic() - state.started
-        state.segments.extend(segments)
-        state.published += 1
-        await asyncio.to_thread(self._db_write_job, windows_done=state.published)
-        n = len(state.windows)
-        await self._status(
-            "processing",
-            "alignment",
-            f"Aligned window {state.published} of {n}",
-            0.9 * state.published / n,
-            window=state.published,
-            windows=n,
-        )
-
-    async def _finish(self, duration: float) -> None:
-        state = self.state
-        await self._status("processing", "summarization", "Summarizing the meeting...", 0.9)
-        summary = await self._summarize(state.segments)
-        await asyncio.to_thread(
-            self._db_write, save_summary, state.meeting_id, summary_payload(summary), summary.engine
-        )
-        await publish_summary(self._hub, state.meeting_id, summary)
-        await asyncio.to_thread(self._complete_in_db, duration)
-        await self._status("completed", "done", "Meeting processing completed!", 1.0)
-        logger.info(
-            "meeting %s job %s completed: %d windows, %d segments, first segment after %.2fs",
-            state.meeting_id,
-            state.job_id,
-            len(state.windows),
-            len(state.segments),
-            state.first_segment_s or -1,
-        )
-
-    async def _summarize(self, segments: list[Segment]) -> SummaryResult:
-        if not segments:
-            return SummaryResult(summary="No speech was transcribed.", engine="none")
-        try:
-            return await self._models.summarize(segments)
-        except Exception as e:
-            raise JobFailedError(f"Summarization failed: {e}", "summarizer_failed") from e
-
-    async def _fail(self, message: str, code: str) -> None:
-        state = self.state
-        try:
-            await publish_error(self._hub, state.meeting_id, message, code)
-            await self._status("failed", "done", message, None)
-        finally:
-            await asyncio.to_thread(self._fail_in_db, message, code)
-
-    async def _status(
-        self, status: JobStatus, stage: Stage, message: str, progress: float | None, **extra: int
-    ) -> None:
-        details = {"progress": round(progress, 4)} if progress is not None else {}
-        await publish_status(
-            self._hub,
-            self.state.meeting_id,
-            status,
-            stage,
-            message,
-            job_id=self.state.job_id,
-            **details,
-            **extra,
-        )
-
-    def _db_write(self, fn: Callable[..., object], *args: object) -> None:
-        with self._db.session() as session:
-            fn(session, *args)
-
-    def _db_write_job(self, **fields: object) -> None:
-        with self._db.session() as session:
-            update_job(session, self.state.job_id, **fields)  # type: ignore[arg-type]
-
-    def _start_in_db(self) -> None:
-        with self._db.session() as session:
-            # The new recording replaces the old transcript only once it is known to be usable.
-            clear_transcript(session, self.state.meeting_id)
-            update_job(
-                session,
-                self.state.job_id,
-                status="processing",
-                windows_total=len(self.state.windows),
-            )
-            set_meeting_status(session, self.state.meeting_id, "processing")
-
-    def _complete_in_db(self, duration: float) -> None:
-        with self._db.session() as session:
-            update_job(session, self.state.job_id, status="completed")
-            set_meeting_status(session, self.state.meeting_id, "completed", duration=duration)
-
-    def _fail_in_db(self, message: str, code: str) -> None:
-        with self._db.session() as session:
-            update_job(session, self.state.job_id, status="failed", error=message, error_code=code)
-            set_meeting_status(session, self.state.meeting_id, "failed")
 
 
 def summary_payload(summary: SummaryResult) -> dict[str, object]:

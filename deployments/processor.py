@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
+import uuid
 from typing import Any
 
 from ray import serve
@@ -11,18 +13,37 @@ from ray.serve.handle import DeploymentHandle
 
 from app.backend import JobRequest
 from app.config import get_settings
-from app.db import Database, list_segments, save_summary, set_meeting_status, upgrade_database
+from app.db import (
+    Database,
+    JobAlreadyActiveError,
+    create_job,
+    list_segments,
+    save_summary,
+    set_meeting_status,
+    upgrade_database,
+)
 from app.db.models import ACTIVE_JOB_STATUSES, Job
 from app.db.records import update_job
 from app.rooms.publish import publish_error, publish_summary
 from core.types import DiarizationResult, Segment, SummaryResult, TranscriptionResult
 from core.windowing import WindowOptions
 from deployments.hub import ActorHubClient
+from deployments.live import LiveSession, LiveSessionError
 from deployments.options import ProcessorArgs
-from deployments.pipeline import JobState, MeetingJob, Models, summary_payload
+from deployments.pipeline import JobFailedError, JobState, Models, UploadJob, summary_payload
 
 logger = logging.getLogger(__name__)
 MAX_DURATION_S = 6 * 3600
+LIVE_GRACE_S = 120.0  # how long a dropped live session waits for its client to reconnect
+REAP_EVERY_S = 5.0
+
+
+def live_reply(session: LiveSession) -> dict[str, Any]:
+    return {
+        "session_id": session.session_id,
+        "job_id": session.state.job_id,
+        "received_s": round(session.received_s, 3),
+    }
 
 
 @serve.deployment(ray_actor_options={"num_cpus": 0.1}, max_ongoing_requests=100)
@@ -43,6 +64,8 @@ class Processor:
         self._summarizer = summarizer
         self._args = args
         self._jobs: dict[str, asyncio.Task[None]] = {}
+        self._live: dict[str, LiveSession] = {}
+        self._reaper: asyncio.Task[None] | None = None
         self._fail_orphaned_jobs()
 
     def is_ready(self) -> bool:
@@ -51,7 +74,7 @@ class Processor:
     async def submit(self, request: JobRequest) -> None:
         """Start the job in the background and return at once (the upload answers 202)."""
         state = JobState(job_id=request.job_id, meeting_id=request.meeting_id)
-        job = MeetingJob(
+        job = UploadJob(
             state,
             self._models(),
             self._hub,
@@ -81,6 +104,72 @@ class Processor:
             return
         await asyncio.to_thread(self._store_summary, meeting_id, summary)
         await publish_summary(self._hub, meeting_id, summary)
+
+    async def live_open(self, meeting_id: str, session_id: str | None) -> dict[str, Any]:
+        """Start a live session, or re-attach to one whose connection dropped."""
+        session = self._live.get(session_id or "")
+        if session is not None and session.state.meeting_id == meeting_id:
+            session.detached_at = None
+            return live_reply(session)
+        try:
+            job_id = await asyncio.to_thread(self._create_live_job, meeting_id)
+        except JobAlreadyActiveError:
+            return {"error": "busy", "message": "The meeting is already being processed"}
+        session = LiveSession(
+            JobState(job_id=job_id, meeting_id=meeting_id),
+            self._models(),
+            self._hub,
+            self._db,
+            session_id=uuid.uuid4().hex,
+        )
+        self._live[session.session_id] = session
+        await session.open()
+        self._start_reaper()
+        return live_reply(session)
+
+    async def live_feed(self, session_id: str, pcm: bytes) -> dict[str, Any]:
+        session = self._live.get(session_id)
+        if session is None:
+            return {"error": "unknown_session", "message": "No such live session"}
+        try:
+            session.feed(pcm)
+        except LiveSessionError as e:
+            return {"error": e.code, "message": e.message}
+        return live_reply(session)
+
+    async def live_detach(self, session_id: str) -> None:
+        """The audio socket dropped without ``stop``: keep the session for a reconnect."""
+        session = self._live.get(session_id)
+        if session is not None:
+            session.detached_at = time.monotonic()
+
+    async def live_stop(self, session_id: str) -> dict[str, Any]:
+        session = self._live.pop(session_id, None)
+        if session is None:
+            return {"error": "unknown_session", "message": "No such live session"}
+        try:
+            await session.stop()
+        except JobFailedError as e:
+            await session.fail(e.message, e.code)
+        return live_reply(session)
+
+    def _create_live_job(self, meeting_id: str) -> str:
+        with self._db.session() as session:
+            return create_job(session, meeting_id, source="live").id
+
+    def _start_reaper(self) -> None:
+        if self._reaper is None or self._reaper.done():
+            self._reaper = asyncio.create_task(self._reap_detached())
+
+    async def _reap_detached(self) -> None:
+        """Sessions whose client never came back end as if stopped: nothing sent is lost."""
+        while self._live:
+            await asyncio.sleep(REAP_EVERY_S)
+            now = time.monotonic()
+            for session_id, session in list(self._live.items()):
+                if session.detached_at is not None and now - session.detached_at > LIVE_GRACE_S:
+                    logger.info("live session %s: client gone, finishing", session_id)
+                    await self.live_stop(session_id)
 
     def _models(self) -> Models:
         return Models(self._transcribe, self._diarize, self._summarize)

@@ -8,6 +8,7 @@ chromium instead, and scripts/build_web.sh builds web/dist, both only when neede
 
 from __future__ import annotations
 
+import inspect
 import logging
 import subprocess
 from collections.abc import Callable, Iterator
@@ -15,7 +16,14 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from playwright.sync_api import Browser, BrowserContext, Page, Playwright, sync_playwright
+from playwright.sync_api import (
+    Browser,
+    BrowserContext,
+    Page,
+    Playwright,
+    ViewportSize,
+    sync_playwright,
+)
 
 from tests.integration.conftest import RunningPlatform
 from tests.integration.conftest import platform as _integration_platform
@@ -34,7 +42,7 @@ CHROMIUM_ARGS = [
     "--disable-component-update",
     "--disable-sync",
 ]
-VIEWPORT = {"width": 1280, "height": 900}
+VIEWPORT: ViewportSize = {"width": 1280, "height": 900}
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
@@ -77,7 +85,7 @@ def platform(tmp_path_factory: pytest.TempPathFactory, web_dist: Path) -> Iterat
             "Ray is already initialised in this process (tests/integration's cluster?); run "
             "tests/browser first or in its own pytest session"
         )
-    start: Callable[..., Iterator[RunningPlatform]] = _integration_platform.__wrapped__
+    start: Callable[..., Iterator[RunningPlatform]] = inspect.unwrap(_integration_platform)
     yield from start(tmp_path_factory)
 
 

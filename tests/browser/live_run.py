@@ -112,7 +112,7 @@ def record_live_run(
     context.add_init_script(RECORDER_SCRIPT)
     page = context.new_page()
     account = register_and_log_in(page)
-    page.get_by_role("heading", name="Meetings").wait_for()
+    page.get_by_role("heading", name="Meetings", exact=True).wait_for()
     meeting_id = create_meeting(page, MEETING_TITLE)
     run = LiveRun(account, meeting_id, ServerView(base_url, meeting_id, session_token(page)), page)
     run.upload_progress = upload_through_form(page, audio)

@@ -95,14 +95,22 @@ def diarize(handle: Any, audio: np.ndarray) -> DiarizationResult:
     return result
 
 
+@pytest.fixture(scope="module")
+def window_result(diarizer: Any, window: np.ndarray) -> DiarizationResult:
+    """One window through the replica (~10-30 s on 2 shared cores), shared by the checks."""
+    return diarize(diarizer, window)
+
+
 def test_the_test_process_cannot_import_pyannote() -> None:
     # What makes the next tests meaningful: only the replica's venv has pyannote.
     assert importlib.util.find_spec("pyannote.audio") is None
 
 
-def test_diarizes_a_meeting_window_within_its_bounds(diarizer: Any, window: np.ndarray) -> None:
+def test_diarizes_a_meeting_window_within_its_bounds(
+    window_result: DiarizationResult, window: np.ndarray
+) -> None:
     duration = window.size / SAMPLE_RATE
-    result = diarize(diarizer, window)
+    result = window_result
 
     assert result.turns, "the random pipeline is biased towards speech; no turns means a bug"
     for turn in result.turns:
@@ -114,8 +122,8 @@ def test_diarizes_a_meeting_window_within_its_bounds(diarizer: Any, window: np.n
         assert after.start >= before.end  # exclusive diarization: no overlapping turns
 
 
-def test_one_embedding_per_speaker_of_the_turns(diarizer: Any, window: np.ndarray) -> None:
-    result = diarize(diarizer, window)
+def test_one_embedding_per_speaker_of_the_turns(window_result: DiarizationResult) -> None:
+    result = window_result
 
     assert set(result.embeddings) == {t.speaker for t in result.turns}
     for vector in result.embeddings.values():
@@ -124,13 +132,15 @@ def test_one_embedding_per_speaker_of_the_turns(diarizer: Any, window: np.ndarra
         assert any(v != 0.0 for v in vector)
 
 
-def test_concurrent_windows_give_the_same_answer(diarizer: Any, window: np.ndarray) -> None:
+def test_concurrent_windows_give_the_same_answer(
+    diarizer: Any, window: np.ndarray, window_result: DiarizationResult
+) -> None:
     # The replica serialises windows on one pipeline; results must not bleed into each other.
     half = window[: window.size // 2]
-    responses = [diarizer.diarize.remote(a) for a in (window, half, window)]
-    full, short, again = (r.result(timeout_s=RESULT_TIMEOUT_S) for r in responses)
+    responses = [diarizer.diarize.remote(a) for a in (half, window)]
+    short, again = (r.result(timeout_s=RESULT_TIMEOUT_S) for r in responses)
 
-    assert again == full
+    assert again == window_result
     assert short.turns and short.turns[-1].end <= half.size / SAMPLE_RATE
 
 

@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import json
 import pickle
+from typing import Any
 
 import jsonschema
 import pytest
@@ -18,6 +19,7 @@ from core.llm_prompts import (
     merge_summaries,
     parse_summary,
     render_turns,
+    summary_schema,
     summary_to_dict,
 )
 from core.types import ActionItem, Segment, SummaryResult
@@ -195,3 +197,43 @@ def test_prompts_carry_the_transcript_and_the_partials() -> None:
     assert 'Part 2: {"summary": "s", "action_items": [], "decisions": [], "topics": ["t"]}' in (
         reduce
     )
+
+
+def maximal_answer(schema: dict[str, Any]) -> dict[str, Any]:
+    """The longest document the capped schema allows (every string and list at its cap)."""
+    props = schema["properties"]
+    n = props["action_items"]["maxItems"]
+    item_props = props["action_items"]["items"]["properties"]
+    return {
+        "summary": "x" * props["summary"]["maxLength"],
+        "action_items": [{k: "x" * v["maxLength"] for k, v in item_props.items()}] * n,
+        "decisions": ["x" * props["decisions"]["items"]["maxLength"]] * n,
+        "topics": ["x" * props["topics"]["items"]["maxLength"]] * n,
+    }
+
+
+@pytest.mark.parametrize(("max_tokens", "content_chars"), [(256, 512), (1024, 2037), (4096, 7100)])
+def test_capped_schema_content_fits_two_chars_per_output_token(
+    max_tokens: int, content_chars: int
+) -> None:
+    schema = summary_schema(max_tokens)
+    answer = maximal_answer(schema)
+    jsonschema.validate(answer, schema)
+    jsonschema.validate(answer, SUMMARY_SCHEMA)
+    with pytest.raises(jsonschema.ValidationError):
+        jsonschema.validate({**answer, "summary": answer["summary"] + "x"}, schema)
+    strings = [answer["summary"], *answer["decisions"], *answer["topics"]]
+    strings += [v for item in answer["action_items"] for v in item.values()]
+    assert sum(len(v) for v in strings) == content_chars
+    assert content_chars <= 2 * max_tokens
+
+
+def test_capped_schema_sizes() -> None:
+    props = summary_schema(256)["properties"]
+    assert props["summary"]["maxLength"] == 128
+    assert props["action_items"]["maxItems"] == 1
+    assert props["action_items"]["items"]["properties"]["text"]["maxLength"] == 128
+    assert props["action_items"]["items"]["properties"]["owner"]["maxLength"] == 32
+    big = summary_schema(100_000)["properties"]
+    assert (big["summary"]["maxLength"], big["topics"]["maxItems"]) == (1200, 10)
+    assert "maxLength" not in SUMMARY_SCHEMA["properties"]["summary"]

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Iterator
 from dataclasses import fields
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -150,3 +152,30 @@ def test_set_metrics_sink_returns_the_previous_sink(restore_sink: None) -> None:
     set_metrics_sink(first)
     assert set_metrics_sink(second) is first
     assert metrics_sink() is second
+
+
+def test_time_stage_records_elapsed_time_even_on_error(fake: metrics.PlatformMetrics) -> None:
+    with pytest.raises(ValueError), metrics.time_stage("decode"):
+        raise ValueError("bad audio")
+    ((kind, seconds, tags),) = calls(fake.stage_latency)
+    assert (kind, tags) == ("observe", {"stage": "decode"})
+    assert 0 <= seconds < 1
+
+
+async def test_timed_returns_the_result_and_records_the_stage(
+    fake: metrics.PlatformMetrics,
+) -> None:
+    async def transcribe() -> str:
+        await asyncio.sleep(0.01)
+        return "text"
+
+    assert await metrics.timed("transcription", transcribe()) == "text"
+    ((_, seconds, tags),) = calls(fake.stage_latency)
+    assert tags == {"stage": "transcription"}
+    assert 0.005 <= seconds < 1  # slept 10 ms; loop and perf clocks differ slightly
+
+
+def test_operations_guide_documents_every_metric() -> None:
+    guide = (Path(__file__).resolve().parents[3] / "docs" / "operations.md").read_text()
+    missing = [name for name in metrics.METRIC_NAMES.values() if f"ray_{name}" not in guide]
+    assert missing == []

@@ -1,0 +1,63 @@
+"""Keyboard-only use of the live meeting view: caption size and upload without a mouse."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from playwright.sync_api import Page, expect
+
+from tests.browser.a11y import focus_is_visible, focused_test_id, tab_to
+from tests.browser.flows import create_meeting, register_and_log_in
+
+
+def open_fresh_meeting(page: Page) -> None:
+    register_and_log_in(page)
+    create_meeting(page, "Keyboard check")
+    page.reload()  # focus starts at the top of a freshly loaded page
+    expect(page.get_by_test_id("connection-status")).to_have_attribute("data-state", "connected")
+
+
+def test_first_tab_reaches_the_skip_link(page: Page) -> None:
+    open_fresh_meeting(page)
+    page.keyboard.press("Tab")
+    assert page.evaluate("document.activeElement.textContent") == "Skip to main content"
+    assert focus_is_visible(page)
+    page.keyboard.press("Enter")
+    assert page.evaluate("document.activeElement.id") == "main"
+
+
+def test_caption_size_changes_with_tab_and_enter(page: Page) -> None:
+    open_fresh_meeting(page)
+    size = page.get_by_test_id("caption-size")
+    assert size.inner_text() == "18px"
+    tab_to(page, "caption-smaller")
+    assert focus_is_visible(page)
+    page.keyboard.press("Enter")
+    expect(size).to_have_text("16px")
+    page.keyboard.press("Tab")
+    assert focused_test_id(page) == "caption-larger"
+    page.keyboard.press("Enter")
+    page.keyboard.press("Enter")
+    expect(size).to_have_text("20px")
+    # Remembered for the next visit.
+    page.reload()
+    expect(page.get_by_test_id("caption-size")).to_have_text("20px")
+
+
+def test_upload_works_from_the_keyboard(page: Page, tmp_path: Path) -> None:
+    not_audio = tmp_path / "notes.wav"
+    not_audio.write_text("these are meeting notes, not audio\n")
+    open_fresh_meeting(page)
+    tab_to(page, "upload-input")
+    assert focus_is_visible(page)
+    with page.expect_file_chooser() as chooser:
+        page.keyboard.press("Enter")
+    chooser.value.set_files(not_audio)
+    page.keyboard.press("Tab")
+    assert focused_test_id(page) == "upload-submit"
+    page.keyboard.press("Enter")
+    # The server refuses a file it cannot decode; the page says so in an alert.
+    error = page.get_by_test_id("upload-error")
+    expect(error).to_be_visible(timeout=30_000)
+    assert error.get_attribute("role") == "alert"
+    assert page.get_by_test_id("upload-message").count() == 0
