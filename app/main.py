@@ -19,6 +19,7 @@ from app.api.routes import health, live, ws
 from app.backend import Backend, LocalBackend
 from app.config import Settings, get_settings
 from app.db import Database, upgrade_database
+from app.metrics import metrics_sink
 from app.ratelimit import SlidingWindowLimiter
 from app.rooms.fanout import RoomFanout
 from app.static import mount_web
@@ -58,7 +59,11 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     db: Database = app.state.db
     await anyio.to_thread.run_sync(upgrade_database, db.url)
     app.state.hub = app.state.backend.make_hub(db.url)
-    app.state.fanout = RoomFanout(app.state.hub, queue_size=app.state.settings.ws_send_queue_size)
+    app.state.fanout = RoomFanout(
+        app.state.hub,
+        queue_size=app.state.settings.ws_send_queue_size,
+        on_replayed=lambda n: metrics_sink().events_replayed(n),
+    )
     await app.state.fanout.start()
     try:
         yield

@@ -27,6 +27,7 @@ from multiprocessing.connection import Connection
 from pathlib import Path
 from typing import Any
 
+import anyio.to_thread
 import httpx
 from websockets.asyncio.client import connect
 
@@ -34,6 +35,10 @@ from benchmarks.report import RESULTS_DIR, new_result
 
 logger = logging.getLogger(__name__)
 POLL_INTERVAL_S = 2.0
+# Concurrent handshakes while the clients connect: the benchmark measures fan-out, not a
+# connection storm (each handshake checks the token and the meeting in the database).
+CONNECT_CONCURRENCY = 20
+THREADS = 12
 TARGET_P99_MS = 50.0
 MODE = (
     "in-process uvicorn (create_app + LocalBackend EventLog on SQLite) in a child process; "
@@ -123,6 +128,10 @@ async def _serve(data_dir: Path, jwt_secret: str, conn: Connection) -> None:
     server = uvicorn.Server(
         uvicorn.Config(app, log_level="warning", access_log=False, backlog=4096)
     )
+    # Fewer worker threads than database connections (pool 5 + overflow 10): with anyio's
+    # default 40, sync REST handlers under 200 pollers deadlock on the pool until its 30 s
+    # timeout (threads hold sessions while waiting for threads). See the report's notes.
+    anyio.to_thread.current_default_thread_limiter().total_tokens = THREADS
     serving = asyncio.create_task(server.serve(sockets=[sock]))
     while not server.started:  # noqa: ASYNC110 (uvicorn offers no event to wait on)
         await asyncio.sleep(0.05)
@@ -161,12 +170,13 @@ async def publish_schedule(
 
 
 async def websocket_client(
-    url: str, samples: Samples, connected: asyncio.Event, done: asyncio.Event, count: list[int]
+    url: str, samples: Samples, gate: asyncio.Semaphore, done: asyncio.Event, count: list[int]
 ) -> None:
-    async with connect(url, max_size=None, open_timeout=60) as ws:
+    async with gate:
+        ws = await connect(url, max_size=None, open_timeout=60)
         json.loads(await ws.recv())  # ``connected``
+    async with ws:
         count[0] += 1
-        connected.set()
         while not done.is_set():
             try:
                 raw = await asyncio.wait_for(ws.recv(), 0.5)
@@ -202,11 +212,12 @@ def assignments(pairs: list[tuple[str, str]], clients: int) -> list[tuple[str, s
 async def run_websockets(
     conn: Connection, port: int, pairs: list[tuple[str, str]], plan: Plan
 ) -> dict[str, Any]:
-    samples, connected, done, count = Samples(), asyncio.Event(), asyncio.Event(), [0]
+    samples, done, count = Samples(), asyncio.Event(), [0]
+    gate = asyncio.Semaphore(CONNECT_CONCURRENCY)
     tasks = [
         asyncio.create_task(
             websocket_client(
-                f"ws://127.0.0.1:{port}/ws/meeting/{m}?token={t}", samples, connected, done, count
+                f"ws://127.0.0.1:{port}/ws/meeting/{m}?token={t}", samples, gate, done, count
             )
         )
         for m, t in assignments(pairs, plan.clients)

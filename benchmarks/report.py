@@ -110,11 +110,20 @@ def write_result(result: dict[str, Any], out_dir: Path | None = None) -> Path:
 def flatten(result: dict[str, Any]) -> dict[str, float]:
     """Every headline number keyed by a stable name, for diffing results."""
     out: dict[str, float] = {}
+    for section in (_flat_latency, _flat_throughput, _flat_accuracy, _flat_baseline, _flat_memory):
+        section(result, out)
+    return out
+
+
+def _flat_latency(result: dict[str, Any], out: dict[str, float]) -> None:
     for row in result.get("latency", []):
         for key in ("ttfs_s", "e2e_s", "rtf"):
             _put(out, f"latency.{row['meeting']}.{key}", row.get(key))
         for stage, value in row.get("stages", {}).items():
             _put(out, f"latency.{row['meeting']}.stage.{stage}", value)
+
+
+def _flat_throughput(result: dict[str, Any], out: dict[str, float]) -> None:
     throughput = result.get("throughput") or {}
     for p in throughput.get("points", []):
         name = f"throughput.c{p['concurrency']}.{'batched' if p['batching'] else 'unbatched'}"
@@ -122,18 +131,26 @@ def flatten(result: dict[str, Any]) -> dict[str, float]:
         _put(out, f"{name}.windows_per_s", p["windows_per_s"])
     for conc, ratio in throughput.get("batching_ratio", {}).items():
         _put(out, f"throughput.c{conc}.batching_ratio", ratio)
+
+
+def _flat_accuracy(result: dict[str, Any], out: dict[str, float]) -> None:
     for row in result.get("accuracy", []):
         base = f"accuracy.{row['source']}.{row['backend']}.{row['meeting']}"
         for key in ("wer", "der", "jer", "cpwer", "action_precision", "action_recall"):
             _put(out, f"{base}.{key}", row.get(key))
+
+
+def _flat_baseline(result: dict[str, Any], out: dict[str, float]) -> None:
     for row in result.get("baseline", []):
         for key in ("wall_s", "rtf", "asr_s", "diarization_s"):
             _put(out, f"baseline.{row['meeting']}.{key}", row.get(key))
+
+
+def _flat_memory(result: dict[str, Any], out: dict[str, float]) -> None:
     memory = result.get("memory") or {}
     for name, peaks in memory.get("deployments", {}).items():
         _put(out, f"memory.{name}.peak_pss_mb", peaks.get("peak_pss_mb"))
     _put(out, "memory.cluster_peak_pss_mb", memory.get("cluster_peak_pss_mb"))
-    return out
 
 
 def _put(out: dict[str, float], key: str, value: Any) -> None:

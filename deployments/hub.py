@@ -2,13 +2,16 @@
 
 Any Ingress replica or Processor reaches it by name (``get_if_exists``), so every replica can
 stream every meeting. It is restartable; a new incarnation continues each meeting's seq from
-the database. ``ActorHubClient`` re-resolves the actor after a kill and retries idempotent calls.
+the database. ``ActorHubClient`` re-resolves the actor after a kill and retries; a publish is
+retried with the same ``event_id``, so a hub that stored it before dying is not asked to store
+it twice (the new incarnation recognises the id and answers with the stored event).
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
+import uuid
 from typing import Any, cast
 
 import ray
@@ -57,7 +60,9 @@ class ActorHubClient:
         self._actor: ActorHandle | None = None
 
     async def publish(self, meeting_id: str, event: Event) -> Event:
-        result: Event = await self._call("publish", meeting_id, event)
+        """Publish once, whatever the retries: every attempt carries the same ``event_id``."""
+        identified = {**event, "event_id": event.get("event_id") or uuid.uuid4().hex}
+        result: Event = await self._call("publish", meeting_id, identified)
         return result
 
     async def listen(

@@ -12,9 +12,11 @@ from ray.serve.handle import DeploymentHandle
 
 from app.backend import JobRequest
 from app.config import get_settings
+from app.logging_context import install_log_record_factory
 from app.main import create_app
 from app.rooms.hub import HubClient
 from deployments.hub import ActorHubClient
+from deployments.metrics import install_ray_metrics_sink
 
 logger = logging.getLogger(__name__)
 READINESS_TIMEOUT_S = 2.0
@@ -81,6 +83,8 @@ class Ingress:
         summarizer: DeploymentHandle,
         processor: DeploymentHandle,
     ) -> None:
+        install_log_record_factory()
+        install_ray_metrics_sink()
         self._backend = ServeBackend(
             {
                 "Transcriber": transcriber,

@@ -98,24 +98,29 @@ class LlmSummaryEngine:
     @classmethod
     def start(cls, args: SummarizerArgs) -> LlmSummaryEngine:
         """Load the model into an ``AsyncLLM`` (blocks for the load: tens of seconds)."""
+        from vllm.config import StructuredOutputsConfig
         from vllm.engine.arg_utils import AsyncEngineArgs
         from vllm.sampling_params import SamplingParams, StructuredOutputsParams
         from vllm.v1.engine.async_llm import AsyncLLM
 
+        # Compact JSON only: with whitespace allowed, a small model pads with newlines until
+        # max_tokens and the JSON is cut off. vLLM reads this flag from the engine config only
+        # (the per-request one is ignored), and only the xgrammar/guidance backends support it.
+        compact = StructuredOutputsConfig(backend="xgrammar", disable_any_whitespace=True)
+        engine_args = AsyncEngineArgs(**engine_kwargs(args), structured_outputs_config=compact)
         started = time.monotonic()
-        llm = AsyncLLM.from_engine_args(AsyncEngineArgs(**engine_kwargs(args)))
+        llm = AsyncLLM.from_engine_args(engine_args)
         logger.info("vllm loaded %s in %.1fs", args.model, time.monotonic() - started)
-        # Compact JSON: whitespace costs tokens and lets a small model wander.
         schema = summary_schema(args.max_tokens)
-        structured = StructuredOutputsParams(json=schema, disable_any_whitespace=True)
 
         def make_params(attempt: int) -> Any:
             # Greedy first; a retry samples, since greedy would repeat the same bad output.
+            # Fresh params per request: vLLM writes its backend choice into them.
             return SamplingParams(
                 max_tokens=args.max_tokens,
                 temperature=0.0 if attempt == 0 else 0.7,
                 seed=args.seed + attempt,
-                structured_outputs=structured,
+                structured_outputs=StructuredOutputsParams(json=schema),
             )
 
         return cls(args, llm, llm.get_tokenizer(), make_params)
@@ -161,18 +166,19 @@ class LlmSummaryEngine:
             raise PromptTooLongError(len(ids), self.budget.prompt_tokens)
         problem = ""
         for attempt in range(self._args.max_attempts):
-            text = await self._generate(ids, attempt)
+            text, finish_reason = await self._generate(ids, attempt)
             try:
                 return parse_summary(text)
             except InvalidSummaryOutputError as e:
-                problem = e.problem
+                cut = " after hitting max_tokens" if finish_reason == "length" else ""
+                problem = f"{e.problem}{cut}"
                 logger.warning("attempt %d gave unusable output: %s", attempt + 1, problem)
         raise SummarizationError(
             f"the language model gave no valid summary in {self._args.max_attempts} "
             f"attempts ({problem}); raise max_tokens or use a larger model"
         )
 
-    async def _generate(self, prompt_ids: list[int], attempt: int) -> str:
+    async def _generate(self, prompt_ids: list[int], attempt: int) -> tuple[str, str | None]:
         request_id = f"summary-{uuid.uuid4().hex}"
         timeout = self._args.generation_timeout_s
         try:
@@ -187,14 +193,18 @@ class LlmSummaryEngine:
             logger.exception("vllm request %s failed", request_id)
             raise SummarizationError(f"the language model failed: {type(e).__name__}: {e}") from e
 
-    async def _collect(self, prompt_ids: list[int], attempt: int, request_id: str) -> str:
+    async def _collect(
+        self, prompt_ids: list[int], attempt: int, request_id: str
+    ) -> tuple[str, str | None]:
+        """The final text and vLLM's finish reason ("stop", "length", ...)."""
         final: Any = None
         prompt = {"prompt_token_ids": prompt_ids}
         async for output in self._llm.generate(prompt, self._make_params(attempt), request_id):
             final = output
         if final is None or not final.outputs:
             raise RuntimeError("the engine returned no output")
-        return str(final.outputs[0].text)
+        output = final.outputs[0]
+        return str(output.text), getattr(output, "finish_reason", None)
 
     def _count(self, text: str) -> int:
         return len(self._tokenizer.encode(text, add_special_tokens=False))

@@ -27,6 +27,15 @@ from core.audio import AudioDecodeError, decode_audio
 from core.speakers import SpeakerRegistry, relabel
 from core.types import SAMPLE_RATE, DiarizationResult, Segment, SummaryResult, TranscriptionResult
 from core.windowing import Window, WindowOptions, plan_windows
+from deployments.metrics import (
+    record_error,
+    record_job_outcome,
+    record_real_time_factor,
+    record_time_to_first_segment,
+    record_windows_processed,
+    time_stage,
+    timed,
+)
 from deployments.vad import speech_regions
 
 logger = logging.getLogger(__name__)
@@ -85,24 +94,30 @@ class JobRecorder:
     async def run_window(self, audio: np.ndarray, window: Window) -> WindowResult:
         """Diarize and transcribe one window concurrently (``audio`` is the window's own)."""
         transcription, diarization = await asyncio.gather(
-            self._models.transcribe(audio), self._models.diarize(audio)
+            timed("transcription", self._models.transcribe(audio)),
+            timed("diarization", self._models.diarize(audio)),
         )
         return WindowResult(window, transcription, diarization)
 
     async def publish_window(self, result: WindowResult) -> list[Segment]:
         """Link, align, store and publish one window; call in window order."""
         state, window = self.state, result.window
-        mapping = state.registry.link_diarization(result.diarization)
-        turns = relabel(result.diarization.turns, mapping)
-        segments = align_words(result.transcription.words, turns, window.index, window.start)
-        await asyncio.to_thread(self._db_write, save_segments, state.meeting_id, segments)
+        with time_stage("speaker_linking"):
+            mapping = state.registry.link_diarization(result.diarization)
+            turns = relabel(result.diarization.turns, mapping)
+        with time_stage("alignment"):
+            segments = align_words(result.transcription.words, turns, window.index, window.start)
+        with time_stage("persistence"):
+            await asyncio.to_thread(self._db_write, save_segments, state.meeting_id, segments)
         for segment in segments:
             await publish_segment(self._hub, state.meeting_id, segment)
             if state.first_segment_s is None:
                 state.first_segment_s = time.monotonic() - state.started
+                record_time_to_first_segment(state.first_segment_s)
         state.segments.extend(segments)
         state.published += 1
         await asyncio.to_thread(self._db_write_job, windows_done=state.published)
+        record_windows_processed()
         return segments
 
     async def start(self, windows_total: int | None) -> None:
@@ -111,13 +126,16 @@ class JobRecorder:
     async def finish(self, duration: float) -> None:
         state = self.state
         await self.status("processing", "summarization", "Summarizing the meeting...", 0.9)
-        summary = await self._summarize(state.segments)
+        with time_stage("summarization"):
+            summary = await self._summarize(state.segments)
         await asyncio.to_thread(
             self._db_write, save_summary, state.meeting_id, summary_payload(summary), summary.engine
         )
         await publish_summary(self._hub, state.meeting_id, summary)
         await asyncio.to_thread(self._complete_in_db, duration)
         await self.status("completed", "done", "Meeting processing completed!", 1.0)
+        record_job_outcome("completed")
+        record_real_time_factor(time.monotonic() - state.started, duration)
         logger.info(
             "meeting %s job %s completed: %d windows, %d segments, first segment after %.2fs",
             state.meeting_id,
@@ -128,6 +146,8 @@ class JobRecorder:
         )
 
     async def fail(self, message: str, code: str) -> None:
+        record_job_outcome("failed")
+        record_error(code)
         try:
             await publish_error(self._hub, self.state.meeting_id, message, code)
             await self.status("failed", "done", message, None)
@@ -222,7 +242,8 @@ class UploadJob(JobRecorder):
 
     async def _load(self, audio_path: str) -> np.ndarray:
         try:
-            audio = await asyncio.to_thread(decode_audio, audio_path)
+            with time_stage("decode"):
+                audio = await asyncio.to_thread(decode_audio, audio_path)
         except AudioDecodeError as e:
             raise JobFailedError(f"Processing failed: {e}", e.code) from e
         duration = len(audio) / SAMPLE_RATE
@@ -232,10 +253,11 @@ class UploadJob(JobRecorder):
                 f"{self._max_duration_s / 3600:.1f} h",
                 "audio_too_long",
             )
-        regions = await asyncio.to_thread(speech_regions, audio)
-        if not regions:
-            raise JobFailedError("No speech was found in the audio", "no_speech")
-        self.state.windows = plan_windows(regions, duration, self._window_options)
+        with time_stage("windowing"):
+            regions = await asyncio.to_thread(speech_regions, audio)
+            if not regions:
+                raise JobFailedError("No speech was found in the audio", "no_speech")
+            self.state.windows = plan_windows(regions, duration, self._window_options)
         return audio
 
     async def _process(self, audio: np.ndarray) -> None:

@@ -24,11 +24,13 @@ from app.db import (
 )
 from app.db.models import ACTIVE_JOB_STATUSES, Job
 from app.db.records import update_job
+from app.logging_context import bind_log_context, install_log_record_factory
 from app.rooms.publish import publish_error, publish_summary
 from core.types import DiarizationResult, Segment, SummaryResult, TranscriptionResult
 from core.windowing import WindowOptions
 from deployments.hub import ActorHubClient
 from deployments.live import LiveSession, LiveSessionError
+from deployments.metrics import record_error
 from deployments.options import ProcessorArgs
 from deployments.pipeline import JobFailedError, JobState, Models, UploadJob, summary_payload
 
@@ -55,6 +57,7 @@ class Processor:
         summarizer: DeploymentHandle,
         args: ProcessorArgs,
     ) -> None:
+        install_log_record_factory()
         settings = get_settings()
         upgrade_database(settings.resolved_database_url)
         self._db = Database(settings.resolved_database_url)
@@ -87,7 +90,9 @@ class Processor:
             self._args.max_concurrent_windows,
             MAX_DURATION_S,
         )
-        task = asyncio.create_task(job.run(request.audio_path), name=f"job-{request.job_id}")
+        with bind_log_context(meeting_id=request.meeting_id, job_id=request.job_id):
+            # The task copies the context now, so every log line of the job carries both ids.
+            task = asyncio.create_task(job.run(request.audio_path), name=f"job-{request.job_id}")
         self._jobs[request.job_id] = task
         task.add_done_callback(lambda _t: self._jobs.pop(request.job_id, None))
 
@@ -98,6 +103,7 @@ class Processor:
             summary = await self._summarize(segments)
         except Exception as e:
             logger.exception("meeting %s: summary regeneration failed", meeting_id)
+            record_error("summarizer_failed")
             await publish_error(
                 self._hub, meeting_id, f"Summarization failed: {e}", "summarizer_failed"
             )

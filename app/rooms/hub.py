@@ -5,6 +5,10 @@ detached Ray actor); tests and single-process setups use it directly. It assigns
 ``seq``, stores every event in the database *before* acknowledging it, keeps a bounded buffer of
 recent events for replays, and answers long polls the way Serve's LongPollHost does: at once
 when a cursor is behind, otherwise when something is published or the timeout passes.
+
+Every event carries an ``event_id``. A caller that retries a publish whose answer it lost (the
+hub died after storing it) sends the same id, and gets the stored event back instead of a
+second copy: a new incarnation seeds its buffer with each meeting's latest stored events.
 """
 
 from __future__ import annotations
@@ -12,6 +16,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
+import uuid
 from collections import deque
 from dataclasses import dataclass, field
 from typing import Any, Protocol
@@ -25,6 +30,7 @@ logger = logging.getLogger(__name__)
 Event = dict[str, Any]
 LISTEN_TIMEOUT_S = 30.0
 REPLAY_PAGE = 500
+RECENT_ON_LOAD = 100  # stored events a new incarnation remembers per meeting (retry dedup)
 
 
 class HubClient(Protocol):
@@ -59,11 +65,16 @@ class EventLog:
         self._changed = asyncio.Condition()
 
     async def publish(self, meeting_id: str, event: Event) -> Event:
-        """Assign the next seq, store durably, then wake listeners. Returns the stored event."""
+        """Assign the next seq, store durably, then wake listeners. Returns the stored event;
+        for an ``event_id`` already stored (a retried publish), that stored event."""
         room = await self._room(meeting_id)
         async with room.lock:
+            stored = _find_event(room.buffer, event.get("event_id"))
+            if stored is not None:
+                return stored
             message = {**event, "seq": room.seq + 1, "meeting_id": meeting_id}
             message.setdefault("timestamp", utc_timestamp())
+            message.setdefault("event_id", uuid.uuid4().hex)
             await asyncio.to_thread(self._store, meeting_id, message)
             room.seq += 1
             room.buffer.append(message)
@@ -128,9 +139,9 @@ class EventLog:
         room = self._rooms.get(meeting_id)
         if room is None:
             # A restarted hub continues from the database: no gap, no reuse.
-            seq = await asyncio.to_thread(self._max_seq, meeting_id)
+            seq, recent = await asyncio.to_thread(self._load_tail, meeting_id)
             room = self._rooms.setdefault(
-                meeting_id, _Room(seq=seq, buffer=deque(maxlen=self._buffer_size))
+                meeting_id, _Room(seq=seq, buffer=deque(recent, maxlen=self._buffer_size))
             )
         return room
 
@@ -138,10 +149,20 @@ class EventLog:
         with self._db.session() as session:
             append_event(session, meeting_id, message["seq"], message["type"], message)
 
-    def _max_seq(self, meeting_id: str) -> int:
+    def _load_tail(self, meeting_id: str) -> tuple[int, list[Event]]:
+        """The meeting's last seq and its latest stored events (oldest first)."""
         with self._db.session() as session:
-            return max_event_seq(session, meeting_id)
+            seq = max_event_seq(session, meeting_id)
+            keep = min(RECENT_ON_LOAD, self._buffer_size)
+            return seq, events_after(session, meeting_id, max(0, seq - keep), keep)
 
     def _load(self, meeting_id: str, after_seq: int, limit: int) -> list[Event]:
         with self._db.session() as session:
             return events_after(session, meeting_id, after_seq, limit)
+
+
+def _find_event(buffer: deque[Event], event_id: object) -> Event | None:
+    """The buffered event with ``event_id``; newest first, as retries come soon after."""
+    if event_id is None:
+        return None
+    return next((e for e in reversed(buffer) if e.get("event_id") == event_id), None)

@@ -26,6 +26,7 @@ class DurableFields(BaseModel):
 
     seq: int | None = None
     meeting_id: str | None = None
+    event_id: str | None = None  # extension: unique per event, the same across publish retries
 
 
 class ConnectedMessage(WireModel):

@@ -22,6 +22,7 @@ from playwright.sync_api import (
     Page,
     Playwright,
     ViewportSize,
+    expect,
     sync_playwright,
 )
 
@@ -43,6 +44,9 @@ CHROMIUM_ARGS = [
     "--disable-sync",
 ]
 VIEWPORT: ViewportSize = {"width": 1280, "height": 900}
+# Two shared cores run the models, Ray and the browser: 5 s (Playwright's default) is too short.
+TIMEOUT_MS = 20_000
+expect.set_options(timeout=TIMEOUT_MS)
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
@@ -118,7 +122,7 @@ def new_context(browser: Browser, platform: RunningPlatform) -> BrowserContext:
     context = browser.new_context(
         base_url=platform.base_url, viewport=VIEWPORT, accept_downloads=True
     )
-    context.set_default_timeout(15_000)
+    context.set_default_timeout(TIMEOUT_MS)
     return context
 
 

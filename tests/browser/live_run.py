@@ -8,9 +8,10 @@ so the page has to reconnect and resume. Everything the tests need is recorded o
 
 from __future__ import annotations
 
+import json
 import logging
 import time
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 from playwright.sync_api import BrowserContext, Page, expect
@@ -31,9 +32,9 @@ logger = logging.getLogger(__name__)
 JOB_TIMEOUT_S = 240
 SAMPLE_INTERVAL_S = 0.5
 MEETING_TITLE = "Browser standup"
-# Lines on screen before the server is made to drop the socket: enough to show growth, early
-# enough that later windows are still being processed while the page is disconnected.
-KILL_AFTER_LINES = 2
+# The server is made to drop the socket once the transcript has grown this many times (window
+# by window): growth is on record, and later windows still arrive while the page is away.
+KILL_AFTER_GROWTHS = 2
 
 
 @dataclass(frozen=True)
@@ -58,6 +59,10 @@ class LiveRun:
 
     def samples_before_completion(self) -> list[Sample]:
         return [s for s in self.samples if s.status != "completed"]
+
+    def distinct_line_counts(self) -> list[int]:
+        """The non-zero line counts seen before completion, in order."""
+        return sorted({s.lines for s in self.samples_before_completion() if s.lines > 0})
 
 
 def take_sample(page: Page) -> Sample:
@@ -95,7 +100,8 @@ def watch_until_completed(run: LiveRun, artifacts: Path) -> None:
         run.samples.append(sample)
         if sample.status in {"completed", "failed"}:
             return
-        if not run.killed_replicas and sample.lines >= KILL_AFTER_LINES:
+        growths = len(run.distinct_line_counts())
+        if not run.killed_replicas and growths >= KILL_AFTER_GROWTHS:
             shoot(run, "live-midstream", artifacts)
             run.lines_at_kill = sample.lines
             run.killed_replicas = kill_ingress_replicas()
@@ -123,8 +129,16 @@ def record_live_run(
         expect(connection).to_have_attribute("data-state", "connected")
         shoot(run, "finished", artifacts)
     finally:
+        save_samples(run, artifacts / "samples.json")
         restore_platform(run, base_url)
     return run
+
+
+def save_samples(run: LiveRun, path: Path) -> None:
+    """What the page showed over time, for reading a failure after the fact."""
+    start = run.samples[0].at if run.samples else 0.0
+    rows = [{**asdict(s), "at": round(s.at - start, 2)} for s in run.samples]
+    path.write_text(json.dumps({"lines_at_kill": run.lines_at_kill, "samples": rows}, indent=1))
 
 
 def restore_platform(run: LiveRun, base_url: str) -> None:

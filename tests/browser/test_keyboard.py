@@ -4,21 +4,34 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
 from playwright.sync_api import Page, expect
 
 from tests.browser.a11y import focus_is_visible, focused_test_id, tab_to
-from tests.browser.flows import create_meeting, register_and_log_in
+from tests.integration.client import ApiUser, register
+from tests.integration.conftest import RunningPlatform
 
 
-def open_fresh_meeting(page: Page) -> None:
-    register_and_log_in(page)
-    create_meeting(page, "Keyboard check")
-    page.reload()  # focus starts at the top of a freshly loaded page
+@pytest.fixture(scope="module")
+def keyboard_user(platform: RunningPlatform) -> ApiUser:
+    # One account over the API for the module: the login rate limit (10 a minute per client)
+    # is shared with the other browser tests, and the register form is covered elsewhere.
+    return register(platform.base_url, platform.ws_url)
+
+
+@pytest.fixture
+def open_fresh_meeting(page: Page, keyboard_user: ApiUser) -> None:
+    """A new meeting, freshly loaded, so focus starts at the top of the page."""
+    meeting_id = keyboard_user.create_meeting("Keyboard check")
+    page.goto("/login")
+    page.evaluate("token => localStorage.setItem('token', token)", keyboard_user.token)
+    page.goto(f"/meetings/{meeting_id}")
+    expect(page.get_by_test_id("meeting-title")).to_have_text("Keyboard check")
     expect(page.get_by_test_id("connection-status")).to_have_attribute("data-state", "connected")
 
 
+@pytest.mark.usefixtures("open_fresh_meeting")
 def test_first_tab_reaches_the_skip_link(page: Page) -> None:
-    open_fresh_meeting(page)
     page.keyboard.press("Tab")
     assert page.evaluate("document.activeElement.textContent") == "Skip to main content"
     assert focus_is_visible(page)
@@ -26,8 +39,8 @@ def test_first_tab_reaches_the_skip_link(page: Page) -> None:
     assert page.evaluate("document.activeElement.id") == "main"
 
 
+@pytest.mark.usefixtures("open_fresh_meeting")
 def test_caption_size_changes_with_tab_and_enter(page: Page) -> None:
-    open_fresh_meeting(page)
     size = page.get_by_test_id("caption-size")
     assert size.inner_text() == "18px"
     tab_to(page, "caption-smaller")
@@ -44,10 +57,10 @@ def test_caption_size_changes_with_tab_and_enter(page: Page) -> None:
     expect(page.get_by_test_id("caption-size")).to_have_text("20px")
 
 
+@pytest.mark.usefixtures("open_fresh_meeting")
 def test_upload_works_from_the_keyboard(page: Page, tmp_path: Path) -> None:
     not_audio = tmp_path / "notes.wav"
     not_audio.write_text("these are meeting notes, not audio\n")
-    open_fresh_meeting(page)
     tab_to(page, "upload-input")
     assert focus_is_visible(page)
     with page.expect_file_chooser() as chooser:

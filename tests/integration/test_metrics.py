@@ -131,3 +131,37 @@ def test_platform_serve_metrics_are_on_the_same_endpoint(probe_samples: list[Sam
     # Serve's own per-deployment metrics sit beside ours: one scrape config covers both.
     replicas = select(probe_samples, "ray_serve_deployment_replica_healthy")
     assert {"Ingress", "Transcriber"} <= {s.labels.get("deployment") for s in replicas}
+
+
+@pytest.mark.slow
+def test_platform_records_its_own_metrics_after_an_upload(platform: RunningPlatform) -> None:
+    import asyncio
+
+    from scripts.synth_meeting import ensure_meeting
+    from tests.integration.client import collect_until_done, register
+
+    user = register(platform.base_url, platform.ws_url)
+    meeting_id = user.create_meeting("Metrics")
+    response = user.upload(meeting_id, ensure_meeting("short2", install=True).audio_path)
+    assert response.status_code == 202
+    job_id = response.json()["job_id"]
+    received = asyncio.run(collect_until_done(user, meeting_id, last_seq=0, job_id=job_id))
+    assert received[-1].message["status"] == "completed"
+    processor = {"deployment": "Processor", "application": "meetingserve"}
+
+    stage = "ray_meeting_stage_latency_seconds_count"
+    stages = ("decode", "transcription", "diarization", "alignment", "summarization")
+
+    def missing(samples: list[Sample]) -> list[str]:
+        checks = {
+            "jobs": total(samples, "ray_meeting_jobs_total", **processor, outcome="completed"),
+            "windows": total(samples, "ray_meeting_windows_processed_total", **processor),
+            "ttfs": total(samples, "ray_meeting_time_to_first_segment_seconds_count", **processor),
+            "rtf<=1": total(samples, "ray_meeting_real_time_factor_bucket", **processor, le="1.0"),
+            **{name: total(samples, stage, **processor, stage=name) for name in stages},
+        }
+        return [name for name, value in checks.items() if value < 1]
+
+    # Replicas export on an interval, so wait until every metric of the job has arrived.
+    samples = wait_for_samples(lambda s: not missing(s))
+    assert missing(samples) == []

@@ -76,6 +76,15 @@ def two_ingress(platform: RunningPlatform) -> Iterator[RunningPlatform]:
 
 
 @pytest.fixture
+async def opened() -> AsyncIterator[list[ClientConnection]]:
+    """Sockets a test opened; closed at teardown even when the test fails (an open socket
+    keeps an Ingress replica draining for its whole graceful-shutdown period)."""
+    sockets: list[ClientConnection] = []
+    yield sockets
+    await asyncio.gather(*(ws.close() for ws in sockets), return_exceptions=True)
+
+
+@pytest.fixture
 async def hub(two_ingress: RunningPlatform) -> AsyncIterator[Any]:
     from deployments.hub import ActorHubClient
 
@@ -101,11 +110,14 @@ async def recv_durable(ws: ClientConnection, count: int) -> list[dict[str, Any]]
     return events
 
 
-async def open_on_both_replicas(url: str, limit: int = 16) -> dict[str, ClientConnection]:
+async def open_on_both_replicas(
+    url: str, opened: list[ClientConnection], limit: int = 16
+) -> dict[str, ClientConnection]:
     """One socket per Ingress replica (keyed by the ``server_id`` each announces)."""
     by_server: dict[str, ClientConnection] = {}
     for _ in range(limit):
         ws = await connect(url)
+        opened.append(ws)
         server_id = (await recv_json(ws))["server_id"]
         if server_id in by_server:
             await ws.close()
@@ -132,12 +144,12 @@ async def publish(hub: Any, meeting_id: str, n: int, tag: str) -> list[int]:
 
 
 async def test_clients_on_different_replicas_each_get_every_event_of_their_meeting_only(
-    two_ingress: RunningPlatform, hub: Any
+    two_ingress: RunningPlatform, hub: Any, opened: list[ClientConnection]
 ) -> None:
     alice = register(two_ingress.base_url, two_ingress.ws_url)
     bob = register(two_ingress.base_url, two_ingress.ws_url)
     mine, theirs = alice.create_meeting(), bob.create_meeting()
-    sockets = await open_on_both_replicas(room_url(alice, mine))
+    sockets = await open_on_both_replicas(room_url(alice, mine), opened)
     async with connect(room_url(bob, theirs)) as bob_ws:
         await recv_json(bob_ws)
         for i in range(5):
@@ -160,7 +172,7 @@ async def test_clients_on_different_replicas_each_get_every_event_of_their_meeti
 
 
 async def test_reconnect_with_last_seq_gets_exactly_the_missed_events(
-    two_ingress: RunningPlatform, hub: Any
+    two_ingress: RunningPlatform, hub: Any, opened: list[ClientConnection]
 ) -> None:
     alice = register(two_ingress.base_url, two_ingress.ws_url)
     meeting = alice.create_meeting()
@@ -183,7 +195,7 @@ async def test_reconnect_with_last_seq_gets_exactly_the_missed_events(
 
 
 async def test_stream_survives_a_killed_hub_actor_without_gap_or_reuse(
-    two_ingress: RunningPlatform, hub: Any
+    two_ingress: RunningPlatform, hub: Any, opened: list[ClientConnection]
 ) -> None:
     import ray
 
@@ -191,7 +203,7 @@ async def test_stream_survives_a_killed_hub_actor_without_gap_or_reuse(
 
     alice = register(two_ingress.base_url, two_ingress.ws_url)
     meeting = alice.create_meeting()
-    sockets = await open_on_both_replicas(room_url(alice, meeting))
+    sockets = await open_on_both_replicas(room_url(alice, meeting), opened)
     await publish(hub, meeting, 3, "before")
     for ws in sockets.values():
         assert [e["seq"] for e in await recv_durable(ws, 3)] == [1, 2, 3]
@@ -216,13 +228,13 @@ async def test_stream_survives_a_killed_hub_actor_without_gap_or_reuse(
 
 
 async def test_token_in_query_never_reaches_serve_logs(
-    two_ingress: RunningPlatform, hub: Any
+    two_ingress: RunningPlatform, hub: Any, opened: list[ClientConnection]
 ) -> None:
     import ray
 
     alice = register(two_ingress.base_url, two_ingress.ws_url)
     meeting = alice.create_meeting()
-    sockets = await open_on_both_replicas(room_url(alice, meeting, last_seq=0))
+    sockets = await open_on_both_replicas(room_url(alice, meeting, last_seq=0), opened)
     await publish(hub, meeting, 1, "x")
     for ws in sockets.values():
         await recv_durable(ws, 1)
@@ -239,13 +251,13 @@ async def test_token_in_query_never_reaches_serve_logs(
 
 
 async def test_killed_ingress_replica_clients_resume_on_the_other(
-    two_ingress: RunningPlatform, hub: Any
+    two_ingress: RunningPlatform, hub: Any, opened: list[ClientConnection]
 ) -> None:
     import ray
 
     alice = register(two_ingress.base_url, two_ingress.ws_url)
     meeting = alice.create_meeting()
-    sockets = await open_on_both_replicas(room_url(alice, meeting))
+    sockets = await open_on_both_replicas(room_url(alice, meeting), opened)
     await publish(hub, meeting, 2, "before")
     for ws in sockets.values():
         assert [e["seq"] for e in await recv_durable(ws, 2)] == [1, 2]

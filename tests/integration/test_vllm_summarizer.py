@@ -86,7 +86,7 @@ class FakeLLM:
         await asyncio.sleep(self.delay_s)
         if isinstance(reply, BaseException):
             raise reply
-        yield SimpleNamespace(outputs=[SimpleNamespace(text=reply)])
+        yield SimpleNamespace(outputs=[SimpleNamespace(text=reply, finish_reason="length")])
 
     def shutdown(self) -> None:
         pass
@@ -157,6 +157,7 @@ async def test_invalid_json_after_retries_raises() -> None:
     assert llm.calls == 3
     assert info.value.code == "summarizer_failed"
     assert "no valid summary in 3 attempts (not JSON" in info.value.reason
+    assert "after hitting max_tokens)" in info.value.reason
 
 
 async def test_engine_exception_raises_summarization_error() -> None:

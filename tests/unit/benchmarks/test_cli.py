@@ -62,7 +62,12 @@ def test_fanout_fails_clearly_when_the_module_is_missing(
 def test_fanout_delegates_its_arguments(monkeypatch: pytest.MonkeyPatch) -> None:
     seen: list[list[str]] = []
     fake = types.ModuleType("benchmarks.fanout")
-    fake.main = lambda argv: seen.append(argv) or 0  # type: ignore[attr-defined]
+
+    def fake_main(argv: list[str]) -> int:
+        seen.append(argv)
+        return 0
+
+    fake.main = fake_main  # type: ignore[attr-defined]
     monkeypatch.setitem(sys.modules, "benchmarks.fanout", fake)
     assert cli.main(["fanout", "--sockets", "10", "--url", "http://x"]) == 0
     assert seen == [["--sockets", "10", "--url", "http://x"]]

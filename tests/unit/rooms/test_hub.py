@@ -128,3 +128,20 @@ async def test_listen_ignores_other_meetings_and_times_out_empty(
     await log.publish(bob.meeting_id, {"type": "status"})  # not a meeting it listens to
     assert await listener == {}
     assert 0.35 < time.monotonic() - started < 2
+
+
+async def test_retried_publish_with_the_same_event_id_is_stored_once_even_after_restart(
+    log: EventLog, alice: Member, database_url: str
+) -> None:
+    first = await log.publish(alice.meeting_id, {"type": "status", "event_id": "e-1"})
+    assert (first["seq"], first["event_id"]) == (1, "e-1")
+    assert await log.publish(alice.meeting_id, {"type": "status", "event_id": "e-1"}) == first
+    # The hub died after storing e-2 but before answering; the caller retries on a new hub.
+    await log.publish(alice.meeting_id, {"type": "status", "event_id": "e-2"})
+    restarted = EventLog(database_url, buffer_size=4)
+    retried = await restarted.publish(alice.meeting_id, {"type": "status", "event_id": "e-2"})
+    assert retried["seq"] == 2
+    fresh = await restarted.publish(alice.meeting_id, {"type": "status"})
+    assert fresh["seq"] == 3
+    assert len(fresh["event_id"]) == 32
+    assert stored_seqs(database_url, alice.meeting_id) == [1, 2, 3]

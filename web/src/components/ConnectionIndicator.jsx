@@ -15,9 +15,10 @@ export function describeConnection(state) {
     case 'connecting':
       return 'Opening the live connection and loading the meeting history.';
     case 'reconnecting': {
-      const wait = state.retryInMs ? ` Retrying in ${Math.max(1, Math.round(state.retryInMs / 1000))} s` : '';
+      // Between attempts the wait is counted down; during an attempt there is no wait to show.
+      const when = state.retryInMs ? `Retrying in ${Math.max(1, Math.round(state.retryInMs / 1000))} s` : 'Trying again now';
       const attempt = state.attempt ? ` (attempt ${state.attempt})` : '';
-      return `${state.reason || 'The connection dropped.'}${wait}${attempt}. Nothing will be lost: the transcript resumes where it stopped.`;
+      return `${state.reason || 'The connection dropped.'} ${when}${attempt}. Nothing will be lost: the transcript resumes where it stopped.`;
     }
     case 'offline':
       return state.reason || 'Not receiving live updates.';

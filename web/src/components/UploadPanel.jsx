@@ -28,7 +28,10 @@ export function UploadPanel({ token, meetingId, onApiError }) {
     uploadRef.current = upload;
     try {
       const result = await upload.promise;
-      setMessage(`Uploaded ${file.name}. Processing is ${result?.status ?? 'queued'}; the transcript appears below as it is ready.`);
+      // The job's own progress is shown (and kept current) by the Processing panel, so this
+      // message only confirms the upload instead of repeating a status that will go stale.
+      const job = result?.status ? ` (job ${result.status})` : '';
+      setMessage(`Uploaded ${file.name}${job}. Processing progress and transcript lines appear on this page as they are ready.`);
     } catch (err) {
       setError(onApiError(err));
       setProgress(null);

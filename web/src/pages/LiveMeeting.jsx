@@ -42,17 +42,22 @@ function useMeetingInfo(token, meetingId, describeError) {
 
 /**
  * Wires the socket to the reducer. Lines replayed from history are not announced (a screen
- * reader would read the whole meeting aloud); lines after the replay point are.
+ * reader would read the whole meeting aloud); lines after the replay point are. The summary
+ * is different: one that arrived while the connection was down is still news, so it is
+ * announced unless it was already there when the page first connected.
  */
 function useLiveRoom(meetingId, token) {
   const [room, dispatch] = useReducer(meetingReducer, initialMeetingState);
   const [announcement, setAnnouncement] = useState('');
   const [socketError, setSocketError] = useState('');
   const replayUntilRef = useRef(0);
+  const historyUntilRef = useRef(null);
 
   const handlers = {
     onConnected: (message) => {
-      replayUntilRef.current = Math.max(replayUntilRef.current, message.last_seq ?? 0);
+      const lastSeq = message.last_seq ?? 0;
+      replayUntilRef.current = Math.max(replayUntilRef.current, lastSeq);
+      if (historyUntilRef.current === null) historyUntilRef.current = lastSeq;
       setSocketError('');
     },
     onTranscript: (segment, message) => {
@@ -64,7 +69,7 @@ function useLiveRoom(meetingId, token) {
     onStatus: (_status, _details, message) => dispatch({ message }),
     onSummary: (_summary, _items, message) => {
       dispatch({ message });
-      if (message.seq > replayUntilRef.current) setAnnouncement('The summary and action items are ready.');
+      if (message.seq > (historyUntilRef.current ?? 0)) setAnnouncement('The summary and action items are ready.');
     },
     onError: (error, info) => {
       if (info?.type === 'close') setSocketError(error);
