@@ -42,7 +42,6 @@ class Settings(BaseSettings):
     login_rate_limit: int = Field(default=10, gt=0, description="attempts per window")
     login_rate_window_s: float = Field(default=60.0, gt=0)
     web_dist_dir: Path = REPO_ROOT / "web" / "dist"
-    cors_origins: list[str] = []
 
     @model_validator(mode="after")
     def _refuse_placeholder_secret(self) -> Settings:

@@ -110,6 +110,33 @@ describe('LiveMeeting page', () => {
     expect(screen.getAllByTestId('transcript-line').map((li) => li.dataset.seq)).toEqual(['1', '2', '3']);
   });
 
+  it('announces a summary that arrived while the connection was down, but not caught-up lines', async () => {
+    server.behaviour = (conn) => {
+      room = conn;
+      if (server.connections.length === 1) {
+        conn.sendConnected(0); // a new meeting: everything that follows is live
+        conn.sendTranscripts(1, 2);
+        return;
+      }
+      // While the page was away the job finished: the resume replays line 3 and the summary.
+      conn.sendConnected(4);
+      conn.send(transcriptEvent(3));
+      conn.send({
+        type: 'summary', seq: 4, meeting_id: 'm1', timestamp: '', summary: 'Done.', action_items: [],
+        details: { action_items: [], decisions: [], topics: [] },
+      });
+    };
+    render(<App />);
+    await waitFor(() => expect(screen.getAllByTestId('transcript-line')).toHaveLength(2));
+    expect(screen.getByTestId('live-announcer').textContent).toBe('Speaker 00 at 00:05: line 2');
+    act(() => room.socket.terminate());
+    await waitFor(() => expect(screen.getByTestId('connection-status').dataset.state).toBe('reconnecting'));
+    await waitFor(() => expect(screen.getByTestId('summary-text').textContent).toBe('Done.'), { timeout: 3_000 });
+    expect(server.connections[1].url.search).toBe('?last_seq=2');
+    expect(screen.getAllByTestId('transcript-line').map((li) => li.dataset.seq)).toEqual(['1', '2', '3']);
+    expect(screen.getByTestId('live-announcer').textContent).toBe('The summary and action items are ready.');
+  });
+
   it('goes offline with an explanation when the meeting is not accessible', async () => {
     server.behaviour = (conn) => conn.socket.close(4404, 'no access');
     render(<App />);

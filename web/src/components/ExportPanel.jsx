@@ -25,6 +25,9 @@ export function ExportPanel({ token, meetingId, onApiError }) {
   return (
     <section className="panel" aria-labelledby="export-heading">
       <h2 id="export-heading">Export transcript</h2>
+      <p className="hint">Plain text, subtitles (SRT, WebVTT) or JSON with word timings.</p>
+      {/* Short visible labels keep the four buttons on one row in the narrow side column; the
+          accessible name starts with the visible text (WCAG 2.5.3) and says what it does. */}
       <div className="button-row">
         {EXPORT_FORMATS.map((format) => (
           <button
@@ -33,9 +36,11 @@ export function ExportPanel({ token, meetingId, onApiError }) {
             className="button button--secondary"
             onClick={() => onDownload(format)}
             disabled={busy !== null}
+            aria-label={`${format.toUpperCase()}: download the transcript`}
+            aria-busy={busy === format}
             data-testid={`export-${format}`}
           >
-            {busy === format ? `Downloading ${format.toUpperCase()}…` : `Download ${format.toUpperCase()}`}
+            {busy === format ? `${format.toUpperCase()}…` : format.toUpperCase()}
           </button>
         ))}
       </div>

@@ -1,0 +1,31 @@
+"""Packing windows of several meetings into one Whisper batch and mapping results back."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from core.clips import Clip, merge_speech, pack_windows, window_of
+
+
+def test_merge_speech_joins_regions_up_to_the_clip_length() -> None:
+    regions = [(0.0, 5.0), (6.0, 20.0), (21.0, 29.0), (31.0, 40.0)]
+    assert merge_speech(regions, max_s=30.0) == [(0.0, 29.0), (31.0, 40.0)]
+
+
+def test_merge_speech_hard_splits_a_region_longer_than_a_clip() -> None:
+    assert merge_speech([(0.0, 70.0)], max_s=30.0) == [(0.0, 30.0), (30.0, 60.0), (60.0, 70.0)]
+
+
+def test_pack_windows_offsets_clips_and_maps_back() -> None:
+    a = np.ones(16_000 * 10, dtype=np.float32)
+    b = np.ones(16_000 * 4, dtype=np.float32)
+    packed = pack_windows([a, b], [[(1.0, 3.0)], [(0.5, 2.0)]])
+    assert packed.offsets == [0.0, 10.0]
+    assert packed.clips == [Clip(0, 1.0, 3.0), Clip(1, 10.5, 12.0)]
+    assert len(packed.audio) == 16_000 * 14
+    assert [window_of(t, packed.offsets) for t in (0.0, 9.99, 10.0, 13.5)] == [0, 0, 1, 1]
+
+
+def test_a_window_without_speech_gets_no_clip() -> None:
+    packed = pack_windows([np.zeros(16_000, dtype=np.float32)], [[]])
+    assert packed.clips == []
