@@ -15,6 +15,7 @@ import pytest
 from playwright.sync_api import Browser
 
 from scripts.synth_meeting import ensure_meeting
+from tests.browser.a11y import text_contrast
 from tests.browser.conftest import new_context
 from tests.browser.flows import dom_lines, recorded
 from tests.browser.live_run import MEETING_TITLE, LiveRun, record_live_run
@@ -135,3 +136,10 @@ def test_speakers_have_distinct_readable_colours(live_run: LiveRun) -> None:
     assert len(by_speaker) == 3, by_speaker
     assert len({border for border, _ in by_speaker.values()}) == 3
     assert all(border == text for border, text in by_speaker.values())
+
+
+def test_text_on_the_finished_meeting_meets_wcag_aa_contrast(live_run: LiveRun) -> None:
+    results = text_contrast(live_run.page)
+    assert len(results) > 50  # the whole page was measured, not an empty shell
+    failing = [r for r in results if r.ratio < r.required]
+    assert failing == []

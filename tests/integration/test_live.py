@@ -9,6 +9,7 @@ from typing import Any
 
 import pytest
 
+from benchmarks.live_client import StreamLog, stream_audio
 from benchmarks.scoring import (
     diarization_error_rate,
     spans_from_reference,
@@ -18,7 +19,6 @@ from benchmarks.scoring import (
 from scripts.synth_meeting import MeetingAudio, ensure_meeting
 from tests.integration.client import ApiUser, Received, collect_until_done, register
 from tests.integration.conftest import RunningPlatform
-from tests.integration.live_client import StreamLog, stream_audio
 
 pytestmark = pytest.mark.slow
 

@@ -140,7 +140,8 @@ describe('LiveMeeting page', () => {
   it('goes offline with an explanation when the meeting is not accessible', async () => {
     server.behaviour = (conn) => conn.socket.close(4404, 'no access');
     render(<App />);
-    await waitFor(() => expect(screen.getByTestId('connection-status').dataset.state).toBe('offline'));
+    // Generous timeout: on a loaded machine the first render and handshake alone can take 1 s.
+    await waitFor(() => expect(screen.getByTestId('connection-status').dataset.state).toBe('offline'), { timeout: 3_000 });
     expect(screen.getByTestId('socket-error').textContent).toBe(
       'This meeting does not exist or you do not have access to it.',
     );

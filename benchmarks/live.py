@@ -1,0 +1,139 @@
+"""Live streaming benchmark: utterance-end → transcript latency and lag over a long stream.
+
+    python -m benchmarks.live --minutes 30            # starts its own CPU-profile platform
+    python -m benchmarks.live --minutes 5 --url http://127.0.0.1:8000   # against `make run`
+
+The synthetic meeting is streamed at real-time speed in 100 ms frames through
+``/ws/meeting/{id}/audio`` while a second socket listens to the room. For each live window the
+latency is the time from sending the last frame of that window's audio to receiving its first
+transcript segment; the processing lag reported by the server is sampled over the whole stream
+to show whether it grows.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import statistics
+import time
+from contextlib import ExitStack
+from typing import Any
+
+import websockets
+
+from benchmarks.client import BenchUser, create_meeting, register_user
+from benchmarks.live_client import StreamLog, stream_audio
+from benchmarks.platform import Platform, external_platform, started_platform
+from benchmarks.report import new_result, write_result
+from benchmarks.scoring import (
+    diarization_error_rate,
+    spans_from_reference,
+    spans_from_segments,
+    word_error_rate,
+)
+from scripts.synth_meeting import ensure_meeting
+
+
+async def listen(user: BenchUser, meeting_id: str, out: list[tuple[float, dict[str, Any]]]) -> None:
+    url = f"{user.ws_url}/ws/meeting/{meeting_id}?last_seq=0"
+    async with websockets.connect(url, subprotocols=["bearer", user.token]) as ws:  # type: ignore[list-item]
+        async for raw in ws:
+            message = json.loads(raw)
+            out.append((time.monotonic(), message))
+            if message.get("type") == "status" and message["status"] in {"completed", "failed"}:
+                return
+
+
+async def run_stream(platform: Platform, minutes: float | None, name: str) -> dict[str, Any]:
+    meeting = ensure_meeting(name, minutes=minutes, install=True)
+    audio = meeting.load_audio()
+    user = register_user(platform.base_url, platform.ws_url)
+    meeting_id = create_meeting(user, f"live benchmark {name}")
+    received: list[tuple[float, dict[str, Any]]] = []
+    listener = asyncio.create_task(listen(user, meeting_id, received))
+    await asyncio.sleep(0.5)
+    log = StreamLog()
+    began = time.monotonic()
+    await stream_audio(platform.ws_url, meeting_id, user.token, audio, log)
+    await asyncio.wait_for(listener, 600)
+    return summarize(meeting, received, log, began)
+
+
+def summarize(
+    meeting: Any, received: list[tuple[float, dict[str, Any]]], log: StreamLog, began: float
+) -> dict[str, Any]:
+    first_seen: dict[int, float] = {}
+    lags: list[tuple[float, float]] = []
+    ends: dict[int, float] = {}
+    for at, m in received:
+        if m["type"] == "transcript":
+            first_seen.setdefault(m["segment"]["window"], at)
+        elif m["type"] == "status" and "audio_end_s" in m["details"]:
+            ends[m["details"]["window"]] = m["details"]["audio_end_s"]
+            lags.append((at - began, m["details"]["lag_s"]))
+    latencies = sorted(first_seen[w] - log.time_sent(ends[w]) for w in first_seen if w in ends)
+    segments = [m["segment"] for _, m in received if m["type"] == "transcript"]
+    turns = meeting.reference["turns"]
+    third = max(1, len(lags) // 3)
+    return {
+        "audio_s": round(meeting.duration, 1),
+        "windows": len(latencies),
+        "latency_s": {
+            "median": round(statistics.median(latencies), 3),
+            "p95": round(latencies[min(len(latencies) - 1, int(0.95 * len(latencies)))], 3),
+            "max": round(latencies[-1], 3),
+        },
+        "lag_s": {
+            "first_third_median": round(statistics.median(v for _, v in lags[:third]), 3),
+            "last_third_median": round(statistics.median(v for _, v in lags[-third:]), 3),
+            "max": round(max(v for _, v in lags), 3),
+            "series": [[round(t, 1), v] for t, v in lags],
+        },
+        "wer": round(
+            word_error_rate(
+                " ".join(t["text"] for t in turns), " ".join(s["text"] for s in segments)
+            ),
+            4,
+        ),
+        "der": round(
+            diarization_error_rate(spans_from_reference(turns), spans_from_segments(segments)), 4
+        ),
+        "status": received[-1][1].get("status"),
+    }
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument(
+        "--minutes", type=float, default=None, help="meeting length (default: script)"
+    )
+    parser.add_argument("--meeting", default="standup3", help="synthetic meeting script")
+    parser.add_argument("--url", help="a running platform (default: start one)")
+    parser.add_argument("--profile", default="cpu")
+    opts = parser.parse_args(argv)
+    with ExitStack() as stack:
+        platform = (
+            external_platform(opts.url, opts.profile)
+            if opts.url
+            else stack.enter_context(started_platform(opts.profile))
+        )
+        stats = asyncio.run(run_stream(platform, opts.minutes, opts.meeting))
+    result = new_result(
+        "live", opts.profile, {"meeting": opts.meeting, "minutes": opts.minutes, "frame_s": 0.1}
+    )
+    result["results"] = stats
+    path = write_result(result)
+    print(
+        json.dumps(
+            {k: v for k, v in stats.items() if k != "lag_s"}
+            | {"lag_s": {k: v for k, v in stats["lag_s"].items() if k != "series"}},
+            indent=2,
+        )
+    )
+    print(f"wrote {path}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
