@@ -33,3 +33,18 @@ def forbid_ray_in_unit_tests(
 
     monkeypatch.setattr(ray, "init", refuse_ray_init)
     monkeypatch.setattr(ray._private.worker, "init", refuse_ray_init)
+
+
+def cuda_devices() -> int:
+    """CUDA devices CTranslate2 (the Transcriber's runtime) can use; 0 on CPU-only machines."""
+    import ctranslate2
+
+    return int(ctranslate2.get_cuda_device_count())
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    gpu_items = [item for item in items if item.get_closest_marker("gpu")]
+    if gpu_items and cuda_devices() == 0:
+        skip = pytest.mark.skip(reason="needs a CUDA device; none is visible on this machine")
+        for item in gpu_items:
+            item.add_marker(skip)
