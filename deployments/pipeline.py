@@ -24,6 +24,7 @@ from app.rooms.messages import JobStatus, Stage
 from app.rooms.publish import publish_error, publish_segment, publish_status, publish_summary
 from core.alignment import align_words
 from core.audio import AudioDecodeError, decode_audio
+from core.llm_prompts import SummarizationError
 from core.speakers import SpeakerRegistry, relabel
 from core.types import SAMPLE_RATE, DiarizationResult, Segment, SummaryResult, TranscriptionResult
 from core.windowing import Window, WindowOptions, plan_windows
@@ -179,8 +180,12 @@ class JobRecorder:
             return SummaryResult(summary="No speech was transcribed.", engine="none")
         try:
             return await self._models.summarize(segments)
+        except SummarizationError as e:  # crosses Ray with its fields (not a traceback text)
+            raise JobFailedError(f"Summarization failed: {e.reason}", e.code) from e
         except Exception as e:
-            raise JobFailedError(f"Summarization failed: {e}", "summarizer_failed") from e
+            raise JobFailedError(
+                f"Summarization failed: {type(e).__name__}", "summarizer_failed"
+            ) from e
 
     def _db_write(self, fn: Callable[..., object], *args: object) -> None:
         with self._db.session() as session:

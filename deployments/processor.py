@@ -26,6 +26,7 @@ from app.db.models import ACTIVE_JOB_STATUSES, Job
 from app.db.records import update_job
 from app.logging_context import bind_log_context, install_log_record_factory
 from app.rooms.publish import publish_error, publish_summary
+from core.llm_prompts import SummarizationError
 from core.types import DiarizationResult, Segment, SummaryResult, TranscriptionResult
 from core.windowing import WindowOptions
 from deployments.hub import ActorHubClient
@@ -103,10 +104,13 @@ class Processor:
             summary = await self._summarize(segments)
         except Exception as e:
             logger.exception("meeting %s: summary regeneration failed", meeting_id)
-            record_error("summarizer_failed")
-            await publish_error(
-                self._hub, meeting_id, f"Summarization failed: {e}", "summarizer_failed"
+            reason, code = (
+                (e.reason, e.code)
+                if isinstance(e, SummarizationError)
+                else (type(e).__name__, "summarizer_failed")
             )
+            record_error(code)
+            await publish_error(self._hub, meeting_id, f"Summarization failed: {reason}", code)
             return
         await asyncio.to_thread(self._store_summary, meeting_id, summary)
         await publish_summary(self._hub, meeting_id, summary)

@@ -3,16 +3,13 @@
 from __future__ import annotations
 
 import os
-import socket
-import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-import httpx
 import pytest
 
-READY_TIMEOUT_S = 300
+from benchmarks.platform import free_port, wait_ready
 
 
 @dataclass(frozen=True)
@@ -20,27 +17,6 @@ class RunningPlatform:
     base_url: str
     ws_url: str
     data_dir: Path
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-def wait_ready(base_url: str, timeout_s: float = READY_TIMEOUT_S) -> None:
-    deadline = time.monotonic() + timeout_s
-    last = "no answer"
-    while time.monotonic() < deadline:
-        try:
-            r = httpx.get(f"{base_url}/readyz", timeout=5)
-            if r.status_code == 200:
-                return
-            last = f"{r.status_code} {r.text}"
-        except httpx.HTTPError as e:
-            last = repr(e)
-        time.sleep(1)
-    raise TimeoutError(f"{base_url}/readyz not ready after {timeout_s}s: {last}")
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:

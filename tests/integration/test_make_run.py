@@ -11,7 +11,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from tests.integration.conftest import wait_ready
+from benchmarks.platform import PlatformError, wait_ready
 
 REPO = Path(__file__).resolve().parents[2]
 BASE = "http://127.0.0.1:8000"
@@ -33,7 +33,7 @@ def test_run_cli_serves_probes_and_stops_on_ctrl_c(tmp_path: Path) -> None:
     try:
         try:
             wait_ready(BASE)
-        except TimeoutError as e:
+        except PlatformError as e:
             raise AssertionError((tmp_path / "run.log").read_text()[-4000:]) from e
         assert httpx.get(f"{BASE}/healthz", timeout=10).status_code == 200
         status = subprocess.run(

@@ -133,3 +133,15 @@ def test_invalid_gpu_profile_is_refused(tmp_path: Path) -> None:
     path.write_text(yaml.safe_dump(broken))
     with pytest.raises(ProfileError, match="invalid args"):
         load_config(path)
+
+
+def test_gpu_profile_vllm_share_fits_inside_its_replica_fraction() -> None:
+    """vLLM pre-allocates gpu_memory_utilization of the whole GPU: it must not exceed the
+    Summarizer's num_gpus, or it eats the memory promised to the other deployments."""
+    config = load_config(profile_path("gpu"))
+    app = config["applications"][0]
+    summarizer = app["args"]["summarizer"]
+    [deployment] = [d for d in app["deployments"] if d["name"] == "Summarizer"]
+    share = deployment["ray_actor_options"]["num_gpus"]
+    assert summarizer["engine"] == "vllm"
+    assert 0 < summarizer["gpu_memory_utilization"] <= share
