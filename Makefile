@@ -7,7 +7,7 @@ BIN := $(VENV)/bin
 PROFILE ?= cpu
 STAMP := $(VENV)/.installed
 
-.PHONY: run test venv sysdeps web web-test pyannote-venv lint typecheck unit integration serve-status
+.PHONY: run test venv sysdeps web web-test pyannote-venv lint typecheck unit integration serve-status bench bench-smoke
 
 $(STAMP): pyproject.toml scripts/install_venv.sh
 	bash scripts/install_venv.sh $(VENV) $(PY)
@@ -52,6 +52,13 @@ integration: $(STAMP) sysdeps web pyannote-venv
 test: $(STAMP) sysdeps web pyannote-venv
 	$(MAKE) lint typecheck web-test
 	$(BIN)/pytest tests
+
+# Benchmarks (docs/benchmarks.md): the default set takes ~10-20 min on 2 cores.
+bench: $(STAMP) sysdeps
+	$(BIN)/python -m benchmarks all
+
+bench-smoke: $(STAMP) sysdeps
+	$(BIN)/python -m benchmarks smoke
 
 serve-status: $(STAMP)
 	RAY_AUTH_MODE=token $(BIN)/serve status

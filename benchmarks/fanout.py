@@ -60,6 +60,7 @@ class Plan:
 @dataclass
 class Samples:
     latencies_s: list[float] = field(default_factory=list)
+    errors: int = 0
     first_publish: float = 0.0
     last_receive: float = 0.0
 
@@ -79,6 +80,7 @@ def summarize(samples: Samples, expected: int, published: dict[str, Any]) -> dic
     ms = [1000 * v for v in samples.latencies_s]
     return {
         "delivered": len(ms),
+        "errors": samples.errors,
         "expected": expected,
         "p50_ms": round(percentile(ms, 0.50), 2),
         "p90_ms": round(percentile(ms, 0.90), 2),
@@ -198,6 +200,10 @@ async def polling_client(
             params={"after_seq": after},
             headers={"Authorization": f"Bearer {token}"},
         )
+        if r.status_code != 200:  # counted, not fatal: the baseline's own failures are data
+            samples.errors += 1
+            await asyncio.sleep(POLL_INTERVAL_S)
+            continue
         for event in r.json()["events"]:
             samples.record(event["sent_at"])
             after = event["seq"]
@@ -268,7 +274,8 @@ def run(plan: Plan) -> dict[str, Any]:
     with tempfile.TemporaryDirectory(prefix="fanout-bench-") as data_dir:
         jwt_secret = secrets.token_hex(32)
         database_url = f"sqlite:///{Path(data_dir) / 'meetings.db'}"
-        pairs = make_fixtures(database_url, plan.meetings, jwt_secret)
+        # Separate meetings per phase, so the pollers never see the WebSocket phase's events.
+        pairs = make_fixtures(database_url, 2 * plan.meetings, jwt_secret)
         ctx = multiprocessing.get_context("spawn")
         parent, child = ctx.Pipe()
         process = ctx.Process(
@@ -277,8 +284,8 @@ def run(plan: Plan) -> dict[str, Any]:
         process.start()
         try:
             port = int(parent.recv())
-            ws = asyncio.run(run_websockets(parent, port, pairs, plan))
-            polling = asyncio.run(run_polling(parent, port, pairs, plan))
+            ws = asyncio.run(run_websockets(parent, port, pairs[: plan.meetings], plan))
+            polling = asyncio.run(run_polling(parent, port, pairs[plan.meetings :], plan))
         finally:
             parent.send(("stop", ()))
             process.join(timeout=30)

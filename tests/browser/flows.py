@@ -15,27 +15,37 @@ from tests.integration.client import PASSWORD
 
 LINE = "[data-testid=transcript-line]"
 
-# Records every connection state and every live-region text the page shows, in order, from
-# the first paint on: polling from Python would miss a "reconnecting" that lasts 100 ms.
+# Records, from the first paint on, every connection state, every live-region text and every
+# (line count, job status) pair the page shows, in order: polling from Python would miss a
+# "reconnecting" that lasts 100 ms or a window of lines followed quickly by the next one.
 RECORDER_SCRIPT = """
 (() => {
   window.__states = [];
   window.__announcements = [];
+  window.__progress = [];
+  const pushChanged = (list, value, same) => {
+    if (list.length === 0 || !same(list[list.length - 1], value)) list.push(value);
+  };
   const record = () => {
     const status = document.querySelector('[data-testid=connection-status]');
-    const state = status && status.dataset.state;
-    if (state && window.__states[window.__states.length - 1] !== state) {
-      window.__states.push(state);
+    if (status && status.dataset.state) {
+      pushChanged(window.__states, status.dataset.state, (a, b) => a === b);
     }
     const live = document.querySelector('[data-testid=live-announcer]');
     const text = live ? live.textContent.trim() : '';
-    if (text && window.__announcements[window.__announcements.length - 1] !== text) {
-      window.__announcements.push(text);
-    }
+    if (text) pushChanged(window.__announcements, text, (a, b) => a === b);
+    const stage = document.querySelector('[data-testid=stage-panel]');
+    const progress = {
+      at: performance.now(),
+      lines: document.querySelectorAll('[data-testid=transcript-line]').length,
+      status: (stage && stage.dataset.status) || '',
+    };
+    pushChanged(window.__progress, progress,
+      (a, b) => a.lines === b.lines && a.status === b.status);
   };
   new MutationObserver(record).observe(document, {
     subtree: true, childList: true, characterData: true, attributes: true,
-    attributeFilter: ['data-state'],
+    attributeFilter: ['data-state', 'data-status'],
   });
 })();
 """
@@ -102,8 +112,22 @@ def dom_lines(page: Page) -> list[DomLine]:
 
 
 def recorded(page: Page, name: str) -> list[str]:
+    """What RECORDER_SCRIPT saw: `states` or `announcements`."""
     values = page.evaluate(f"window.__{name} || []")
     return [str(v) for v in values]
+
+
+@dataclass(frozen=True)
+class Progress:
+    at_ms: float
+    lines: int
+    status: str
+
+
+def recorded_progress(page: Page) -> list[Progress]:
+    """Every (line count, job status) pair the page showed, in order."""
+    rows = page.evaluate("window.__progress || []")
+    return [Progress(r["at"], r["lines"], r["status"]) for r in rows]
 
 
 @dataclass(frozen=True)

@@ -146,13 +146,8 @@ async def serve_room(
     websocket: WebSocket, fanout: RoomFanout, settings: Settings, meeting_id: str, after: int | None
 ) -> None:
     """Stream the meeting to one authorised socket until it closes (or is too slow)."""
-    last_seq = await fanout.last_seq(meeting_id)
-    subscriber = await fanout.subscribe(meeting_id, after)
-    connected = ConnectedMessage(meeting_id=meeting_id, last_seq=last_seq, server_id=SERVER_ID)
-    try:
-        await websocket.send_json(wire(connected))
-    except (WebSocketDisconnect, OSError, RuntimeError):
-        fanout.unsubscribe(subscriber)
+    subscriber = await open_subscription(websocket, fanout, meeting_id, after)
+    if subscriber is None:
         return
     catch_up = asyncio.create_task(fanout.catch_up(subscriber))
     watched = {
@@ -178,6 +173,26 @@ async def serve_room(
     elif catch_up.done() and not catch_up.cancelled() and catch_up.exception():
         logger.warning("replay for meeting %s failed: %r", meeting_id, catch_up.exception())
         await safe_close(websocket, CLOSE_GOING_AWAY, "Temporarily unavailable; resume later")
+
+
+async def open_subscription(
+    websocket: WebSocket, fanout: RoomFanout, meeting_id: str, after: int | None
+) -> Subscriber | None:
+    """Subscribe and send ``connected``; None when the hub or the peer is gone (closed 1001)."""
+    try:
+        last_seq = await fanout.last_seq(meeting_id)
+        subscriber = await fanout.subscribe(meeting_id, after)
+    except Exception as e:  # hub unreachable even after the client's retries
+        logger.warning("cannot open room %s: %r", meeting_id, e)
+        await safe_close(websocket, CLOSE_GOING_AWAY, "Temporarily unavailable; resume later")
+        return None
+    connected = ConnectedMessage(meeting_id=meeting_id, last_seq=last_seq, server_id=SERVER_ID)
+    try:
+        await websocket.send_json(wire(connected))
+    except (WebSocketDisconnect, OSError, RuntimeError):
+        fanout.unsubscribe(subscriber)
+        return None
+    return subscriber
 
 
 async def pump(websocket: WebSocket, subscriber: Subscriber, keepalive_s: float) -> None:
