@@ -57,10 +57,28 @@ def test_transcript_lines_appear_while_the_job_runs(live_run: LiveRun) -> None:
     assert counts == sorted(counts), "the number of lines on screen went down"
     # Lines arrive window by window, not all at the end: at least two different non-empty
     # transcripts were on screen while the job was still processing, and more at the end.
-    running = sorted({p.lines for p in progress if p.status == "processing" and p.lines > 0})
-    assert len(running) >= 2, progress
-    assert running[-1] < len(dom_lines(live_run.page))
+    running = [p for p in progress if p.status == "processing" and p.lines > 0]
+    assert len({p.lines for p in running}) >= 2, progress
+    # ...spread over time as windows finish, not one burst rendered in pieces.
+    first_line_at = running[0].at_ms
+    last_growth_at = next(p.at_ms for p in progress if p.lines == progress[-1].lines)
+    assert last_growth_at - first_line_at >= 500, progress
     assert progress[-1].status == "completed"
+    assert progress[-1].lines == len(dom_lines(live_run.page))
+
+
+def test_transcript_view_followed_to_the_last_line(live_run: LiveRun) -> None:
+    # Nobody scrolled, so the scrolling transcript must have kept up with every burst of lines.
+    box = live_run.page.evaluate(
+        """() => { const list = document.querySelector('[data-testid=transcript]');
+            const lines = list.querySelectorAll('[data-testid=transcript-line]');
+            const last = lines[lines.length - 1].getBoundingClientRect();
+            const view = list.getBoundingClientRect();
+            return { scrolls: list.scrollHeight > list.clientHeight, lastTop: last.top,
+                     lastBottom: last.bottom, viewTop: view.top, viewBottom: view.bottom }; }"""
+    )
+    assert box["scrolls"], "the transcript is short enough to fit: this check proves nothing"
+    assert box["viewTop"] <= box["lastTop"] and box["lastBottom"] <= box["viewBottom"] + 1, box
 
 
 def test_summary_and_action_items_match_the_api(live_run: LiveRun) -> None:

@@ -4,21 +4,33 @@ import { formatClock, formatSpeaker, speakerColour } from '../lib/format.js';
 
 /**
  * The transcript as a list. Each line writes the speaker's name and time; the colour is extra.
- * It follows new lines only while the reader is at the bottom, so scrolling back to re-read
- * is not yanked away by the next line.
+ * It follows new lines until the reader scrolls up, so scrolling back to re-read is not yanked
+ * away by the next line; scrolling back to the bottom follows again.
+ *
+ * Only an upward scroll stops the following. Deciding from "is the view at the bottom?" on
+ * every scroll event breaks when lines arrive in a burst: the scroll event of our own jump to
+ * the bottom is delivered after the next lines have already made the list taller, so it looks
+ * like the reader left the bottom and the view would stop following mid-meeting.
  */
 export function TranscriptFeed({ lines, captionSize }) {
   const listRef = useRef(null);
   const stickRef = useRef(true);
+  const lastTopRef = useRef(0);
 
   useEffect(() => {
     const list = listRef.current;
-    if (list && stickRef.current) list.scrollTop = list.scrollHeight;
+    if (!list || !stickRef.current) return;
+    list.scrollTop = list.scrollHeight;
+    lastTopRef.current = list.scrollTop;
   }, [lines.length]);
 
   const onScroll = () => {
     const list = listRef.current;
-    if (list) stickRef.current = list.scrollHeight - list.scrollTop - list.clientHeight < 40;
+    if (!list) return;
+    const atBottom = list.scrollHeight - list.scrollTop - list.clientHeight < 40;
+    if (atBottom) stickRef.current = true;
+    else if (list.scrollTop < lastTopRef.current) stickRef.current = false;
+    lastTopRef.current = list.scrollTop;
   };
 
   if (lines.length === 0) {
