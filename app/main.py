@@ -22,6 +22,7 @@ from app.db import Database, upgrade_database
 from app.metrics import metrics_sink
 from app.ratelimit import SlidingWindowLimiter
 from app.rooms.fanout import RoomFanout
+from app.rooms.redaction import install_token_redaction
 from app.static import mount_web
 
 logger = logging.getLogger(__name__)
@@ -29,6 +30,7 @@ logger = logging.getLogger(__name__)
 
 def create_app(settings: Settings | None = None, backend: Backend | None = None) -> FastAPI:
     settings = settings or get_settings()
+    install_token_redaction()  # whichever server runs the app logs WS handshakes: no tokens
     app = FastAPI(
         title="meetingserve",
         summary="Speaker-attributed meeting transcripts, summaries and action items, live.",

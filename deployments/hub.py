@@ -20,6 +20,7 @@ from ray.exceptions import ActorDiedError, ActorUnavailableError, RayActorError
 
 from app.db import upgrade_database
 from app.rooms.hub import LISTEN_TIMEOUT_S, REPLAY_PAGE, Event, EventLog
+from deployments.metrics import record_event_published
 
 logger = logging.getLogger(__name__)
 
@@ -34,6 +35,11 @@ class MeetingHub(EventLog):
     def __init__(self, database_url: str) -> None:
         upgrade_database(database_url)  # idempotent; the hub may start before any Ingress
         super().__init__(database_url)
+
+    async def publish(self, meeting_id: str, event: Event) -> Event:
+        stored = await super().publish(meeting_id, event)
+        record_event_published(str(stored.get("type", "")))
+        return stored
 
 
 MeetingHubActor = ray.remote(MeetingHub)

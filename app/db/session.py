@@ -45,16 +45,22 @@ def _configure_sqlite_connection(dbapi_connection: Any, _record: Any) -> None:
         cursor.close()
 
 
+# Sync routes run on anyio's 40 worker threads and each holds a connection while it runs: a
+# pool smaller than that lets waiting threads starve the ones holding connections (seen as
+# 30 s pool timeouts under 200 pollers). 10 + 30 covers every thread.
+POOL: dict[str, int] = {"pool_size": 10, "max_overflow": 30}
+
+
 def create_db_engine(url: str) -> Engine:
     """An engine for ``url``; SQL parameters are never logged (they hold password hashes)."""
     if is_sqlite(url):
         path = sqlite_file(url)
         if path is not None:
             path.parent.mkdir(parents=True, exist_ok=True)
-        engine = create_engine(url, hide_parameters=True)
+        engine = create_engine(url, hide_parameters=True, **POOL)
         event.listen(engine, "connect", _configure_sqlite_connection)
         return engine
-    return create_engine(url, hide_parameters=True, pool_pre_ping=True)
+    return create_engine(url, hide_parameters=True, pool_pre_ping=True, **POOL)
 
 
 class Database:

@@ -14,10 +14,9 @@ from fastapi import APIRouter, WebSocket
 from pydantic import BaseModel, ValidationError
 from starlette.websockets import WebSocketDisconnect
 
-from app.api.routes.ws import first_message_token, offered_token, safe_close
+from app.api.routes.ws import authenticate_socket, safe_close
 from app.backend import Backend
 from app.config import Settings
-from app.rooms.access import RoomAccessError, authorize_room
 from app.rooms.messages import ErrorMessage, PongMessage, utc_timestamp, wire
 
 logger = logging.getLogger(__name__)
@@ -62,17 +61,10 @@ class LiveRelay:
 @router.websocket("/ws/meeting/{meeting_id}/audio")
 async def live_audio(websocket: WebSocket, meeting_id: str) -> None:
     settings: Settings = websocket.app.state.settings
-    token, subprotocol = offered_token(websocket)
-    await websocket.accept(subprotocol=subprotocol)
-    if token is None:
-        token = await first_message_token(websocket, settings.ws_auth_timeout_s)
-        if token is None:
-            return
-    try:
-        _user, role = await authorize_room(websocket.app.state.db, settings, token, meeting_id)
-    except RoomAccessError as e:
-        await websocket.close(e.close_code, e.reason)
+    access = await authenticate_socket(websocket, meeting_id)
+    if access is None:
         return
+    _user, role = access
     if role == "viewer":
         await websocket.close(CLOSE_FORBIDDEN, "Viewers cannot stream audio")
         return

@@ -15,6 +15,9 @@ from pydantic import TypeAdapter, ValidationError
 from starlette.websockets import WebSocketDisconnect, WebSocketState
 
 from app.config import Settings
+from app.db import Role, User
+from app.logging_context import bind_log_context
+from app.metrics import metrics_sink
 from app.rooms.access import RoomAccessError, authorize_room
 from app.rooms.fanout import RoomFanout, Subscriber
 from app.rooms.messages import (
@@ -27,11 +30,9 @@ from app.rooms.messages import (
     ResumeRequest,
     wire,
 )
-from app.rooms.redaction import install_token_redaction
 
 logger = logging.getLogger(__name__)
 router = APIRouter()
-install_token_redaction()  # whichever server runs this app logs handshakes; keep tokens out
 
 CLOSE_GOING_AWAY = 1001
 CLOSE_MESSAGE_TOO_BIG = 1009
@@ -112,27 +113,40 @@ async def first_message_token(websocket: WebSocket, timeout_s: float) -> str | N
 async def meeting_room(websocket: WebSocket, meeting_id: str) -> None:
     app = websocket.app
     settings: Settings = app.state.settings
+    access = await authenticate_socket(websocket, meeting_id)
+    if access is None:
+        return
+    user, _role = access
+    limiter: ConnectionLimiter = app.state.ws_limiter
+    if not limiter.acquire(user.id):
+        await safe_close(websocket, CLOSE_TOO_MANY, "Too many open connections")
+        return
+    metrics_sink().websocket_opened()
+    try:
+        after = parse_last_seq(websocket.query_params.get("last_seq"))
+        with bind_log_context(meeting_id=meeting_id):
+            await serve_room(websocket, app.state.fanout, settings, meeting_id, after)
+    finally:
+        limiter.release(user.id)
+        metrics_sink().websocket_closed()
+
+
+async def authenticate_socket(websocket: WebSocket, meeting_id: str) -> tuple[User, Role] | None:
+    """Accept the socket and authorise it by any of the three forms (query token, ``bearer``
+    subprotocol, first-message ``auth``); None after closing it with the documented code."""
+    settings: Settings = websocket.app.state.settings
     token, subprotocol = offered_token(websocket)
     redact_query_token(websocket)
     await websocket.accept(subprotocol=subprotocol)
     if token is None:
         token = await first_message_token(websocket, settings.ws_auth_timeout_s)
         if token is None:
-            return
+            return None
     try:
-        user, _role = await authorize_room(app.state.db, settings, token, meeting_id)
+        return await authorize_room(websocket.app.state.db, settings, token, meeting_id)
     except RoomAccessError as e:
         await safe_close(websocket, e.close_code, e.reason)
-        return
-    limiter: ConnectionLimiter = app.state.ws_limiter
-    if not limiter.acquire(user.id):
-        await safe_close(websocket, CLOSE_TOO_MANY, "Too many open connections")
-        return
-    try:
-        after = parse_last_seq(websocket.query_params.get("last_seq"))
-        await serve_room(websocket, app.state.fanout, settings, meeting_id, after)
-    finally:
-        limiter.release(user.id)
+        return None
 
 
 def parse_last_seq(value: str | None) -> int | None:
@@ -169,6 +183,7 @@ async def serve_room(
         await asyncio.gather(*watched, catch_up, return_exceptions=True)
     if subscriber.overflowed.is_set():
         logger.info("closing slow consumer of meeting %s", meeting_id)
+        metrics_sink().slow_consumer_disconnected()
         await safe_close(websocket, CLOSE_TOO_MANY, "Too slow to keep up; resume with last_seq")
     elif catch_up.done() and not catch_up.cancelled() and catch_up.exception():
         logger.warning("replay for meeting %s failed: %r", meeting_id, catch_up.exception())
@@ -237,6 +252,7 @@ async def handle_client_message(
     try:
         request = _client_message.validate_python(json.loads(raw))
     except (ValueError, ValidationError):
+        metrics_sink().error_sent("bad_message")
         subscriber.send(
             wire(ErrorMessage(error="Unknown or malformed message", code="bad_message"))
         )
