@@ -4,6 +4,8 @@ No ``from __future__ import annotations`` here: Serve reads the parameter annota
 to validate the YAML ``args:`` into ``AppArgs``.
 """
 
+from typing import Any
+
 from ray.serve import Application, Deployment
 
 from deployments.diarizer import Diarizer
@@ -22,11 +24,22 @@ def as_deployment(decorated: object) -> Deployment:
 
 def build_app(args: AppArgs) -> Application:
     """Wire the model deployments behind the Ingress; Serve YAML supplies per-deployment options."""
-    transcriber = as_deployment(Transcriber).bind(args.transcriber)
-    diarizer = as_deployment(Diarizer).bind(args.diarizer)
-    summarizer = as_deployment(Summarizer).bind(args.summarizer)
-    processor = as_deployment(Processor).bind(transcriber, diarizer, summarizer, args.processor)
-    return as_deployment(Ingress).bind(
+    return compose_app(args, {})
+
+
+def compose_app(args: AppArgs, options: dict[str, dict[str, Any]]) -> Application:
+    """``build_app`` with per-deployment options given in code (what Serve YAML's
+    ``deployments:`` section does), for ``serve.run`` in tests and scripts."""
+
+    def deployment(decorated: object) -> Deployment:
+        d = as_deployment(decorated)
+        return d.options(**options[d.name]) if d.name in options else d
+
+    transcriber = deployment(Transcriber).bind(args.transcriber)
+    diarizer = deployment(Diarizer).bind(args.diarizer)
+    summarizer = deployment(Summarizer).bind(args.summarizer)
+    processor = deployment(Processor).bind(transcriber, diarizer, summarizer, args.processor)
+    return deployment(Ingress).bind(
         transcriber=transcriber,
         diarizer=diarizer,
         summarizer=summarizer,

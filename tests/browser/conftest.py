@@ -26,8 +26,10 @@ from playwright.sync_api import (
     sync_playwright,
 )
 
+# The module, not its `platform`: pytest registers every fixture object found in a conftest's
+# namespace, so importing the fixture itself would define a second `platform` here.
+from tests.integration import conftest as integration_conftest
 from tests.integration.conftest import RunningPlatform
-from tests.integration.conftest import platform as _integration_platform
 
 logger = logging.getLogger(__name__)
 
@@ -89,7 +91,7 @@ def platform(tmp_path_factory: pytest.TempPathFactory, web_dist: Path) -> Iterat
             "Ray is already initialised in this process (tests/integration's cluster?); run "
             "tests/browser first or in its own pytest session"
         )
-    start: Callable[..., Iterator[RunningPlatform]] = inspect.unwrap(_integration_platform)
+    start: Callable[..., Iterator[RunningPlatform]] = inspect.unwrap(integration_conftest.platform)
     yield from start(tmp_path_factory)
 
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import re
-import time
 import uuid
 from dataclasses import dataclass
 from typing import Any
@@ -155,12 +154,3 @@ class ServerView:
     def transcript_segments(self) -> list[dict[str, Any]]:
         segments: list[dict[str, Any]] = self.get("/transcript", format="json").json()["segments"]
         return segments
-
-
-def wait_for(predicate: Any, timeout_s: float, what: str, interval_s: float = 0.25) -> None:
-    deadline = time.monotonic() + timeout_s
-    while time.monotonic() < deadline:
-        if predicate():
-            return
-        time.sleep(interval_s)
-    raise TimeoutError(f"timed out after {timeout_s}s waiting for {what}")

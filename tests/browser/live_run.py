@@ -47,6 +47,7 @@ class LiveRun:
     server: ServerView
     page: Page
     account: Account | None = None
+    console_errors: list[str] = field(default_factory=list)
     upload_progress: int | None = None
     killed_replicas: list[str] = field(default_factory=list)
     lines_at_kill: int | None = None

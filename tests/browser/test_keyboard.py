@@ -5,10 +5,9 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from playwright.sync_api import FileChooser, Page, expect
+from playwright.sync_api import Page, expect
 
 from tests.browser.a11y import focus_is_visible, focused_test_id, tab_to
-from tests.browser.flows import wait_for
 from tests.integration.client import ApiUser, register
 from tests.integration.conftest import RunningPlatform
 
@@ -62,20 +61,19 @@ def test_caption_size_changes_with_tab_and_enter(page: Page) -> None:
 def test_upload_works_from_the_keyboard(page: Page, tmp_path: Path) -> None:
     not_audio = tmp_path / "notes.wav"
     not_audio.write_text("these are meeting notes, not audio\n")
-    # Listening before the key press switches on file chooser interception in advance;
-    # expect_file_chooser() switches it on lazily and can lose the race with the key press.
-    choosers: list[FileChooser] = []
-    page.on("filechooser", choosers.append)
+    # A listener switches file chooser interception on now; expect_file_chooser() alone
+    # switches it on lazily and can lose the race with the key press.
+    page.on("filechooser", lambda _chooser: None)
     tab_to(page, "upload-input")
     assert focus_is_visible(page)
-    page.keyboard.press("Enter")
-    wait_for(lambda: choosers, 20, "the file chooser opened by Enter")
-    choosers[0].set_files(not_audio)
+    with page.expect_file_chooser() as chooser:
+        page.keyboard.press("Enter")
+    chooser.value.set_files(not_audio)
     page.keyboard.press("Tab")
     assert focused_test_id(page) == "upload-submit"
     page.keyboard.press("Enter")
     # The server refuses a file it cannot decode; the page says so in an alert.
     error = page.get_by_test_id("upload-error")
-    expect(error).to_be_visible(timeout=30_000)
+    expect(error).to_contain_text("not a supported audio format", timeout=30_000)
     assert error.get_attribute("role") == "alert"
     assert page.get_by_test_id("upload-message").count() == 0

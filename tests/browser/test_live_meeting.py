@@ -16,13 +16,13 @@ from playwright.sync_api import Browser
 
 from scripts.synth_meeting import ensure_meeting
 from tests.browser.a11y import text_contrast
-from tests.browser.conftest import new_context
+from tests.browser.conftest import console_errors, new_context
 from tests.browser.flows import dom_lines, recorded, recorded_progress, register_and_log_in
 from tests.browser.live_run import LiveRun, open_page, record_live_run
 from tests.integration.conftest import RunningPlatform
 
-# "Speaker 01 at 00:12: text" (LiveMeeting's announcement for one new line).
 TITLE = "Browser standup (live)"
+# "Speaker 01 at 00:12: text" (LiveMeeting's announcement for one new line).
 ANNOUNCEMENT = re.compile(r"^(?P<speaker>.+) at (?P<clock>\d{2}:\d{2}): (?P<text>.*)$", re.S)
 
 
@@ -32,10 +32,12 @@ def live_run(browser: Browser, platform: RunningPlatform, artifacts_dir: Path) -
     context = new_context(browser, platform)
     try:
         page = open_page(context)
+        errors = console_errors(page)
         account = register_and_log_in(page)
         page.get_by_role("heading", name="Meetings", exact=True).wait_for()
         run = record_live_run(page, platform.base_url, audio, artifacts_dir, name="live")
         run.account = account
+        run.console_errors = errors
         yield run
     finally:
         context.close()
@@ -49,6 +51,10 @@ def test_signed_in_user_owns_the_new_meeting(live_run: LiveRun) -> None:
     meeting = live_run.server.get("").json()
     assert (meeting["title"], meeting["status"]) == (TITLE, "completed")
     assert live_run.upload_progress == 100
+
+
+def test_page_logged_no_errors(live_run: LiveRun) -> None:
+    assert live_run.console_errors == []
 
 
 def test_transcript_lines_appear_while_the_job_runs(live_run: LiveRun) -> None:

@@ -176,3 +176,48 @@ def test_profile_as_shipped_fails_fast_on_the_missing_pipeline() -> None:
     assert raw["applications"][0]["args"]["diarizer"]["pipeline"] == PROFILE_PIPELINE
     with pytest.raises(ProfileError, match=r"diarizer\.pipeline"):
         load_config(PROFILE)
+
+
+@pytest.fixture
+def pyannote_platform(platform: Any, pyannote_python: Path, random_pipeline: Path) -> Iterator[Any]:
+    """The shared platform switched to the pyannote Diarizer; switched back afterwards."""
+    from ray import serve
+
+    from benchmarks.platform import wait_ready
+    from deployments.builder import build_app, compose_app
+
+    args = AppArgs(
+        diarizer=DiarizerArgs(
+            backend="pyannote", pipeline=str(random_pipeline), device="cpu", cpu_threads=1
+        )
+    )
+    runtime_env = {"py_executable": str(pyannote_python)}
+    options = {"Diarizer": {"ray_actor_options": {"num_cpus": 0.25, "runtime_env": runtime_env}}}
+    serve.run(compose_app(args, options), name="meetingserve", route_prefix="/")
+    wait_ready(platform.base_url)
+    try:
+        yield platform
+    finally:
+        serve.run(build_app(AppArgs()), name="meetingserve", route_prefix="/")
+        wait_ready(platform.base_url)
+
+
+def test_full_upload_flow_runs_on_the_pyannote_backend(pyannote_platform: Any) -> None:
+    import asyncio
+
+    from tests.integration.client import collect_until_done, register
+
+    user = register(pyannote_platform.base_url, pyannote_platform.ws_url)
+    meeting_id = user.create_meeting("pyannote meeting")
+    response = user.upload(meeting_id, ensure_meeting("short2").audio_path)
+    assert response.status_code == 202, response.text
+    job_id = response.json()["job_id"]
+    received = asyncio.run(
+        collect_until_done(user, meeting_id, timeout_s=600, last_seq=0, job_id=job_id)
+    )
+    messages = [r.message for r in received]
+    assert messages[-1]["status"] == "completed", messages[-1]
+    segments = [m["segment"] for m in messages if m["type"] == "transcript"]
+    assert segments, "the transcript must come through with pyannote speaker labels"
+    assert all(re.fullmatch(r"SPEAKER_\d\d", s["speaker"]) for s in segments)
+    assert user.get(f"/api/meetings/{meeting_id}/summary").status_code == 200
