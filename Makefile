@@ -46,7 +46,7 @@ unit: $(STAMP)
 	$(BIN)/pytest tests/unit
 
 integration: $(STAMP) sysdeps web pyannote-venv
-	$(BIN)/pytest tests/integration tests/browser
+	$(BIN)/pytest tests/browser tests/integration  # browser first: it runs its own cluster
 
 # The README's test command. CI (.ci/run) calls exactly this.
 test: $(STAMP) sysdeps web pyannote-venv
