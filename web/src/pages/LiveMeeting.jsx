@@ -8,6 +8,7 @@ import { useAuth } from '../auth.jsx';
 import { CaptionSizeControls } from '../components/CaptionSizeControls.jsx';
 import { ConnectionIndicator } from '../components/ConnectionIndicator.jsx';
 import { ExportPanel } from '../components/ExportPanel.jsx';
+import { RecordPanel } from '../components/RecordPanel.jsx';
 import { SharePanel } from '../components/SharePanel.jsx';
 import { StageProgress } from '../components/StageProgress.jsx';
 import { SummaryPanel } from '../components/SummaryPanel.jsx';
@@ -88,6 +89,8 @@ export function LiveMeeting({ meetingId }) {
   usePageTitle(meeting?.title ?? 'Meeting');
   const onApiError = useCallback((err) => describeError(err), [describeError]);
   const isOwner = !meeting || !user || meeting.owner_id === user.id;
+  // Viewers cannot stream audio (the server closes with 4403), so they never see the button.
+  const canRecord = Boolean(meeting) && (meeting.role ? meeting.role !== 'viewer' : isOwner);
   const status = room.status ?? meeting?.status ?? null;
 
   return (
@@ -119,6 +122,7 @@ export function LiveMeeting({ meetingId }) {
           </div>
         </div>
         <aside className="live-layout__side" aria-label="Meeting tools">
+          {canRecord && <RecordPanel token={token} meetingId={meetingId} lagS={room.details.lag_s} />}
           <SummaryPanel summary={room.summary} />
           <UploadPanel token={token} meetingId={meetingId} onApiError={onApiError} />
           <ExportPanel token={token} meetingId={meetingId} onApiError={onApiError} />
