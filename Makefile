@@ -46,12 +46,17 @@ unit: $(STAMP)
 	$(BIN)/pytest tests/unit
 
 integration: $(STAMP) sysdeps web pyannote-venv
-	$(BIN)/pytest tests/browser tests/integration  # browser first: it runs its own cluster
+	$(BIN)/pytest tests/browser
+	$(BIN)/pytest tests/integration
 
 # The README's test command. CI (.ci/run) calls exactly this.
+# Three pytest sessions: unit tests never start Ray, and the browser and integration suites
+# each run one real cluster of their own.
 test: $(STAMP) sysdeps web pyannote-venv
 	$(MAKE) lint typecheck web-test
-	$(BIN)/pytest tests
+	$(BIN)/pytest tests/unit tests/gpu
+	$(BIN)/pytest tests/browser
+	$(BIN)/pytest tests/integration
 
 # Benchmarks (docs/benchmarks.md): the default set takes ~10-20 min on 2 cores.
 bench: $(STAMP) sysdeps

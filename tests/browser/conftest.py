@@ -95,7 +95,9 @@ def platform(tmp_path_factory: pytest.TempPathFactory, web_dist: Path) -> Iterat
     yield from start(tmp_path_factory)
 
 
-@pytest.fixture(scope="session")
+# Package scope: Playwright's sync API keeps an event loop running in this thread while it is
+# open, which would break every later test that calls asyncio.run() in the same session.
+@pytest.fixture(scope="package")
 def playwright_driver() -> Iterator[Playwright]:
     if not CHROMIUM.exists():
         _run_script("ensure_chromium.sh")
@@ -103,7 +105,7 @@ def playwright_driver() -> Iterator[Playwright]:
         yield driver
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def browser(playwright_driver: Playwright) -> Iterator[Browser]:
     chromium = playwright_driver.chromium.launch(
         executable_path=str(CHROMIUM), args=CHROMIUM_ARGS, headless=True

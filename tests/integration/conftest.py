@@ -34,7 +34,12 @@ def platform(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningPlatfo
     from deployments.options import AppArgs
 
     data_dir = tmp_path_factory.mktemp("platform-data")
-    env = {"MEETING_DATA_DIR": str(data_dir), "MEETING_ENVIRONMENT": "test"}
+    env = {
+        "MEETING_DATA_DIR": str(data_dir),
+        "MEETING_ENVIRONMENT": "test",
+        # Every test registers and logs in from 127.0.0.1; the limiter's own tests are unit tests.
+        "MEETING_LOGIN_RATE_LIMIT": "100000",
+    }
     os.environ.update(env)  # the driver reads settings too (e.g. the hub's database)
     port = free_port()
     # Logical CPUs above the physical 2 so several replicas of the light deployments fit.
