@@ -21,7 +21,13 @@ from app.db import Database, clear_transcript, save_segments, save_summary, set_
 from app.db.records import update_job
 from app.rooms.hub import HubClient
 from app.rooms.messages import JobStatus, Stage
-from app.rooms.publish import publish_error, publish_segment, publish_status, publish_summary
+from app.rooms.publish import (
+    publish_error,
+    publish_segment,
+    publish_status,
+    publish_summary,
+    summary_fields,
+)
 from core.alignment import align_words
 from core.audio import AudioDecodeError, decode_audio
 from core.llm_prompts import SummarizationError
@@ -130,7 +136,7 @@ class JobRecorder:
         with time_stage("summarization"):
             summary = await self._summarize(state.segments)
         await asyncio.to_thread(
-            self._db_write, save_summary, state.meeting_id, summary_payload(summary), summary.engine
+            self._db_write, save_summary, state.meeting_id, summary_fields(summary), summary.engine
         )
         await publish_summary(self._hub, state.meeting_id, summary)
         await asyncio.to_thread(self._complete_in_db, duration)
@@ -302,19 +308,3 @@ class UploadJob(JobRecorder):
                     )
 
         await asyncio.gather(*(one(w) for w in state.windows))
-
-
-def summary_payload(summary: SummaryResult) -> dict[str, object]:
-    """The stored summary: the ``summary`` message's fields (seed-compatible plus details)."""
-    return {
-        "summary": summary.summary,
-        "action_items": summary.action_item_strings(),
-        "details": {
-            "action_items": [
-                {"text": a.text, "owner": a.owner, "due": a.due} for a in summary.action_items
-            ],
-            "decisions": summary.decisions,
-            "topics": summary.topics,
-            "engine": summary.engine,
-        },
-    }

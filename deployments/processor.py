@@ -25,7 +25,7 @@ from app.db import (
 from app.db.models import ACTIVE_JOB_STATUSES, Job
 from app.db.records import update_job
 from app.logging_context import bind_log_context, install_log_record_factory
-from app.rooms.publish import publish_error, publish_summary
+from app.rooms.publish import publish_error, publish_summary, summary_fields
 from core.llm_prompts import SummarizationError
 from core.types import DiarizationResult, Segment, SummaryResult, TranscriptionResult
 from core.windowing import WindowOptions
@@ -33,7 +33,7 @@ from deployments.hub import ActorHubClient
 from deployments.live import LiveSession, LiveSessionError
 from deployments.metrics import record_error
 from deployments.options import ProcessorArgs
-from deployments.pipeline import JobFailedError, JobState, Models, UploadJob, summary_payload
+from deployments.pipeline import JobFailedError, JobState, Models, UploadJob
 
 logger = logging.getLogger(__name__)
 MAX_DURATION_S = 6 * 3600
@@ -202,7 +202,7 @@ class Processor:
 
     def _store_summary(self, meeting_id: str, summary: SummaryResult) -> None:
         with self._db.session() as session:
-            save_summary(session, meeting_id, summary_payload(summary), summary.engine)
+            save_summary(session, meeting_id, summary_fields(summary), summary.engine)
 
     def _fail_orphaned_jobs(self) -> None:
         """Jobs left queued/processing by a crashed Processor end failed, with a reason.

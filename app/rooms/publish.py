@@ -10,14 +10,12 @@ from typing import Any
 
 from app.rooms.hub import Event, HubClient
 from app.rooms.messages import (
-    ActionItemPayload,
     ErrorMessage,
     JobStatus,
     SegmentPayload,
     Stage,
     StatusDetails,
     StatusMessage,
-    SummaryDetails,
     SummaryMessage,
     TranscriptMessage,
     wire,
@@ -44,20 +42,25 @@ async def publish_segment(hub: HubClient, meeting_id: str, segment: Segment) -> 
     return await hub.publish(meeting_id, wire(payload))
 
 
-async def publish_summary(hub: HubClient, meeting_id: str, result: SummaryResult) -> Event:
-    payload = SummaryMessage(
-        summary=result.summary,
-        action_items=result.action_item_strings(),
-        details=SummaryDetails(
-            action_items=[
-                ActionItemPayload(text=a.text, owner=a.owner, due=a.due)
-                for a in result.action_items
+def summary_fields(result: SummaryResult) -> dict[str, Any]:
+    """The ``summary`` message's own fields (seed-compatible strings plus details); also what
+    the database stores, so ``GET /summary`` answers exactly what the room sent."""
+    return {
+        "summary": result.summary,
+        "action_items": result.action_item_strings(),
+        "details": {
+            "action_items": [
+                {"text": a.text, "owner": a.owner, "due": a.due} for a in result.action_items
             ],
-            decisions=result.decisions,
-            topics=result.topics,
-            engine=result.engine,
-        ),
-    )
+            "decisions": result.decisions,
+            "topics": result.topics,
+            "engine": result.engine,
+        },
+    }
+
+
+async def publish_summary(hub: HubClient, meeting_id: str, result: SummaryResult) -> Event:
+    payload = SummaryMessage.model_validate(summary_fields(result))
     return await hub.publish(meeting_id, wire(payload))
 
 
