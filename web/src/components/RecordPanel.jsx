@@ -1,3 +1,5 @@
+import { useId } from 'react';
+
 import { useRecorder } from '../hooks/useRecorder.js';
 import { formatClock } from '../lib/format.js';
 
@@ -14,11 +16,17 @@ const STATUS_TEXT = {
 
 const ACTIVE = new Set(['starting', 'connecting', 'recording', 'reconnecting', 'stopping']);
 
-/** Record / Stop for the live microphone, with level meter, elapsed time and server lag. */
-export function RecordPanel({ token, meetingId, lagS }) {
+/**
+ * Record / Stop for the live microphone, with level meter, elapsed time and server lag.
+ * `busyReason`: why recording cannot start now (the meeting is processing audio); Stop stays
+ * available for a recording this panel runs itself.
+ */
+export function RecordPanel({ token, meetingId, lagS, busyReason = '' }) {
   const recorder = useRecorder(meetingId, token);
+  const busyId = useId();
   const { status, level, elapsedS, reason } = recorder;
   const active = ACTIVE.has(status);
+  const blocked = !active && Boolean(busyReason);
   const busy = status === 'starting' || status === 'stopping';
   const showLag = active && Number.isFinite(lagS);
 
@@ -31,7 +39,8 @@ export function RecordPanel({ token, meetingId, lagS }) {
           className={active ? 'record__button record__button--stop' : 'record__button'}
           data-testid="record-button"
           onClick={active ? recorder.stop : recorder.start}
-          disabled={busy}
+          disabled={busy || blocked}
+          aria-describedby={blocked ? busyId : undefined}
         >
           {active ? 'Stop' : 'Record'}
         </button>
@@ -39,6 +48,11 @@ export function RecordPanel({ token, meetingId, lagS }) {
           {formatClock(elapsedS)}
         </span>
       </div>
+      {blocked && (
+        <p id={busyId} className="hint" data-testid="record-busy">
+          {busyReason}
+        </p>
+      )}
       <div
         className="record__meter"
         role="meter"

@@ -2,9 +2,14 @@ import { useEffect, useId, useRef, useState } from 'react';
 
 import { uploadAudio } from '../lib/api.js';
 
-/** Audio upload with a real byte-level progress bar (XMLHttpRequest upload events). */
-export function UploadPanel({ token, meetingId, onApiError }) {
+/**
+ * Audio upload with a real byte-level progress bar (XMLHttpRequest upload events).
+ * `busyReason`: why an upload cannot start now (a job or live session runs), shown and tied to
+ * the disabled button so screen readers hear it too; empty when uploading is possible.
+ */
+export function UploadPanel({ token, meetingId, onApiError, busyReason = '' }) {
   const inputId = useId();
+  const busyId = useId();
   const [file, setFile] = useState(null);
   const [progress, setProgress] = useState(null);
   const [message, setMessage] = useState('');
@@ -55,7 +60,13 @@ export function UploadPanel({ token, meetingId, onApiError }) {
           data-testid="upload-input"
         />
         <div className="button-row">
-          <button type="submit" className="button" disabled={uploading} data-testid="upload-submit">
+          <button
+            type="submit"
+            className="button"
+            disabled={uploading || Boolean(busyReason)}
+            aria-describedby={busyReason ? busyId : undefined}
+            data-testid="upload-submit"
+          >
             Upload
           </button>
           {uploading && (
@@ -64,6 +75,11 @@ export function UploadPanel({ token, meetingId, onApiError }) {
             </button>
           )}
         </div>
+        {busyReason && !uploading && (
+          <p id={busyId} className="hint" data-testid="upload-busy">
+            {busyReason}
+          </p>
+        )}
       </form>
       {percent !== null && (
         <div className="progress-row">
