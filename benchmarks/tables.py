@@ -128,8 +128,30 @@ def targets_section(result: dict[str, Any]) -> str:
     return table(["target (issue 5)", "measured", "status", "from"], rows) if rows else ""
 
 
+LOAD_COLUMNS = (
+    "name", "meetings", "watchers", "live", "sockets", "p50_ms", "p95_ms", "p99_ms", "lost",
+    "duplicated", "socket_errors", "messages_per_s", "jobs_per_s",
+)  # fmt: skip
+
+
+def load_section(result: dict[str, Any]) -> str:
+    """The control-plane load benchmark: headline scenarios, the sweep, 1 vs 2 Ingress."""
+    load = result.get("load")
+    if not load:
+        return ""
+    rows = [[r[c] for c in LOAD_COLUMNS] for r in load["headline"] + load["sweep"]]
+    parts = [table(LOAD_COLUMNS, rows)]
+    parts.append(f"\nLargest meetings x 5 watchers held at p99 <= 100 ms with no loss: "
+                 f"{fmt(load.get('largest_meetings_at_target'))}")  # fmt: skip
+    if load.get("replicas"):
+        columns = ("ingress_replicas", *LOAD_COLUMNS[4:])
+        parts += ["", table(columns, [[r[c] for c in columns] for r in load["replicas"]])]
+    return "\n".join(parts)
+
+
 SECTIONS = (
     ("Targets", targets_section),
+    ("Control-plane load (Serve proxy, load profile)", load_section),
     ("Latency (sequential uploads, medians)", latency_section),
     ("Throughput", throughput_section),
     ("Whole-file baseline (no windows, no Serve)", baseline_section),
