@@ -31,6 +31,7 @@ from typing import Any, TypeVar
 import httpx
 import numpy as np
 
+from benchmarks.churn import run_churn
 from benchmarks.load_clients import (
     Owner,
     Watcher,
@@ -248,6 +249,7 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--watchers", type=int, default=5, help="watchers per meeting (custom)")
     p.add_argument("--live", type=int, default=0, help="live-streamed meetings (custom)")
     p.add_argument("--meeting", default="planning2", help="corpus meeting each feed sends")
+    p.add_argument("--churn", type=int, help="instead: create, watch and delete N meetings")
     p.add_argument("--out", type=Path, help="results directory")
     return p
 
@@ -258,6 +260,8 @@ def main(argv: list[str] | None = None) -> int:
     opts = parser().parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
     logging.getLogger("httpx").setLevel(logging.WARNING)  # one line per request drowns the rest
+    if opts.churn and opts.url:
+        parser().error("--churn reads process memory, so it needs the cluster it starts itself")
     plan = build_plan(opts)
     feed = Feed.read(ensure_meeting(opts.meeting, install=True).audio_path)
     started = time.monotonic()
@@ -265,11 +269,13 @@ def main(argv: list[str] | None = None) -> int:
         measured = asyncio.run(run_plan(external_platform(opts.url, "load"), plan, feed))
     else:
         with started_platform("load", extra_env=BENCH_ENV) as platform:
-            measured = asyncio.run(run_plan(platform, plan, feed))
+            work = run_churn(platform, opts.churn) if opts.churn else run_plan(platform, plan, feed)
+            measured = asyncio.run(work)
     settings = {"plan": asdict(plan), "audio": opts.meeting, "url": opts.url, "env": BENCH_ENV}
     settings["command"] = " ".join(["python -m benchmarks load", *sys.argv[2:]])
-    result = new_result("load-quick" if opts.quick else "load", "load", settings)
-    result["load"] = measured
+    suite = "load-churn" if opts.churn else "load-quick" if opts.quick else "load"
+    result = new_result(suite, "load", settings)
+    result["churn" if opts.churn else "load"] = measured
     result["wall_s"] = round(time.monotonic() - started, 1)
     result["note"] = (
         f"Clients and cluster share this {os.cpu_count()}-core machine; push latency is event "

@@ -149,9 +149,22 @@ def load_section(result: dict[str, Any]) -> str:
     return "\n".join(parts)
 
 
+def churn_section(result: dict[str, Any]) -> str:
+    churn = result.get("churn")
+    if not churn:
+        return ""
+    rows = [
+        [group, churn["rss_before_mb"][group], churn["rss_after_mb"][group], pct]
+        for group, pct in churn["growth_pct"].items()
+    ]
+    head = f"{churn['meetings']} meetings in {churn['wall_s']} s ({churn['meetings_per_s']}/s)\n\n"
+    return head + table(["process", "RSS before MB", "RSS after MB", "growth %"], rows)
+
+
 SECTIONS = (
     ("Targets", targets_section),
     ("Control-plane load (Serve proxy, load profile)", load_section),
+    ("Meeting churn (create, watch, delete)", churn_section),
     ("Latency (sequential uploads, medians)", latency_section),
     ("Throughput", throughput_section),
     ("Whole-file baseline (no windows, no Serve)", baseline_section),
