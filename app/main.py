@@ -17,7 +17,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from app.api.router import api_router
 from app.api.routes import health, live, ws
 from app.backend import Backend, LocalBackend
-from app.config import Settings, get_settings
+from app.config import Settings, db_pool, get_settings
 from app.db import Database, upgrade_database
 from app.metrics import metrics_sink
 from app.ratelimit import SlidingWindowLimiter
@@ -39,7 +39,7 @@ def create_app(settings: Settings | None = None, backend: Backend | None = None)
     )
     app.state.settings = settings
     app.state.backend = backend or LocalBackend()
-    app.state.db = Database(settings.resolved_database_url)
+    app.state.db = Database(settings.resolved_database_url, db_pool(settings))
     app.state.login_limiter = SlidingWindowLimiter(
         settings.login_rate_limit, settings.login_rate_window_s
     )

@@ -20,6 +20,7 @@ from core.audio import pcm16_to_float
 from core.clips import CLIP_MAX_S
 from core.types import SAMPLE_RATE
 from core.windowing import Window, WindowOptions, find_utterance_end
+from deployments.failures import public_failure
 from deployments.pipeline import JobFailedError, JobRecorder, JobState, Models
 from deployments.vad import speech_regions
 
@@ -157,7 +158,7 @@ class LiveSession(JobRecorder):
             raise
         except Exception as e:
             logger.exception("live session %s failed", self.session_id)
-            raise JobFailedError(f"Live processing failed: {e}", "processing_failed") from e
+            raise JobFailedError(*public_failure(e)) from e
 
     def _next_window(self) -> tuple[Window, np.ndarray]:
         """The oldest waiting window, merged with the ones after it when we are behind."""

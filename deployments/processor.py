@@ -12,7 +12,7 @@ from ray import serve
 from ray.serve.handle import DeploymentHandle
 
 from app.backend import JobRequest
-from app.config import get_settings
+from app.config import db_pool, get_settings
 from app.db import (
     Database,
     JobAlreadyActiveError,
@@ -36,7 +36,6 @@ from deployments.options import ProcessorArgs
 from deployments.pipeline import JobFailedError, JobState, Models, UploadJob
 
 logger = logging.getLogger(__name__)
-MAX_DURATION_S = 6 * 3600
 LIVE_GRACE_S = 120.0  # how long a dropped live session waits for its client to reconnect
 REAP_EVERY_S = 5.0
 
@@ -61,7 +60,8 @@ class Processor:
         install_log_record_factory()
         settings = get_settings()
         upgrade_database(settings.resolved_database_url)
-        self._db = Database(settings.resolved_database_url)
+        self._db = Database(settings.resolved_database_url, db_pool(settings))
+        self._max_duration_s = settings.max_audio_duration_s
         self._hub = ActorHubClient(settings.resolved_database_url)
         self._transcriber = transcriber
         self._diarizer = diarizer
@@ -89,7 +89,7 @@ class Processor:
                 max_s=self._args.window_max_s,
             ),
             self._args.max_concurrent_windows,
-            MAX_DURATION_S,
+            self._max_duration_s,
         )
         with bind_log_context(meeting_id=request.meeting_id, job_id=request.job_id):
             # The task copies the context now, so every log line of the job carries both ids.
