@@ -63,9 +63,7 @@ class DecodeLimits:
     def channels_problem(self, channels: int) -> str | None:
         if 0 < channels <= self.max_channels:
             return None
-        return (
-            f"The audio declares {channels} channels; at most {self.max_channels} are supported."
-        )
+        return f"The audio declares {channels} channels; at most {self.max_channels} are supported."
 
     def too_long_text(self) -> str:
         return (

@@ -48,7 +48,7 @@ def _configure_sqlite_connection(dbapi_connection: Any, _record: Any) -> None:
 # Sync routes run on anyio's 40 worker threads and each holds a connection while it runs: a
 # pool smaller than that lets waiting threads starve the ones holding connections (seen as
 # 30 s pool timeouts under 200 pollers). 10 + 30 covers every thread. The Ingress sizes its
-# pool from MEETING_DB_POOL_SIZE / MEETING_DB_MAX_OVERFLOW (N replicas × pool must fit the
+# pool from MEETING_DB_POOL_SIZE / MEETING_DB_MAX_OVERFLOW (N replicas x pool must fit the
 # server's max_connections).
 POOL: dict[str, int] = {"pool_size": 10, "max_overflow": 30}
 
