@@ -43,6 +43,7 @@ def create_app(settings: Settings | None = None, backend: Backend | None = None)
         settings.login_rate_limit, settings.login_rate_window_s
     )
     app.state.ws_limiter = ws.ConnectionLimiter(settings.ws_max_connections_per_user)
+    app.state.ws_pending_auth = ws.ConnectionLimiter(settings.ws_max_pending_auth_per_address)
     app.add_middleware(
         BodyLimitMiddleware,
         default_max_bytes=settings.max_json_body_bytes,

@@ -95,6 +95,18 @@ def pcm16_to_float(data: bytes | bytearray | memoryview) -> np.ndarray:
     return np.frombuffer(raw, dtype="<i2").astype(np.float32) / 32768.0
 
 
+def whole_samples(pending: bytearray) -> bytes:
+    """Remove and return the whole 16-bit samples at the front of ``pending``.
+
+    Frames from a network client may split a sample; the odd byte stays in ``pending`` and
+    joins the next frame, so no sample is ever misaligned and none is lost.
+    """
+    end = len(pending) - len(pending) % 2
+    chunk = bytes(pending[:end])
+    del pending[:end]
+    return chunk
+
+
 def _decode_stream(stream: BinaryIO, sample_rate: int, limits: DecodeLimits) -> np.ndarray:
     start = stream.tell()
     head = stream.read(SIGNATURE_BYTES)

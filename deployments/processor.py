@@ -25,6 +25,7 @@ from app.db import (
 from app.db.models import ACTIVE_JOB_STATUSES, Job
 from app.db.records import update_job
 from app.logging_context import bind_log_context, install_log_record_factory
+from app.quotas import QuotaExceeded, check_live_slot
 from app.rooms.publish import publish_error, publish_summary, summary_fields
 from core.llm_prompts import SummarizationError
 from core.types import DiarizationResult, Segment, SummaryResult, TranscriptionResult
@@ -62,6 +63,7 @@ class Processor:
         upgrade_database(settings.resolved_database_url)
         self._db = Database(settings.resolved_database_url, db_pool(settings))
         self._max_duration_s = settings.max_audio_duration_s
+        self._settings = settings
         self._hub = ActorHubClient(settings.resolved_database_url)
         self._transcriber = transcriber
         self._diarizer = diarizer
@@ -125,6 +127,8 @@ class Processor:
             job_id = await asyncio.to_thread(self._create_live_job, meeting_id)
         except JobAlreadyActiveError:
             return {"error": "busy", "message": "The meeting is already being processed"}
+        except QuotaExceeded as e:
+            return {"error": "too_many", "message": f"{e.detail} (retry after {e.retry_after_s} s)"}
         session = LiveSession(
             JobState(job_id=job_id, meeting_id=meeting_id),
             self._models(),
@@ -145,6 +149,9 @@ class Processor:
             session.feed(pcm)
         except LiveSessionError as e:
             return {"error": e.code, "message": e.message}
+        except Exception:  # never leave the socket (and the meeting) hanging on a surprise
+            logger.exception("live session %s: could not take audio", session_id)
+            return {"error": "bad_audio", "message": "The audio could not be read; reconnect"}
         return live_reply(session)
 
     async def live_detach(self, session_id: str) -> None:
@@ -165,6 +172,7 @@ class Processor:
 
     def _create_live_job(self, meeting_id: str) -> str:
         with self._db.session() as session:
+            check_live_slot(session, self._settings, meeting_id)  # one Processor: no race
             return create_job(session, meeting_id, source="live").id
 
     def _start_reaper(self) -> None:

@@ -138,6 +138,22 @@ async def authenticate_socket(websocket: WebSocket, meeting_id: str) -> tuple[Us
     token, subprotocol = offered_token(websocket)
     redact_query_token(websocket)
     await websocket.accept(subprotocol=subprotocol)
+    # Until a socket has authenticated, it counts against its address (both endpoints), so
+    # nobody can hold thousands of sockets open for the auth timeout without a token.
+    pending: ConnectionLimiter = websocket.app.state.ws_pending_auth
+    address = websocket.client.host if websocket.client else "unknown"
+    if not pending.acquire(address):
+        await safe_close(websocket, CLOSE_TOO_MANY, "Too many unauthenticated connections")
+        return None
+    try:
+        return await _authorize(websocket, meeting_id, token, settings)
+    finally:
+        pending.release(address)
+
+
+async def _authorize(
+    websocket: WebSocket, meeting_id: str, token: str | None, settings: Settings
+) -> tuple[User, Role] | None:
     if token is None:
         token = await first_message_token(websocket, settings.ws_auth_timeout_s)
         if token is None:
