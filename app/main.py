@@ -22,6 +22,7 @@ from app.metrics import metrics_sink
 from app.ratelimit import SlidingWindowLimiter
 from app.rooms.fanout import RoomFanout
 from app.rooms.redaction import install_token_redaction
+from app.security_headers import SecurityHeadersMiddleware
 from app.static import mount_web
 
 logger = logging.getLogger(__name__)
@@ -49,6 +50,7 @@ def create_app(settings: Settings | None = None, backend: Backend | None = None)
         default_max_bytes=settings.max_json_body_bytes,
         routes=(audio.upload_body_limit(settings),),
     )
+    app.add_middleware(SecurityHeadersMiddleware)  # outermost: 413/415 answers get them too
     app.add_exception_handler(RequestValidationError, validation_error_handler)  # type: ignore[arg-type]
     app.include_router(health.router)
     app.include_router(ws.router)
