@@ -180,7 +180,10 @@ def _decode_chunks(
         # ValueError: the resampler refuses a frame whose rate or layout changed mid-stream.
         except (av.error.FFmpegError, ValueError) as e:
             errors.append(str(e))
-        samples.extend(_frame_samples(resampler, None))  # flush the resampler's buffer
+        try:  # flush the resampler's buffer; it fails again if it never got configured
+            samples.extend(_frame_samples(resampler, None))
+        except (av.error.FFmpegError, ValueError) as e:
+            errors.append(str(e))
     return samples.chunks, errors
 
 

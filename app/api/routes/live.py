@@ -204,7 +204,7 @@ def control_kind(text: str) -> str | None:
     """The ``type`` of a control frame, or None for anything that is not a JSON object."""
     try:
         message = json.loads(text)
-    except ValueError:
+    except (ValueError, RecursionError):  # 64 KiB of "[" nests deeper than json allows
         return None
     kind = message.get("type") if isinstance(message, dict) else None
     return kind if isinstance(kind, str) else None

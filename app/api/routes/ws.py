@@ -261,13 +261,20 @@ async def receive_loop(
         await handle_client_message(raw, subscriber, fanout)
 
 
+def parse_client_message(raw: str | bytes) -> ClientMessage | None:
+    """A room client's message, or None for anything malformed (never raises)."""
+    try:
+        return _client_message.validate_python(json.loads(raw))
+    except (ValueError, ValidationError, RecursionError):  # deep nesting: RecursionError
+        return None
+
+
 async def handle_client_message(
     raw: str | bytes, subscriber: Subscriber, fanout: RoomFanout
 ) -> None:
     """ping → pong, resume → replay; anything else gets a non-durable ``bad_message`` error."""
-    try:
-        request = _client_message.validate_python(json.loads(raw))
-    except (ValueError, ValidationError):
+    request = parse_client_message(raw)
+    if request is None:
         metrics_sink().error_sent("bad_message")
         subscriber.send(
             wire(ErrorMessage(error="Unknown or malformed message", code="bad_message"))
