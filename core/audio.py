@@ -69,7 +69,8 @@ def decode_audio(
 
 
 def probe_audio(path: str | os.PathLike[str], limits: DecodeLimits | None = None) -> None:
-    """Open ``path`` and check its declared format against ``limits`` without decoding it.
+    """Open ``path`` and check its declared format and packet durations against ``limits``
+    without decoding a frame (demuxing only reads packet headers; a 1 GB file takes seconds).
 
     The Ingress calls this after an upload lands on disk, so a refused file gets a 400 at once
     instead of a failed job later. Raises :class:`AudioDecodeError`.
@@ -82,6 +83,7 @@ def probe_audio(path: str | os.PathLike[str], limits: DecodeLimits | None = None
             raise AudioDecodeError("The uploaded file is empty (0 bytes).", "empty_audio")
         with _open_container(file, head) as container:
             _check_declared(container, limits)
+            _check_packet_duration(container, limits)
 
 
 def pcm16_to_float(data: bytes | bytearray | memoryview) -> np.ndarray:
@@ -170,8 +172,12 @@ def _decode_chunks(
     """Decode and resample every audio frame; return the sample chunks and decode errors."""
     samples = _BoundedSamples(int(limits.max_duration_s * sample_rate), limits)
     errors: list[str] = []
+    start = stream.tell()
     with _open_container(stream, head) as container:
         _check_declared(container, limits)
+        _check_packet_duration(container, limits)
+    stream.seek(start)
+    with _open_container(stream, head) as container:
         resampler = av.AudioResampler(format="flt", layout="mono", rate=sample_rate)
         try:
             for frame in _iter_frames(container):
@@ -205,6 +211,27 @@ def _check_declared(container: av.container.InputContainer, limits: DecodeLimits
     """Refuse what the header already says is absurd, before any frame is decoded."""
     context = container.streams.audio[0].codec_context
     _refuse_format(context.sample_rate or 0, context.channels or 0, limits)
+
+
+def _check_packet_duration(container: av.container.InputContainer, limits: DecodeLimits) -> None:
+    """Sum the audio packets' durations without decoding them; refuse past the limit.
+
+    Cheap, and it stops the common bomb (hours of silence compressed into a small FLAC or Opus
+    file) holding nothing. A container that lies about packet durations still meets the bound
+    that ``_BoundedSamples`` enforces on the decoded output.
+    """
+    stream = container.streams.audio[0]
+    if stream.time_base is None:
+        return
+    ticks = 0
+    limit_ticks = limits.max_duration_s / float(stream.time_base)
+    try:
+        for packet in container.demux(stream):
+            ticks += packet.duration or 0
+            if ticks > limit_ticks:
+                raise AudioDecodeError(limits.too_long_text(), "audio_too_long")
+    except (av.error.FFmpegError, ValueError):
+        return  # damaged packets: decoding reports (or tolerates) them
 
 
 def _check_frame(frame: av.AudioFrame, limits: DecodeLimits) -> None:

@@ -3,13 +3,16 @@ database connection held by a slow upload, per-user caps. Each test replays the 
 
 from __future__ import annotations
 
+import io
 import socket
 import struct
 import time
 from collections.abc import Iterator
 from typing import Any
 
+import av
 import httpx
+import numpy as np
 import pytest
 from fastapi.testclient import TestClient
 
@@ -159,6 +162,39 @@ def test_absurd_declared_sample_rate_is_400_and_nothing_is_queued(
     assert stored_files(settings, meeting["id"]) == []
     assert client.app.state.backend.submitted == []  # type: ignore[attr-defined]
     assert upload(client, alice, meeting["id"], wav_bytes()).status_code == 202
+
+
+def flac_silence(seconds: int, rate: int = 8000) -> bytes:
+    """Silence compresses to almost nothing: minutes of audio in a few KB (a duration bomb)."""
+    buffer = io.BytesIO()
+    with av.open(buffer, "w", format="flac") as container:
+        stream = container.add_stream("flac", rate=rate)
+        assert isinstance(stream, av.audio.stream.AudioStream)
+        stream.layout = "mono"
+        for second in range(seconds):
+            frame = av.AudioFrame.from_ndarray(
+                np.zeros((1, rate), dtype=np.int16), format="s16", layout="mono"
+            )
+            frame.sample_rate, frame.pts = rate, second * rate
+            for packet in stream.encode(frame):
+                container.mux(packet)
+        for packet in stream.encode(None):
+            container.mux(packet)
+    return buffer.getvalue()
+
+
+def test_duration_bomb_is_400_at_the_ingress_without_decoding(
+    make_client: Any, alice: Account, settings: Settings
+) -> None:
+    client = make_client(max_audio_duration_s=60)
+    meeting = Api(client).create_meeting(alice)
+    bomb = flac_silence(180)
+    assert len(bomb) < 40_000  # three minutes in a few KB
+    r = upload(client, alice, meeting["id"], bomb)
+    assert r.status_code == 400
+    assert r.json()["detail"].startswith("Audio is longer than the limit of 60 s")
+    assert stored_files(settings, meeting["id"]) == []
+    assert upload(client, alice, meeting["id"], flac_silence(5)).status_code == 202
 
 
 # --- 3. no connection held by a slow upload -------------------------------------------------
