@@ -91,6 +91,24 @@ def redact_query_token(websocket: WebSocket) -> None:
     websocket.scope["query_string"] = urlencode(redacted).encode("latin-1")
 
 
+async def pending_auth_token(websocket: WebSocket, settings: Settings) -> str | None:
+    """The first-message token, for a socket that offered none in the handshake.
+
+    While it waits, the socket counts against its address (both endpoints), so nobody can hold
+    thousands of sockets open for the auth timeout without a token. Sockets that offered a
+    token are authorised at once and never wait here.
+    """
+    pending: ConnectionLimiter = websocket.app.state.ws_pending_auth
+    address = websocket.client.host if websocket.client else "unknown"
+    if not pending.acquire(address):
+        await safe_close(websocket, CLOSE_TOO_MANY, "Too many unauthenticated connections")
+        return None
+    try:
+        return await first_message_token(websocket, settings.ws_auth_timeout_s)
+    finally:
+        pending.release(address)
+
+
 async def first_message_token(websocket: WebSocket, timeout_s: float) -> str | None:
     """Wait for ``{"type":"auth","token":...}``; close 4408 on timeout, 4401 on anything else."""
     try:
@@ -138,24 +156,8 @@ async def authenticate_socket(websocket: WebSocket, meeting_id: str) -> tuple[Us
     token, subprotocol = offered_token(websocket)
     redact_query_token(websocket)
     await websocket.accept(subprotocol=subprotocol)
-    # Until a socket has authenticated, it counts against its address (both endpoints), so
-    # nobody can hold thousands of sockets open for the auth timeout without a token.
-    pending: ConnectionLimiter = websocket.app.state.ws_pending_auth
-    address = websocket.client.host if websocket.client else "unknown"
-    if not pending.acquire(address):
-        await safe_close(websocket, CLOSE_TOO_MANY, "Too many unauthenticated connections")
-        return None
-    try:
-        return await _authorize(websocket, meeting_id, token, settings)
-    finally:
-        pending.release(address)
-
-
-async def _authorize(
-    websocket: WebSocket, meeting_id: str, token: str | None, settings: Settings
-) -> tuple[User, Role] | None:
     if token is None:
-        token = await first_message_token(websocket, settings.ws_auth_timeout_s)
+        token = await pending_auth_token(websocket, settings)
         if token is None:
             return None
     try:

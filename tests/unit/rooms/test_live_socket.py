@@ -169,6 +169,8 @@ async def test_unauthenticated_sockets_per_address_are_capped(serve: Any, alice:
     for path in paths:
         async with connect(server.ws_url + path) as refused:
             assert await close_code(refused, 2) == 4429
+    live = await started(server, alice)  # a socket that offers its token never waits: served
+    await live.close()
     for ws in waiting:
         assert await close_code(ws) == 4408  # the auth timeout still ends them
     live = await started(server, alice)  # and the address is served again afterwards
