@@ -10,6 +10,7 @@
     baseline    whole-file faster-whisper + diarization, no Serve
     memory      peak memory per deployment and of the cluster during one upload
     fanout      WebSocket fan-out (benchmarks.fanout)
+    abuse       hostile input while other users work (benchmarks.abuse, own options)
     compare     diff two result files
 
 Without ``--url`` a private local Ray cluster runs the chosen profile on a free port.
@@ -169,6 +170,8 @@ def parser() -> argparse.ArgumentParser:
         sub.add_parser(name, parents=[common], help=f"run the {name} benchmark(s)")
     fanout = sub.add_parser("fanout", help="WebSocket fan-out benchmark (own options)")
     fanout.add_argument("rest", nargs=argparse.REMAINDER)
+    abuse = sub.add_parser("abuse", help="abuse run against the real cluster (own options)")
+    abuse.add_argument("rest", nargs=argparse.REMAINDER)
     cmp = sub.add_parser("compare", help="diff two result JSON files")
     cmp.add_argument("a", type=Path)
     cmp.add_argument("b", type=Path)
@@ -179,6 +182,10 @@ def main(argv: list[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     if argv[:1] == ["fanout"]:  # its options are its own; pass them through untouched
         return run_fanout(argv[1:])
+    if argv[:1] == ["abuse"]:
+        from benchmarks.abuse import main as abuse_main
+
+        return abuse_main(argv[1:])
     opts = parser().parse_args(argv)
     logging.basicConfig(
         level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
