@@ -71,6 +71,9 @@ class BodyLimitMiddleware:
             await _reply(send, 413, too_large_detail(limit.max_bytes))
             return
         if _is_multipart(scope) and not limit.multipart:
+            # Read (and drop) at most the route's small limit, so the client can read the 415
+            # instead of a connection reset; nothing is parsed or kept.
+            await _discard_body(receive, limit.max_bytes)
             await _reply(send, 415, MULTIPART_REFUSED)
             return
         await self._counted(scope, receive, send, limit.max_bytes)
@@ -99,6 +102,17 @@ class BodyLimitMiddleware:
             if started:
                 raise
             await _reply(send, 413, too_large_detail(max_bytes))
+
+
+async def _discard_body(receive: Receive, max_bytes: int) -> None:
+    seen = 0
+    while seen <= max_bytes:
+        message = await receive()
+        if message["type"] != "http.request":
+            return
+        seen += len(message.get("body", b""))
+        if not message.get("more_body", False):
+            return
 
 
 async def _reply(send: Send, status: int, detail: str) -> None:
