@@ -273,3 +273,9 @@ def test_meetings_over_the_cap_are_429(make_client: Any, alice: Account) -> None
     r = client.post("/api/meetings", json={"title": "t"}, headers=alice.headers)
     assert r.status_code == 429
     assert "delete one" in r.json()["detail"]
+
+
+def test_database_pool_size_comes_from_the_settings(make_client: Any) -> None:
+    client = make_client(db_pool_size=3, db_max_overflow=2)
+    pool = client.app.state.db.engine.pool  # type: ignore[attr-defined]
+    assert (pool.size(), pool._max_overflow) == (3, 2)
