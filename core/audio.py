@@ -72,8 +72,10 @@ def probe_audio(path: str | os.PathLike[str], limits: DecodeLimits | None = None
     """Open ``path`` and check its declared format and packet durations against ``limits``
     without decoding a frame (demuxing only reads packet headers; a 1 GB file takes seconds).
 
-    The Ingress calls this after an upload lands on disk, so a refused file gets a 400 at once
-    instead of a failed job later. Raises :class:`AudioDecodeError`.
+    The Ingress calls this after an upload lands on disk, so a file past a bound gets a 400 at
+    once instead of a failed job later. Only bounds are checked here: a file that cannot be
+    opened is left to the decoder, which reports it as the job's error. Raises
+    :class:`AudioDecodeError`.
     """
     limits = limits or DecodeLimits()
     with Path(path).open("rb") as file:
@@ -81,7 +83,11 @@ def probe_audio(path: str | os.PathLike[str], limits: DecodeLimits | None = None
         file.seek(0)
         if not head:
             raise AudioDecodeError("The uploaded file is empty (0 bytes).", "empty_audio")
-        with _open_container(file, head) as container:
+        try:
+            container = _open_container(file, head)
+        except AudioDecodeError:
+            return  # unreadable files are the decoder's to report (a job error, as before)
+        with container:
             _check_declared(container, limits)
             _check_packet_duration(container, limits)
 

@@ -123,3 +123,17 @@ def test_pcm_framing_never_splits_a_sample_or_loses_one(frames: list[bytes]) -> 
     assert bytes(pending) == stream[len(stream) - len(stream) % 2 :]
     expected = np.frombuffer(stream[: joined.size * 2], "<i2").astype(np.float32) / 32768.0
     np.testing.assert_array_equal(joined, expected)
+
+
+def test_probe_leaves_unreadable_files_to_the_decoder(tmp_path: object) -> None:
+    from pathlib import Path
+
+    path = Path(str(tmp_path)) / "cut.flac"
+    path.write_bytes(b"fLaC\x00\x00\x00\x22\x10\x00\x10\x00")  # a stream header, cut off
+    probe_audio(path)  # no bound is broken; decoding reports truncated_audio as a job error
+    try:
+        decode_audio(path)
+    except AudioDecodeError as e:
+        assert e.code == "truncated_audio"
+    else:
+        raise AssertionError("a cut-off FLAC decoded")
