@@ -23,6 +23,7 @@ from app.db import (
     list_visible_meetings,
     share_meeting,
 )
+from app.quotas import QuotaExceeded, check_meeting_slot
 from app.schemas import MeetingCreate, MeetingPublic, MemberCreate, MemberPublic
 
 logger = logging.getLogger(__name__)
@@ -32,8 +33,12 @@ router = APIRouter(prefix="/meetings", tags=["meetings"])
 
 @router.post("", status_code=status.HTTP_201_CREATED)
 def create_meeting_route(
-    body: MeetingCreate, user: CurrentUser, session: SessionDep
+    body: MeetingCreate, user: CurrentUser, session: SessionDep, settings: SettingsDep
 ) -> MeetingPublic:
+    try:
+        check_meeting_slot(session, settings, user.id)
+    except QuotaExceeded as e:
+        raise HTTPException(status.HTTP_429_TOO_MANY_REQUESTS, e.detail) from e
     meeting = create_meeting(session, owner_id=user.id, title=body.title)
     session.commit()
     logger.info("user %s created meeting %s", user.id, meeting.id)
