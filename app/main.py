@@ -16,13 +16,17 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from app.api.router import api_router
 from app.api.routes import health, live, ws
+from app.api.transcript_guard import CodedHTTPException, coded_http_exception_handler
 from app.backend import Backend, LocalBackend
 from app.config import Settings, get_settings
 from app.db import Database, upgrade_database
+from app.login_guard import LoginGuard
 from app.metrics import metrics_sink
-from app.ratelimit import SlidingWindowLimiter
+from app.ratelimit import SharedLimiter
+from app.rooms.access import AccessWatcher
 from app.rooms.fanout import RoomFanout
 from app.rooms.redaction import install_token_redaction
+from app.security import signing_keys
 from app.static import mount_web
 
 logger = logging.getLogger(__name__)
@@ -40,12 +44,12 @@ def create_app(settings: Settings | None = None, backend: Backend | None = None)
     app.state.settings = settings
     app.state.backend = backend or LocalBackend()
     app.state.db = Database(settings.resolved_database_url)
-    app.state.login_limiter = SlidingWindowLimiter(
-        settings.login_rate_limit, settings.login_rate_window_s
-    )
+    signing_keys(settings)  # a missing key file or bad secret stops start-up, not each login
+    app.state.login_guard = LoginGuard(settings, SharedLimiter(app.state.db))
     app.state.ws_limiter = ws.ConnectionLimiter(settings.ws_max_connections_per_user)
     app.add_middleware(JsonBodyLimitMiddleware, max_bytes=settings.max_json_body_bytes)
     app.add_exception_handler(RequestValidationError, validation_error_handler)  # type: ignore[arg-type]
+    app.add_exception_handler(CodedHTTPException, coded_http_exception_handler)
     app.include_router(health.router)
     app.include_router(ws.router)
     app.include_router(live.router)
@@ -67,9 +71,12 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         on_replayed=lambda n: metrics_sink().events_replayed(n),
     )
     await app.state.fanout.start()
+    app.state.access_watcher = AccessWatcher(db, app.state.settings.ws_access_recheck_s)
+    await app.state.access_watcher.start()
     try:
         yield
     finally:
+        await app.state.access_watcher.stop()
         await app.state.fanout.stop()
         db.dispose()
 

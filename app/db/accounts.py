@@ -150,3 +150,15 @@ def share_meeting(session: Session, meeting_id: str, user_id: str, role: Role) -
         membership.role = role
     session.flush()
     return membership
+
+
+def remove_member(session: Session, meeting_id: str, user_id: str) -> bool:
+    """Take ``user_id``'s access to the meeting away (never the owner's). True when removed."""
+    result = session.execute(
+        delete(Membership).where(
+            Membership.meeting_id == meeting_id,
+            Membership.user_id == user_id,
+            Membership.role != "owner",
+        )
+    )
+    return bool(result.rowcount)  # type: ignore[attr-defined]

@@ -6,13 +6,15 @@ import logging
 import os
 import uuid
 from pathlib import Path
+from typing import Annotated
 
 import anyio.to_thread
-from fastapi import APIRouter, HTTPException, Request, status
+from fastapi import APIRouter, HTTPException, Query, Request, status
 from python_multipart.exceptions import MultipartParseError
 from sqlalchemy.orm import Session
 
 from app.api.deps import CallerRole, DatabaseDep, SettingsDep, VisibleMeeting
+from app.api.transcript_guard import require_replace_consent
 from app.backend import Backend, JobRequest
 from app.db import Database, JobAlreadyActiveError, create_job, get_active_job, update_job
 from app.schemas import JobAccepted
@@ -32,6 +34,7 @@ async def upload_audio(
     role: CallerRole,
     db: DatabaseDep,
     settings: SettingsDep,
+    replace: Annotated[bool, Query(description="replace an existing transcript")] = False,
 ) -> JobAccepted:
     """Stream the ``file`` field to the data directory, queue a job, return its id at once."""
     if role == "viewer":
@@ -41,6 +44,7 @@ async def upload_audio(
         raise HTTPException(413, f"Audio file too large (limit {settings.max_upload_bytes} bytes)")
     if await anyio.to_thread.run_sync(_has_active_job, db, meeting.id):
         raise HTTPException(status.HTTP_409_CONFLICT, ALREADY_PROCESSING)
+    await require_replace_consent(db, meeting.id, replace)  # 409 transcript_exists
     staging = settings.uploads_dir / meeting.id / f"incoming-{uuid.uuid4().hex}"
     try:
         size = await receive_audio_upload(

@@ -15,6 +15,8 @@ from pydantic import BaseModel, ValidationError
 from starlette.websockets import WebSocketDisconnect
 
 from app.api.routes.ws import authenticate_socket, safe_close
+from app.api.socket_guard import run_while_permitted
+from app.api.transcript_guard import transcript_may_be_replaced
 from app.backend import Backend
 from app.config import Settings
 from app.rooms.messages import ErrorMessage, PongMessage, utc_timestamp, wire
@@ -68,9 +70,11 @@ async def live_audio(websocket: WebSocket, meeting_id: str) -> None:
     if role == "viewer":
         await websocket.close(CLOSE_FORBIDDEN, "Viewers cannot stream audio")
         return
+    if not await transcript_may_be_replaced(websocket, meeting_id):
+        return
     relay = await start_session(websocket, websocket.app.state.backend, meeting_id, settings)
-    if relay is not None:
-        await relay_audio(relay, settings)
+    if relay is not None and not await run_while_permitted(websocket, relay_audio(relay, settings)):
+        await relay.backend.live_detach(relay.session_id)  # access ended: like a dropped socket
 
 
 async def start_session(
