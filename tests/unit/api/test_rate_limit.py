@@ -78,7 +78,7 @@ def test_forwarded_for_is_honoured_only_from_a_trusted_peer() -> None:
 
 
 def test_bad_trusted_proxy_setting_fails_at_start(tmp_path: Any) -> None:
-    with pytest.raises(ValueError, match="not an IP address or CIDR: 'lb.internal'"):
+    with pytest.raises(ValueError, match=r"not an IP address or CIDR: 'lb\.internal'"):
         Settings(environment="test", data_dir=tmp_path, trusted_proxies="10.0.0.0/8, lb.internal")
 
 
@@ -186,7 +186,9 @@ def test_successful_logins_do_not_count_against_the_address(
 def test_address_failures_are_limited_across_accounts(lb: TestClient, clock: FakeClock) -> None:
     for i in range(4):
         register(lb, f"u{i}@example.com", address=f"192.0.2.{i}")
-    spray = [login(lb, f"u{i}@example.com", "wrong-pw", "203.0.113.5").status_code for i in range(3)]
+    spray = [
+        login(lb, f"u{i}@example.com", "wrong-pw", "203.0.113.5").status_code for i in range(3)
+    ]
     assert spray == [401, 401, 401]
     r = login(lb, "u3@example.com", PASSWORD, "203.0.113.5")
     assert r.status_code == 429  # the address used its 3 failures
