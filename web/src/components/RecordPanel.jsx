@@ -1,5 +1,8 @@
+import { useState } from 'react';
+
 import { useRecorder } from '../hooks/useRecorder.js';
 import { formatClock } from '../lib/format.js';
+import { ConfirmDialog, REPLACE_MESSAGE, REPLACE_TITLE } from './ConfirmDialog.jsx';
 
 const STATUS_TEXT = {
   idle: 'Not recording.',
@@ -14,9 +17,13 @@ const STATUS_TEXT = {
 
 const ACTIVE = new Set(['starting', 'connecting', 'recording', 'reconnecting', 'stopping']);
 
-/** Record / Stop for the live microphone, with level meter, elapsed time and server lag. */
-export function RecordPanel({ token, meetingId, lagS }) {
+/**
+ * Record / Stop for the live microphone, with level meter, elapsed time and server lag.
+ * Recording over an existing transcript asks first, then connects with `replace=true`.
+ */
+export function RecordPanel({ token, meetingId, lagS, hasTranscript = false }) {
   const recorder = useRecorder(meetingId, token);
+  const [confirming, setConfirming] = useState(false);
   const { status, level, elapsedS, reason } = recorder;
   const active = ACTIVE.has(status);
   const busy = status === 'starting' || status === 'stopping';
@@ -30,7 +37,11 @@ export function RecordPanel({ token, meetingId, lagS }) {
           type="button"
           className={active ? 'record__button record__button--stop' : 'record__button'}
           data-testid="record-button"
-          onClick={active ? recorder.stop : recorder.start}
+          onClick={() => {
+            if (active) recorder.stop();
+            else if (hasTranscript) setConfirming(true);
+            else recorder.start();
+          }}
           disabled={busy}
         >
           {active ? 'Stop' : 'Record'}
@@ -60,6 +71,17 @@ export function RecordPanel({ token, meetingId, lagS }) {
           {reason}
         </p>
       )}
+      <ConfirmDialog
+        open={confirming}
+        title={REPLACE_TITLE}
+        message={REPLACE_MESSAGE}
+        confirmLabel="Record and replace"
+        onConfirm={() => {
+          setConfirming(false);
+          recorder.start({ replace: true });
+        }}
+        onCancel={() => setConfirming(false)}
+      />
     </section>
   );
 }

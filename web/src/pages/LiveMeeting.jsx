@@ -92,6 +92,8 @@ export function LiveMeeting({ meetingId }) {
   // Viewers cannot stream audio (the server closes with 4403), so they never see the button.
   const canRecord = Boolean(meeting) && (meeting.role ? meeting.role !== 'viewer' : isOwner);
   const status = room.status ?? meeting?.status ?? null;
+  // A finished transcript is replaced only after the user confirms (the server insists too).
+  const hasTranscript = room.lines.length > 0 && status !== 'processing' && status !== 'queued';
 
   return (
     <>
@@ -122,9 +124,11 @@ export function LiveMeeting({ meetingId }) {
           </div>
         </div>
         <aside className="live-layout__side" aria-label="Meeting tools">
-          {canRecord && <RecordPanel token={token} meetingId={meetingId} lagS={room.details.lag_s} />}
+          {canRecord && (
+            <RecordPanel token={token} meetingId={meetingId} lagS={room.details.lag_s} hasTranscript={hasTranscript} />
+          )}
           <SummaryPanel summary={room.summary} />
-          <UploadPanel token={token} meetingId={meetingId} onApiError={onApiError} />
+          <UploadPanel token={token} meetingId={meetingId} onApiError={onApiError} hasTranscript={hasTranscript} />
           <ExportPanel token={token} meetingId={meetingId} onApiError={onApiError} />
           {isOwner && <SharePanel token={token} meetingId={meetingId} onApiError={onApiError} />}
         </aside>
