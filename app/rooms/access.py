@@ -94,6 +94,13 @@ class Watch:
             self.ended.set_result((code, reason))
 
 
+def recheck_access_soon(app_state: object) -> None:
+    """Ask this replica's watcher (if it runs) to re-check its sockets now."""
+    watcher = getattr(app_state, "access_watcher", None)
+    if isinstance(watcher, AccessWatcher):
+        watcher.recheck_soon()
+
+
 class AccessWatcher:
     """Re-checks every open socket of this replica (see the module docstring)."""
 

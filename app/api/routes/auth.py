@@ -29,6 +29,7 @@ from app.db import (
 from app.db.limits import revoke_tokens, token_version
 from app.login_guard import LoginGuard
 from app.ratelimit import RateLimited
+from app.rooms.access import recheck_access_soon
 from app.schemas import Token, UserLogin, UserPublic, UserRegister
 from app.security import (
     create_access_token,
@@ -138,9 +139,7 @@ def logout_user(request: Request, user: CurrentUser, session: SessionDep) -> Res
     sockets close with 4401 within ``MEETING_WS_ACCESS_RECHECK_S``."""
     revoke_tokens(session, user.id)
     session.commit()
-    watcher = getattr(request.app.state, "access_watcher", None)
-    if watcher is not None:
-        watcher.recheck_soon()
+    recheck_access_soon(request.app.state)
     logger.info("user %s logged out (tokens revoked)", user.id)
     return Response(status_code=status.HTTP_204_NO_CONTENT)
 

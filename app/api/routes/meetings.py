@@ -29,6 +29,7 @@ from app.db import (
 )
 from app.db.accounts import remove_member
 from app.ratelimit import RateLimited
+from app.rooms.access import recheck_access_soon
 from app.schemas import MeetingCreate, MeetingPublic, MemberCreate, MemberPublic
 
 logger = logging.getLogger(__name__)
@@ -67,7 +68,7 @@ def delete_meeting_route(
     meeting_id = meeting.id
     delete_meeting(session, meeting_id)
     session.commit()
-    request.app.state.access_watcher.recheck_soon()  # its open sockets close with 4404
+    recheck_access_soon(request.app.state)  # its open sockets close with 4404
     remove_meeting_files(settings.uploads_dir, meeting_id)
     logger.info("deleted meeting %s", meeting_id)
     return Response(status_code=status.HTTP_204_NO_CONTENT)
@@ -132,6 +133,6 @@ def remove_meeting_member(
     if not remove_member(session, meeting.id, user_id):
         raise HTTPException(status.HTTP_404_NOT_FOUND, "This user is not a member")
     session.commit()
-    request.app.state.access_watcher.recheck_soon()
+    recheck_access_soon(request.app.state)
     logger.info("meeting %s: removed member %s", meeting.id, user_id)
     return Response(status_code=status.HTTP_204_NO_CONTENT)

@@ -8,6 +8,7 @@ import logging
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, HTTPException, Query, Request, Response, status
+from sqlalchemy.orm import Session
 
 from app.api.deps import (
     CallerRole,
@@ -19,7 +20,12 @@ from app.api.deps import (
 )
 from app.backend import Backend
 from app.db import get_active_job, get_summary, list_segments
-from app.db.versions import archived_segments, current_version, list_archived_versions
+from app.db.versions import (
+    archived_segments,
+    current_version,
+    has_transcript,
+    list_archived_versions,
+)
 from app.login_guard import LoginGuard
 from app.ratelimit import RateLimited
 from app.schemas import TranscriptVersions
@@ -54,7 +60,7 @@ def read_transcript(
     )
 
 
-def _transcript_segments(session: Any, meeting_id: str, version: int | None) -> list[Segment]:
+def _transcript_segments(session: Session, meeting_id: str, version: int | None) -> list[Segment]:
     if version is None or version == current_version(session, meeting_id):
         segments = list_segments(session, meeting_id)
         if not segments:
@@ -69,7 +75,7 @@ def _transcript_segments(session: Any, meeting_id: str, version: int | None) -> 
 @router.get("/{meeting_id}/transcript/versions")
 def list_transcript_versions(meeting: VisibleMeeting, session: SessionDep) -> TranscriptVersions:
     """Earlier (replaced) transcripts, oldest first, and the current version number."""
-    has_current = bool(list_segments(session, meeting.id))
+    has_current = has_transcript(session, meeting.id)
     return TranscriptVersions.model_validate(
         {
             "current": current_version(session, meeting.id) if has_current else None,
