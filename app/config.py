@@ -44,7 +44,9 @@ class Settings(BaseSettings):
     ws_send_queue_size: int = Field(default=1000, gt=0)
     ws_auth_timeout_s: float = Field(default=10.0, gt=0)
     ws_keepalive_s: float = Field(default=20.0, gt=0)
-    login_rate_limit: int = Field(default=10, gt=0, description="attempts per window")
+    login_rate_limit: int = Field(
+        default=10, gt=0, description="failed logins (and registrations) per address per window"
+    )
     login_rate_window_s: float = Field(default=60.0, gt=0)
     web_dist_dir: Path = REPO_ROOT / "web" / "dist"
     # ---- accounts, sessions and access (docs/security_accounts.md) ----
