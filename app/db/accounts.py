@@ -162,3 +162,14 @@ def remove_member(session: Session, meeting_id: str, user_id: str) -> bool:
         )
     )
     return bool(result.rowcount)  # type: ignore[attr-defined]
+
+
+def list_members(session: Session, meeting_id: str) -> list[tuple[User, Role]]:
+    """Everyone with access to the meeting, owner first, then by email."""
+    rows = session.execute(
+        select(User, Membership.role)
+        .join(Membership, Membership.user_id == User.id)
+        .where(Membership.meeting_id == meeting_id)
+        .order_by((Membership.role != "owner"), User.email)
+    )
+    return [(user, role) for user, role in rows.tuples()]  # type: ignore[misc]

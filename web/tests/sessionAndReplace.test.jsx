@@ -123,3 +123,30 @@ describe('replacing a transcript', () => {
     expect(FakeXhr.all).toHaveLength(0);
   });
 });
+
+describe('SharePanel members', () => {
+  it('lists who has access and removes a member through the server', async () => {
+    const { SharePanel } = await import('../src/components/SharePanel.jsx');
+    let members = [
+      { meeting_id: 'm1', user_id: 'u1', email: 'alice@example.com', role: 'owner' },
+      { meeting_id: 'm1', user_id: 'u2', email: 'bob@example.com', role: 'viewer' },
+    ];
+    const calls = [];
+    vi.stubGlobal('fetch', async (path, init) => {
+      calls.push([init.method ?? 'GET', path]);
+      if (init.method === 'DELETE') {
+        members = members.filter((m) => m.user_id !== 'u2');
+        return jsonResponse(204);
+      }
+      return jsonResponse(200, members);
+    });
+    render(<SharePanel token="tok" meetingId="m1" onApiError={(e) => e.message} />);
+    const list = await screen.findByRole('list', { name: 'People with access' });
+    expect(list.textContent).toContain('bob@example.com (viewer)');
+    expect(list.textContent).not.toContain('alice@example.com'); // the owner cannot be removed
+    fireEvent.click(screen.getByRole('button', { name: 'Remove bob@example.com' }));
+    expect((await screen.findByTestId('share-message')).textContent).toBe('bob@example.com no longer has access.');
+    expect(calls).toContainEqual(['DELETE', '/api/meetings/m1/members/u2']);
+    await waitFor(() => expect(screen.queryByRole('list', { name: 'People with access' })).toBeNull());
+  });
+});

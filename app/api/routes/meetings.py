@@ -27,7 +27,7 @@ from app.db import (
     list_visible_meetings,
     share_meeting,
 )
-from app.db.accounts import remove_member
+from app.db.accounts import list_members, remove_member
 from app.ratelimit import RateLimited
 from app.rooms.access import recheck_access_soon
 from app.schemas import MeetingCreate, MeetingPublic, MemberCreate, MemberPublic
@@ -117,6 +117,15 @@ def add_meeting_member(
     return MemberPublic(
         meeting_id=meeting.id, user_id=member.id, email=member.email, role=body.role
     )
+
+
+@router.get("/{meeting_id}/members")
+def list_meeting_members(meeting: OwnedMeeting, session: SessionDep) -> list[MemberPublic]:
+    """Owner only (members' emails are the owner's to see): 403 for others, 404 if invisible."""
+    return [
+        MemberPublic(meeting_id=meeting.id, user_id=member.id, email=member.email, role=role)
+        for member, role in list_members(session, meeting.id)
+    ]
 
 
 @router.delete("/{meeting_id}/members/{user_id}", status_code=status.HTTP_204_NO_CONTENT)

@@ -81,6 +81,21 @@ def test_owner_removes_a_member_who_then_loses_access(
     assert (r.status_code, r.json()["detail"]) == (404, "This user is not a member")
 
 
+def test_owner_lists_members_others_cannot(
+    client: TestClient, api: Api, alice: Account, bob: Account
+) -> None:
+    meeting = api.create_meeting(alice)
+    url = f"/api/meetings/{meeting['id']}/members"
+    assert client.get(url, headers=bob.headers).status_code == 404  # not shared: invisible
+    api.share(alice, meeting["id"], bob.email)
+    assert client.get(url, headers=bob.headers).status_code == 403
+    members = client.get(url, headers=alice.headers).json()
+    assert [(m["email"], m["role"], m["user_id"]) for m in members] == [
+        (alice.email, "owner", alice.id),
+        (bob.email, "viewer", bob.id),
+    ]
+
+
 def test_member_removal_access_rules(
     client: TestClient, api: Api, alice: Account, bob: Account
 ) -> None:

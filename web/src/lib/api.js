@@ -63,6 +63,12 @@ export const api = {
   me: (token) => apiRequest('/api/auth/me', { token }),
   /** Revokes every token of the user on the server (all devices). */
   logout: (token) => apiRequest('/api/auth/logout', { method: 'POST', token }),
+  listMembers: (token, id) => apiRequest(`/api/meetings/${encodeURIComponent(id)}/members`, { token }),
+  removeMember: (token, id, userId) =>
+    apiRequest(`/api/meetings/${encodeURIComponent(id)}/members/${encodeURIComponent(userId)}`, {
+      method: 'DELETE',
+      token,
+    }),
   transcriptVersions: (token, id) =>
     apiRequest(`/api/meetings/${encodeURIComponent(id)}/transcript/versions`, { token }),
   listMeetings: (token) => apiRequest('/api/meetings', { token }),
