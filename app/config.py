@@ -9,6 +9,9 @@ from typing import Literal
 from pydantic import Field, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from app.client_address import IPNetwork, parse_networks
+from app.secret_strength import secret_too_short, secret_weakness
+
 Environment = Literal["development", "test", "production"]
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
@@ -18,7 +21,9 @@ PLACEHOLDER_SECRETS = frozenset({"", "changeme", "change-me", "secret", "please-
 class Settings(BaseSettings):
     """Every process-level knob. Deployment knobs (replicas, models) live in the Serve config."""
 
-    model_config = SettingsConfigDict(env_prefix="MEETING_", env_file=None, extra="ignore")
+    model_config = SettingsConfigDict(
+        env_prefix="MEETING_", env_file=None, extra="ignore", hide_input_in_errors=True
+    )
 
     environment: Environment = "development"
     data_dir: Path = REPO_ROOT / "var"
@@ -39,7 +44,9 @@ class Settings(BaseSettings):
     ws_send_queue_size: int = Field(default=1000, gt=0)
     ws_auth_timeout_s: float = Field(default=10.0, gt=0)
     ws_keepalive_s: float = Field(default=20.0, gt=0)
-    login_rate_limit: int = Field(default=10, gt=0, description="attempts per window")
+    login_rate_limit: int = Field(
+        default=10, gt=0, description="failed logins (and registrations) per address per window"
+    )
     login_rate_window_s: float = Field(default=60.0, gt=0)
     web_dist_dir: Path = REPO_ROOT / "web" / "dist"
     # Input bounds and per-user caps (docs/security.md lists each with what it protects).
@@ -53,6 +60,21 @@ class Settings(BaseSettings):
     max_live_sessions_per_user: int = Field(default=2, gt=0)
     max_stored_audio_bytes_per_user: int = Field(default=20 * 1024**3, gt=0)
     max_meetings_per_user: int = Field(default=1000, gt=0)
+    # ---- accounts, sessions and access (docs/security_accounts.md) ----
+    trusted_proxies: str = Field(
+        default="", description="comma-separated addresses/CIDRs whose X-Forwarded-For counts"
+    )
+    login_backoff_free_failures: int = Field(default=5, ge=0)
+    login_backoff_base_s: float = Field(default=1.0, gt=0)
+    login_backoff_max_s: float = Field(default=60.0, gt=0)
+    login_backoff_forget_s: float = Field(default=900.0, gt=0)
+    known_address_ttl_s: float = Field(default=30 * 86400.0, gt=0)
+    member_lookup_limit: int = Field(default=20, gt=0, description="add-member misses per window")
+    member_lookup_window_s: float = Field(default=3600.0, gt=0)
+    summary_rate_limit: int = Field(default=5, gt=0, description="regenerations per window")
+    summary_rate_window_s: float = Field(default=3600.0, gt=0)
+    summary_lease_s: float = Field(default=600.0, gt=0)
+    ws_access_recheck_s: float = Field(default=15.0, gt=0)
 
     @model_validator(mode="after")
     def _refuse_placeholder_secret(self) -> Settings:
@@ -63,7 +85,28 @@ class Settings(BaseSettings):
                 "MEETING_JWT_SECRET must be set to a real secret (32+ random bytes) when "
                 "MEETING_ENVIRONMENT=production; generate one with `openssl rand -hex 32`."
             )
+        weakness = secret_weakness(self.jwt_secret)
+        if weakness:
+            raise ValueError(weakness)
         return self
+
+    @model_validator(mode="after")
+    def _refuse_short_secret(self) -> Settings:
+        """A short HS256 secret fails at start-up in every environment (not at each login)."""
+        if self.jwt_algorithm == "HS256" and self.jwt_secret:
+            short = secret_too_short(self.jwt_secret)
+            if short:
+                raise ValueError(short)
+        return self
+
+    @model_validator(mode="after")
+    def _check_trusted_proxies(self) -> Settings:
+        parse_networks(self.trusted_proxies)  # ValueError names the bad entry
+        return self
+
+    @property
+    def trusted_proxy_networks(self) -> tuple[IPNetwork, ...]:
+        return parse_networks(self.trusted_proxies)
 
     @property
     def resolved_database_url(self) -> str:

@@ -14,14 +14,18 @@ from fastapi.responses import JSONResponse
 
 from app.api.router import api_router
 from app.api.routes import audio, health, live, ws
+from app.api.transcript_guard import CodedHTTPException, coded_http_exception_handler
 from app.backend import Backend, LocalBackend
 from app.body_limits import BodyLimitMiddleware
 from app.config import Settings, db_pool, get_settings
 from app.db import Database, upgrade_database
+from app.login_guard import LoginGuard
 from app.metrics import metrics_sink
-from app.ratelimit import SlidingWindowLimiter
+from app.ratelimit import SharedLimiter
+from app.rooms.access import AccessWatcher
 from app.rooms.fanout import RoomFanout
 from app.rooms.redaction import install_token_redaction
+from app.security import signing_keys
 from app.security_headers import SecurityHeadersMiddleware
 from app.static import mount_web
 
@@ -40,9 +44,8 @@ def create_app(settings: Settings | None = None, backend: Backend | None = None)
     app.state.settings = settings
     app.state.backend = backend or LocalBackend()
     app.state.db = Database(settings.resolved_database_url, db_pool(settings))
-    app.state.login_limiter = SlidingWindowLimiter(
-        settings.login_rate_limit, settings.login_rate_window_s
-    )
+    signing_keys(settings)  # a missing key file or bad secret stops start-up, not each login
+    app.state.login_guard = LoginGuard(settings, SharedLimiter(app.state.db))
     app.state.ws_limiter = ws.ConnectionLimiter(settings.ws_max_connections_per_user)
     app.state.ws_pending_auth = ws.ConnectionLimiter(settings.ws_max_pending_auth_per_address)
     app.add_middleware(
@@ -52,6 +55,7 @@ def create_app(settings: Settings | None = None, backend: Backend | None = None)
     )
     app.add_middleware(SecurityHeadersMiddleware)  # outermost: 413/415 answers get them too
     app.add_exception_handler(RequestValidationError, validation_error_handler)  # type: ignore[arg-type]
+    app.add_exception_handler(CodedHTTPException, coded_http_exception_handler)
     app.include_router(health.router)
     app.include_router(ws.router)
     app.include_router(live.router)
@@ -73,9 +77,12 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         on_replayed=lambda n: metrics_sink().events_replayed(n),
     )
     await app.state.fanout.start()
+    app.state.access_watcher = AccessWatcher(db, app.state.settings.ws_access_recheck_s)
+    await app.state.access_watcher.start()
     try:
         yield
     finally:
+        await app.state.access_watcher.stop()
         await app.state.fanout.stop()
         db.dispose()
 

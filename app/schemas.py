@@ -106,3 +106,17 @@ class EventsPage(BaseModel):
 class JobAccepted(BaseModel):
     job_id: str
     status: Literal["queued"] = "queued"
+
+
+class TranscriptVersionPublic(BaseModel):
+    """An earlier transcript, replaced by a later recording (``?version=N`` reads it)."""
+
+    version: int
+    segments: int
+    archived_at: datetime
+    has_summary: bool
+
+
+class TranscriptVersions(BaseModel):
+    current: int | None  # the current transcript's version; None when there is none
+    versions: list[TranscriptVersionPublic]

@@ -21,11 +21,12 @@ from sqlalchemy.orm import Session
 
 from app.config import Settings
 from app.db import User, get_user
+from app.db.limits import token_version
+from app.secret_strength import MIN_HMAC_SECRET_BYTES
 
 logger = logging.getLogger(__name__)
 
 DEV_SIGNING_FILE = "jwt_secret"
-MIN_HMAC_SECRET_BYTES = 32
 REQUIRED_CLAIMS = ["sub", "exp", "iat", "iss", "aud"]
 
 _hasher = PasswordHasher()
@@ -146,11 +147,16 @@ def development_secret(data_dir: Path) -> str:
 # ---- tokens ------------------------------------------------------------------------------
 
 
-def create_access_token(user_id: str, settings: Settings, now: datetime | None = None) -> str:
+def create_access_token(
+    user_id: str, settings: Settings, now: datetime | None = None, version: int = 0
+) -> str:
+    """A signed token for ``user_id``; ``version`` is the user's token version (logout bumps
+    it, revoking every token that carries an older one)."""
     keys = signing_keys(settings)
     issued = now or datetime.now(UTC)
     claims = {
         "sub": user_id,
+        "ver": version,
         "iat": issued,
         "exp": issued + timedelta(seconds=settings.access_token_ttl_s),
         "iss": settings.jwt_issuer,
@@ -181,13 +187,26 @@ def decode_access_token(token: str, settings: Settings) -> dict[str, Any]:
         raise AuthenticationError(f"invalid token ({type(e).__name__})") from e
     if not isinstance(claims.get("sub"), str) or not claims["sub"]:
         raise AuthenticationError("invalid token (bad subject)")
+    version = claims.get("ver", 0)  # tokens from before versions existed count as version 0
+    if type(version) is not int or version < 0:
+        raise AuthenticationError("invalid token (bad version)")
+    claims["ver"] = version
     return claims
 
 
 def user_for_token(session: Session, token: str, settings: Settings) -> User:
-    """The live user a token names; a token for a deleted account is rejected."""
+    """The live user a token names; a deleted account or a revoked token is rejected."""
+    return user_and_claims_for_token(session, token, settings)[0]
+
+
+def user_and_claims_for_token(
+    session: Session, token: str, settings: Settings
+) -> tuple[User, dict[str, Any]]:
+    """Like ``user_for_token``, with the verified claims (sockets keep ``exp`` and ``ver``)."""
     claims = decode_access_token(token, settings)
     user = get_user(session, claims["sub"])
     if user is None:
         raise AuthenticationError("token subject no longer exists")
-    return user
+    if claims["ver"] != token_version(session, user.id):
+        raise AuthenticationError("token revoked (logged out)")
+    return user, claims

@@ -48,8 +48,9 @@ class ServeBackend:
         return result
 
     async def regenerate_summary(self, meeting_id: str) -> None:
-        # Fire and forget: the result reaches clients as a ``summary`` event.
-        self._processor.regenerate_summary.remote(meeting_id)
+        # Returns when the summary is published; the route runs it in the background and
+        # holds the meeting's "summary running" lease until then.
+        await self._processor.regenerate_summary.remote(meeting_id)
 
     async def readiness(self) -> dict[str, bool]:
         names = list(self._models)

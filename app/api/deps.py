@@ -15,7 +15,8 @@ from sqlalchemy.orm import Session
 
 from app.config import Settings
 from app.db import Database, Meeting, Role, User, meeting_role, visible_meeting
-from app.ratelimit import SlidingWindowLimiter
+from app.login_guard import LoginGuard
+from app.ratelimit import RateLimited
 from app.security import AuthenticationError, user_for_token
 
 logger = logging.getLogger(__name__)
@@ -36,14 +37,14 @@ def get_database(request: Request) -> Database:
     return db
 
 
-def get_login_limiter(request: Request) -> SlidingWindowLimiter:
-    limiter: SlidingWindowLimiter = request.app.state.login_limiter
-    return limiter
+def get_login_guard(request: Request) -> LoginGuard:
+    guard: LoginGuard = request.app.state.login_guard
+    return guard
 
 
 SettingsDep = Annotated[Settings, Depends(get_app_settings)]
 DatabaseDep = Annotated[Database, Depends(get_database)]
-LimiterDep = Annotated[SlidingWindowLimiter, Depends(get_login_limiter)]
+GuardDep = Annotated[LoginGuard, Depends(get_login_guard)]
 TokenDep = Annotated[str | None, Depends(oauth2_scheme)]
 
 
@@ -80,6 +81,17 @@ def authenticated_user(session: Session, settings: Settings, token: str | None) 
 
 
 CurrentUser = Annotated[User, Depends(get_current_user)]
+
+
+def rate_limited(e: RateLimited) -> HTTPException:
+    """429 with ``Retry-After`` (the wait in whole seconds) for a refused, uncounted attempt."""
+    return HTTPException(
+        status_code=status.HTTP_429_TOO_MANY_REQUESTS,
+        detail=f"Too many attempts; try again in {e.retry_after_s} seconds",
+        headers={"Retry-After": str(e.retry_after_s)},
+    )
+
+
 MeetingId = Annotated[str, Path(min_length=1, max_length=64)]
 
 

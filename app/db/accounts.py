@@ -150,3 +150,26 @@ def share_meeting(session: Session, meeting_id: str, user_id: str, role: Role) -
         membership.role = role
     session.flush()
     return membership
+
+
+def remove_member(session: Session, meeting_id: str, user_id: str) -> bool:
+    """Take ``user_id``'s access to the meeting away (never the owner's). True when removed."""
+    result = session.execute(
+        delete(Membership).where(
+            Membership.meeting_id == meeting_id,
+            Membership.user_id == user_id,
+            Membership.role != "owner",
+        )
+    )
+    return bool(result.rowcount)  # type: ignore[attr-defined]
+
+
+def list_members(session: Session, meeting_id: str) -> list[tuple[User, Role]]:
+    """Everyone with access to the meeting, owner first, then by email."""
+    rows = session.execute(
+        select(User, Membership.role)
+        .join(Membership, Membership.user_id == User.id)
+        .where(Membership.meeting_id == meeting_id)
+        .order_by((Membership.role != "owner"), User.email)
+    )
+    return [(user, role) for user, role in rows.tuples()]  # type: ignore[misc]

@@ -185,3 +185,50 @@ class Summary(Base):
     payload: Mapped[dict[str, Any]] = mapped_column(JsonValue)
     engine: Mapped[str] = mapped_column(String(64))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+
+# ---- accounts hardening (migration 0002_accounts_hardening) --------------------------------
+
+
+class UserSession(Base):
+    """A user's token version: access tokens carry it as ``ver``; logout bumps it, which
+    revokes every token issued before (checked on each request and by open sockets).
+
+    A table of its own (not a ``users`` column) so the check stays one primary-key read and
+    a user without a row is at version 0."""
+
+    __tablename__ = "user_sessions"
+
+    user_id: Mapped[str] = mapped_column(
+        ForeignKey("users.id", ondelete="CASCADE"), primary_key=True
+    )
+    token_version: Mapped[int] = mapped_column(Integer, default=0)
+    revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), default=None)
+
+
+class LimitBucket(Base):
+    """Shared rate-limit state: one row per bucket key (hashed), updated compare-and-swap so
+    every Ingress replica counts into the same bucket (``app/ratelimit.py``).
+
+    Times are epoch seconds (floats) from the replicas' clocks."""
+
+    __tablename__ = "limit_buckets"
+
+    key: Mapped[str] = mapped_column(String(80), primary_key=True)
+    count: Mapped[int] = mapped_column(Integer, default=0)
+    window_start: Mapped[float] = mapped_column(Float, default=0.0)
+    blocked_until: Mapped[float] = mapped_column(Float, default=0.0)
+
+
+class TranscriptVersion(Base):
+    """A transcript (and its summary) that a later recording replaced, kept retrievable."""
+
+    __tablename__ = "transcript_versions"
+    __table_args__ = (UniqueConstraint("meeting_id", "version"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    meeting_id: Mapped[str] = mapped_column(ForeignKey("meetings.id", ondelete="CASCADE"))
+    version: Mapped[int] = mapped_column(Integer)
+    segments: Mapped[list[dict[str, Any]]] = mapped_column(JsonValue)
+    summary: Mapped[dict[str, Any] | None] = mapped_column(JsonValue, default=None)
+    archived_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)

@@ -27,6 +27,7 @@ from app.db.models import (
     Summary,
     utcnow,
 )
+from app.db.versions import archive_transcript
 from core.types import Segment, Word
 
 logger = logging.getLogger(__name__)
@@ -92,7 +93,9 @@ def save_segments(session: Session, meeting_id: str, segments: Sequence[Segment]
 
 
 def clear_transcript(session: Session, meeting_id: str) -> None:
-    """Remove the meeting's segments and summary (a new recording replaces them)."""
+    """Archive the meeting's transcript and summary as an earlier version, then remove them
+    (a new recording replaces them; ``app/db/versions.py``)."""
+    archive_transcript(session, meeting_id, list_segments(session, meeting_id))
     session.execute(delete(SegmentRow).where(SegmentRow.meeting_id == meeting_id))
     session.execute(delete(Summary).where(Summary.meeting_id == meeting_id))
     session.flush()

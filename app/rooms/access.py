@@ -1,12 +1,37 @@
-"""Who may join a meeting's room: token → user → meeting access, for WebSocket endpoints."""
+"""Who may join a meeting's room, and who still may: token → user → meeting access, checked
+when a socket opens and re-checked while it stays open (``AccessWatcher``).
+
+An open socket ends with 4401 when its token expires (exactly then) or is revoked by logout,
+and with 4404 when its user is removed from the meeting or the meeting is deleted. Revocations
+are found by one query per Ingress replica every ``recheck_s`` seconds for all of its sockets
+(so the cost grows with replicas, not sockets), and at once on the replica that handled the
+revoking request; the longest delay anywhere is therefore ``recheck_s`` plus one query.
+"""
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
+import logging
+import time
+from dataclasses import dataclass, field
+
 import anyio.to_thread
+from sqlalchemy import select, tuple_
 
 from app.config import Settings
-from app.db import Database, Role, User, meeting_role
-from app.security import AuthenticationError, user_for_token
+from app.db import Database, Membership, Role, User, meeting_role
+from app.db.limits import token_versions
+from app.security import AuthenticationError, user_and_claims_for_token
+
+logger = logging.getLogger(__name__)
+
+CLOSE_UNAUTHORIZED = 4401
+CLOSE_NOT_FOUND = 4404
+TOKEN_EXPIRED = "Token expired; log in again"  # noqa: S105 (a message)
+TOKEN_REVOKED = "Session ended (logged out); log in again"  # noqa: S105 (a message)
+ACCESS_REVOKED = "Access to this meeting was removed or the meeting was deleted"
+QUERY_CHUNK = 500  # pairs per IN (...) list
 
 
 class RoomAccessError(Exception):
@@ -18,24 +43,144 @@ class RoomAccessError(Exception):
         self.reason = reason
 
 
-CLOSE_UNAUTHORIZED = 4401
-CLOSE_NOT_FOUND = 4404
+@dataclass(frozen=True, slots=True)
+class SocketGrant:
+    """What an open socket was admitted with: re-checked until it closes."""
+
+    user_id: str
+    meeting_id: str
+    token_version: int
+    expires_at: float  # epoch seconds (the token's ``exp``)
 
 
 async def authorize_room(
     db: Database, settings: Settings, token: str, meeting_id: str
 ) -> tuple[User, Role]:
     """The user and their role in the meeting, or ``RoomAccessError`` (4401 / 4404)."""
+    user, role, _grant = await authorize_room_grant(db, settings, token, meeting_id)
+    return user, role
 
-    def check() -> tuple[User, Role]:
+
+async def authorize_room_grant(
+    db: Database, settings: Settings, token: str, meeting_id: str
+) -> tuple[User, Role, SocketGrant]:
+    """Like ``authorize_room``, with the grant an ``AccessWatcher`` re-checks."""
+
+    def check() -> tuple[User, Role, SocketGrant]:
         with db.session() as session:
             try:
-                user = user_for_token(session, token, settings)
+                user, claims = user_and_claims_for_token(session, token, settings)
             except AuthenticationError as e:
                 raise RoomAccessError(CLOSE_UNAUTHORIZED, "Invalid or expired token") from e
             role = meeting_role(session, user.id, meeting_id)
             if role is None:
                 raise RoomAccessError(CLOSE_NOT_FOUND, "Meeting not found")
-            return user, role
+            grant = SocketGrant(user.id, meeting_id, claims["ver"], float(claims["exp"]))
+            return user, role, grant
 
     return await anyio.to_thread.run_sync(check)
+
+
+@dataclass(eq=False)
+class Watch:
+    """One watched socket: ``ended`` resolves to (close code, reason) when access ends."""
+
+    grant: SocketGrant
+    ended: asyncio.Future[tuple[int, str]]
+    expiry: asyncio.TimerHandle | None = field(default=None)
+
+    def end(self, code: int, reason: str) -> None:
+        if not self.ended.done():
+            self.ended.set_result((code, reason))
+
+
+def recheck_access_soon(app_state: object) -> None:
+    """Ask this replica's watcher (if it runs) to re-check its sockets now."""
+    watcher = getattr(app_state, "access_watcher", None)
+    if isinstance(watcher, AccessWatcher):
+        watcher.recheck_soon()
+
+
+class AccessWatcher:
+    """Re-checks every open socket of this replica (see the module docstring)."""
+
+    def __init__(self, db: Database, recheck_s: float) -> None:
+        self.db = db
+        self.recheck_s = recheck_s
+        self._watches: set[Watch] = set()
+        self._nudge = asyncio.Event()
+        self._task: asyncio.Task[None] | None = None
+
+    async def start(self) -> None:
+        if self._task is None:
+            self._task = asyncio.create_task(self._run(), name="access-watcher")
+
+    async def stop(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+            self._task = None
+
+    def watch(self, grant: SocketGrant) -> Watch:
+        loop = asyncio.get_running_loop()
+        watch = Watch(grant, loop.create_future())
+        delay = grant.expires_at - time.time()
+        watch.expiry = loop.call_later(
+            max(0.0, delay), watch.end, CLOSE_UNAUTHORIZED, TOKEN_EXPIRED
+        )
+        self._watches.add(watch)
+        return watch
+
+    def unwatch(self, watch: Watch) -> None:
+        self._watches.discard(watch)
+        if watch.expiry is not None:
+            watch.expiry.cancel()
+
+    def recheck_soon(self) -> None:
+        """Re-check now (this replica handled a logout, removal or deletion). Thread-safe."""
+        if self._task is not None:
+            self._task.get_loop().call_soon_threadsafe(self._nudge.set)
+
+    async def recheck(self) -> None:
+        """One pass over every watched socket: one query for memberships, one for versions."""
+        watches = [w for w in self._watches if not w.ended.done()]
+        if not watches:
+            return
+        grants = [w.grant for w in watches]
+        allowed, versions = await anyio.to_thread.run_sync(self._read_access, grants)
+        for watch in watches:
+            grant = watch.grant
+            if versions.get(grant.user_id, 0) != grant.token_version:
+                watch.end(CLOSE_UNAUTHORIZED, TOKEN_REVOKED)
+            elif (grant.user_id, grant.meeting_id) not in allowed:
+                watch.end(CLOSE_NOT_FOUND, ACCESS_REVOKED)
+
+    def _read_access(
+        self, grants: list[SocketGrant]
+    ) -> tuple[set[tuple[str, str]], dict[str, int]]:
+        pairs = sorted({(g.user_id, g.meeting_id) for g in grants})
+        allowed: set[tuple[str, str]] = set()
+        with self.db.session() as session:
+            for i in range(0, len(pairs), QUERY_CHUNK):
+                chunk = pairs[i : i + QUERY_CHUNK]
+                rows = session.execute(
+                    select(Membership.user_id, Membership.meeting_id).where(
+                        tuple_(Membership.user_id, Membership.meeting_id).in_(chunk)
+                    )
+                )
+                allowed.update((user_id, meeting_id) for user_id, meeting_id in rows.tuples())
+            versions = token_versions(session, sorted({g.user_id for g in grants}))
+        return allowed, versions
+
+    async def _run(self) -> None:
+        while True:
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._nudge.wait(), self.recheck_s)
+            self._nudge.clear()
+            try:
+                await self.recheck()
+            except asyncio.CancelledError:
+                raise
+            except Exception:  # database briefly unavailable: sockets keep going, try again
+                logger.warning("socket access re-check failed; retrying", exc_info=True)

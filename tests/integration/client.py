@@ -32,10 +32,13 @@ class ApiUser:
         assert r.status_code == 201, r.text
         return str(r.json()["id"])
 
-    def upload(self, meeting_id: str, path: Path, name: str = "meeting.wav") -> httpx.Response:
+    def upload(
+        self, meeting_id: str, path: Path, name: str = "meeting.wav", replace: bool = False
+    ) -> httpx.Response:
         with path.open("rb") as f:
             return httpx.post(
                 f"{self.base_url}/api/meetings/{meeting_id}/audio",
+                params={"replace": "true"} if replace else None,
                 files={"file": (name, f, "application/octet-stream")},
                 headers=self.headers,
                 timeout=120,

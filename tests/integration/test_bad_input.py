@@ -26,9 +26,9 @@ def write_wav(path: Path, samples: np.ndarray) -> Path:
     return path
 
 
-def process(user: ApiUser, meeting_id: str, path: Path) -> list[dict]:  # type: ignore[type-arg]
+def process(user: ApiUser, meeting_id: str, path: Path, replace: bool = False) -> list[dict]:  # type: ignore[type-arg]
     """Upload and return the room messages published for this job (replayed from seq 0)."""
-    response = user.upload(meeting_id, path)
+    response = user.upload(meeting_id, path, replace=replace)
     assert response.status_code == 202, response.text
     job_id = response.json()["job_id"]
     received = asyncio.run(
@@ -67,7 +67,9 @@ def test_truncated_file_fails_clearly_and_keeps_the_earlier_transcript(
     meeting_id, transcript = finished_meeting
     truncated = tmp_path / "truncated.flac"
     truncated.write_bytes(b"fLaC\x00\x00\x00\x22\x10\x00\x10\x00")  # the stream header, cut off
-    events = process(user, meeting_id, truncated)
+    refused = user.upload(meeting_id, truncated)  # issue #15 item 8: no silent replacement
+    assert (refused.status_code, refused.json()["code"]) == (409, "transcript_exists")
+    events = process(user, meeting_id, truncated, replace=True)
     error = last_error(events)
     assert error["code"] == "truncated_audio"
     assert error["error"].startswith("Processing failed")

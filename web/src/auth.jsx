@@ -31,12 +31,20 @@ export function AuthProvider({ children }) {
   const [token, setToken] = useState(() => loadToken());
   const [user, setUser] = useState(null);
 
-  const logout = useCallback(() => {
+  // Forget the token locally at once; tell the server to revoke it (and the user's other
+  // sessions) without waiting, so a slow or unreachable server never keeps anyone signed in.
+  const endSession = useCallback(() => {
     clearToken();
     setToken(null);
     setUser(null);
     navigate('/login', { replace: true });
   }, []);
+
+  const logout = useCallback(() => {
+    const current = loadToken();
+    if (current) api.logout(current).catch(() => {}); // already invalid or offline: nothing to revoke
+    endSession();
+  }, [endSession]);
 
   const login = useCallback((accessToken, expiresIn) => {
     saveToken(accessToken, expiresIn);
@@ -46,13 +54,13 @@ export function AuthProvider({ children }) {
   const describeError = useCallback(
     (error) => {
       if (error instanceof ApiError && error.status === 401) {
-        logout();
+        endSession(); // the token is already refused: nothing to revoke
         return 'Your session has expired. Please log in again.';
       }
       if (error instanceof ApiError) return error.message;
       return 'Could not reach the server. Check your connection and try again.';
     },
-    [logout],
+    [endSession],
   );
 
   useSessionExpiry(token, logout);

@@ -107,4 +107,34 @@ describe('RecordPanel', () => {
     await waitFor(() => expect(mic.stopped).toBe(1));
     expect(screen.getByTestId('record-button').textContent).toBe('Record');
   });
+
+  it('asks before recording over an existing transcript, then connects with replace=true', async () => {
+    render(<RecordPanel token={GOOD_TOKEN} meetingId="m1" hasTranscript />);
+    const button = screen.getByTestId('record-button');
+    button.focus();
+    fireEvent.click(button);
+    const dialog = screen.getByRole('alertdialog', { name: 'Replace the transcript?' });
+    expect(dialog.getAttribute('aria-modal')).toBe('true');
+    expect(dialog.textContent).toContain('stays available as an earlier version');
+    expect(document.activeElement).toBe(screen.getByTestId('confirm-cancel')); // the safe choice
+    fireEvent.keyDown(dialog, { key: 'Escape' });
+    expect(screen.queryByRole('alertdialog')).toBeNull();
+    expect(document.activeElement).toBe(button); // focus returns to the Record button
+    expect(server.connections).toHaveLength(0); // nothing started, nothing replaced
+    fireEvent.click(button);
+    fireEvent.click(screen.getByTestId('confirm-accept'));
+    await waitFor(() => expect(status().dataset.status).toBe('recording'));
+    expect(server.connections[0].path).toBe('/ws/meeting/m1/audio?replace=true');
+  });
+
+  it('explains a refused replacement (4409 transcript_exists)', async () => {
+    server.onText = (conn) => {
+      conn.socket.close(4409, 'transcript_exists');
+      return true;
+    };
+    render(<RecordPanel token={GOOD_TOKEN} meetingId="m1" />);
+    fireEvent.click(screen.getByTestId('record-button'));
+    const alert = await screen.findByTestId('record-error');
+    expect(alert.textContent).toBe('This meeting already has a transcript. Press Record again and confirm to replace it.');
+  });
 });

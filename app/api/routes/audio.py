@@ -7,9 +7,10 @@ import os
 import uuid
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Annotated
 
 import anyio.to_thread
-from fastapi import APIRouter, HTTPException, Request, status
+from fastapi import APIRouter, HTTPException, Query, Request, status
 from python_multipart.exceptions import MultipartParseError
 from sqlalchemy.orm import Session
 
@@ -21,6 +22,7 @@ from app.api.deps import (
     TokenDep,
     authenticated_user,
 )
+from app.api.transcript_guard import require_replace_consent
 from app.backend import Backend, JobRequest
 from app.body_limits import BodyLimit
 from app.config import Settings
@@ -67,6 +69,7 @@ async def upload_audio(
     token: TokenDep,
     db: DatabaseDep,
     settings: SettingsDep,
+    replace: Annotated[bool, Query(description="replace an existing transcript")] = False,
 ) -> JobAccepted:
     """Stream the ``file`` field to the data directory, queue a job, return its id at once.
 
@@ -74,6 +77,7 @@ async def upload_audio(
     connection): one short session admits the upload, another creates the job.
     """
     admission = await anyio.to_thread.run_sync(admit_upload, db, settings, token, meeting_id)
+    await require_replace_consent(db, meeting_id, replace)  # 409 transcript_exists
     staging = settings.uploads_dir / meeting_id / f"incoming-{uuid.uuid4().hex}"
     try:
         size = await receive_audio_upload(

@@ -1,15 +1,23 @@
-"""Accounts: register, log in (JSON or OAuth2 form), and who am I."""
+"""Accounts: register, log in (JSON or OAuth2 form), log out, and who am I."""
 
 from __future__ import annotations
 
 import logging
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, HTTPException, Request, status
+from fastapi import APIRouter, Depends, HTTPException, Request, Response, status
 from fastapi.security import OAuth2PasswordRequestForm
 from sqlalchemy.orm import Session
 
-from app.api.deps import CurrentUser, LimiterDep, SessionDep, SettingsDep, unauthorized
+from app.api.deps import (
+    CurrentUser,
+    GuardDep,
+    SessionDep,
+    SettingsDep,
+    rate_limited,
+    unauthorized,
+)
+from app.client_address import client_address
 from app.config import Settings
 from app.db import (
     EmailTakenError,
@@ -18,7 +26,10 @@ from app.db import (
     normalize_email,
     update_password_hash,
 )
-from app.ratelimit import RateLimited, SlidingWindowLimiter
+from app.db.limits import revoke_tokens, token_version
+from app.login_guard import LoginGuard
+from app.ratelimit import RateLimited
+from app.rooms.access import recheck_access_soon
 from app.schemas import Token, UserLogin, UserPublic, UserRegister
 from app.security import (
     create_access_token,
@@ -34,28 +45,19 @@ router = APIRouter(prefix="/auth", tags=["auth"])
 BAD_CREDENTIALS = "Incorrect email or password"
 
 
-def client_ip(request: Request) -> str:
-    return request.client.host if request.client else "unknown"
-
-
-def enforce_attempt_limit(limiter: SlidingWindowLimiter, request: Request, email: str) -> None:
-    """Count an attempt per client IP and per account; 429 (changing nothing) when over."""
-    try:
-        limiter.hit([f"ip:{client_ip(request)}", f"account:{normalize_email(email)}"])
-    except RateLimited as e:
-        logger.warning("auth attempts rate-limited (%s)", e.key.split(":", 1)[0])
-        raise HTTPException(
-            status_code=status.HTTP_429_TOO_MANY_REQUESTS,
-            detail=f"Too many attempts; try again in {e.retry_after_s} seconds",
-            headers={"Retry-After": str(e.retry_after_s)},
-        ) from e
-
-
 @router.post("/register", status_code=status.HTTP_201_CREATED)
 def register_user(
-    body: UserRegister, request: Request, session: SessionDep, limiter: LimiterDep
+    body: UserRegister,
+    request: Request,
+    session: SessionDep,
+    settings: SettingsDep,
+    guard: GuardDep,
 ) -> UserPublic:
-    enforce_attempt_limit(limiter, request, body.email)
+    try:
+        guard.register(client_address(request, settings.trusted_proxy_networks))
+    except RateLimited as e:
+        logger.warning("registrations rate-limited for an address")
+        raise rate_limited(e) from e
     name = body.name or body.email.split("@", 1)[0]
     try:
         user = create_user(
@@ -80,10 +82,32 @@ def authenticate(session: Session, settings: Settings, email: str, password: str
         update_password_hash(session, user.id, hash_password(password))
         session.commit()
     logger.info("user %s logged in", user.id)
+    version = token_version(session, user.id)
     return Token(
-        access_token=create_access_token(user.id, settings),
+        access_token=create_access_token(user.id, settings, version=version),
         expires_in=settings.access_token_ttl_s,
     )
+
+
+def guarded_login(
+    request: Request,
+    session: Session,
+    settings: Settings,
+    guard: LoginGuard,
+    email: str,
+    password: str,
+) -> Token:
+    """Authenticate under the login limits: 429 (uncounted) when the attempt must wait, a
+    counted failure on 401, and a success that refunds and forgets (app/login_guard.py)."""
+    address = client_address(request, settings.trusted_proxy_networks)
+    try:
+        attempt = guard.begin_login(normalize_email(email), address)
+    except RateLimited as e:
+        logger.warning("login attempts rate-limited (%s)", e.key.split(":", 1)[0])
+        raise rate_limited(e) from e
+    token = authenticate(session, settings, email, password)  # a 401 leaves the failure counted
+    guard.succeeded(attempt)
+    return token
 
 
 @router.post("/login")
@@ -92,10 +116,9 @@ def login_user(
     request: Request,
     session: SessionDep,
     settings: SettingsDep,
-    limiter: LimiterDep,
+    guard: GuardDep,
 ) -> Token:
-    enforce_attempt_limit(limiter, request, body.email)
-    return authenticate(session, settings, body.email, body.password)
+    return guarded_login(request, session, settings, guard, body.email, body.password)
 
 
 @router.post("/token")
@@ -104,11 +127,21 @@ def login_for_access_token(
     request: Request,
     session: SessionDep,
     settings: SettingsDep,
-    limiter: LimiterDep,
+    guard: GuardDep,
 ) -> Token:
     """The OAuth2 password flow (``username`` is the email), for /docs "Authorize"."""
-    enforce_attempt_limit(limiter, request, form.username)
-    return authenticate(session, settings, form.username, form.password)
+    return guarded_login(request, session, settings, guard, form.username, form.password)
+
+
+@router.post("/logout", status_code=status.HTTP_204_NO_CONTENT)
+def logout_user(request: Request, user: CurrentUser, session: SessionDep) -> Response:
+    """Revoke every token of the caller (all devices): requests answer 401 at once, open
+    sockets close with 4401 within ``MEETING_WS_ACCESS_RECHECK_S``."""
+    revoke_tokens(session, user.id)
+    session.commit()
+    recheck_access_soon(request.app.state)
+    logger.info("user %s logged out (tokens revoked)", user.id)
+    return Response(status_code=status.HTTP_204_NO_CONTENT)
 
 
 @router.get("/me")

@@ -16,6 +16,8 @@ from pydantic import BaseModel, ValidationError
 from starlette.websockets import WebSocketDisconnect
 
 from app.api.routes.ws import ConnectionLimiter, authenticate_socket, safe_close
+from app.api.socket_guard import run_while_permitted
+from app.api.transcript_guard import transcript_may_be_replaced
 from app.backend import Backend
 from app.config import Settings
 from app.rooms.messages import ErrorMessage, PongMessage, utc_timestamp, wire
@@ -88,6 +90,8 @@ async def live_audio(websocket: WebSocket, meeting_id: str) -> None:
     if role == "viewer":
         await websocket.close(CLOSE_FORBIDDEN, "Viewers cannot stream audio")
         return
+    if not await transcript_may_be_replaced(websocket, meeting_id):
+        return
     limiter: ConnectionLimiter = websocket.app.state.ws_limiter  # room sockets count too
     if not limiter.acquire(user.id):
         await safe_close(websocket, CLOSE_TOO_FAST, "Too many open connections")
@@ -108,8 +112,8 @@ async def serve_live(websocket: WebSocket, meeting_id: str, settings: Settings) 
     relay: LiveRelay | None = None
     try:
         relay = await start_session(websocket, backend, meeting_id, settings)
-        if relay is not None:
-            await relay_audio(relay, settings)
+        if relay is not None:  # cancelled and closed 4401/4404 when access ends (then detached)
+            await run_while_permitted(websocket, relay_audio(relay, settings))
     except Exception:
         logger.exception("live audio for meeting %s failed", meeting_id)
         await safe_close(websocket, CLOSE_INTERNAL, "Live audio failed; reconnect with session_id")

@@ -5,16 +5,20 @@ from __future__ import annotations
 import logging
 import shutil
 from pathlib import Path
+from typing import Annotated
 
-from fastapi import APIRouter, HTTPException, Response, status
+from fastapi import APIRouter, HTTPException, Request, Response, status
+from fastapi import Path as PathParam
 
 from app.api.deps import (
     CallerRole,
     CurrentUser,
+    GuardDep,
     OwnedMeeting,
     SessionDep,
     SettingsDep,
     VisibleMeeting,
+    rate_limited,
 )
 from app.db import (
     create_meeting,
@@ -23,7 +27,10 @@ from app.db import (
     list_visible_meetings,
     share_meeting,
 )
+from app.db.accounts import list_members, remove_member
 from app.quotas import QuotaExceeded, check_meeting_slot
+from app.ratelimit import RateLimited
+from app.rooms.access import recheck_access_soon
 from app.schemas import MeetingCreate, MeetingPublic, MemberCreate, MemberPublic
 
 logger = logging.getLogger(__name__)
@@ -60,12 +67,13 @@ def read_meeting(meeting: VisibleMeeting, role: CallerRole) -> MeetingPublic:
 
 @router.delete("/{meeting_id}", status_code=status.HTTP_204_NO_CONTENT)
 def delete_meeting_route(
-    meeting: OwnedMeeting, session: SessionDep, settings: SettingsDep
+    request: Request, meeting: OwnedMeeting, session: SessionDep, settings: SettingsDep
 ) -> Response:
     """Delete the meeting, everything stored for it (by cascade) and its uploaded audio."""
     meeting_id = meeting.id
     delete_meeting(session, meeting_id)
     session.commit()
+    recheck_access_soon(request.app.state)  # its open sockets close with 4404
     remove_meeting_files(settings.uploads_dir, meeting_id)
     logger.info("deleted meeting %s", meeting_id)
     return Response(status_code=status.HTTP_204_NO_CONTENT)
@@ -82,10 +90,25 @@ def remove_meeting_files(uploads_dir: Path, meeting_id: str) -> None:
 
 @router.post("/{meeting_id}/members", status_code=status.HTTP_201_CREATED)
 def add_meeting_member(
-    body: MemberCreate, meeting: OwnedMeeting, user: CurrentUser, session: SessionDep
+    body: MemberCreate,
+    meeting: OwnedMeeting,
+    user: CurrentUser,
+    session: SessionDep,
+    guard: GuardDep,
 ) -> MemberPublic:
+    """Share the meeting. Lookups of unknown emails are counted per caller
+    (``MEETING_MEMBER_LOOKUP_LIMIT``): past the limit every add-member answers 429, known
+    email or not, so the endpoint cannot be used to test which emails have accounts."""
+    try:
+        guard.check_member_lookups(user.id)
+    except RateLimited as e:
+        raise rate_limited(e) from e
     member = get_user_by_email(session, body.email)
     if member is None:
+        try:
+            guard.member_lookup_missed(user.id)
+        except RateLimited as e:
+            raise rate_limited(e) from e
         raise HTTPException(
             status_code=status.HTTP_404_NOT_FOUND, detail="No account with this email"
         )
@@ -99,3 +122,31 @@ def add_meeting_member(
     return MemberPublic(
         meeting_id=meeting.id, user_id=member.id, email=member.email, role=body.role
     )
+
+
+@router.get("/{meeting_id}/members")
+def list_meeting_members(meeting: OwnedMeeting, session: SessionDep) -> list[MemberPublic]:
+    """Owner only (members' emails are the owner's to see): 403 for others, 404 if invisible."""
+    return [
+        MemberPublic(meeting_id=meeting.id, user_id=member.id, email=member.email, role=role)
+        for member, role in list_members(session, meeting.id)
+    ]
+
+
+@router.delete("/{meeting_id}/members/{user_id}", status_code=status.HTTP_204_NO_CONTENT)
+def remove_meeting_member(
+    request: Request,
+    meeting: OwnedMeeting,
+    user_id: Annotated[str, PathParam(min_length=1, max_length=64)],
+    session: SessionDep,
+) -> Response:
+    """Owner only: 404 when the meeting is invisible or the user is not a member, 403 for
+    non-owners, 409 for the owner. The removed user's open sockets close with 4404."""
+    if user_id == meeting.owner_id:
+        raise HTTPException(status.HTTP_409_CONFLICT, "The owner cannot be removed")
+    if not remove_member(session, meeting.id, user_id):
+        raise HTTPException(status.HTTP_404_NOT_FOUND, "This user is not a member")
+    session.commit()
+    recheck_access_soon(request.app.state)
+    logger.info("meeting %s: removed member %s", meeting.id, user_id)
+    return Response(status_code=status.HTTP_204_NO_CONTENT)

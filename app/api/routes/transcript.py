@@ -1,19 +1,45 @@
-"""Exports: ``GET /transcript?format=...`` and the summary (read, regenerate)."""
+"""Exports: ``GET /transcript?format=...&version=N``, earlier versions, and the summary (read,
+regenerate: one run at a time per meeting, rate-limited per user and per meeting)."""
 
 from __future__ import annotations
 
+import asyncio
+import logging
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, HTTPException, Query, Request, Response, status
+from sqlalchemy.orm import Session
 
-from app.api.deps import CallerRole, SessionDep, VisibleMeeting
+from app.api.deps import (
+    CallerRole,
+    CurrentUser,
+    GuardDep,
+    SessionDep,
+    VisibleMeeting,
+    rate_limited,
+)
+from app.backend import Backend
 from app.db import get_active_job, get_summary, list_segments
+from app.db.versions import (
+    archived_segments,
+    current_version,
+    has_transcript,
+    list_archived_versions,
+)
+from app.login_guard import LoginGuard
+from app.ratelimit import RateLimited
+from app.schemas import TranscriptVersions
 from core.exports import render_summary_markdown, render_transcript
+from core.types import Segment
 
+logger = logging.getLogger(__name__)
 router = APIRouter(prefix="/meetings", tags=["exports"])
 
 TranscriptFormat = Literal["json", "txt", "srt", "vtt", "rttm"]
 SummaryFormat = Literal["json", "md"]
+SUMMARY_RUNNING = "A summary is already being generated for this meeting; wait for it"
+# Background regenerations, referenced until done (the event loop keeps only weak references).
+_summary_runs: set[asyncio.Task[None]] = set()
 
 
 @router.get("/{meeting_id}/transcript")
@@ -21,16 +47,40 @@ def read_transcript(
     meeting: VisibleMeeting,
     session: SessionDep,
     format: Annotated[TranscriptFormat, Query()] = "json",
+    version: Annotated[int | None, Query(ge=1, description="an earlier version")] = None,
 ) -> Response:
-    segments = list_segments(session, meeting.id)
-    if not segments:
-        raise HTTPException(status.HTTP_404_NOT_FOUND, "This meeting has no transcript yet")
+    segments = _transcript_segments(session, meeting.id, version)
     text, media_type = render_transcript(segments, format, meeting.id)
-    filename = f"{meeting.id}.{format}"
+    suffix = f"-v{version}" if version is not None else ""
+    filename = f"{meeting.id}{suffix}.{format}"
     return Response(
         content=text,
         media_type=media_type,
         headers={"Content-Disposition": f'inline; filename="{filename}"'},
+    )
+
+
+def _transcript_segments(session: Session, meeting_id: str, version: int | None) -> list[Segment]:
+    if version is None or version == current_version(session, meeting_id):
+        segments = list_segments(session, meeting_id)
+        if not segments:
+            raise HTTPException(status.HTTP_404_NOT_FOUND, "This meeting has no transcript yet")
+        return segments
+    archived = archived_segments(session, meeting_id, version)
+    if archived is None:
+        raise HTTPException(status.HTTP_404_NOT_FOUND, f"No transcript version {version}")
+    return archived
+
+
+@router.get("/{meeting_id}/transcript/versions")
+def list_transcript_versions(meeting: VisibleMeeting, session: SessionDep) -> TranscriptVersions:
+    """Earlier (replaced) transcripts, oldest first, and the current version number."""
+    has_current = has_transcript(session, meeting.id)
+    return TranscriptVersions.model_validate(
+        {
+            "current": current_version(session, meeting.id) if has_current else None,
+            "versions": list_archived_versions(session, meeting.id),
+        }
     )
 
 
@@ -51,14 +101,42 @@ def read_summary(
 
 @router.post("/{meeting_id}/summary", status_code=status.HTTP_202_ACCEPTED)
 async def regenerate_summary(
-    request: Request, meeting: VisibleMeeting, role: CallerRole, session: SessionDep
+    request: Request,
+    meeting: VisibleMeeting,
+    role: CallerRole,
+    user: CurrentUser,
+    session: SessionDep,
+    guard: GuardDep,
 ) -> dict[str, str]:
-    """Summarise the stored transcript again; the new summary arrives as a ``summary`` event."""
+    """Summarise the stored transcript again; the new summary arrives as a ``summary`` event.
+
+    409 while a regeneration of this meeting runs (on any replica), 429 with ``Retry-After``
+    past ``MEETING_SUMMARY_RATE_LIMIT`` per user or per meeting."""
     if role == "viewer":
         raise HTTPException(status.HTTP_403_FORBIDDEN, "Viewers cannot regenerate the summary")
     if get_active_job(session, meeting.id) is not None:
         raise HTTPException(status.HTTP_409_CONFLICT, "The meeting is still being processed")
     if not list_segments(session, meeting.id):
         raise HTTPException(status.HTTP_404_NOT_FOUND, "This meeting has no transcript yet")
-    await request.app.state.backend.regenerate_summary(meeting.id)
+    session.close()  # no connection held while the summary runs
+    wait = await asyncio.to_thread(guard.claim_summary_run, meeting.id)
+    if wait is not None:
+        raise HTTPException(status.HTTP_409_CONFLICT, SUMMARY_RUNNING, {"Retry-After": str(wait)})
+    try:
+        await asyncio.to_thread(guard.summary_requested, user.id, meeting.id)
+    except RateLimited as e:
+        await asyncio.to_thread(guard.summary_run_done, meeting.id)
+        raise rate_limited(e) from e
+    task = asyncio.create_task(_run_summary(request.app.state.backend, guard, meeting.id))
+    _summary_runs.add(task)
+    task.add_done_callback(_summary_runs.discard)
     return {"status": "accepted"}
+
+
+async def _run_summary(backend: Backend, guard: LoginGuard, meeting_id: str) -> None:
+    try:
+        await backend.regenerate_summary(meeting_id)
+    except Exception:
+        logger.exception("meeting %s: summary regeneration could not run", meeting_id)
+    finally:
+        await asyncio.to_thread(guard.summary_run_done, meeting_id)

@@ -14,11 +14,12 @@ from fastapi import APIRouter, WebSocket
 from pydantic import TypeAdapter, ValidationError
 from starlette.websockets import WebSocketDisconnect, WebSocketState
 
+from app.api.socket_guard import remember_grant, run_while_permitted
 from app.config import Settings
 from app.db import Role, User
 from app.logging_context import bind_log_context
 from app.metrics import metrics_sink
-from app.rooms.access import RoomAccessError, authorize_room
+from app.rooms.access import RoomAccessError, authorize_room_grant
 from app.rooms.fanout import RoomFanout, Subscriber
 from app.rooms.messages import (
     AuthRequest,
@@ -143,7 +144,8 @@ async def meeting_room(websocket: WebSocket, meeting_id: str) -> None:
     try:
         after = parse_last_seq(websocket.query_params.get("last_seq"))
         with bind_log_context(meeting_id=meeting_id):
-            await serve_room(websocket, app.state.fanout, settings, meeting_id, after)
+            room = serve_room(websocket, app.state.fanout, settings, meeting_id, after)
+            await run_while_permitted(websocket, room)  # 4401/4404 when access ends
     finally:
         limiter.release(user.id)
         metrics_sink().websocket_closed()
@@ -161,10 +163,14 @@ async def authenticate_socket(websocket: WebSocket, meeting_id: str) -> tuple[Us
         if token is None:
             return None
     try:
-        return await authorize_room(websocket.app.state.db, settings, token, meeting_id)
+        user, role, grant = await authorize_room_grant(
+            websocket.app.state.db, settings, token, meeting_id
+        )
     except RoomAccessError as e:
         await safe_close(websocket, e.close_code, e.reason)
         return None
+    remember_grant(websocket, grant)
+    return user, role
 
 
 def parse_last_seq(value: str | None) -> int | None:

@@ -25,6 +25,9 @@ TABLES = {
     "segments",
     "room_events",
     "summaries",
+    "user_sessions",  # 0002_accounts_hardening
+    "limit_buckets",
+    "transcript_versions",
 }
 
 

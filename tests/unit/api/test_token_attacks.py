@@ -6,6 +6,7 @@ import base64
 import hashlib
 import hmac
 import json
+import secrets
 import stat
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -15,10 +16,12 @@ import pytest
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 from fastapi.testclient import TestClient
+from pydantic import ValidationError
 from sqlalchemy import func, select
 
 from app.config import Settings
 from app.db import Database, Meeting, delete_user
+from app.main import create_app
 from app.security import (
     AuthenticationError,
     TokenConfigError,
@@ -187,10 +190,41 @@ def test_rs256_without_key_files_is_a_config_error(tmp_path: Path) -> None:
         create_access_token("user-1", settings)
 
 
-def test_short_hs256_secret_is_a_config_error(tmp_path: Path) -> None:
-    settings = Settings(environment="test", data_dir=tmp_path, jwt_secret="too-short")
-    with pytest.raises(TokenConfigError, match="at least 32 bytes"):
-        create_access_token("user-1", settings)
+def test_short_hs256_secret_fails_at_start_not_at_each_login(tmp_path: Path) -> None:
+    """Issue #15 item 9: a 3-byte secret used to start fine and then fail every login (500)."""
+    for environment in ("development", "test", "production"):
+        with pytest.raises(ValidationError, match="at least 32 bytes") as refused:
+            Settings(environment=environment, data_dir=tmp_path, jwt_secret="abc")
+        assert "abc" not in str(refused.value)  # the secret is not echoed into logs
+
+
+@pytest.mark.parametrize(
+    "weak",
+    [
+        "changeme" * 4,
+        "ab" * 20,
+        "0123456789abcdef" * 2,
+        "a" * 31 + "b",
+        "my-super-secret-jwt-key-for-production!",
+        "aaaaaaaaaaaaaaaaaaaaaabbbbbbbbbbbbbbbbbbbbbcccccccccc",
+    ],
+)
+def test_production_refuses_weak_secrets(tmp_path: Path, weak: str) -> None:
+    with pytest.raises(ValidationError, match="MEETING_JWT_SECRET") as refused:
+        Settings(environment="production", data_dir=tmp_path, jwt_secret=weak)
+    assert weak not in str(refused.value)
+
+
+def test_production_accepts_a_random_secret(tmp_path: Path) -> None:
+    secret = secrets.token_hex(32)
+    settings = Settings(environment="production", data_dir=tmp_path, jwt_secret=secret)
+    assert decode_access_token(create_access_token("u", settings), settings)["sub"] == "u"
+
+
+def test_app_with_missing_rs256_keys_fails_at_start(tmp_path: Path) -> None:
+    settings = Settings(environment="test", data_dir=tmp_path, jwt_algorithm="RS256")
+    with pytest.raises(TokenConfigError, match="MEETING_JWT_PRIVATE_KEY_FILE"):
+        create_app(settings)
 
 
 def test_development_secret_is_generated_once_with_mode_0600(tmp_path: Path) -> None:

@@ -1,7 +1,8 @@
-import { useId } from 'react';
+import { useId, useState } from 'react';
 
 import { useRecorder } from '../hooks/useRecorder.js';
 import { formatClock } from '../lib/format.js';
+import { ConfirmDialog, REPLACE_MESSAGE, REPLACE_TITLE } from './ConfirmDialog.jsx';
 
 const STATUS_TEXT = {
   idle: 'Not recording.',
@@ -18,12 +19,14 @@ const ACTIVE = new Set(['starting', 'connecting', 'recording', 'reconnecting', '
 
 /**
  * Record / Stop for the live microphone, with level meter, elapsed time and server lag.
+ * Recording over an existing transcript asks first, then connects with `replace=true`.
  * `busyReason`: why recording cannot start now (the meeting is processing audio); Stop stays
  * available for a recording this panel runs itself.
  */
-export function RecordPanel({ token, meetingId, lagS, busyReason = '' }) {
+export function RecordPanel({ token, meetingId, lagS, hasTranscript = false, busyReason = '' }) {
   const recorder = useRecorder(meetingId, token);
   const busyId = useId();
+  const [confirming, setConfirming] = useState(false);
   const { status, level, elapsedS, reason } = recorder;
   const active = ACTIVE.has(status);
   const blocked = !active && Boolean(busyReason);
@@ -38,7 +41,11 @@ export function RecordPanel({ token, meetingId, lagS, busyReason = '' }) {
           type="button"
           className={active ? 'record__button record__button--stop' : 'record__button'}
           data-testid="record-button"
-          onClick={active ? recorder.stop : recorder.start}
+          onClick={() => {
+            if (active) recorder.stop();
+            else if (hasTranscript) setConfirming(true);
+            else recorder.start();
+          }}
           disabled={busy || blocked}
           aria-describedby={blocked ? busyId : undefined}
         >
@@ -74,6 +81,17 @@ export function RecordPanel({ token, meetingId, lagS, busyReason = '' }) {
           {reason}
         </p>
       )}
+      <ConfirmDialog
+        open={confirming}
+        title={REPLACE_TITLE}
+        message={REPLACE_MESSAGE}
+        confirmLabel="Record and replace"
+        onConfirm={() => {
+          setConfirming(false);
+          recorder.start({ replace: true });
+        }}
+        onCancel={() => setConfirming(false)}
+      />
     </section>
   );
 }

@@ -1,13 +1,16 @@
 import { useEffect, useId, useRef, useState } from 'react';
 
-import { uploadAudio } from '../lib/api.js';
+import { TRANSCRIPT_EXISTS, uploadAudio } from '../lib/api.js';
+import { ConfirmDialog, REPLACE_MESSAGE, REPLACE_TITLE } from './ConfirmDialog.jsx';
 
 /**
- * Audio upload with a real byte-level progress bar (XMLHttpRequest upload events).
+ * Audio upload with a real byte-level progress bar (XMLHttpRequest upload events). Uploading
+ * over an existing transcript asks first (`hasTranscript`, or the server's 409
+ * `transcript_exists`) and only then sends `replace=true`.
  * `busyReason`: why an upload cannot start now (a job or live session runs), shown and tied to
  * the disabled button so screen readers hear it too; empty when uploading is possible.
  */
-export function UploadPanel({ token, meetingId, onApiError, busyReason = '' }) {
+export function UploadPanel({ token, meetingId, onApiError, hasTranscript = false, busyReason = '' }) {
   const inputId = useId();
   const busyId = useId();
   const [file, setFile] = useState(null);
@@ -15,21 +18,28 @@ export function UploadPanel({ token, meetingId, onApiError, busyReason = '' }) {
   const [message, setMessage] = useState('');
   const [error, setError] = useState('');
   const [uploading, setUploading] = useState(false);
+  const [confirming, setConfirming] = useState(false);
   const uploadRef = useRef(null);
 
   useEffect(() => () => uploadRef.current?.abort(), []);
 
-  const onSubmit = async (event) => {
+  const onSubmit = (event) => {
     event.preventDefault();
     if (!file) {
       setError('Choose an audio file first.');
       return;
     }
+    if (hasTranscript) setConfirming(true);
+    else send(false);
+  };
+
+  const send = async (replace) => {
+    setConfirming(false);
     setError('');
     setMessage('');
     setProgress(0);
     setUploading(true);
-    const upload = uploadAudio(token, meetingId, file, setProgress);
+    const upload = uploadAudio(token, meetingId, file, setProgress, undefined, { replace });
     uploadRef.current = upload;
     try {
       const result = await upload.promise;
@@ -38,8 +48,9 @@ export function UploadPanel({ token, meetingId, onApiError, busyReason = '' }) {
       const job = result?.status ? ` (job ${result.status})` : '';
       setMessage(`Uploaded ${file.name}${job}. Processing progress and transcript lines appear on this page as they are ready.`);
     } catch (err) {
-      setError(onApiError(err));
       setProgress(null);
+      if (err?.code === TRANSCRIPT_EXISTS && !replace) setConfirming(true);
+      else setError(onApiError(err));
     } finally {
       uploadRef.current = null;
       setUploading(false);
@@ -89,6 +100,14 @@ export function UploadPanel({ token, meetingId, onApiError, busyReason = '' }) {
       )}
       {message && <p role="status" data-testid="upload-message">{message}</p>}
       {error && <p role="alert" className="error" data-testid="upload-error">{error}</p>}
+      <ConfirmDialog
+        open={confirming}
+        title={REPLACE_TITLE}
+        message={REPLACE_MESSAGE}
+        confirmLabel="Replace transcript"
+        onConfirm={() => send(true)}
+        onCancel={() => setConfirming(false)}
+      />
     </section>
   );
 }

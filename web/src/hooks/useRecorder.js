@@ -27,13 +27,14 @@ export function useRecorder(meetingId, token) {
     if (capture) await capture.stop();
   }, []);
 
-  const start = useCallback(async () => {
+  const start = useCallback(async ({ replace = false } = {}) => {
     if (clientRef.current) return;
     setState({ ...IDLE, status: 'starting' });
     const { startCapture } = await loadCapture();
     const client = new LiveAudioClient({
       meetingId,
       token,
+      replace,
       onStateChange: (s) => patch({ status: s.status, reason: s.reason, closeCode: s.closeCode }),
     });
     clientRef.current = client;

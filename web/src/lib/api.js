@@ -2,13 +2,16 @@
 // explicitly, so nothing here depends on React and it can be unit tested with a fake fetch.
 
 export class ApiError extends Error {
-  constructor(status, detail) {
+  constructor(status, detail, code = null) {
     super(detail || `Request failed with status ${status}`);
     this.name = 'ApiError';
     this.status = status;
     this.detail = detail;
+    this.code = code; // machine-readable, e.g. `transcript_exists` (a 409 asking for replace)
   }
 }
+
+export const TRANSCRIPT_EXISTS = 'transcript_exists';
 
 /** FastAPI errors carry `detail` as a string or, for validation errors, a list of objects. */
 export function errorDetail(body, status) {
@@ -49,7 +52,7 @@ export async function apiRequest(path, { method = 'GET', token, body, fetchImpl 
     body: body === undefined ? undefined : JSON.stringify(body),
   });
   const parsed = await readBody(response);
-  if (!response.ok) throw new ApiError(response.status, errorDetail(parsed, response.status));
+  if (!response.ok) throw new ApiError(response.status, errorDetail(parsed, response.status), parsed?.code ?? null);
   return parsed;
 }
 
@@ -58,6 +61,16 @@ export const api = {
     apiRequest('/api/auth/register', { method: 'POST', body: { email, password, ...(name ? { name } : {}) } }),
   login: (email, password) => apiRequest('/api/auth/login', { method: 'POST', body: { email, password } }),
   me: (token) => apiRequest('/api/auth/me', { token }),
+  /** Revokes every token of the user on the server (all devices). */
+  logout: (token) => apiRequest('/api/auth/logout', { method: 'POST', token }),
+  listMembers: (token, id) => apiRequest(`/api/meetings/${encodeURIComponent(id)}/members`, { token }),
+  removeMember: (token, id, userId) =>
+    apiRequest(`/api/meetings/${encodeURIComponent(id)}/members/${encodeURIComponent(userId)}`, {
+      method: 'DELETE',
+      token,
+    }),
+  transcriptVersions: (token, id) =>
+    apiRequest(`/api/meetings/${encodeURIComponent(id)}/transcript/versions`, { token }),
   listMeetings: (token) => apiRequest('/api/meetings', { token }),
   createMeeting: (token, title) => apiRequest('/api/meetings', { method: 'POST', token, body: { title } }),
   getMeeting: (token, id) => apiRequest(`/api/meetings/${encodeURIComponent(id)}`, { token }),
@@ -73,12 +86,22 @@ export const api = {
 
 /**
  * Uploads an audio file with real progress (fetch cannot report upload progress; XHR can).
- * Returns `{ promise, abort }`; `onProgress(fraction)` gets values in [0, 1].
+ * Returns `{ promise, abort }`; `onProgress(fraction)` gets values in [0, 1]. `replace: true`
+ * confirms replacing an existing transcript (without it the server answers 409
+ * `transcript_exists`).
  */
-export function uploadAudio(token, meetingId, file, onProgress = () => {}, XhrImpl = XMLHttpRequest) {
+export function uploadAudio(
+  token,
+  meetingId,
+  file,
+  onProgress = () => {},
+  XhrImpl = XMLHttpRequest,
+  { replace = false } = {},
+) {
   const xhr = new XhrImpl();
   const promise = new Promise((resolve, reject) => {
-    xhr.open('POST', `/api/meetings/${encodeURIComponent(meetingId)}/audio`);
+    const query = replace ? '?replace=true' : '';
+    xhr.open('POST', `/api/meetings/${encodeURIComponent(meetingId)}/audio${query}`);
     xhr.setRequestHeader('Authorization', `Bearer ${token}`);
     xhr.setRequestHeader('Accept', 'application/json');
     xhr.upload.onprogress = (event) => {
@@ -95,7 +118,7 @@ export function uploadAudio(token, meetingId, file, onProgress = () => {}, XhrIm
         onProgress(1);
         resolve(body);
       } else {
-        reject(new ApiError(xhr.status, uploadErrorText(xhr.status, body)));
+        reject(new ApiError(xhr.status, uploadErrorText(xhr.status, body), body?.code ?? null));
       }
     };
     xhr.onerror = () => reject(new ApiError(0, 'Network error: the upload did not reach the server.'));
@@ -110,6 +133,7 @@ export function uploadAudio(token, meetingId, file, onProgress = () => {}, XhrIm
 function uploadErrorText(status, body) {
   const detail = errorDetail(body, status);
   if (status === 413) return `The file is too large. ${detail}`;
+  if (status === 409 && body?.code === TRANSCRIPT_EXISTS) return detail;
   if (status === 409) return `This meeting is already processing audio. ${detail}`;
   return detail;
 }

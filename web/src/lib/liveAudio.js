@@ -29,14 +29,20 @@ export const FATAL_AUDIO_CLOSES = {
 const OPEN = 1;
 const noop = () => {};
 
-/** `ws(s)://host/ws/meeting/{id}/audio` from an http(s) or ws(s) base URL. */
-export function buildAudioUrl(baseUrl, meetingId) {
+/** The server's close reason (with 4409) when the meeting has a transcript and no `replace`. */
+export const TRANSCRIPT_EXISTS_REASON = 'transcript_exists';
+export const TRANSCRIPT_EXISTS_TEXT =
+  'This meeting already has a transcript. Press Record again and confirm to replace it.';
+
+/** `ws(s)://host/ws/meeting/{id}/audio` from an http(s) or ws(s) base URL (`?replace=true`
+ * confirms replacing an existing transcript). */
+export function buildAudioUrl(baseUrl, meetingId, { replace = false } = {}) {
   const url = new URL(baseUrl);
   if (url.protocol === 'http:') url.protocol = 'ws:';
   else if (url.protocol === 'https:') url.protocol = 'wss:';
   const prefix = url.pathname.replace(/\/+$/, '');
   url.pathname = `${prefix}/ws/meeting/${encodeURIComponent(meetingId)}/audio`;
-  url.search = '';
+  url.search = replace ? '?replace=true' : '';
   url.hash = '';
   return url.toString();
 }
@@ -59,9 +65,10 @@ export class LiveAudioClient {
     startedTimeoutMs = STARTED_TIMEOUT_MS,
     stoppedTimeoutMs = STOPPED_TIMEOUT_MS,
     onStateChange = noop,
+    replace = false,
   }) {
     if (!WebSocketImpl) throw new Error('No WebSocket implementation available');
-    Object.assign(this, { meetingId, token, baseUrl, WebSocketImpl, maxAttempts, onStateChange });
+    Object.assign(this, { meetingId, token, baseUrl, WebSocketImpl, maxAttempts, onStateChange, replace });
     Object.assign(this, { startedTimeoutMs, stoppedTimeoutMs, backoff: { baseMs, capMs, random } });
     this.ring = new PcmRing(ringSeconds * TARGET_RATE);
     this.sent = 0; // absolute sample index sent on the current connection
@@ -129,7 +136,8 @@ export class LiveAudioClient {
     this.#setState({ status: this.stopRequested ? 'stopping' : status });
     let ws;
     try {
-      ws = new this.WebSocketImpl(buildAudioUrl(this.baseUrl, this.meetingId), ['bearer', this.token]);
+      const url = buildAudioUrl(this.baseUrl, this.meetingId, { replace: this.replace });
+      ws = new this.WebSocketImpl(url, ['bearer', this.token]);
     } catch (error) {
       this.#finish('failed', { reason: `Could not open the audio connection (${error?.name ?? 'Error'}).` });
       return;
@@ -198,7 +206,7 @@ export class LiveAudioClient {
     this.ws = null;
     this.#clearTimer();
     if (this.#isOver()) return;
-    const fatal = FATAL_AUDIO_CLOSES[code];
+    const fatal = code === 4409 && reason === TRANSCRIPT_EXISTS_REASON ? TRANSCRIPT_EXISTS_TEXT : FATAL_AUDIO_CLOSES[code];
     if (fatal) {
       this.#finish('failed', { closeCode: code, reason: fatal, serverReason: reason || '' });
       return;

@@ -97,6 +97,8 @@ export function LiveMeeting({ meetingId }) {
   const canRecord = Boolean(meeting) && (meeting.role ? meeting.role !== 'viewer' : isOwner);
   const status = room.status ?? meeting?.status ?? null;
   const processing = status === 'queued' || status === 'processing';
+  // A finished transcript is replaced only after the user confirms (the server insists too).
+  const hasTranscript = room.lines.length > 0 && !processing;
 
   return (
     <>
@@ -132,6 +134,7 @@ export function LiveMeeting({ meetingId }) {
               token={token}
               meetingId={meetingId}
               lagS={room.details.lag_s}
+              hasTranscript={hasTranscript}
               busyReason={processing ? RECORD_BUSY : ''}
             />
           )}
@@ -140,6 +143,7 @@ export function LiveMeeting({ meetingId }) {
             token={token}
             meetingId={meetingId}
             onApiError={onApiError}
+            hasTranscript={hasTranscript}
             busyReason={processing ? UPLOAD_BUSY : ''}
           />
           <ExportPanel token={token} meetingId={meetingId} onApiError={onApiError} />
