@@ -42,6 +42,11 @@ class Settings(BaseSettings):
     login_rate_limit: int = Field(default=10, gt=0, description="attempts per window")
     login_rate_window_s: float = Field(default=60.0, gt=0)
     web_dist_dir: Path = REPO_ROOT / "web" / "dist"
+    # API keys (app/apikeys.py): requests per key per window; a key may set a lower limit.
+    api_key_rate_limit: int = Field(default=600, gt=0, description="requests per window")
+    api_key_rate_window_s: float = Field(default=60.0, gt=0)
+    api_key_usage_flush_s: float = Field(default=30.0, ge=0)
+    max_api_keys_per_user: int = Field(default=50, gt=0)
 
     @model_validator(mode="after")
     def _refuse_placeholder_secret(self) -> Settings:

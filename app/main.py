@@ -16,10 +16,12 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from app.api.router import api_router
 from app.api.routes import health, live, ws
+from app.apikeys import ApiKeyGuard
 from app.backend import Backend, LocalBackend
 from app.config import Settings, get_settings
 from app.db import Database, upgrade_database
 from app.metrics import metrics_sink
+from app.openai_compat import install_openai_compat
 from app.ratelimit import SlidingWindowLimiter
 from app.rooms.fanout import RoomFanout
 from app.rooms.redaction import install_token_redaction
@@ -44,12 +46,14 @@ def create_app(settings: Settings | None = None, backend: Backend | None = None)
         settings.login_rate_limit, settings.login_rate_window_s
     )
     app.state.ws_limiter = ws.ConnectionLimiter(settings.ws_max_connections_per_user)
+    app.state.api_keys = ApiKeyGuard(settings, app.state.db)
     app.add_middleware(JsonBodyLimitMiddleware, max_bytes=settings.max_json_body_bytes)
     app.add_exception_handler(RequestValidationError, validation_error_handler)  # type: ignore[arg-type]
     app.include_router(health.router)
     app.include_router(ws.router)
     app.include_router(live.router)
     app.include_router(api_router)
+    install_openai_compat(app)  # /v1, OpenAI's error envelope there
     mount_web(app, settings.web_dist_dir)  # last: its catch-all must not shadow the API
     return app
 
@@ -71,6 +75,7 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         yield
     finally:
         await app.state.fanout.stop()
+        await anyio.to_thread.run_sync(lambda: app.state.api_keys.flush(force=True))
         db.dispose()
 
 

@@ -143,7 +143,13 @@ async def authenticate_socket(websocket: WebSocket, meeting_id: str) -> tuple[Us
         if token is None:
             return None
     try:
-        return await authorize_room(websocket.app.state.db, settings, token, meeting_id)
+        return await authorize_room(
+            websocket.app.state.db,
+            settings,
+            token,
+            meeting_id,
+            getattr(websocket.app.state, "api_keys", None),
+        )
     except RoomAccessError as e:
         await safe_close(websocket, e.close_code, e.reason)
         return None

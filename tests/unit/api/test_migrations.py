@@ -25,6 +25,7 @@ TABLES = {
     "segments",
     "room_events",
     "summaries",
+    "api_keys",
 }
 
 
