@@ -25,11 +25,10 @@ class JobRequest:
 @dataclass(frozen=True, slots=True)
 class ServedModel:
     """The transcription model a profile serves (``GET /v1/models``): its id (the model's
-    name without a path), its fixed language (None: detected), the diarizer backend."""
+    name without a path) and its fixed language (None: detected per window)."""
 
     id: str
     language: str | None
-    diarizer: str
 
 
 class Backend(Protocol):

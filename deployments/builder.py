@@ -53,6 +53,4 @@ def compose_app(args: AppArgs, options: dict[str, dict[str, Any]]) -> Applicatio
 def served_models(args: AppArgs) -> list[ServedModel]:
     """What ``GET /v1/models`` lists: the transcriber's model, named without its path."""
     name = args.transcriber.model.removeprefix(PACKAGED_PREFIX).rstrip("/").rsplit("/", 1)[-1]
-    return [
-        ServedModel(id=name, language=args.transcriber.language, diarizer=args.diarizer.backend)
-    ]
+    return [ServedModel(id=name, language=args.transcriber.language)]

@@ -14,8 +14,8 @@ from app.uploads import ReceivedUpload
 from core.exports import render_transcript
 from core.types import Segment, Word
 
-TINY = ServedModel("tiny.en", "en", "embedded")
-MULTI = ServedModel("large-v3", None, "pyannote")
+TINY = ServedModel("tiny.en", "en")
+MULTI = ServedModel("large-v3", None)
 
 
 def form(**fields: str | list[str]) -> ReceivedUpload:

@@ -42,7 +42,7 @@ class ScriptedProcessor(LocalBackend):
     (the Processor died; only the database knows the job failed)."""
 
     def __init__(self, database_url: str, outcome: str) -> None:
-        super().__init__(served=[ServedModel("tiny.en", "en", "embedded")])
+        super().__init__(served=[ServedModel("tiny.en", "en")])
         self.db = Database(database_url)
         self.outcome = outcome
         self.tasks: set[asyncio.Task[None]] = set()
