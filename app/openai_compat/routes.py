@@ -42,7 +42,12 @@ from app.openai_compat.jobs import (
     start_transcription,
     watch_transcription,
 )
-from app.openai_compat.params import TranscriptionParams, model_ids, parse_params
+from app.openai_compat.params import (
+    RESPONSE_FORMATS,
+    TranscriptionParams,
+    model_ids,
+    parse_params,
+)
 from app.ratelimit import RateLimited
 from app.security import AuthenticationError
 from app.uploads import ReceivedUpload, UploadError, receive_audio_form
@@ -126,7 +131,36 @@ async def retrieve_model(model_id: str, request: Request) -> dict[str, Any]:
 # ---- transcriptions --------------------------------------------------------------------
 
 
-@router.post("/audio/transcriptions", response_model=None)
+# The body is parsed by hand (streamed to disk), so /docs learns its fields from here.
+TRANSCRIPTION_FORM = {
+    "requestBody": {
+        "required": True,
+        "content": {
+            "multipart/form-data": {
+                "schema": {
+                    "type": "object",
+                    "required": ["file", "model"],
+                    "properties": {
+                        "file": {"type": "string", "format": "binary"},
+                        "model": {"type": "string", "example": "whisper-1"},
+                        "language": {"type": "string"},
+                        "prompt": {"type": "string", "description": "accepted, ignored"},
+                        "temperature": {"type": "number", "description": "accepted, ignored"},
+                        "response_format": {"type": "string", "enum": list(RESPONSE_FORMATS)},
+                        "timestamp_granularities[]": {
+                            "type": "array",
+                            "items": {"type": "string", "enum": ["word", "segment"]},
+                        },
+                        "stream": {"type": "boolean"},
+                    },
+                }
+            }
+        },
+    }
+}
+
+
+@router.post("/audio/transcriptions", response_model=None, openapi_extra=TRANSCRIPTION_FORM)
 async def create_transcription(request: Request) -> Response:
     """Transcribe (and diarize) one uploaded file through the meeting pipeline."""
     user = await authenticate(request)
