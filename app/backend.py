@@ -22,6 +22,15 @@ class JobRequest:
     audio_path: str
 
 
+@dataclass(frozen=True, slots=True)
+class ServedModel:
+    """The transcription model a profile serves (``GET /v1/models``): its id (the model's
+    name without a path) and its fixed language (None: detected per window)."""
+
+    id: str
+    language: str | None
+
+
 class Backend(Protocol):
     async def readiness(self) -> dict[str, bool]:
         """Each model deployment's name mapped to whether its model is loaded."""
@@ -37,6 +46,10 @@ class Backend(Protocol):
 
     async def regenerate_summary(self, meeting_id: str) -> None:
         """Summarise a finished meeting's stored transcript again (publishes a summary event)."""
+        ...
+
+    def served_models(self) -> list[ServedModel]:
+        """What the profile serves, for the OpenAI-compatible ``/v1`` endpoints."""
         ...
 
     async def live_open(self, meeting_id: str, session_id: str | None) -> dict[str, Any]:
@@ -55,8 +68,11 @@ class LocalBackend:
     """In-process backend without models: fixed readiness, an in-process event log, and jobs
     recorded rather than processed (unit tests of the web layer; web-only development)."""
 
-    def __init__(self, ready: dict[str, bool] | None = None) -> None:
+    def __init__(
+        self, ready: dict[str, bool] | None = None, served: list[ServedModel] | None = None
+    ) -> None:
         self._ready = dict(ready or {})
+        self._served = list(served or [])
         self.hub: EventLog | None = None
         self.submitted: list[JobRequest] = []
         self.summary_requests: list[str] = []
@@ -71,6 +87,9 @@ class LocalBackend:
 
     async def submit_job(self, job: JobRequest) -> None:
         self.submitted.append(job)
+
+    def served_models(self) -> list[ServedModel]:
+        return list(self._served)
 
     async def regenerate_summary(self, meeting_id: str) -> None:
         self.summary_requests.append(meeting_id)

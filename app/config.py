@@ -75,6 +75,11 @@ class Settings(BaseSettings):
     summary_rate_window_s: float = Field(default=3600.0, gt=0)
     summary_lease_s: float = Field(default=600.0, gt=0)
     ws_access_recheck_s: float = Field(default=15.0, gt=0)
+    # API keys (app/apikeys.py): requests per key per window; a key may set a lower limit.
+    api_key_rate_limit: int = Field(default=600, gt=0, description="requests per window")
+    api_key_rate_window_s: float = Field(default=60.0, gt=0)
+    api_key_usage_flush_s: float = Field(default=30.0, ge=0)
+    max_api_keys_per_user: int = Field(default=50, gt=0)
 
     @model_validator(mode="after")
     def _refuse_placeholder_secret(self) -> Settings:

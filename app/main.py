@@ -15,12 +15,15 @@ from fastapi.responses import JSONResponse
 from app.api.router import api_router
 from app.api.routes import audio, health, live, ws
 from app.api.transcript_guard import CodedHTTPException, coded_http_exception_handler
+from app.apikeys import ApiKeyGuard
 from app.backend import Backend, LocalBackend
 from app.body_limits import BodyLimitMiddleware
 from app.config import Settings, db_pool, get_settings
 from app.db import Database, upgrade_database
 from app.login_guard import LoginGuard
 from app.metrics import metrics_sink
+from app.openai_compat import install_openai_compat
+from app.openai_compat.routes import transcription_body_limit
 from app.ratelimit import SharedLimiter
 from app.rooms.access import AccessWatcher
 from app.rooms.fanout import RoomFanout
@@ -48,10 +51,11 @@ def create_app(settings: Settings | None = None, backend: Backend | None = None)
     app.state.login_guard = LoginGuard(settings, SharedLimiter(app.state.db))
     app.state.ws_limiter = ws.ConnectionLimiter(settings.ws_max_connections_per_user)
     app.state.ws_pending_auth = ws.ConnectionLimiter(settings.ws_max_pending_auth_per_address)
+    app.state.api_keys = ApiKeyGuard(settings, app.state.db)
     app.add_middleware(
         BodyLimitMiddleware,
         default_max_bytes=settings.max_json_body_bytes,
-        routes=(audio.upload_body_limit(settings),),
+        routes=(audio.upload_body_limit(settings), transcription_body_limit(settings)),
     )
     app.add_middleware(SecurityHeadersMiddleware)  # outermost: 413/415 answers get them too
     app.add_exception_handler(RequestValidationError, validation_error_handler)  # type: ignore[arg-type]
@@ -60,6 +64,7 @@ def create_app(settings: Settings | None = None, backend: Backend | None = None)
     app.include_router(ws.router)
     app.include_router(live.router)
     app.include_router(api_router)
+    install_openai_compat(app)  # /v1, OpenAI's error envelope there
     mount_web(app, settings.web_dist_dir)  # last: its catch-all must not shadow the API
     return app
 
@@ -84,6 +89,7 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     finally:
         await app.state.access_watcher.stop()
         await app.state.fanout.stop()
+        await anyio.to_thread.run_sync(lambda: app.state.api_keys.flush(force=True))
         db.dispose()
 
 

@@ -19,7 +19,7 @@ logger = logging.getLogger(__name__)
 
 # First path segments that belong to the backend and must never be answered with the SPA.
 RESERVED_PREFIXES: frozenset[str] = frozenset(
-    {"api", "ws", "docs", "redoc", "openapi.json", "healthz", "readyz"}
+    {"api", "ws", "docs", "redoc", "openapi.json", "healthz", "readyz", "v1"}
 )
 # Vite fingerprints everything under assets/ (content hash in the name), so it never changes.
 IMMUTABLE_CACHE = "public, max-age=31536000, immutable"

@@ -11,6 +11,7 @@ from __future__ import annotations
 import contextlib
 import os
 from collections.abc import AsyncIterator
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from python_multipart.multipart import MultipartParser, parse_options_header
@@ -27,8 +28,26 @@ class UploadError(Exception):
         self.detail = detail
 
 
+MAX_FORM_FIELDS = 32  # other (text) fields kept beside the file, e.g. the /v1 parameters
+MAX_FORM_FIELD_BYTES = 4096
+
+
+@dataclass
+class ReceivedUpload:
+    """What ``receive_audio_form`` read: the file's size and name, and the text fields."""
+
+    size: int
+    filename: str | None = None
+    fields: dict[str, list[str]] = field(default_factory=dict)
+
+    def first(self, name: str) -> str | None:
+        values = self.fields.get(name)
+        return values[0] if values else None
+
+
 class _FilePartWriter:
-    """Multipart callbacks that copy the ``file`` field into ``destination``."""
+    """Multipart callbacks that copy the ``file`` field into ``destination`` and keep small
+    text fields (bounded in number and size) for callers that take parameters."""
 
     def __init__(self, destination: Path, max_bytes: int) -> None:
         self.destination = destination
@@ -36,6 +55,11 @@ class _FilePartWriter:
         self.written = 0
         self.head = b""
         self.found = False
+        self.filename: str | None = None
+        self.fields: dict[str, list[str]] = {}
+        self._field_count = 0
+        self._field_name: str | None = None
+        self._field_value = bytearray()
         self._header_field = b""
         self._headers: dict[bytes, bytes] = {}
         self._in_file = False
@@ -67,9 +91,24 @@ class _FilePartWriter:
 
     def _headers_finished(self) -> None:
         _, options = parse_options_header(self._headers.get(b"content-disposition", b""))
-        self._in_file = options.get(b"name") == b"file" and not self.found
+        name = options.get(b"name")
+        self._in_file = name == b"file" and not self.found
+        if self._in_file and options.get(b"filename"):
+            self.filename = options[b"filename"].decode("utf-8", "replace")[:200]
+        self._field_name = None
+        if name is not None and name != b"file" and b"filename" not in options:
+            self._field_count += 1
+            if self._field_count > MAX_FORM_FIELDS:
+                raise UploadError(400, f"Too many form fields (limit {MAX_FORM_FIELDS})")
+            self._field_name = name.decode("utf-8", "replace")
+            self._field_value = bytearray()
 
     def _part_data(self, data: bytes, start: int, end: int) -> None:
+        if self._field_name is not None:
+            self._field_value += data[start:end]
+            if len(self._field_value) > MAX_FORM_FIELD_BYTES:
+                raise UploadError(400, f"Form field {self._field_name!r} is too long")
+            return
         if not self._in_file:
             return
         chunk = data[start:end]
@@ -81,6 +120,10 @@ class _FilePartWriter:
         self._out.write(chunk)
 
     def _part_end(self) -> None:
+        if self._field_name is not None:
+            value = self._field_value.decode("utf-8", "replace")
+            self.fields.setdefault(self._field_name, []).append(value)
+            self._field_name = None
         if self._in_file:
             self.found = True
             self._in_file = False
@@ -94,6 +137,14 @@ async def receive_audio_upload(
     Raises ``UploadError`` (400 malformed/empty/not audio, 413 too large) and removes the
     partial file on any failure.
     """
+    received = await receive_audio_form(content_type, body, destination, max_bytes)
+    return received.size
+
+
+async def receive_audio_form(
+    content_type: str, body: AsyncIterator[bytes], destination: Path, max_bytes: int
+) -> ReceivedUpload:
+    """``receive_audio_upload`` that also returns the file name and the other text fields."""
     mime, options = parse_options_header(content_type)
     boundary = options.get(b"boundary")
     if mime != b"multipart/form-data" or not boundary:
@@ -112,7 +163,7 @@ async def receive_audio_upload(
             os.remove(destination)
         raise
     writer.close()
-    return writer.written
+    return ReceivedUpload(writer.written, writer.filename, writer.fields)
 
 
 def _check_received(writer: _FilePartWriter) -> None:

@@ -8,10 +8,12 @@ from typing import Any
 
 from ray.serve import Application, Deployment
 
+from app.backend import ServedModel
 from deployments.diarizer import Diarizer
 from deployments.ingress import Ingress
 from deployments.instant_models import InstantDiarizer, InstantSummarizer, InstantTranscriber
 from deployments.options import AppArgs
+from deployments.packaged import PACKAGED_PREFIX
 from deployments.processor import Processor
 from deployments.summarizer import Summarizer
 from deployments.transcriber import Transcriber
@@ -50,4 +52,11 @@ def compose_app(args: AppArgs, options: dict[str, dict[str, Any]]) -> Applicatio
         diarizer=diarizer,
         summarizer=summarizer,
         processor=processor,
+        served_models=served_models(args),
     )
+
+
+def served_models(args: AppArgs) -> list[ServedModel]:
+    """What ``GET /v1/models`` lists: the transcriber's model, named without its path."""
+    name = args.transcriber.model.removeprefix(PACKAGED_PREFIX).rstrip("/").rsplit("/", 1)[-1]
+    return [ServedModel(id=name, language=args.transcriber.language)]

@@ -10,7 +10,7 @@ from fastapi import FastAPI
 from ray import serve
 from ray.serve.handle import DeploymentHandle
 
-from app.backend import JobRequest
+from app.backend import JobRequest, ServedModel
 from app.config import get_settings
 from app.logging_context import install_log_record_factory
 from app.main import create_app
@@ -25,9 +25,18 @@ READINESS_TIMEOUT_S = 2.0
 class ServeBackend:
     """The web layer's view of the model deployments, through Serve deployment handles."""
 
-    def __init__(self, models: dict[str, DeploymentHandle], processor: DeploymentHandle) -> None:
+    def __init__(
+        self,
+        models: dict[str, DeploymentHandle],
+        processor: DeploymentHandle,
+        served: list[ServedModel] | None = None,
+    ) -> None:
         self._models = models
         self._processor = processor
+        self._served = list(served or [])
+
+    def served_models(self) -> list[ServedModel]:
+        return list(self._served)
 
     async def submit_job(self, job: JobRequest) -> None:
         await self._processor.submit.remote(job)
@@ -83,6 +92,7 @@ class Ingress:
         diarizer: DeploymentHandle,
         summarizer: DeploymentHandle,
         processor: DeploymentHandle,
+        served_models: list[ServedModel] | None = None,
     ) -> None:
         install_log_record_factory()
         install_ray_metrics_sink()
@@ -94,6 +104,7 @@ class Ingress:
                 "Processor": processor,
             },
             processor,
+            served_models,
         )
 
     def __serve_build_asgi_app__(self) -> FastAPI:

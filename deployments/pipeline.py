@@ -278,7 +278,13 @@ class UploadJob(JobRecorder):
             "processing", "diarization", "Starting speaker diarization...", 0.0, window=0, windows=n
         )
         await self.status(
-            "processing", "transcription", "Transcribing audio...", 0.0, window=0, windows=n
+            "processing",
+            "transcription",
+            "Transcribing audio...",
+            0.0,
+            window=0,
+            windows=n,
+            duration=round(len(audio) / SAMPLE_RATE, 3),  # the /v1 answers report it
         )
         gate = asyncio.Semaphore(self._concurrency)
         first_done = asyncio.Event()

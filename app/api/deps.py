@@ -13,11 +13,12 @@ from fastapi import Depends, HTTPException, Path, Request, status
 from fastapi.security import OAuth2PasswordBearer
 from sqlalchemy.orm import Session
 
+from app.apikeys import ApiKeyGuard, user_for_credential
 from app.config import Settings
 from app.db import Database, Meeting, Role, User, meeting_role, visible_meeting
 from app.login_guard import LoginGuard
 from app.ratelimit import RateLimited
-from app.security import AuthenticationError, user_for_token
+from app.security import AuthenticationError
 
 logger = logging.getLogger(__name__)
 
@@ -65,19 +66,38 @@ def unauthorized(detail: str = "Not authenticated") -> HTTPException:
     )
 
 
-def get_current_user(session: SessionDep, settings: SettingsDep, token: TokenDep) -> User:
-    return authenticated_user(session, settings, token)
+def get_api_key_guard(request: Request) -> ApiKeyGuard | None:
+    guard: ApiKeyGuard | None = getattr(request.app.state, "api_keys", None)
+    return guard
 
 
-def authenticated_user(session: Session, settings: Settings, token: str | None) -> User:
-    """The token's user, or 401 (also for routes that manage their own short session)."""
+ApiKeysDep = Annotated[ApiKeyGuard | None, Depends(get_api_key_guard)]
+
+
+def get_current_user(
+    session: SessionDep, settings: SettingsDep, token: TokenDep, api_keys: ApiKeysDep
+) -> User:
+    """The caller, from a JWT or an API key (``Authorization: Bearer ...``)."""
+    return authenticated_user(session, settings, token, api_keys)
+
+
+def authenticated_user(
+    session: Session, settings: Settings, token: str | None, api_keys: ApiKeyGuard | None
+) -> User:
+    """The credential's user, or 401/429 (also for routes that manage their own session)."""
     if not token:
         raise unauthorized()
     try:
-        return user_for_token(session, token, settings)
+        return user_for_credential(session, token, settings, api_keys)
     except AuthenticationError as e:
-        logger.info("rejected bearer token: %s", e.reason)
+        logger.info("rejected bearer credential: %s", e.reason)
         raise unauthorized("Invalid or expired token") from e
+    except RateLimited as e:
+        raise HTTPException(
+            status.HTTP_429_TOO_MANY_REQUESTS,
+            "Too many requests with this API key",
+            headers={"Retry-After": str(e.retry_after_s)},
+        ) from e
 
 
 CurrentUser = Annotated[User, Depends(get_current_user)]

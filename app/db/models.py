@@ -232,3 +232,24 @@ class TranscriptVersion(Base):
     segments: Mapped[list[dict[str, Any]]] = mapped_column(JsonValue)
     summary: Mapped[dict[str, Any] | None] = mapped_column(JsonValue, default=None)
     archived_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+
+class ApiKey(Base):
+    """A user's API key: only a hash of its secret is stored (``app/apikeys.py``).
+
+    ``prefix`` is public (shown in listings, the lookup index); ``usage_count`` and
+    ``last_used_at`` are updated in batches, not on every request.
+    """
+
+    __tablename__ = "api_keys"
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True, default=new_job_id)
+    user_id: Mapped[str] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    name: Mapped[str] = mapped_column(String(100))
+    prefix: Mapped[str] = mapped_column(String(32), unique=True)
+    secret_hash: Mapped[str] = mapped_column(String(64))
+    rate_limit: Mapped[int | None] = mapped_column(Integer, default=None)
+    usage_count: Mapped[int] = mapped_column(Integer, default=0)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    last_used_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), default=None)
+    revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), default=None)

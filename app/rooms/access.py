@@ -15,23 +15,39 @@ import contextlib
 import logging
 import time
 from dataclasses import dataclass, field
+from typing import Any
 
 import anyio.to_thread
 from sqlalchemy import select, tuple_
+from sqlalchemy.orm import Session
 
+from app.apikeys import ApiKeyGuard, looks_like_api_key, user_for_credential
 from app.config import Settings
 from app.db import Database, Membership, Role, User, meeting_role
-from app.db.limits import token_versions
+from app.db.limits import token_version, token_versions
+from app.ratelimit import RateLimited
 from app.security import AuthenticationError, user_and_claims_for_token
 
 logger = logging.getLogger(__name__)
 
 CLOSE_UNAUTHORIZED = 4401
 CLOSE_NOT_FOUND = 4404
+CLOSE_TOO_MANY = 4429
 TOKEN_EXPIRED = "Token expired; log in again"  # noqa: S105 (a message)
 TOKEN_REVOKED = "Session ended (logged out); log in again"  # noqa: S105 (a message)
 ACCESS_REVOKED = "Access to this meeting was removed or the meeting was deleted"
 QUERY_CHUNK = 500  # pairs per IN (...) list
+
+
+def credential_claims(
+    session: Session, token: str, settings: Settings, api_keys: ApiKeyGuard | None
+) -> tuple[User, dict[str, Any]]:
+    """The user and the claims a socket grant keeps: a JWT's own; for an API key, the user's
+    current token version (a logout ends key sockets too) and no expiry."""
+    if looks_like_api_key(token):
+        user = user_for_credential(session, token, settings, api_keys)
+        return user, {"ver": token_version(session, user.id)}
+    return user_and_claims_for_token(session, token, settings)
 
 
 class RoomAccessError(Exception):
@@ -50,32 +66,44 @@ class SocketGrant:
     user_id: str
     meeting_id: str
     token_version: int
-    expires_at: float  # epoch seconds (the token's ``exp``)
+    expires_at: float | None  # epoch seconds (the token's ``exp``); None: an API key
 
 
 async def authorize_room(
-    db: Database, settings: Settings, token: str, meeting_id: str
+    db: Database,
+    settings: Settings,
+    token: str,
+    meeting_id: str,
+    api_keys: ApiKeyGuard | None = None,
 ) -> tuple[User, Role]:
-    """The user and their role in the meeting, or ``RoomAccessError`` (4401 / 4404)."""
-    user, role, _grant = await authorize_room_grant(db, settings, token, meeting_id)
+    """The user (by JWT or API key) and their role in the meeting, or ``RoomAccessError``
+    (4401 bad credential, 4404 no such meeting for them, 4429 key over its rate limit)."""
+    user, role, _grant = await authorize_room_grant(db, settings, token, meeting_id, api_keys)
     return user, role
 
 
 async def authorize_room_grant(
-    db: Database, settings: Settings, token: str, meeting_id: str
+    db: Database,
+    settings: Settings,
+    token: str,
+    meeting_id: str,
+    api_keys: ApiKeyGuard | None = None,
 ) -> tuple[User, Role, SocketGrant]:
     """Like ``authorize_room``, with the grant an ``AccessWatcher`` re-checks."""
 
     def check() -> tuple[User, Role, SocketGrant]:
         with db.session() as session:
             try:
-                user, claims = user_and_claims_for_token(session, token, settings)
+                user, claims = credential_claims(session, token, settings, api_keys)
             except AuthenticationError as e:
                 raise RoomAccessError(CLOSE_UNAUTHORIZED, "Invalid or expired token") from e
+            except RateLimited as e:
+                raise RoomAccessError(CLOSE_TOO_MANY, "Too many requests with this key") from e
             role = meeting_role(session, user.id, meeting_id)
             if role is None:
                 raise RoomAccessError(CLOSE_NOT_FOUND, "Meeting not found")
-            grant = SocketGrant(user.id, meeting_id, claims["ver"], float(claims["exp"]))
+            expires = float(claims["exp"]) if "exp" in claims else None
+            grant = SocketGrant(user.id, meeting_id, claims["ver"], expires)
             return user, role, grant
 
     return await anyio.to_thread.run_sync(check)
@@ -125,10 +153,11 @@ class AccessWatcher:
     def watch(self, grant: SocketGrant) -> Watch:
         loop = asyncio.get_running_loop()
         watch = Watch(grant, loop.create_future())
-        delay = grant.expires_at - time.time()
-        watch.expiry = loop.call_later(
-            max(0.0, delay), watch.end, CLOSE_UNAUTHORIZED, TOKEN_EXPIRED
-        )
+        if grant.expires_at is not None:  # API keys do not expire (they are revoked)
+            delay = grant.expires_at - time.time()
+            watch.expiry = loop.call_later(
+                max(0.0, delay), watch.end, CLOSE_UNAUTHORIZED, TOKEN_EXPIRED
+            )
         self._watches.add(watch)
         return watch
 

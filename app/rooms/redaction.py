@@ -18,11 +18,13 @@ REDACTED = "[redacted]"
 # A JWT (possibly cut short by a library's truncated frame repr) or a ``token=`` query value.
 _JWT = re.compile(r"eyJ[A-Za-z0-9_-]*(?:\.[A-Za-z0-9_-]*){0,2}")
 _QUERY_TOKEN = re.compile(r"(token=)[^&\s\"']+")
+_API_KEY = re.compile(r"msk_[0-9a-f]+_[A-Za-z0-9_-]+")  # app/apikeys.py
 
 
 def redact_tokens(text: str) -> str:
-    """``text`` with every JWT-looking string and ``token=`` value replaced."""
-    return _QUERY_TOKEN.sub(r"\1" + REDACTED, _JWT.sub(REDACTED, text))
+    """``text`` with every JWT- or API-key-looking string and ``token=`` value replaced."""
+    text = _API_KEY.sub(REDACTED, _JWT.sub(REDACTED, text))
+    return _QUERY_TOKEN.sub(r"\1" + REDACTED, text)
 
 
 class TokenRedactionFilter(logging.Filter):

@@ -23,6 +23,7 @@ from app.api.deps import (
     authenticated_user,
 )
 from app.api.transcript_guard import require_replace_consent
+from app.apikeys import ApiKeyGuard
 from app.backend import Backend, JobRequest
 from app.body_limits import BodyLimit
 from app.config import Settings
@@ -76,7 +77,10 @@ async def upload_audio(
     No database session is held while the body arrives (a slow upload must not pin a pooled
     connection): one short session admits the upload, another creates the job.
     """
-    admission = await anyio.to_thread.run_sync(admit_upload, db, settings, token, meeting_id)
+    api_keys = getattr(request.app.state, "api_keys", None)
+    admission = await anyio.to_thread.run_sync(
+        admit_upload, db, settings, token, api_keys, meeting_id
+    )
     await require_replace_consent(db, meeting_id, replace)  # 409 transcript_exists
     staging = settings.uploads_dir / meeting_id / f"incoming-{uuid.uuid4().hex}"
     try:
@@ -99,10 +103,16 @@ async def upload_audio(
     return JobAccepted(job_id=job_id, status="queued")
 
 
-def admit_upload(db: Database, settings: Settings, token: str | None, meeting_id: str) -> Admission:
+def admit_upload(
+    db: Database,
+    settings: Settings,
+    token: str | None,
+    api_keys: ApiKeyGuard | None,
+    meeting_id: str,
+) -> Admission:
     """Auth, access, busy and quota checks in one short session, before any body is read."""
     with db.session() as session:
-        user = authenticated_user(session, settings, token)
+        user = authenticated_user(session, settings, token, api_keys)
         meeting = visible_meeting(session, user.id, meeting_id)
         role = meeting_role(session, user.id, meeting_id) if meeting else None
         if meeting is None or role is None:

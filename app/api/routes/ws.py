@@ -164,7 +164,11 @@ async def authenticate_socket(websocket: WebSocket, meeting_id: str) -> tuple[Us
             return None
     try:
         user, role, grant = await authorize_room_grant(
-            websocket.app.state.db, settings, token, meeting_id
+            websocket.app.state.db,
+            settings,
+            token,
+            meeting_id,
+            getattr(websocket.app.state, "api_keys", None),
         )
     except RoomAccessError as e:
         await safe_close(websocket, e.close_code, e.reason)

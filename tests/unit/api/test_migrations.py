@@ -28,6 +28,7 @@ TABLES = {
     "user_sessions",  # 0002_accounts_hardening
     "limit_buckets",
     "transcript_versions",
+    "api_keys",
 }
 
 
