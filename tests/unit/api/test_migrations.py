@@ -25,6 +25,8 @@ TABLES = {
     "segments",
     "room_events",
     "summaries",
+    "webhooks",
+    "webhook_deliveries",
 }
 
 
