@@ -57,3 +57,17 @@ def test_secrets_are_prefixed_and_unique() -> None:
     secrets = {new_secret() for _ in range(50)}
     assert len(secrets) == 50
     assert all(s.startswith("whsec_") and len(s) == 6 + 64 for s in secrets)
+
+
+def test_the_documented_verification_recipe_accepts_our_signatures() -> None:
+    from pathlib import Path
+
+    doc = (Path(__file__).resolve().parents[3] / "docs" / "protocol.md").read_text()
+    recipe = doc.split("**Verifying a delivery**", 1)[1].split("```python\n", 1)[1]
+    namespace: dict[str, object] = {}
+    exec(recipe.split("```", 1)[0], namespace)  # noqa: S102 - our own documentation
+    verify = namespace["verify"]
+    assert callable(verify)
+    assert verify(SECRET, sign(SECRET, BODY), BODY) is True
+    assert verify(SECRET, sign(SECRET, BODY), BODY + b"x") is False
+    assert verify(SECRET, sign(SECRET, BODY, timestamp=1_000), BODY) is False
