@@ -35,6 +35,7 @@ from meetingserve_cli.errors import CliError, ExitCode
 from meetingserve_cli.live import AudioBuffer, LiveStreamer, decode_file, play_file
 from meetingserve_cli.render import meetings_table, segment_line
 from meetingserve_cli.room import Outcome, RoomWatcher, current_last_seq
+from meetingserve_cli.webhooks import app as webhooks_app
 
 app = typer.Typer(
     name="meetingserve",
@@ -43,6 +44,7 @@ app = typer.Typer(
     add_completion=False,
     pretty_exceptions_enable=False,
 )
+app.add_typer(webhooks_app, name="webhooks")
 stderr = Console(stderr=True, soft_wrap=True, highlight=False)
 
 ServerOption = Annotated[

@@ -132,3 +132,20 @@ def write_tone(path: Path) -> None:
         f.setsampwidth(2)
         f.setframerate(16_000)
         f.writeframes((np.sin(2 * np.pi * 440 * t) * 8000).astype("<i2").tobytes())
+
+
+def test_webhooks_commands(env: dict[str, str], token: str) -> None:
+    authed = env | {"MEETINGSERVE_TOKEN": token}
+    added = cli(["webhooks", "add", "https://93.184.216.34/hook", "--event", "completed"], authed)
+    assert added.returncode == 0, added.stderr
+    hook = json.loads(added.stdout)
+    assert hook["secret"].startswith("whsec_")
+    listed = json.loads(cli(["webhooks", "list", "--json"], authed).stdout)
+    assert [(h["id"], h["events"]) for h in listed] == [(hook["id"], ["completed"])]
+    assert hook["secret"] not in json.dumps(listed)
+    log = cli(["webhooks", "deliveries", hook["id"], "--json"], authed)
+    assert (log.returncode, json.loads(log.stdout)) == (0, [])
+    refused = cli(["webhooks", "add", "http://127.0.0.1:9/x"], authed)
+    assert refused.returncode == 6 and "non-public address" in refused.stderr
+    assert cli(["webhooks", "rm", hook["id"]], authed).returncode == 0
+    assert cli(["webhooks", "rm", hook["id"]], authed).returncode == 4
