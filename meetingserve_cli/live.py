@@ -148,7 +148,7 @@ class LiveStreamer:
         self.session_id = str(started["session_id"])
         if not self.job_id.done():
             self.job_id.set_result(str(started["job_id"]))
-        return int(float(started.get("received_s", 0)) * SAMPLE_RATE) * 2
+        return round(float(started.get("received_s", 0)) * SAMPLE_RATE) * 2
 
     async def _send(self, ws: ClientConnection, buffer: AudioBuffer, sent: int) -> dict[str, Any]:
         self.resent_bytes += max(0, self._high_water - sent)
