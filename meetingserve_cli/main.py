@@ -281,10 +281,11 @@ async def stream_live(
         await sending  # failed before the session started: raises its CliError
     watcher = RoomWatcher(creds, meeting_id, last_seq, printer(as_json), notice)
     watching = asyncio.create_task(watcher.until_done(streamer.job_id.result()))
-    try:
-        await sending
-        return await watching
+    try:  # either failing ends both
+        _, outcome = await asyncio.gather(sending, watching)
+        return outcome
     finally:
+        sending.cancel()
         watching.cancel()
 
 
