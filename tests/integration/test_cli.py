@@ -172,7 +172,7 @@ def test_summary_and_meetings_list(watched: WatchRun, env: dict[str, str]) -> No
     meeting_id = watched.meeting_id
     summary = run_cli(["summary", meeting_id], env)
     assert summary.returncode == 0, summary.stderr
-    assert summary.stdout.startswith("#") and "Action items" in summary.stdout
+    assert summary.stdout.startswith("# ") and "## Summary" in summary.stdout
     listed = run_cli(["meetings", "--json"], env)
     assert listed.returncode == 0, listed.stderr
     rows = {m["id"]: m for m in json.loads(listed.stdout)}
