@@ -9,14 +9,16 @@ from __future__ import annotations
 import asyncio
 import json
 from collections.abc import Iterator
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
 import pytest
+from sqlalchemy import update
 
 from app.config import Settings
 from app.db import Database, create_meeting, create_user, share_meeting, upgrade_database
-from app.db.models import WebhookDelivery
+from app.db.models import WebhookDelivery, utcnow
 from app.webhooks.dispatcher import WebhookDispatcher
 from app.webhooks.outbox import claim_due, create_webhook, enqueue_event, list_deliveries
 from app.webhooks.signing import verify_signature
@@ -109,19 +111,24 @@ async def test_receiver_down_then_up_gets_each_event_once_after_a_restart(
     receiver = WebhookReceiver()  # not started: connection refused
     meeting_id, hook_id, secret = setup_hook(db, receiver.url)
     first, second = enqueue(db, meeting_id), enqueue(db, meeting_id, "summary")
-    before = WebhookDispatcher(db, fast_settings())
+    slow_retry = fast_settings(webhook_retry_base_s=2, webhook_retry_max_interval_s=2)
+    before = WebhookDispatcher(db, slow_retry)
     assert await before.deliver_due() == 2
     await before.stop()
     rows = delivery_rows(db, hook_id)
     assert {(r.status, r.attempts) for r in rows} == {("pending", 1)}
     assert all(r.last_error and "ConnectError" in r.last_error for r in rows)
+    for r in rows:
+        assert r.last_attempt_at is not None
+        assert (r.next_attempt_at - r.last_attempt_at).total_seconds() == pytest.approx(2)
     # "Restart": a new process on the same database; the receiver comes back.
     receiver.start()
     restarted_db = Database(db_url)
-    after = WebhookDispatcher(restarted_db, fast_settings())
+    after = WebhookDispatcher(restarted_db, slow_retry)
     try:
         assert await after.deliver_due() == 0  # not due before the backoff
-        await asyncio.sleep(0.3)
+        due = max(r.next_attempt_at for r in rows)
+        await asyncio.sleep(max(0.0, (due - utcnow()).total_seconds()) + 0.1)
         assert await after.deliver_due() == 2
         await asyncio.sleep(0.5)
         assert await after.deliver_due() == 0  # delivered rows are never sent again
@@ -142,11 +149,12 @@ async def test_a_crashed_loops_claim_is_sent_by_another_after_its_lease(
     meeting_id, _, _ = setup_hook(db, receiver.url)
     event_id = enqueue(db, meeting_id)
     with db.session() as s:  # a loop that claimed the row and died before sending
-        assert len(claim_due(s, "crashed-loop", lease_s=0.5, limit=10)) == 1
+        assert len(claim_due(s, "crashed-loop", lease_s=60, limit=10)) == 1
     dispatcher = WebhookDispatcher(db, fast_settings())
     try:
-        assert await dispatcher.deliver_due() == 0
-        await asyncio.sleep(0.6)
+        assert await dispatcher.deliver_due() == 0  # leased: not sent behind the owner's back
+        with db.session() as s:  # the lease runs out (time passes without the crashed loop)
+            s.execute(update(WebhookDelivery).values(lease_until=utcnow() - timedelta(seconds=1)))
         assert await dispatcher.deliver_due() == 1
     finally:
         await dispatcher.stop()
@@ -172,18 +180,20 @@ async def test_error_answers_are_retried_and_given_up_after_the_window(
     receiver.status_code = 500
     meeting_id, hook_id, _ = setup_hook(db, receiver.url)
     enqueue(db, meeting_id)
-    dispatcher = WebhookDispatcher(db, fast_settings(webhook_retry_window_s=0.5))
+    dispatcher = WebhookDispatcher(db, fast_settings(webhook_retry_window_s=1.5))
     try:
-        for _ in range(6):
+        for _ in range(40):
             await dispatcher.deliver_due()
-            await asyncio.sleep(0.25)
+            if delivery_rows(db, hook_id)[0].status != "pending":
+                break
+            await asyncio.sleep(0.1)
     finally:
         await dispatcher.stop()
     [row] = delivery_rows(db, hook_id)
     assert row.status == "failed"
     assert row.last_status_code == 500
     assert row.last_error == "HTTP 500"
-    assert 2 <= row.attempts == len(receiver.requests) <= 4
+    assert 2 <= row.attempts == len(receiver.requests) <= 6  # 0.2 s doubling to 0.4 s in 1.5 s
 
 
 async def test_redirects_are_not_followed(db: Database, receiver: WebhookReceiver) -> None:
