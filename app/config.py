@@ -80,6 +80,18 @@ class Settings(BaseSettings):
     api_key_rate_window_s: float = Field(default=60.0, gt=0)
     api_key_usage_flush_s: float = Field(default=30.0, ge=0)
     max_api_keys_per_user: int = Field(default=50, gt=0)
+    # Webhooks (app/webhooks): outbound callbacks for completed / failed / summary events.
+    webhook_allowed_networks: list[str] = Field(
+        default_factory=list,
+        description="CIDRs webhooks may reach although not public (e.g. 127.0.0.0/8 in tests)",
+    )
+    webhook_timeout_s: float = Field(default=10.0, gt=0)
+    webhook_retry_base_s: float = Field(default=30.0, gt=0)
+    webhook_retry_max_interval_s: float = Field(default=1800.0, gt=0)
+    webhook_retry_window_s: float = Field(default=24 * 3600.0, gt=0)
+    webhook_poll_interval_s: float = Field(default=2.0, gt=0)
+    webhook_lease_s: float = Field(default=60.0, gt=0)
+    webhook_max_per_user: int = Field(default=20, gt=0)
 
     @model_validator(mode="after")
     def _refuse_placeholder_secret(self) -> Settings:

@@ -120,3 +120,49 @@ class TranscriptVersionPublic(BaseModel):
 class TranscriptVersions(BaseModel):
     current: int | None  # the current transcript's version; None when there is none
     versions: list[TranscriptVersionPublic]
+
+
+WebhookEvent = Literal["completed", "failed", "summary"]
+ALL_WEBHOOK_EVENTS: list[WebhookEvent] = ["completed", "failed", "summary"]
+WebhookUrl = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=2048)]
+
+
+class WebhookCreate(BaseModel):
+    url: WebhookUrl
+    meeting_id: Annotated[str, StringConstraints(min_length=1, max_length=64)] | None = None
+    events: list[WebhookEvent] = Field(
+        default_factory=lambda: list(ALL_WEBHOOK_EVENTS), min_length=1, max_length=3
+    )
+
+
+class WebhookPublic(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: str
+    url: str
+    meeting_id: str | None
+    events: list[str]
+    created_at: datetime
+
+
+class WebhookCreated(WebhookPublic):
+    """Returned once, at creation: the only time the signing secret is shown."""
+
+    secret: str
+
+
+class WebhookDeliveryPublic(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: int
+    event_id: str
+    event_type: str
+    meeting_id: str
+    status: Literal["pending", "delivered", "failed"]
+    attempts: int
+    last_status_code: int | None
+    last_error: str | None
+    created_at: datetime
+    last_attempt_at: datetime | None
+    delivered_at: datetime | None
+    next_attempt_at: datetime | None

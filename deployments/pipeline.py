@@ -16,6 +16,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 
 import numpy as np
+from sqlalchemy.orm import Session
 
 from app.db import Database, clear_transcript, save_segments, save_summary, set_meeting_status
 from app.db.records import update_job
@@ -28,6 +29,7 @@ from app.rooms.publish import (
     publish_summary,
     summary_fields,
 )
+from app.webhooks.outbox import enqueue_event
 from core.alignment import align_words
 from core.audio import AudioDecodeError, decode_audio
 from core.audio_formats import DecodeLimits
@@ -89,6 +91,18 @@ class JobState:
     first_segment_s: float | None = None
 
 
+def store_summary(session: Session, meeting_id: str, summary: SummaryResult) -> None:
+    """Save a summary and queue its ``summary`` webhook event in the same transaction."""
+    fields = summary_fields(summary)
+    save_summary(session, meeting_id, fields, summary.engine)
+    enqueue_event(session, meeting_id, "summary", {"summary": fields, "engine": summary.engine})
+
+
+def enqueue_failed(session: Session, meeting_id: str, job_id: str, message: str, code: str) -> None:
+    data = {"job_id": job_id, "error": message, "code": code}
+    enqueue_event(session, meeting_id, "failed", data)
+
+
 class JobRecorder:
     """What every job does with a finished window and how a job ends: link speakers, align,
     persist and publish in order, then the summary and the terminal status. Upload jobs (below)
@@ -137,9 +151,7 @@ class JobRecorder:
         await self.status("processing", "summarization", "Summarizing the meeting...", 0.9)
         with time_stage("summarization"):
             summary = await self._summarize(state.segments)
-        await asyncio.to_thread(
-            self._db_write, save_summary, state.meeting_id, summary_fields(summary), summary.engine
-        )
+        await asyncio.to_thread(self._summary_in_db, summary)
         await publish_summary(self._hub, state.meeting_id, summary)
         await asyncio.to_thread(self._complete_in_db, duration)
         await self.status("completed", "done", "Meeting processing completed!", 1.0)
@@ -210,15 +222,23 @@ class JobRecorder:
             update_job(session, self.state.job_id, status="processing", windows_total=windows_total)
             set_meeting_status(session, self.state.meeting_id, "processing")
 
+    def _summary_in_db(self, summary: SummaryResult) -> None:
+        with self._db.session() as session:
+            store_summary(session, self.state.meeting_id, summary)
+
     def _complete_in_db(self, duration: float) -> None:
         with self._db.session() as session:
             update_job(session, self.state.job_id, status="completed")
             set_meeting_status(session, self.state.meeting_id, "completed", duration=duration)
+            # Same transaction as the outcome: the webhook event exists iff the outcome does.
+            data = {"job_id": self.state.job_id}
+            enqueue_event(session, self.state.meeting_id, "completed", data)
 
     def _fail_in_db(self, message: str, code: str) -> None:
         with self._db.session() as session:
             update_job(session, self.state.job_id, status="failed", error=message, error_code=code)
             set_meeting_status(session, self.state.meeting_id, "failed")
+            enqueue_failed(session, self.state.meeting_id, self.state.job_id, message, code)
 
 
 class UploadJob(JobRecorder):

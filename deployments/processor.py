@@ -18,7 +18,6 @@ from app.db import (
     JobAlreadyActiveError,
     create_job,
     list_segments,
-    save_summary,
     set_meeting_status,
     upgrade_database,
 )
@@ -26,7 +25,8 @@ from app.db.models import ACTIVE_JOB_STATUSES, Job
 from app.db.records import update_job
 from app.logging_context import bind_log_context, install_log_record_factory
 from app.quotas import QuotaExceeded, check_live_slot
-from app.rooms.publish import publish_error, publish_summary, summary_fields
+from app.rooms.publish import publish_error, publish_summary
+from app.webhooks.dispatcher import WebhookDispatcher
 from core.llm_prompts import SummarizationError
 from core.types import DiarizationResult, Segment, SummaryResult, TranscriptionResult
 from core.windowing import WindowOptions
@@ -34,7 +34,14 @@ from deployments.hub import ActorHubClient
 from deployments.live import LiveSession, LiveSessionError
 from deployments.metrics import record_error
 from deployments.options import ProcessorArgs
-from deployments.pipeline import JobFailedError, JobState, Models, UploadJob
+from deployments.pipeline import (
+    JobFailedError,
+    JobState,
+    Models,
+    UploadJob,
+    enqueue_failed,
+    store_summary,
+)
 
 logger = logging.getLogger(__name__)
 LIVE_GRACE_S = 120.0  # how long a dropped live session waits for its client to reconnect
@@ -73,6 +80,10 @@ class Processor:
         self._live: dict[str, LiveSession] = {}
         self._reaper: asyncio.Task[None] | None = None
         self._fail_orphaned_jobs()
+        # Webhook deliveries queued in the database (by any process, before any restart)
+        # are sent from here; Serve runs __init__ on the replica's event loop.
+        self._webhooks = WebhookDispatcher(self._db, settings)
+        self._webhooks.start()
 
     def is_ready(self) -> bool:
         return True
@@ -210,7 +221,7 @@ class Processor:
 
     def _store_summary(self, meeting_id: str, summary: SummaryResult) -> None:
         with self._db.session() as session:
-            save_summary(session, meeting_id, summary_fields(summary), summary.engine)
+            store_summary(session, meeting_id, summary)
 
     def _fail_orphaned_jobs(self) -> None:
         """Jobs left queued/processing by a crashed Processor end failed, with a reason.
@@ -228,5 +239,12 @@ class Processor:
                     error_code="interrupted",
                 )
                 set_meeting_status(session, job.meeting_id, "failed")
+                enqueue_failed(
+                    session,
+                    job.meeting_id,
+                    job.id,
+                    "Interrupted by a restart; upload the audio again",
+                    "interrupted",
+                )
         if orphans:
             logger.warning("marked %d interrupted job(s) as failed", len(orphans))

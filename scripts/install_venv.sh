@@ -14,4 +14,5 @@ pip=("$venv/bin/python" -m pip --disable-pip-version-check -q)
 # they fail to load beside torch 2.13.0+cpu and then break `import vllm` (transformers imports
 # torchaudio whenever it is installed). Nothing here needs them, so remove them.
 "${pip[@]}" uninstall -y torchaudio torchvision torchcodec 2>/dev/null || true
+"$venv/bin/meetingserve" --help >/dev/null  # the console script ([project.scripts])
 "$venv/bin/python" -c "import torch, ray, faster_whisper, fastapi; print('venv ready: torch', torch.__version__, 'ray', ray.__version__)"

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from app.api.routes import audio, auth, events, keys, meetings, transcript
+from app.api.routes import audio, auth, events, keys, meetings, transcript, webhooks
 
 api_router = APIRouter(prefix="/api")
 api_router.include_router(auth.router)
@@ -13,3 +13,4 @@ api_router.include_router(events.router)
 api_router.include_router(audio.router)
 api_router.include_router(transcript.router)
 api_router.include_router(keys.router)
+api_router.include_router(webhooks.router)

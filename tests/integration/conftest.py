@@ -39,6 +39,11 @@ def platform(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningPlatfo
         "MEETING_ENVIRONMENT": "test",
         # Every test registers and logs in from 127.0.0.1; the limiter's own tests are unit tests.
         "MEETING_LOGIN_RATE_LIMIT": "100000",
+        # Webhook tests post to a receiver on 127.0.0.1 and retry in seconds, not minutes.
+        "MEETING_WEBHOOK_ALLOWED_NETWORKS": '["127.0.0.0/8"]',
+        "MEETING_WEBHOOK_RETRY_BASE_S": "1",
+        "MEETING_WEBHOOK_RETRY_MAX_INTERVAL_S": "4",
+        "MEETING_WEBHOOK_POLL_INTERVAL_S": "0.5",
     }
     os.environ.update(env)  # the driver reads settings too (e.g. the hub's database)
     port = free_port()

@@ -29,6 +29,8 @@ TABLES = {
     "limit_buckets",
     "transcript_versions",
     "api_keys",
+    "webhooks",
+    "webhook_deliveries",
 }
 
 

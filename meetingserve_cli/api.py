@@ -1,0 +1,131 @@
+"""REST calls over httpx, each turning an error answer into a ``CliError`` with an exit code."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+from types import TracebackType
+from typing import IO, Any
+
+import httpx
+
+from meetingserve_cli.config import Credentials
+from meetingserve_cli.errors import CliError, ExitCode, http_error
+
+UPLOAD_TIMEOUT = httpx.Timeout(30.0, write=600.0, read=600.0)
+Progress = Callable[[int], None]
+
+
+class ProgressFile:
+    """A binary file that reports every chunk httpx reads from it (for the upload bar)."""
+
+    def __init__(self, file: IO[bytes], on_read: Progress) -> None:
+        self._file = file
+        self._on_read = on_read
+
+    def read(self, size: int = -1) -> bytes:
+        chunk = self._file.read(size)
+        self._on_read(len(chunk))
+        return chunk
+
+    def fileno(self) -> int:  # lets httpx size the body (Content-Length) from fstat
+        return self._file.fileno()
+
+    def seek(self, offset: int, whence: int = 0) -> int:
+        return self._file.seek(offset, whence)
+
+    def tell(self) -> int:
+        return self._file.tell()
+
+
+def detail_of(response: httpx.Response) -> str:
+    try:
+        body = response.json()
+    except ValueError:
+        return response.text[:200] or response.reason_phrase
+    detail = body.get("detail", body) if isinstance(body, dict) else body
+    if isinstance(detail, list):  # FastAPI validation errors
+        return "; ".join(str(d.get("msg", d)) if isinstance(d, dict) else str(d) for d in detail)
+    if isinstance(detail, dict) and "error" in detail:
+        return str(detail["error"].get("message", detail["error"]))
+    return str(detail)[:300]
+
+
+class ApiClient:
+    def __init__(self, credentials: Credentials, transport: httpx.BaseTransport | None = None):
+        self.credentials = credentials
+        headers = {"User-Agent": "meetingserve-cli"}
+        if credentials.token:
+            headers["Authorization"] = f"Bearer {credentials.token}"
+        self._http = httpx.Client(
+            base_url=credentials.server, headers=headers, timeout=30.0, transport=transport
+        )
+
+    def __enter__(self) -> ApiClient:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self._http.close()
+
+    def request(self, action: str, method: str, path: str, **kwargs: Any) -> httpx.Response:
+        try:
+            response = self._http.request(method, path, **kwargs)
+        except httpx.TimeoutException as e:
+            raise CliError(f"{action}: the server did not answer in time", ExitCode.SERVER) from e
+        except httpx.HTTPError as e:
+            raise CliError(
+                f"{action}: cannot reach {self.credentials.server} ({type(e).__name__})",
+                ExitCode.SERVER,
+            ) from e
+        if response.is_error:
+            raise http_error(response.status_code, detail_of(response), action)
+        return response
+
+    def json(self, action: str, method: str, path: str, **kwargs: Any) -> Any:
+        return self.request(action, method, path, **kwargs).json()
+
+    def login(self, email: str, password: str) -> str:
+        body = {"email": email, "password": password}
+        return str(self.json("Login", "POST", "/api/auth/login", json=body)["access_token"])
+
+    def me(self) -> dict[str, Any]:
+        result: dict[str, Any] = self.json("Who am I", "GET", "/api/auth/me")
+        return result
+
+    def meetings(self) -> list[dict[str, Any]]:
+        result: list[dict[str, Any]] = self.json("List meetings", "GET", "/api/meetings")
+        return result
+
+    def meeting(self, meeting_id: str) -> dict[str, Any]:
+        result: dict[str, Any] = self.json("Meeting", "GET", f"/api/meetings/{meeting_id}")
+        return result
+
+    def create_meeting(self, title: str) -> str:
+        body = {"title": title}
+        return str(self.json("Create meeting", "POST", "/api/meetings", json=body)["id"])
+
+    def upload(self, meeting_id: str, path: Path, on_read: Progress) -> str:
+        """Upload the file; returns the job id (the server answers 202 at once)."""
+        with path.open("rb") as f:
+            files = {"file": (path.name, ProgressFile(f, on_read), "application/octet-stream")}
+            result = self.json(
+                "Upload",
+                "POST",
+                f"/api/meetings/{meeting_id}/audio",
+                files=files,
+                timeout=UPLOAD_TIMEOUT,
+            )
+        return str(result["job_id"])
+
+    def transcript(self, meeting_id: str, fmt: str) -> bytes:
+        path = f"/api/meetings/{meeting_id}/transcript"
+        return self.request("Export", "GET", path, params={"format": fmt}).content
+
+    def summary(self, meeting_id: str, fmt: str) -> bytes:
+        path = f"/api/meetings/{meeting_id}/summary"
+        return self.request("Summary", "GET", path, params={"format": fmt}).content

@@ -1,0 +1,36 @@
+"""How results look: one line per transcript segment, a table of meetings (rich)."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from rich.table import Table
+
+
+def clock(seconds: float) -> str:
+    whole, tenths = divmod(round(max(seconds, 0.0) * 10), 10)
+    return f"{whole // 3600:02d}:{whole // 60 % 60:02d}:{whole % 60:02d}.{tenths}"
+
+
+def segment_line(segment: dict[str, Any], as_json: bool) -> str:
+    """``[00:01:02.3 - 00:01:05.1] SPEAKER_01: text``, or the segment as one JSON line."""
+    if as_json:
+        return json.dumps(segment, separators=(",", ":"), ensure_ascii=False)
+    start, end = float(segment.get("start", 0.0)), float(segment.get("end", 0.0))
+    return f"[{clock(start)} - {clock(end)}] {segment.get('speaker', '?')}: {segment['text']}"
+
+
+def meetings_table(meetings: list[dict[str, Any]]) -> Table:
+    table = Table("id", "title", "status", "role", "created", "duration", box=None)
+    for m in meetings:
+        duration = m.get("duration")
+        table.add_row(
+            m["id"],
+            m["title"],
+            m["status"],
+            m.get("role") or "",
+            str(m["created_at"])[:19].replace("T", " "),
+            clock(float(duration)) if duration is not None else "",
+        )
+    return table

@@ -1,0 +1,89 @@
+"""LiveStreamer against a scripted audio socket: real-time pacing, and a dropped connection
+resumed with the session id from the server's ``received_s`` (nothing lost, nothing doubled)."""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import AsyncIterator
+from typing import Any
+
+import numpy as np
+import pytest
+from websockets.asyncio.server import ServerConnection, serve
+
+from meetingserve_cli.config import Credentials
+from meetingserve_cli.errors import CliError, ExitCode
+from meetingserve_cli.live import BYTES_PER_SECOND, LiveStreamer, pcm16, play_file
+
+
+class AudioServer:
+    """Keeps the audio it got; drops the first connection after ``drop_after`` bytes."""
+
+    def __init__(self, drop_after: int | None = None, close_code: int = 1011) -> None:
+        self.audio = bytearray()
+        self.starts: list[dict[str, Any]] = []
+        self.drop_after = drop_after
+        self.close_code = close_code
+
+    async def handler(self, ws: ServerConnection) -> None:
+        start = json.loads(await ws.recv())
+        self.starts.append(start)
+        if self.close_code >= 4000 and self.drop_after is None:
+            await ws.close(self.close_code, "refused")
+            return
+        received_s = len(self.audio) / BYTES_PER_SECOND
+        reply = {"type": "started", "session_id": "s1", "job_id": "j1", "received_s": received_s}
+        await ws.send(json.dumps(reply))
+        async for message in ws:
+            if isinstance(message, bytes):
+                self.audio += message
+                if self.drop_after is not None and len(self.audio) >= self.drop_after:
+                    self.drop_after = None
+                    await ws.close(self.close_code, "replica died")
+                    return
+            elif json.loads(message)["type"] == "stop":
+                await ws.send(json.dumps({"type": "stopped", "session_id": "s1"}))
+                await ws.close()
+                return
+
+
+@pytest.fixture
+async def audio_server(request: pytest.FixtureRequest) -> AsyncIterator[tuple[AudioServer, str]]:
+    server = AudioServer(**getattr(request, "param", {}))
+    async with serve(server.handler, "127.0.0.1", 0, subprotocols=["bearer"]) as ws_server:  # type: ignore[list-item]
+        port = next(iter(ws_server.sockets)).getsockname()[1]
+        yield server, f"http://127.0.0.1:{port}"
+
+
+def tone(seconds: float) -> bytes:
+    t = np.arange(int(seconds * 16_000)) / 16_000
+    return pcm16(0.3 * np.sin(2 * np.pi * 300 * t))
+
+
+@pytest.mark.parametrize("audio_server", [{"drop_after": BYTES_PER_SECOND // 2}], indirect=True)
+async def test_dropped_connection_resumes_the_session_without_loss_or_duplicates(
+    audio_server: tuple[AudioServer, str],
+) -> None:
+    server, base = audio_server
+    pcm = tone(1.5)
+    notices: list[str] = []
+    streamer = LiveStreamer(Credentials(base, "tok"), "m1", notices.append)
+    began = time.monotonic()
+    stopped = await streamer.run(lambda buffer: play_file(pcm, buffer))
+    assert stopped["type"] == "stopped"
+    assert time.monotonic() - began >= 1.4  # paced at real time
+    assert bytes(server.audio) == pcm
+    assert [s.get("session_id") for s in server.starts] == [None, "s1"]
+    assert streamer.job_id.result() == "j1"
+    assert any("resuming the session" in n for n in notices)
+
+
+@pytest.mark.parametrize("audio_server", [{"close_code": 4409}], indirect=True)
+async def test_busy_meeting_is_a_refusal_not_a_retry(audio_server: tuple[AudioServer, str]) -> None:
+    server, base = audio_server
+    streamer = LiveStreamer(Credentials(base, "tok"), "m1", print)
+    with pytest.raises(CliError) as e:
+        await streamer.run(lambda buffer: play_file(tone(0.2), buffer))
+    assert e.value.code == ExitCode.REJECTED
+    assert len(server.starts) == 1
