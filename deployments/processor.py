@@ -33,6 +33,7 @@ from deployments.hub import ActorHubClient
 from deployments.live import LiveSession, LiveSessionError
 from deployments.metrics import record_error
 from deployments.options import ProcessorArgs
+from deployments.partials import PartialBudget
 from deployments.pipeline import JobFailedError, JobState, Models, UploadJob
 
 logger = logging.getLogger(__name__)
@@ -69,6 +70,7 @@ class Processor:
         self._args = args
         self._jobs: dict[str, asyncio.Task[None]] = {}
         self._live: dict[str, LiveSession] = {}
+        self._partial_budget = PartialBudget(args.max_partials_in_flight)
         self._reaper: asyncio.Task[None] | None = None
         self._fail_orphaned_jobs()
 
@@ -131,6 +133,8 @@ class Processor:
             self._hub,
             self._db,
             session_id=uuid.uuid4().hex,
+            partial_every_s=self._args.partial_every_s,
+            partial_budget=self._partial_budget,
         )
         self._live[session.session_id] = session
         await session.open()
