@@ -63,13 +63,6 @@ class LiveSession(JobRecorder):
     ) -> None:
         super().__init__(state, models, hub, db)
         self.session_id = session_id
-        self._partial_every = int(partial_every_s * SAMPLE_RATE)
-        self._budget = partial_budget or PartialBudget(0)
-        self._utterance = self._new_utterance()
-        self._decoded_upto = 0  # buffer samples covered by the last partial decode
-        self._heard_speech = False  # the last VAD look found speech in the open buffer
-        self._partial: asyncio.Task[None] | None = None
-        self._closed: dict[int, OpenUtterance] = {}  # cut windows whose partials were shown
         self.received = 0  # samples accepted since the session started
         self.detached_at: float | None = None
         self._buffer = np.zeros(0, dtype=np.float32)
@@ -81,6 +74,13 @@ class LiveSession(JobRecorder):
         self._stopping = False
         self._opened = time.monotonic()
         self._worker: asyncio.Task[None] | None = None
+        self._partial_every = int(partial_every_s * SAMPLE_RATE)
+        self._budget = partial_budget or PartialBudget(0)
+        self._utterance = self._new_utterance()
+        self._decoded_upto = 0  # buffer samples covered by the last partial decode
+        self._heard_speech = False  # the last VAD look found speech in the open buffer
+        self._partial: asyncio.Task[None] | None = None
+        self._closed: dict[int, OpenUtterance] = {}  # cut windows whose partials were shown
 
     @property
     def received_s(self) -> float:
