@@ -2,12 +2,18 @@
 
     python -m benchmarks.live --minutes 30            # starts its own CPU-profile platform
     python -m benchmarks.live --minutes 5 --url http://127.0.0.1:8000   # against `make run`
+    python -m benchmarks.live --minutes 5 --suite live-5min   # a short run, its own result file
 
 The synthetic meeting is streamed at real-time speed in 100 ms frames through
 ``/ws/meeting/{id}/audio`` while a second socket listens to the room. For each live window the
 latency is the time from sending the last frame of that window's audio to receiving its first
 transcript segment; the processing lag reported by the server is sampled over the whole stream
 to show whether it grows.
+
+Per reference word (``benchmarks/live_words.py``): time from the word's end in the audio to its
+first appearance (a stable word of a ``transcript_partial``, or the final line) and to its final
+line, with p50/p95/p99, the same split into the first and last third of the stream, and the
+share of shown partial words that the final line revised.
 """
 
 from __future__ import annotations
@@ -24,6 +30,7 @@ import websockets
 
 from benchmarks.client import BenchUser, create_meeting, register_user
 from benchmarks.live_client import StreamLog, stream_audio
+from benchmarks.live_words import word_timing
 from benchmarks.platform import Platform, external_platform, started_platform
 from benchmarks.report import new_result, write_result
 from benchmarks.scoring import (
@@ -100,6 +107,7 @@ def summarize(
             diarization_error_rate(spans_from_reference(turns), spans_from_segments(segments)), 4
         ),
         "status": received[-1][1].get("status"),
+        "words": word_timing(turns, received, log.time_sent),
     }
 
 
@@ -111,6 +119,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--meeting", default="standup3", help="synthetic meeting script")
     parser.add_argument("--url", help="a running platform (default: start one)")
     parser.add_argument("--profile", default="cpu")
+    parser.add_argument(
+        "--suite", default="live", help="result name (<suite>.json): keep short runs apart"
+    )
     opts = parser.parse_args(argv)
     with ExitStack() as stack:
         platform = (
@@ -120,14 +131,15 @@ def main(argv: list[str] | None = None) -> int:
         )
         stats = asyncio.run(run_stream(platform, opts.minutes, opts.meeting))
     result = new_result(
-        "live", opts.profile, {"meeting": opts.meeting, "minutes": opts.minutes, "frame_s": 0.1}
+        opts.suite, opts.profile, {"meeting": opts.meeting, "minutes": opts.minutes, "frame_s": 0.1}
     )
     result["results"] = stats
     path = write_result(result)
     print(
         json.dumps(
-            {k: v for k, v in stats.items() if k != "lag_s"}
-            | {"lag_s": {k: v for k, v in stats["lag_s"].items() if k != "series"}},
+            {k: v for k, v in stats.items() if k not in {"lag_s", "words"}}
+            | {"lag_s": {k: v for k, v in stats["lag_s"].items() if k != "series"}}
+            | {"words": stats["words"]},
             indent=2,
         )
     )
