@@ -96,6 +96,7 @@ function FinalLine({ line }) {
       data-testid="transcript-line"
       data-seq={line.seq}
       data-speaker={line.speaker}
+      data-segment-id={line.segmentId}
     >
       <span className="transcript__meta">
         <span className="transcript__speaker" style={{ color: speakerColour(line.speaker) }}>

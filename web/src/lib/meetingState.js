@@ -36,6 +36,7 @@ function toLine(message) {
     text: segment.text ?? '',
     start,
     end: segment.end ?? start,
+    ...(segment.segment_id ? { segmentId: segment.segment_id } : {}),
   };
 }
 
