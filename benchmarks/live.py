@@ -122,16 +122,29 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--suite", default="live", help="result name (<suite>.json): keep short runs apart"
     )
+    parser.add_argument(
+        "--no-partials",
+        action="store_true",
+        help="finals only (processor.max_partials_in_flight=0)",
+    )
     opts = parser.parse_args(argv)
+    processor = {"max_partials_in_flight": 0} if opts.no_partials else None
     with ExitStack() as stack:
         platform = (
             external_platform(opts.url, opts.profile)
             if opts.url
-            else stack.enter_context(started_platform(opts.profile))
+            else stack.enter_context(started_platform(opts.profile, processor=processor))
         )
         stats = asyncio.run(run_stream(platform, opts.minutes, opts.meeting))
     result = new_result(
-        opts.suite, opts.profile, {"meeting": opts.meeting, "minutes": opts.minutes, "frame_s": 0.1}
+        opts.suite,
+        opts.profile,
+        {
+            "meeting": opts.meeting,
+            "minutes": opts.minutes,
+            "frame_s": 0.1,
+            "partials": not opts.no_partials,
+        },
     )
     result["results"] = stats
     path = write_result(result)
