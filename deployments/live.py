@@ -81,6 +81,7 @@ class LiveSession(JobRecorder):
         self._heard_speech = False  # the last VAD look found speech in the open buffer
         self._partial: asyncio.Task[None] | None = None
         self._closed: dict[int, OpenUtterance] = {}  # cut windows whose partials were shown
+        self._revisions = 0  # partials published by this session (their ``revision``)
 
     @property
     def received_s(self) -> float:
@@ -261,11 +262,16 @@ class LiveSession(JobRecorder):
             self._hub,
             self.state.meeting_id,
             utterance.segment_id,
-            utterance.next_revision(),
+            self._next_revision(utterance),
             (utterance.start_s, end),
             stable,
             pending,
         )
+
+    def _next_revision(self, utterance: OpenUtterance) -> int:
+        utterance.revision = self._revisions
+        self._revisions += 1
+        return utterance.revision
 
     async def _finish_partial(self) -> None:
         """Let the partial in flight end (it was cancelled if its audio was cut) before any

@@ -39,7 +39,9 @@ class OpenUtterance:
     segment_id: str
     start_s: float  # meeting time of the utterance audio's first sample
     agreement: LocalAgreement = field(default_factory=LocalAgreement)
-    revision: int = -1  # of the last published partial; -1: none published
+    # Of the last published partial; -1: none. Numbered per session, not per utterance, so a
+    # segment_id reused after a withdrawal still gets increasing revisions.
+    revision: int = -1
     pending_text: str = ""
 
     @property
@@ -59,10 +61,6 @@ class OpenUtterance:
 
     def pending_words(self) -> list[Word]:
         return [_shift(w, self.start_s) for w in self.agreement.tail]
-
-    def next_revision(self) -> int:
-        self.revision += 1
-        return self.revision
 
     def record_final(self, final_words: list[Word]) -> tuple[int, int]:
         """Count shown words against the final text: (shown, revised); recorded as metrics."""
