@@ -163,7 +163,7 @@ def test_screen_readers_hear_final_lines_only(caption_run: CaptionRun) -> None:
 )
 def test_axe_finds_no_wcag_22_aa_violations(caption_run: CaptionRun, state: str) -> None:
     report = caption_run.axe[state]
-    assert report.passes >= 10, report  # the page was checked, not an empty shell
+    assert report.passes >= 5, report  # the page was checked, not an empty shell
     assert [str(v) for v in report.violations] == []
 
 
