@@ -127,13 +127,22 @@ def main(argv: list[str] | None = None) -> int:
         action="store_true",
         help="finals only (processor.max_partials_in_flight=0)",
     )
+    parser.add_argument(
+        "--processor",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help="override a Processor arg, e.g. live_min_pause_s=0.3 (repeatable)",
+    )
     opts = parser.parse_args(argv)
-    processor = {"max_partials_in_flight": 0} if opts.no_partials else None
+    processor: dict[str, Any] = {k: float(v) for k, v in (o.split("=", 1) for o in opts.processor)}
+    if opts.no_partials:
+        processor["max_partials_in_flight"] = 0
     with ExitStack() as stack:
         platform = (
             external_platform(opts.url, opts.profile)
             if opts.url
-            else stack.enter_context(started_platform(opts.profile, processor=processor))
+            else stack.enter_context(started_platform(opts.profile, processor=processor or None))
         )
         stats = asyncio.run(run_stream(platform, opts.minutes, opts.meeting))
     result = new_result(
@@ -144,6 +153,7 @@ def main(argv: list[str] | None = None) -> int:
             "minutes": opts.minutes,
             "frame_s": 0.1,
             "partials": not opts.no_partials,
+            "processor": processor,
         },
     )
     result["results"] = stats

@@ -60,6 +60,8 @@ class LiveSession(JobRecorder):
         session_id: str,
         partial_every_s: float = 0.5,
         partial_budget: PartialBudget | None = None,
+        min_pause_s: float = MIN_PAUSE_S,
+        vad_every_s: float = VAD_EVERY_S,
     ) -> None:
         super().__init__(state, models, hub, db)
         self.session_id = session_id
@@ -82,6 +84,8 @@ class LiveSession(JobRecorder):
         self._partial: asyncio.Task[None] | None = None
         self._closed: dict[int, OpenUtterance] = {}  # cut windows whose partials were shown
         self._revisions = 0  # partials published by this session (their ``revision``)
+        self._min_pause_s = min_pause_s
+        self._vad_every = int(vad_every_s * SAMPLE_RATE)
 
     @property
     def received_s(self) -> float:
@@ -99,7 +103,7 @@ class LiveSession(JobRecorder):
         self.received += len(audio)
         self._buffer = np.concatenate([self._buffer, audio])
         self._unchecked += len(audio)
-        if self._unchecked >= VAD_EVERY_S * SAMPLE_RATE:
+        if self._unchecked >= self._vad_every:
             self._unchecked = 0
             self._cut_utterances()
         if self._partial_due():
@@ -135,11 +139,10 @@ class LiveSession(JobRecorder):
 
     def _cut_utterances(self) -> None:
         while True:
-            regions = speech_regions(self._buffer, min_silence_ms=int(MIN_PAUSE_S * 1000))
+            pause = self._min_pause_s
+            regions = speech_regions(self._buffer, min_silence_ms=int(pause * 1000))
             self._heard_speech = bool(regions)
-            cut = find_utterance_end(
-                regions, len(self._buffer) / SAMPLE_RATE, MIN_PAUSE_S, LIVE_WINDOWS
-            )
+            cut = find_utterance_end(regions, len(self._buffer) / SAMPLE_RATE, pause, LIVE_WINDOWS)
             if cut is None:
                 return
             if regions and regions[0][0] < cut:

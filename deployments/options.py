@@ -129,6 +129,10 @@ class ProcessorArgs(StrictModel):
     # at most this many in flight across all live sessions (0 turns partials off).
     partial_every_s: float = Field(default=0.5, ge=0.2, le=5)
     max_partials_in_flight: int = Field(default=4, ge=0, le=256)
+    # Live endpointing: the silence that closes an utterance, and how much new audio
+    # triggers another VAD look for it (together: how soon after a pause the final starts).
+    live_min_pause_s: float = Field(default=0.4, ge=0.2, le=2)
+    live_vad_every_s: float = Field(default=0.25, ge=0.05, le=1)
 
     @model_validator(mode="after")
     def _check_window_bounds(self) -> ProcessorArgs:

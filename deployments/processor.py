@@ -135,6 +135,8 @@ class Processor:
             session_id=uuid.uuid4().hex,
             partial_every_s=self._args.partial_every_s,
             partial_budget=self._partial_budget,
+            min_pause_s=self._args.live_min_pause_s,
+            vad_every_s=self._args.live_vad_every_s,
         )
         self._live[session.session_id] = session
         await session.open()
