@@ -28,7 +28,7 @@ from typing import Any
 
 import websockets
 
-from benchmarks.client import BenchUser, create_meeting, register_user
+from benchmarks.client import BenchUser, create_meeting, process_upload, register_user
 from benchmarks.live_client import StreamLog, stream_audio
 from benchmarks.live_words import word_timing
 from benchmarks.platform import Platform, external_platform, started_platform
@@ -64,7 +64,18 @@ async def run_stream(platform: Platform, minutes: float | None, name: str) -> di
     began = time.monotonic()
     await stream_audio(platform.ws_url, meeting_id, user.token, audio, log)
     await asyncio.wait_for(listener, 600)
-    return summarize(meeting, received, log, began)
+    stats = summarize(meeting, received, log, began)
+    # The same audio through the upload path, after the stream (not concurrently): the live
+    # WER should be close to what the upload path reaches on it.
+    uploaded = await process_upload(user, meeting.audio_path, f"upload benchmark {name}")
+    turns = meeting.reference["turns"]
+    stats["upload_wer"] = round(
+        word_error_rate(
+            " ".join(t["text"] for t in turns), " ".join(s["text"] for s in uploaded.segments)
+        ),
+        4,
+    )
+    return stats
 
 
 def summarize(
