@@ -163,15 +163,20 @@ class LiveSession(JobRecorder):
         self._wake.set()
 
     def _drop(self, cut_s: float, closed: bool = False) -> None:
+        """Forget the buffer up to ``cut_s``: a cut window (``closed``) or leading silence.
+
+        Leading silence before speech keeps the open utterance and its shown words (their
+        times are meeting times); a cut starts a new utterance and cancels the partial decode
+        in flight, whose audio is now the pending window's.
+        """
         samples = int(cut_s * SAMPLE_RATE)
         self._buffer = self._buffer[samples:]
         self._buffer_start += samples / SAMPLE_RATE
+        if not closed:
+            self._decoded_upto = max(self._decoded_upto - samples, 0)
+            return
         if self._partial is not None:
-            self._partial.cancel()  # it decoded audio that is no longer the open utterance
-        if self._utterance.shown and not closed:
-            # Shown words in audio that turned out to hold no speech: withdraw them.
-            self._closed[-1] = self._utterance
-            self._wake.set()
+            self._partial.cancel()
         self._utterance = self._new_utterance()
         self._decoded_upto = 0
         self._heard_speech = False
@@ -189,7 +194,6 @@ class LiveSession(JobRecorder):
                 await self._wake.wait()
                 self._wake.clear()
                 await self._finish_partial()
-                await self._withdraw_empty()
                 while self._pending:
                     window, audio = self._next_window()
                     result = await self.run_window(audio, window)
@@ -243,7 +247,10 @@ class LiveSession(JobRecorder):
         if self._stopping or not self._partial_due() or not self._budget.try_acquire():
             return
         self._decoded_upto = len(self._buffer)
-        self._partial = asyncio.create_task(self._run_partial(self._utterance, self._buffer))
+        offset = self._buffer_start - self._utterance.start_s  # leading silence dropped since
+        self._partial = asyncio.create_task(
+            self._run_partial(self._utterance, self._buffer, offset)
+        )
         self._partial.add_done_callback(lambda _t: self._partial_done())
 
     def _partial_done(self) -> None:
@@ -252,9 +259,14 @@ class LiveSession(JobRecorder):
         if self._partial_due():
             self._wake.set()
 
-    async def _run_partial(self, utterance: OpenUtterance, audio: np.ndarray) -> None:
+    async def _run_partial(
+        self, utterance: OpenUtterance, audio: np.ndarray, offset: float
+    ) -> None:
         result = await self._models.transcribe(audio)
-        if utterance is not self._utterance or not utterance.update(result.words):
+        words = [
+            Word(w.word, w.start + offset, w.end + offset, w.probability) for w in result.words
+        ]
+        if utterance is not self._utterance or not utterance.update(words):
             return
         await self._publish_partial(utterance)
 
@@ -288,13 +300,6 @@ class LiveSession(JobRecorder):
                     raise
             except Exception:
                 logger.warning("live session %s: partial failed", self.session_id, exc_info=True)
-
-    async def _withdraw_empty(self) -> None:
-        withdrawn = self._closed.pop(-1, None)
-        if withdrawn is not None:
-            withdrawn.agreement.stable.clear()
-            withdrawn.agreement.tail.clear()
-            await self._publish_partial(withdrawn)
 
     async def _close_shown(self, first_index: int, final_words: list[Word]) -> None:
         """Count the shown words of the utterance this final replaced against its words.

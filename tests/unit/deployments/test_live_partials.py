@@ -167,3 +167,19 @@ async def test_no_partials_when_the_budget_is_spent(
     await session.stop()
     assert not [e for e in hub.sent if e["type"] == "transcript_partial"]
     assert [e["type"] for e in hub.sent].count("transcript") == 1
+
+
+async def test_leading_silence_dropped_mid_utterance_keeps_the_shown_words(
+    session_parts: tuple[LiveSession, RecordingHub],
+) -> None:
+    session, hub = session_parts
+    await session.open()
+    silence = np.zeros(int(1.4 * SAMPLE_RATE), dtype=np.float32)
+    await stream(session, np.concatenate([silence, utterance(3.0, 1.0)]))
+    await session.stop()
+    partials = [e for e in hub.sent if e["type"] == "transcript_partial"]
+    assert {e["segment_id"] for e in partials} == {session.segment_id(0)}
+    stable = [[(w["word"], w["start"]) for w in e["words"]] for e in partials]
+    assert all(later[: len(earlier)] == earlier for earlier, later in itertools.pairwise(stable))
+    assert stable[-1] and stable[-1][0][1] == pytest.approx(1.4, abs=0.15)  # meeting time
+    assert not any(e["text"] == "" and not e["pending_text"] for e in partials)  # no withdrawal
