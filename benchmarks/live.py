@@ -2,12 +2,18 @@
 
     python -m benchmarks.live --minutes 30            # starts its own CPU-profile platform
     python -m benchmarks.live --minutes 5 --url http://127.0.0.1:8000   # against `make run`
+    python -m benchmarks.live --minutes 5 --suite live-5min   # a short run, its own result file
 
 The synthetic meeting is streamed at real-time speed in 100 ms frames through
 ``/ws/meeting/{id}/audio`` while a second socket listens to the room. For each live window the
 latency is the time from sending the last frame of that window's audio to receiving its first
 transcript segment; the processing lag reported by the server is sampled over the whole stream
 to show whether it grows.
+
+Per reference word (``benchmarks/live_words.py``): time from the word's end in the audio to its
+first appearance (a stable word of a ``transcript_partial``, or the final line) and to its final
+line, with p50/p95/p99, the same split into the first and last third of the stream, and the
+share of shown partial words that the final line revised.
 """
 
 from __future__ import annotations
@@ -22,8 +28,9 @@ from typing import Any
 
 import websockets
 
-from benchmarks.client import BenchUser, create_meeting, register_user
+from benchmarks.client import BenchUser, create_meeting, process_upload, register_user
 from benchmarks.live_client import StreamLog, stream_audio
+from benchmarks.live_words import word_timing
 from benchmarks.platform import Platform, external_platform, started_platform
 from benchmarks.report import new_result, write_result
 from benchmarks.scoring import (
@@ -57,7 +64,18 @@ async def run_stream(platform: Platform, minutes: float | None, name: str) -> di
     began = time.monotonic()
     await stream_audio(platform.ws_url, meeting_id, user.token, audio, log)
     await asyncio.wait_for(listener, 600)
-    return summarize(meeting, received, log, began)
+    stats = summarize(meeting, received, log, began)
+    # The same audio through the upload path, after the stream (not concurrently): the live
+    # WER should be close to what the upload path reaches on it.
+    uploaded = await process_upload(user, meeting.audio_path, f"upload benchmark {name}")
+    turns = meeting.reference["turns"]
+    stats["upload_wer"] = round(
+        word_error_rate(
+            " ".join(t["text"] for t in turns), " ".join(s["text"] for s in uploaded.segments)
+        ),
+        4,
+    )
+    return stats
 
 
 def summarize(
@@ -100,6 +118,7 @@ def summarize(
             diarization_error_rate(spans_from_reference(turns), spans_from_segments(segments)), 4
         ),
         "status": received[-1][1].get("status"),
+        "words": word_timing(turns, received, log.time_sent),
     }
 
 
@@ -111,23 +130,50 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--meeting", default="standup3", help="synthetic meeting script")
     parser.add_argument("--url", help="a running platform (default: start one)")
     parser.add_argument("--profile", default="cpu")
+    parser.add_argument(
+        "--suite", default="live", help="result name (<suite>.json): keep short runs apart"
+    )
+    parser.add_argument(
+        "--no-partials",
+        action="store_true",
+        help="finals only (processor.max_partials_in_flight=0)",
+    )
+    parser.add_argument(
+        "--processor",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help="override a Processor arg, e.g. live_min_pause_s=0.3 (repeatable)",
+    )
     opts = parser.parse_args(argv)
+    processor: dict[str, Any] = {k: float(v) for k, v in (o.split("=", 1) for o in opts.processor)}
+    if opts.no_partials:
+        processor["max_partials_in_flight"] = 0
     with ExitStack() as stack:
         platform = (
             external_platform(opts.url, opts.profile)
             if opts.url
-            else stack.enter_context(started_platform(opts.profile))
+            else stack.enter_context(started_platform(opts.profile, processor=processor or None))
         )
         stats = asyncio.run(run_stream(platform, opts.minutes, opts.meeting))
     result = new_result(
-        "live", opts.profile, {"meeting": opts.meeting, "minutes": opts.minutes, "frame_s": 0.1}
+        opts.suite,
+        opts.profile,
+        {
+            "meeting": opts.meeting,
+            "minutes": opts.minutes,
+            "frame_s": 0.1,
+            "partials": not opts.no_partials,
+            "processor": processor,
+        },
     )
     result["results"] = stats
     path = write_result(result)
     print(
         json.dumps(
-            {k: v for k, v in stats.items() if k != "lag_s"}
-            | {"lag_s": {k: v for k, v in stats["lag_s"].items() if k != "series"}},
+            {k: v for k, v in stats.items() if k not in {"lag_s", "words"}}
+            | {"lag_s": {k: v for k, v in stats["lag_s"].items() if k != "series"}}
+            | {"words": stats["words"]},
             indent=2,
         )
     )

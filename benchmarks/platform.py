@@ -121,10 +121,14 @@ def external_platform(url: str, profile: str) -> Platform:
 
 @contextmanager
 def started_platform(
-    profile: str, data_dir: Path | None = None, extra_env: dict[str, str] | None = None
+    profile: str,
+    data_dir: Path | None = None,
+    extra_env: dict[str, str] | None = None,
+    processor: dict[str, Any] | None = None,
 ) -> Iterator[Platform]:
     """A private local Ray cluster running the profile on a free port; torn down on exit.
-    ``extra_env``: more ``MEETING_*`` settings for every process of the cluster."""
+    ``extra_env``: more ``MEETING_*`` settings for every process of the cluster;
+    ``processor`` overrides the profile's Processor args (e.g. to turn live partials off)."""
     import ray
     from ray import serve
 
@@ -145,6 +149,9 @@ def started_platform(
     try:
         serve.start(http_options={"host": "127.0.0.1", "port": port})
         app = profile_application(profile)
+        if processor:
+            args = app.setdefault("args", {})
+            args["processor"] = {**args.get("processor", {}), **processor}
         app["runtime_env"] = {**app.get("runtime_env", {}), "env_vars": env}
         deploy_application(app)
         base = f"http://127.0.0.1:{port}"

@@ -56,6 +56,7 @@ class Segment:
     end: float
     window: int
     words: list[Word] = field(default_factory=list)
+    segment_id: str | None = None  # live utterance id shared with its partials (None: upload)
 
     @property
     def timestamp(self) -> float:

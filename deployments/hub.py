@@ -41,6 +41,11 @@ class MeetingHub(EventLog):
         record_event_published(str(stored.get("type", "")))
         return stored
 
+    async def publish_ephemeral(self, meeting_id: str, event: Event) -> Event:
+        message = await super().publish_ephemeral(meeting_id, event)
+        record_event_published(str(message.get("type", "")))
+        return message
+
 
 MeetingHubActor = ray.remote(MeetingHub)
 
@@ -71,10 +76,23 @@ class ActorHubClient:
         result: Event = await self._call("publish", meeting_id, identified)
         return result
 
+    async def publish_ephemeral(self, meeting_id: str, event: Event) -> Event:
+        """One attempt, no retries: a lost partial is replaced by the next one within a second."""
+        try:
+            result: Event = await self._handle().publish_ephemeral.remote(meeting_id, event)
+        except _UNAVAILABLE:
+            self._actor = None
+            logger.info("MeetingHub unavailable; partial for %s dropped", meeting_id)
+            return event
+        return result
+
     async def listen(
-        self, cursors: dict[str, int], timeout_s: float = LISTEN_TIMEOUT_S
+        self,
+        cursors: dict[str, int],
+        timeout_s: float = LISTEN_TIMEOUT_S,
+        ephemeral_after: int | None = None,
     ) -> dict[str, list[Event]]:
-        ref: Any = self._handle().listen.remote(cursors, timeout_s)
+        ref: Any = self._handle().listen.remote(cursors, timeout_s, ephemeral_after)
         try:
             result: dict[str, list[Event]] = await ref
         except asyncio.CancelledError:

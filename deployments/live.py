@@ -4,6 +4,12 @@ Latency follows utterance length: a window is cut as soon as VAD sees a pause af
 (or at a hard maximum), not on a fixed clock. When processing falls behind, waiting windows are
 merged into one (up to Whisper's 30 s horizon) instead of queueing without bound, so lag stays
 flat; a client sending faster than real time, or further ahead than the bound, is refused.
+
+While an utterance is open, the session re-decodes it every ``partial_every_s`` of new audio
+and publishes a not-durable ``transcript_partial`` (``deployments/partials.py``); the window cut
+at the utterance's end keeps the same ``segment_id`` into its final ``transcript`` segments.
+The one worker task runs finals and partials, finals first, so a partial never overtakes the
+final of its own utterance, and a cut cancels the partial decode in flight.
 """
 
 from __future__ import annotations
@@ -16,11 +22,13 @@ import numpy as np
 
 from app.db import Database
 from app.rooms.hub import HubClient
+from app.rooms.publish import publish_partial
 from core.audio import pcm16_to_float, whole_samples
 from core.clips import CLIP_MAX_S
-from core.types import SAMPLE_RATE
+from core.types import SAMPLE_RATE, Word
 from core.windowing import Window, WindowOptions, find_utterance_end
 from deployments.failures import public_failure
+from deployments.partials import OpenUtterance, PartialBudget
 from deployments.pipeline import JobFailedError, JobRecorder, JobState, Models
 from deployments.vad import speech_regions
 
@@ -31,6 +39,7 @@ MIN_PAUSE_S = 0.4  # a silence this long after speech ends an utterance
 VAD_EVERY_S = 0.25  # how much new audio triggers another look for an utterance end
 REALTIME_SLACK_S = 10.0  # how far ahead of the wall clock a client may send (network bursts)
 MAX_BACKLOG_S = 120.0  # audio waiting for the models before a session is refused
+MIN_PARTIAL_AUDIO_S = 0.5  # shorter open audio is not worth a decode
 
 
 class LiveSessionError(Exception):
@@ -44,7 +53,16 @@ class LiveSessionError(Exception):
 
 class LiveSession(JobRecorder):
     def __init__(
-        self, state: JobState, models: Models, hub: HubClient, db: Database, session_id: str
+        self,
+        state: JobState,
+        models: Models,
+        hub: HubClient,
+        db: Database,
+        session_id: str,
+        partial_every_s: float = 0.5,
+        partial_budget: PartialBudget | None = None,
+        min_pause_s: float = MIN_PAUSE_S,
+        vad_every_s: float = VAD_EVERY_S,
     ) -> None:
         super().__init__(state, models, hub, db)
         self.session_id = session_id
@@ -60,6 +78,16 @@ class LiveSession(JobRecorder):
         self._stopping = False
         self._opened = time.monotonic()
         self._worker: asyncio.Task[None] | None = None
+        self._partial_every = int(partial_every_s * SAMPLE_RATE)
+        self._budget = partial_budget or PartialBudget(0)
+        self._utterance = self._new_utterance()
+        self._decoded_upto = 0  # buffer samples covered by the last partial decode
+        self._heard_speech = False  # the last VAD look found speech in the open buffer
+        self._partial: asyncio.Task[None] | None = None
+        self._closed: dict[int, OpenUtterance] = {}  # cut windows whose partials were shown
+        self._revisions = 0  # partials published by this session (their ``revision``)
+        self._min_pause_s = min_pause_s
+        self._vad_every = int(vad_every_s * SAMPLE_RATE)
 
     @property
     def received_s(self) -> float:
@@ -78,9 +106,11 @@ class LiveSession(JobRecorder):
         self.received += len(audio)
         self._buffer = np.concatenate([self._buffer, audio])
         self._unchecked += len(audio)
-        if self._unchecked >= VAD_EVERY_S * SAMPLE_RATE:
+        if self._unchecked >= self._vad_every:
             self._unchecked = 0
             self._cut_utterances()
+        if self._partial_due():
+            self._wake.set()
 
     async def stop(self) -> None:
         """Flush the last utterance, wait for every window, then summary and ``completed``."""
@@ -98,6 +128,8 @@ class LiveSession(JobRecorder):
         self._stopping = True
         if self._worker is not None:
             self._worker.cancel()
+        if self._partial is not None:
+            self._partial.cancel()
         await self.fail(message, code)
 
     def _check_rate(self, samples: int) -> None:
@@ -110,10 +142,10 @@ class LiveSession(JobRecorder):
 
     def _cut_utterances(self) -> None:
         while True:
-            regions = speech_regions(self._buffer, min_silence_ms=int(MIN_PAUSE_S * 1000))
-            cut = find_utterance_end(
-                regions, len(self._buffer) / SAMPLE_RATE, MIN_PAUSE_S, LIVE_WINDOWS
-            )
+            pause = self._min_pause_s
+            regions = speech_regions(self._buffer, min_silence_ms=int(pause * 1000))
+            self._heard_speech = bool(regions)
+            cut = find_utterance_end(regions, len(self._buffer) / SAMPLE_RATE, pause, LIVE_WINDOWS)
             if cut is None:
                 return
             if regions and regions[0][0] < cut:
@@ -128,22 +160,48 @@ class LiveSession(JobRecorder):
         )
         self._next_index += 1
         self._pending.append((window, self._buffer[:samples]))
-        self._drop(cut_s)
+        if self._utterance.shown:
+            self._closed[window.index] = self._utterance
+        self._drop(cut_s, closed=True)
         self._wake.set()
 
-    def _drop(self, cut_s: float) -> None:
+    def _drop(self, cut_s: float, closed: bool = False) -> None:
+        """Forget the buffer up to ``cut_s``: a cut window (``closed``) or leading silence.
+
+        Leading silence before speech keeps the open utterance and its shown words (their
+        times are meeting times); a cut starts a new utterance and cancels the partial decode
+        in flight, whose audio is now the pending window's.
+        """
         samples = int(cut_s * SAMPLE_RATE)
         self._buffer = self._buffer[samples:]
         self._buffer_start += samples / SAMPLE_RATE
+        if not closed:
+            self._decoded_upto = max(self._decoded_upto - samples, 0)
+            return
+        if self._partial is not None:
+            self._partial.cancel()
+        self._utterance = self._new_utterance()
+        self._decoded_upto = 0
+        self._heard_speech = False
+
+    def segment_id(self, index: int) -> str:
+        """The id shared by an utterance's partials and its final segments."""
+        return f"{self.state.job_id[:12]}-u{index}"
+
+    def _new_utterance(self) -> OpenUtterance:
+        return OpenUtterance(self.segment_id(self._next_index), self._buffer_start)
 
     async def _work(self) -> None:
         try:
             while True:
                 await self._wake.wait()
                 self._wake.clear()
+                await self._finish_partial()
                 while self._pending:
                     window, audio = self._next_window()
-                    await self.publish_window(await self.run_window(audio, window))
+                    result = await self.run_window(audio, window)
+                    await self.publish_window(result, self.segment_id(window.index))
+                    await self._close_shown(window.index, result.transcription.words)
                     lag = round(self.received_s - window.end, 3)
                     await self.status(
                         "processing",
@@ -156,6 +214,7 @@ class LiveSession(JobRecorder):
                     )
                 if self._stopping:
                     return
+                self._start_partial()
         except asyncio.CancelledError:
             raise
         except Exception as e:
@@ -173,3 +232,90 @@ class LiveSession(JobRecorder):
             parts.extend([np.zeros(max(gap, 0), dtype=np.float32), more])
             end = following.end
         return Window(window.index, window.start, end), np.concatenate(parts)
+
+    # ---- partial transcripts of the open utterance ----------------------------------------
+
+    def _partial_due(self) -> bool:
+        return (
+            self._budget.limit > 0
+            and self._heard_speech
+            and self._partial is None
+            and not self._pending
+            and len(self._buffer) >= MIN_PARTIAL_AUDIO_S * SAMPLE_RATE
+            and len(self._buffer) - self._decoded_upto >= self._partial_every
+        )
+
+    def _start_partial(self) -> None:
+        """Decode the open utterance in the background, if due and the budget allows."""
+        if self._stopping or not self._partial_due() or not self._budget.try_acquire():
+            return
+        self._decoded_upto = len(self._buffer)
+        offset = self._buffer_start - self._utterance.start_s  # leading silence dropped since
+        self._partial = asyncio.create_task(
+            self._run_partial(self._utterance, self._buffer, offset)
+        )
+        self._partial.add_done_callback(lambda _t: self._partial_done())
+
+    def _partial_done(self) -> None:
+        self._budget.release()
+        self._partial = None
+        if self._partial_due():
+            self._wake.set()
+
+    async def _run_partial(
+        self, utterance: OpenUtterance, audio: np.ndarray, offset: float
+    ) -> None:
+        result = await self._models.transcribe(audio)
+        words = [
+            Word(w.word, w.start + offset, w.end + offset, w.probability) for w in result.words
+        ]
+        if utterance is not self._utterance or not utterance.update(words):
+            return
+        await self._publish_partial(utterance)
+
+    async def _publish_partial(self, utterance: OpenUtterance) -> None:
+        stable, pending = utterance.stable_words(), utterance.pending_words()
+        end = max([w.end for w in stable + pending], default=utterance.start_s)
+        await publish_partial(
+            self._hub,
+            self.state.meeting_id,
+            utterance.segment_id,
+            self._next_revision(utterance),
+            (utterance.start_s, end),
+            stable,
+            pending,
+        )
+
+    def _next_revision(self, utterance: OpenUtterance) -> int:
+        utterance.revision = self._revisions
+        self._revisions += 1
+        return utterance.revision
+
+    async def _finish_partial(self) -> None:
+        """Let the partial in flight end (it was cancelled if its audio was cut) before any
+        final is published, so no partial can follow the final of its own utterance."""
+        task = self._partial
+        if task is not None:
+            try:
+                await task
+            except asyncio.CancelledError:
+                if asyncio.current_task().cancelling():  # type: ignore[union-attr]
+                    raise
+            except Exception:
+                logger.warning("live session %s: partial failed", self.session_id, exc_info=True)
+
+    async def _close_shown(self, first_index: int, final_words: list[Word]) -> None:
+        """Count the shown words of the utterance this final replaced against its words.
+
+        A final merged from several windows (the session fell behind) carries the first
+        one's ``segment_id``; partials shown for the later ones are withdrawn.
+        """
+        upto = self._pending[0][0].index if self._pending else self._next_index
+        covered = [self._closed.pop(i) for i in sorted(self._closed) if first_index <= i < upto]
+        for n, utterance in enumerate(covered):
+            if n == 0 and utterance.segment_id == self.segment_id(first_index):
+                utterance.record_final(final_words)
+            else:
+                utterance.agreement.stable.clear()
+                utterance.agreement.tail.clear()
+                await self._publish_partial(utterance)

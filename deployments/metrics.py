@@ -48,7 +48,7 @@ RTF_BUCKETS = [0.01, 0.02, 0.05, 0.1, 0.2, 0.3, 0.5, 0.75, 1.0, 1.5, 2.0, 5.0]
 # A known, bounded set of label values keeps Prometheus series counts bounded.
 _CODE_PATTERN = re.compile(r"^[a-z][a-z0-9_]{0,39}$")
 OTHER_CODE = "other"
-EVENT_TYPES = frozenset({"status", "transcript", "summary", "error"})
+EVENT_TYPES = frozenset({"status", "transcript", "summary", "error", "transcript_partial"})
 
 
 @dataclass(frozen=True)
@@ -63,6 +63,7 @@ class PlatformMetrics:
     events_replayed: Counter
     slow_consumer_disconnects: Counter
     errors: Counter
+    partial_words: Counter
 
 
 METRIC_NAMES = {
@@ -76,6 +77,7 @@ METRIC_NAMES = {
     "events_replayed": "meeting_events_replayed",
     "slow_consumer_disconnects": "meeting_slow_consumer_disconnects",
     "errors": "meeting_errors",
+    "partial_words": "meeting_partial_words",
 }
 
 
@@ -108,6 +110,11 @@ def platform_metrics() -> PlatformMetrics:
             n["slow_consumer_disconnects"], "Sockets closed because their queue overflowed."
         ),
         errors=Counter(n["errors"], "Errors reported to clients, by code.", ("code",)),
+        partial_words=Counter(
+            n["partial_words"],
+            "Stable words shown in live partials, and those the final text revised.",
+            ("outcome",),
+        ),
     )
 
 
@@ -184,6 +191,14 @@ def record_slow_consumer_disconnect() -> None:
 
 def record_error(code: str) -> None:
     _safely(lambda: platform_metrics().errors.inc(1, {"code": normalize_code(code)}), "errors")
+
+
+def record_partial_words(shown: int, revised: int) -> None:
+    """Words a live utterance showed as stable, and how many of them its final changed."""
+    if shown > 0:
+        _safely(lambda: platform_metrics().partial_words.inc(shown, {"outcome": "shown"}), "pw")
+    if revised > 0:
+        _safely(lambda: platform_metrics().partial_words.inc(revised, {"outcome": "revised"}), "pw")
 
 
 class RayMetricsSink:

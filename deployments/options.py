@@ -125,6 +125,14 @@ class ProcessorArgs(StrictModel):
     window_min_s: float = Field(default=10.0, ge=1)
     window_max_s: float = Field(default=45.0, ge=5, le=180)
     max_concurrent_windows: int = Field(default=2, ge=1, le=64)
+    # Live partial transcripts: a re-decode of the open utterance per this much new audio,
+    # at most this many in flight across all live sessions (0 turns partials off).
+    partial_every_s: float = Field(default=0.5, ge=0.2, le=5)
+    max_partials_in_flight: int = Field(default=4, ge=0, le=256)
+    # Live endpointing: the silence that closes an utterance, and how much new audio
+    # triggers another VAD look for it (together: how soon after a pause the final starts).
+    live_min_pause_s: float = Field(default=0.4, ge=0.2, le=2)
+    live_vad_every_s: float = Field(default=0.25, ge=0.05, le=1)
 
     @model_validator(mode="after")
     def _check_window_bounds(self) -> ProcessorArgs:

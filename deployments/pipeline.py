@@ -122,14 +122,19 @@ class JobRecorder:
         )
         return WindowResult(window, transcription, diarization)
 
-    async def publish_window(self, result: WindowResult) -> list[Segment]:
-        """Link, align, store and publish one window; call in window order."""
+    async def publish_window(
+        self, result: WindowResult, segment_id: str | None = None
+    ) -> list[Segment]:
+        """Link, align, store and publish one window; call in window order. ``segment_id``
+        (live sessions) ties the window's segments to the partials they replace."""
         state, window = self.state, result.window
         with time_stage("speaker_linking"):
             mapping = state.registry.link_diarization(result.diarization)
             turns = relabel(result.diarization.turns, mapping)
         with time_stage("alignment"):
             segments = align_words(result.transcription.words, turns, window.index, window.start)
+            for segment in segments:
+                segment.segment_id = segment_id
         with time_stage("persistence"):
             await asyncio.to_thread(self._db_write, save_segments, state.meeting_id, segments)
         for segment in segments:

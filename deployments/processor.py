@@ -34,6 +34,7 @@ from deployments.hub import ActorHubClient
 from deployments.live import LiveSession, LiveSessionError
 from deployments.metrics import record_error
 from deployments.options import ProcessorArgs
+from deployments.partials import PartialBudget
 from deployments.pipeline import (
     JobFailedError,
     JobState,
@@ -78,6 +79,7 @@ class Processor:
         self._args = args
         self._jobs: dict[str, asyncio.Task[None]] = {}
         self._live: dict[str, LiveSession] = {}
+        self._partial_budget = PartialBudget(args.max_partials_in_flight)
         self._reaper: asyncio.Task[None] | None = None
         self._fail_orphaned_jobs()
         # Webhook deliveries queued in the database (by any process, before any restart)
@@ -146,6 +148,10 @@ class Processor:
             self._hub,
             self._db,
             session_id=uuid.uuid4().hex,
+            partial_every_s=self._args.partial_every_s,
+            partial_budget=self._partial_budget,
+            min_pause_s=self._args.live_min_pause_s,
+            vad_every_s=self._args.live_vad_every_s,
         )
         self._live[session.session_id] = session
         await session.open()

@@ -6,6 +6,11 @@ event durably. That one rule gives replay-then-live with no gap and no duplicate
 interleaving of replays, live events, hub restarts and reconnects. While a catch-up runs, the
 live path leaves the subscriber alone (and schedules one more catch-up instead): the replay
 may be waiting for queue space, and two writers racing for the same seq would duplicate it.
+
+Ephemeral events (partial transcripts: no seq) ride the same long poll. A subscriber gets one
+only when it has every durable event published before it (``after_seq``) and no catch-up is
+running, and only if its queue has room: a partial is worth nothing late, and the next one
+replaces it, so it is dropped rather than waited for or counted against a slow consumer.
 """
 
 from __future__ import annotations
@@ -16,7 +21,7 @@ import logging
 from collections.abc import Callable
 from typing import Any
 
-from app.rooms.hub import LISTEN_TIMEOUT_S, Event, HubClient
+from app.rooms.hub import EPHEMERAL_KEYS, LISTEN_TIMEOUT_S, Event, HubClient
 
 logger = logging.getLogger(__name__)
 RETRY_DELAY_S = 0.5
@@ -64,6 +69,14 @@ class Subscriber:
             return
         self.cursor = seq
 
+    def offer_ephemeral(self, event: Event) -> None:
+        """Queue a partial if it follows what this socket has and there is room; else drop it."""
+        if self.cursor < int(event["after_seq"]) or self.catch_up_lock.locked():
+            return
+        if self.overflowed.is_set() or self.queue.full():
+            return
+        self.queue.put_nowait({k: v for k, v in event.items() if k not in EPHEMERAL_KEYS})
+
     def send(self, message: dict[str, Any]) -> None:
         """Queue a live or control message; a full queue marks the subscriber as too slow."""
         if self.overflowed.is_set():
@@ -90,6 +103,7 @@ class RoomFanout:
         self._on_replayed = on_replayed or (lambda _n: None)
         self._subscribers: dict[str, set[Subscriber]] = {}
         self._cursors: dict[str, int] = {}
+        self._ephemeral_cursor = 0  # the newest ephemeral_id delivered (0: take all open ones)
         self._membership_changed = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
 
@@ -194,13 +208,19 @@ class RoomFanout:
                     await asyncio.sleep(RETRY_DELAY_S)
 
     def _deliver(self, meeting_id: str, events: list[Event]) -> None:
+        events = sorted(events, key=_delivery_order)
         for subscriber in list(self._subscribers.get(meeting_id, ())):
             for event in events:
-                if not subscriber.offer(event):
+                if "seq" not in event:
+                    subscriber.offer_ephemeral(event)
+                elif not subscriber.offer(event):
                     self._schedule_catch_up(subscriber)
                     break
-        if events and meeting_id in self._cursors:
-            self._cursors[meeting_id] = max(self._cursors[meeting_id], int(events[-1]["seq"]))
+        durable = [int(e["seq"]) for e in events if "seq" in e]
+        if durable and meeting_id in self._cursors:
+            self._cursors[meeting_id] = max(self._cursors[meeting_id], durable[-1])
+        ephemeral = [int(e["ephemeral_id"]) for e in events if "ephemeral_id" in e]
+        self._ephemeral_cursor = max([self._ephemeral_cursor, *ephemeral])
 
     async def _run(self) -> None:
         while True:
@@ -223,7 +243,9 @@ class RoomFanout:
     ) -> dict[str, list[Event]]:
         """One long poll, abandoned early when a meeting gains its first or loses its last
         socket (the poll in flight does not cover the new set of meetings)."""
-        poll = asyncio.create_task(self._hub.listen(cursors, self._poll_timeout_s))
+        poll = asyncio.create_task(
+            self._hub.listen(cursors, self._poll_timeout_s, self._ephemeral_cursor)
+        )
         changed = asyncio.create_task(self._membership_changed.wait())
         try:
             done, _ = await asyncio.wait({poll, changed}, return_when=asyncio.FIRST_COMPLETED)
@@ -234,3 +256,10 @@ class RoomFanout:
                 with contextlib.suppress(asyncio.CancelledError, Exception):
                     await poll
         return poll.result() if poll in done else {}
+
+
+def _delivery_order(event: Event) -> tuple[int, int, int]:
+    """Durable events by seq; an ephemeral one right after the durable event it followed."""
+    if "seq" in event:
+        return (int(event["seq"]), 0, 0)
+    return (int(event["after_seq"]), 1, int(event["ephemeral_id"]))

@@ -9,6 +9,13 @@ when a cursor is behind, otherwise when something is published or the timeout pa
 Every event carries an ``event_id``. A caller that retries a publish whose answer it lost (the
 hub died after storing it) sends the same id, and gets the stored event back instead of a
 second copy: a new incarnation seeds its buffer with each meeting's latest stored events.
+
+Ephemeral events (``transcript_partial``) take a second path: no ``seq``, never stored. The hub
+keeps only the latest one per open segment (dropped when that segment's final ``transcript`` is
+published) and hands them to listeners that pass ``ephemeral_after``. Each carries
+``after_seq`` (the meeting's seq when it was published) so a fan-out can deliver it after the
+durable events it follows and before the ones after it, and an ``ephemeral_id`` that orders
+them (wall-clock nanoseconds, so a restarted hub does not reuse ids a listener has seen).
 """
 
 from __future__ import annotations
@@ -31,16 +38,23 @@ Event = dict[str, Any]
 LISTEN_TIMEOUT_S = 30.0
 REPLAY_PAGE = 500
 RECENT_ON_LOAD = 100  # stored events a new incarnation remembers per meeting (retry dedup)
+OPEN_PARTIALS_PER_ROOM = 8  # ephemeral events kept per meeting (one per open segment)
+EPHEMERAL_KEYS = ("after_seq", "ephemeral_id")  # the hub's own fields on ephemeral events
 
 
 class HubClient(Protocol):
     async def publish(self, meeting_id: str, event: Event) -> Event: ...
 
     async def listen(
-        self, cursors: dict[str, int], timeout_s: float = LISTEN_TIMEOUT_S
+        self,
+        cursors: dict[str, int],
+        timeout_s: float = LISTEN_TIMEOUT_S,
+        ephemeral_after: int | None = None,
     ) -> dict[str, list[Event]]: ...
 
     async def last_seq(self, meeting_id: str) -> int: ...
+
+    async def publish_ephemeral(self, meeting_id: str, event: Event) -> Event: ...
 
     async def replay(
         self, meeting_id: str, after_seq: int, limit: int = REPLAY_PAGE
@@ -52,6 +66,7 @@ class _Room:
     seq: int
     buffer: deque[Event]
     lock: asyncio.Lock = field(default_factory=asyncio.Lock)
+    partials: dict[str, Event] = field(default_factory=dict)  # open segment_id → latest
 
 
 class EventLog:
@@ -62,6 +77,7 @@ class EventLog:
         self._buffer_size = buffer_size
         self._rooms: dict[str, _Room] = {}
         self._version = 0  # bumped on every publish; listeners wait for it to move
+        self._ephemeral_id = 0
         self._changed = asyncio.Condition()
 
     async def publish(self, meeting_id: str, event: Event) -> Event:
@@ -78,19 +94,50 @@ class EventLog:
             await asyncio.to_thread(self._store, meeting_id, message)
             room.seq += 1
             room.buffer.append(message)
+            _close_partials(room, message)
+        await self._notify()
+        return message
+
+    async def publish_ephemeral(self, meeting_id: str, event: Event) -> Event:
+        """Hand a not-durable event to listeners: no seq, not stored, not replayed; only the
+        latest per ``segment_id`` is kept, until that segment's final is published."""
+        room = await self._room(meeting_id)
+        self._ephemeral_id = max(self._ephemeral_id + 1, time.time_ns())
+        message = {
+            **event,
+            "meeting_id": meeting_id,
+            "after_seq": room.seq,
+            "ephemeral_id": self._ephemeral_id,
+        }
+        message.setdefault("timestamp", utc_timestamp())
+        key = str(event.get("segment_id", ""))
+        room.partials.pop(key, None)  # re-insert: the dict stays oldest first
+        room.partials[key] = message
+        while len(room.partials) > OPEN_PARTIALS_PER_ROOM:
+            room.partials.pop(next(iter(room.partials)))
+        await self._notify()
+        return message
+
+    async def _notify(self) -> None:
         async with self._changed:
             self._version += 1
             self._changed.notify_all()
-        return message
 
     async def listen(
-        self, cursors: dict[str, int], timeout_s: float = LISTEN_TIMEOUT_S
+        self,
+        cursors: dict[str, int],
+        timeout_s: float = LISTEN_TIMEOUT_S,
+        ephemeral_after: int | None = None,
     ) -> dict[str, list[Event]]:
-        """Events after each cursor; waits up to ``timeout_s`` when there are none yet."""
+        """Events after each cursor; waits up to ``timeout_s`` when there are none yet.
+
+        With ``ephemeral_after``, also the open partials with a larger ``ephemeral_id`` (after
+        the durable events in each list).
+        """
         deadline = time.monotonic() + timeout_s
         while True:
             version = self._version
-            ready = await self._collect(cursors)
+            ready = await self._collect(cursors, ephemeral_after)
             remaining = deadline - time.monotonic()
             if ready or remaining <= 0:
                 return ready
@@ -127,13 +174,23 @@ class EventLog:
         """Drop a deleted meeting's in-memory state."""
         self._rooms.pop(meeting_id, None)
 
-    async def _collect(self, cursors: dict[str, int]) -> dict[str, list[Event]]:
+    async def _collect(
+        self, cursors: dict[str, int], ephemeral_after: int | None
+    ) -> dict[str, list[Event]]:
         ready: dict[str, list[Event]] = {}
         for meeting_id, cursor in cursors.items():
             events = await self.replay(meeting_id, cursor)
+            if ephemeral_after is not None:
+                events += self._partials_after(meeting_id, ephemeral_after)
             if events:
                 ready[meeting_id] = events
         return ready
+
+    def _partials_after(self, meeting_id: str, ephemeral_after: int) -> list[Event]:
+        room = self._rooms.get(meeting_id)
+        if room is None:
+            return []
+        return [e for e in room.partials.values() if e["ephemeral_id"] > ephemeral_after]
 
     async def _room(self, meeting_id: str) -> _Room:
         room = self._rooms.get(meeting_id)
@@ -159,6 +216,14 @@ class EventLog:
     def _load(self, meeting_id: str, after_seq: int, limit: int) -> list[Event]:
         with self._db.session() as session:
             return events_after(session, meeting_id, after_seq, limit)
+
+
+def _close_partials(room: _Room, message: Event) -> None:
+    """A final transcript closes its segment's partial; a finished job closes them all."""
+    if message.get("type") == "transcript":
+        room.partials.pop(str(message.get("segment", {}).get("segment_id", "")), None)
+    elif message.get("type") == "status" and message.get("status") in {"completed", "failed"}:
+        room.partials.clear()
 
 
 def _find_event(buffer: deque[Event], event_id: object) -> Event | None:

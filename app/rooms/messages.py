@@ -75,11 +75,36 @@ class SegmentPayload(BaseModel):
     end: float
     window: int
     words: list[WordPayload] = []
+    # extension: the live utterance this line finalises; equals the ``segment_id`` of the
+    # ``transcript_partial`` messages it replaces (absent for uploads)
+    segment_id: str | None = None
 
 
 class TranscriptMessage(WireModel, DurableFields):
     type: Literal["transcript"] = "transcript"
     segment: SegmentPayload
+
+
+class TranscriptPartialMessage(WireModel):
+    """Extension: the running hypothesis of a live utterance that is still open.
+
+    Not durable: no ``seq``, not stored, not replayed on resume. Each one replaces the previous
+    partial with the same ``segment_id``; the ``transcript`` segment(s) carrying that
+    ``segment_id`` replace it for good. ``text``/``words`` are the stable words (two decodes
+    agreed on them); ``pending_text`` is the newest guess at the words after them, which may
+    still change. Empty ``words`` withdraws the partial (the audio held no speech after all).
+    """
+
+    type: Literal["transcript_partial"] = "transcript_partial"
+    meeting_id: str | None = None
+    segment_id: str
+    revision: int = Field(ge=0)  # increases with each partial of this segment
+    speaker: str | None = None
+    text: str
+    words: list[WordPayload] = []
+    pending_text: str = ""
+    start: float  # meeting time of the utterance's audio, as for segments
+    end: float
 
 
 class ActionItemPayload(BaseModel):
@@ -138,6 +163,7 @@ SERVER_MESSAGES: dict[str, type[BaseModel]] = {
     "connected": ConnectedMessage,
     "status": StatusMessage,
     "transcript": TranscriptMessage,
+    "transcript_partial": TranscriptPartialMessage,
     "summary": SummaryMessage,
     "error": ErrorMessage,
     "pong": PongMessage,

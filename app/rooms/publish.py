@@ -18,9 +18,11 @@ from app.rooms.messages import (
     StatusMessage,
     SummaryMessage,
     TranscriptMessage,
+    TranscriptPartialMessage,
+    WordPayload,
     wire,
 )
-from core.types import Segment, SummaryResult
+from core.types import Segment, SummaryResult, Word
 
 
 async def publish_status(
@@ -40,6 +42,31 @@ async def publish_status(
 async def publish_segment(hub: HubClient, meeting_id: str, segment: Segment) -> Event:
     payload = TranscriptMessage(segment=SegmentPayload.model_validate(segment.to_wire()))
     return await hub.publish(meeting_id, wire(payload))
+
+
+async def publish_partial(
+    hub: HubClient,
+    meeting_id: str,
+    segment_id: str,
+    revision: int,
+    span: tuple[float, float],
+    stable: list[Word],
+    pending: list[Word],
+) -> Event:
+    """A not-durable ``transcript_partial`` (word times are meeting times, as in segments)."""
+    payload = TranscriptPartialMessage(
+        segment_id=segment_id,
+        revision=revision,
+        text=" ".join(w.word for w in stable),
+        words=[
+            WordPayload(word=w.word, start=w.start, end=w.end, probability=w.probability)
+            for w in stable
+        ],
+        pending_text=" ".join(w.word for w in pending),
+        start=span[0],
+        end=span[1],
+    )
+    return await hub.publish_ephemeral(meeting_id, wire(payload))
 
 
 def summary_fields(result: SummaryResult) -> dict[str, Any]:

@@ -1,60 +1,57 @@
-"""In-browser accessibility probes: keyboard focus and WCAG 2.x text contrast."""
+"""In-browser accessibility probes: keyboard focus, and axe-core for WCAG 2.2 AA."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 from playwright.sync_api import Page
 
-# WCAG 2.x contrast of every visible text node's colour against the first opaque background
-# behind it. Disabled controls are exempt (WCAG 1.4.3), as is text nobody can see.
-CONTRAST_SCRIPT = """
-() => {
-  const parse = (c) => (c.match(/[\\d.]+/g) || []).map(Number);
-  const lum = ([r, g, b]) => {
-    const f = (v) => { v /= 255; return v <= 0.03928 ? v / 12.92 : ((v + 0.055) / 1.055) ** 2.4; };
-    return 0.2126 * f(r) + 0.7152 * f(g) + 0.0722 * f(b);
-  };
-  const background = (el) => {
-    for (let node = el; node; node = node.parentElement) {
-      const c = parse(getComputedStyle(node).backgroundColor);
-      if (c.length === 3 || (c.length === 4 && c[3] > 0.99)) return c.slice(0, 3);
-    }
-    return [255, 255, 255];
-  };
-  const results = [];
-  const walker = document.createTreeWalker(document.body, NodeFilter.SHOW_TEXT);
-  for (let node = walker.nextNode(); node; node = walker.nextNode()) {
-    const el = node.parentElement;
-    const text = node.textContent.trim();
-    if (!text || !el || el.closest('[aria-hidden=true], .visually-hidden, :disabled')) continue;
-    const style = getComputedStyle(el);
-    const rect = el.getBoundingClientRect();
-    if (style.visibility === 'hidden' || rect.width === 0 || rect.height === 0) continue;
-    const a = lum(parse(style.color).slice(0, 3));
-    const b = lum(background(el));
-    const ratio = (Math.max(a, b) + 0.05) / (Math.min(a, b) + 0.05);
-    const size = parseFloat(style.fontSize);
-    const bold = Number(style.fontWeight) >= 700;
-    const large = size >= 24 || (bold && size >= 18.66);
-    results.push({ text: text.slice(0, 40), ratio, required: large ? 3 : 4.5 });
-  }
-  return results;
-}
-"""
+AXE_SCRIPT = (
+    Path(__file__).resolve().parents[2] / "web" / "node_modules" / "axe-core" / "axe.min.js"
+)
+# WCAG 2.2 AA as axe-core tags it: every A and AA rule of 2.0, 2.1 and 2.2.
+WCAG_22_AA = ("wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22aa")
 
 
 @dataclass(frozen=True)
-class ContrastResult:
-    text: str
-    ratio: float
-    required: float
+class AxeViolation:
+    rule: str
+    impact: str | None
+    help: str
+    targets: list[str]
+
+    def __str__(self) -> str:
+        return f"{self.rule} ({self.impact}): {self.help} at {', '.join(self.targets[:5])}"
 
 
-def text_contrast(page: Page) -> list[ContrastResult]:
-    rows: list[dict[str, Any]] = page.evaluate(CONTRAST_SCRIPT)
-    return [ContrastResult(r["text"], round(r["ratio"], 2), r["required"]) for r in rows]
+@dataclass(frozen=True)
+class AxeReport:
+    violations: list[AxeViolation]
+    passes: int  # rules that ran and passed: proves the page was checked, not an empty shell
+    rules_run: int
+
+
+def axe_check(page: Page, tags: tuple[str, ...] = WCAG_22_AA) -> AxeReport:
+    """Runs axe-core (the npm package in web/devDependencies) over the page as it is now."""
+    if not AXE_SCRIPT.is_file():
+        raise AssertionError(f"{AXE_SCRIPT} missing: run `npm ci` in web/")
+    if not page.evaluate("typeof window.axe !== 'undefined'"):
+        page.add_script_tag(path=str(AXE_SCRIPT))
+    raw: dict[str, Any] = page.evaluate(
+        """async (tags) => {
+            const r = await axe.run(document, { runOnly: { type: 'tag', values: tags } });
+            const brief = (v) => ({ rule: v.id, impact: v.impact, help: v.help,
+                                    targets: v.nodes.map((n) => n.target.join(' ')) });
+            return { violations: r.violations.map(brief), passes: r.passes.length,
+                     rules: r.passes.length + r.violations.length + r.incomplete.length
+                            + r.inapplicable.length };
+        }""",
+        list(tags),
+    )
+    violations = [AxeViolation(**v) for v in raw["violations"]]
+    return AxeReport(violations, int(raw["passes"]), int(raw["rules"]))
 
 
 def focused_test_id(page: Page) -> str:

@@ -15,7 +15,7 @@ import pytest
 from playwright.sync_api import Browser
 
 from scripts.synth_meeting import ensure_meeting
-from tests.browser.a11y import text_contrast
+from tests.browser.a11y import axe_check
 from tests.browser.conftest import console_errors, new_context
 from tests.browser.flows import dom_lines, recorded, recorded_progress, register_and_log_in
 from tests.browser.live_run import LiveRun, open_page, record_live_run
@@ -144,8 +144,9 @@ def test_speakers_have_distinct_readable_colours(live_run: LiveRun) -> None:
     assert all(border == text for border, text in by_speaker.values())
 
 
-def test_text_on_the_finished_meeting_meets_wcag_aa_contrast(live_run: LiveRun) -> None:
-    results = text_contrast(live_run.page)
-    assert len(results) > 50  # the whole page was measured, not an empty shell
-    failing = [r for r in results if r.ratio < r.required]
-    assert failing == []
+def test_finished_meeting_with_summary_has_no_axe_violations(live_run: LiveRun) -> None:
+    # axe-core at WCAG 2.2 AA (contrast, names, roles, structure) over the completed meeting,
+    # transcript, summary and action items on screen.
+    report = axe_check(live_run.page)
+    assert report.passes > 20  # the whole page was checked, not an empty shell
+    assert [str(v) for v in report.violations] == []

@@ -86,6 +86,31 @@ describe('LiveMeeting page', () => {
     expect(screen.getByTestId('live-announcer').textContent).toBe('The summary and action items are ready.');
   });
 
+  it('shows live partials provisionally in place, replaces them with the final, and announces finals only', async () => {
+    render(<App />);
+    await waitFor(() => expect(screen.getAllByTestId('transcript-line')).toHaveLength(3));
+    const partial = (revision, text) => ({
+      type: 'transcript_partial', meeting_id: 'm1', segment_id: 'job-u5', revision, text,
+      words: text.split(' ').map((word, i) => ({ word, start: 12 + i, end: 12.5 + i })), pending_text: 'maybe',
+      start: 12, end: 14, timestamp: '',
+    });
+    act(() => room.send(partial(0, 'so the')));
+    await waitFor(() => expect(screen.getByTestId('transcript-partial').textContent).toContain('so the'));
+    act(() => room.send(partial(1, 'so the build')));
+    await waitFor(() => expect(screen.getByTestId('transcript-partial').textContent).toContain('so the build'));
+    const shown = screen.getByTestId('transcript-partial');
+    expect(shown.textContent).toContain('(typing…)');
+    expect(shown.textContent).not.toContain('maybe'); // the unstable guess is not shown
+    expect(shown.querySelector('.transcript__text--provisional')).not.toBeNull();
+    expect(screen.getByTestId('live-announcer').textContent).toBe(''); // partials are not read out
+    const finalLine = transcriptEvent(5);
+    finalLine.segment.segment_id = 'job-u5';
+    act(() => room.send(finalLine));
+    await waitFor(() => expect(screen.getAllByTestId('transcript-line')).toHaveLength(4));
+    expect(screen.queryByTestId('transcript-partial')).toBeNull();
+    expect(screen.getByTestId('live-announcer').textContent).toBe('Speaker 01 at 00:12: line 5');
+  });
+
   it('changes caption size with the Smaller/Larger text buttons and remembers it', async () => {
     render(<App />);
     await waitFor(() => expect(screen.getAllByTestId('transcript-line')).toHaveLength(3));

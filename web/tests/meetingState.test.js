@@ -66,3 +66,66 @@ describe('meetingReducer', () => {
     expect(meetingReducer(state, { type: 'reset' })).toBe(initialMeetingState);
   });
 });
+
+const partial = (segmentId, revision, text, extra = {}) => ({
+  type: 'transcript_partial',
+  segment_id: segmentId,
+  revision,
+  text,
+  words: text ? text.split(' ').map((word, i) => ({ word, start: i, end: i + 0.5 })) : [],
+  pending_text: '',
+  start: 10,
+  end: 12,
+  ...extra,
+});
+
+const final = (seq, segmentId, text) => ({
+  type: 'transcript',
+  seq,
+  segment: { id: `w${seq}-0`, segment_id: segmentId, speaker: 'SPEAKER_00', text, timestamp: 10, start: 10, end: 12 },
+});
+
+describe('meetingReducer live partials', () => {
+  it('shows the newest partial of an utterance in place, without touching seq', () => {
+    const state = fold([partial('u1', 0, 'so the'), partial('u1', 1, 'so the build')]);
+    expect(state.partials).toHaveLength(1);
+    expect(state.partials[0]).toMatchObject({ segmentId: 'u1', revision: 1, text: 'so the build' });
+    expect(state.lines).toEqual([]);
+    expect(state.lastSeq).toBe(0);
+  });
+
+  it('replaces the partial with the final line of the same segment_id, never duplicating it', () => {
+    const state = fold([partial('u1', 0, 'so the'), partial('u2', 0, 'next'), final(1, 'u1', 'So the build goes.')]);
+    expect(state.lines.map((l) => l.text)).toEqual(['So the build goes.']);
+    expect(state.partials.map((p) => p.segmentId)).toEqual(['u2']);
+  });
+
+  it('ignores a stale partial: older revision, or an utterance already final', () => {
+    let state = fold([partial('u1', 2, 'so the build'), partial('u1', 1, 'so the')]);
+    expect(state.partials[0].text).toBe('so the build');
+    state = fold([final(1, 'u1', 'So the build goes.'), partial('u1', 3, 'so the build goes')], state);
+    expect(state.partials).toEqual([]);
+    expect(state.lines).toHaveLength(1);
+  });
+
+  it('drops a withdrawn partial (no words) and all partials when the job ends', () => {
+    let state = fold([partial('u1', 0, 'uh'), partial('u1', 1, '')]);
+    expect(state.partials).toEqual([]);
+    state = fold([partial('u2', 0, 'still talking'), { type: 'status', seq: 1, status: 'completed', details: {} }], state);
+    expect(state.partials).toEqual([]);
+  });
+
+  it('keeps a resumed replay of finals free of duplicates while partials come and go', () => {
+    const messages = [partial('u1', 0, 'hello'), final(1, 'u1', 'Hello.'), partial('u2', 0, 'and')];
+    const replay = [final(1, 'u1', 'Hello.'), final(2, 'u2', 'And then.')];
+    const state = fold([...messages, ...replay]);
+    expect(state.lines.map((l) => l.text)).toEqual(['Hello.', 'And then.']);
+    expect(state.partials).toEqual([]);
+  });
+
+  it('keeps uploads (finals without segment_id) working as before', () => {
+    const state = fold([transcript(1, 0.5)]);
+    expect(state.lines).toHaveLength(1);
+    expect(state.finalSegmentIds).toEqual({});
+  });
+});

@@ -27,8 +27,13 @@ class JitteryHub:
     async def publish(self, meeting_id: str, event: Event) -> Event:
         return await self.log.publish(meeting_id, event)
 
-    async def listen(self, cursors: dict[str, int], timeout_s: float = 30) -> dict[str, Any]:
-        ready = await self.log.listen(cursors, timeout_s)
+    async def publish_ephemeral(self, meeting_id: str, event: Event) -> Event:
+        return await self.log.publish_ephemeral(meeting_id, event)
+
+    async def listen(
+        self, cursors: dict[str, int], timeout_s: float = 30, ephemeral_after: int | None = None
+    ) -> dict[str, Any]:
+        ready = await self.log.listen(cursors, timeout_s, ephemeral_after)
         await self._jitter()
         return ready
 
@@ -253,3 +258,49 @@ async def test_live_event_defers_to_a_replay_blocked_on_queue_space(
     await asyncio.wait_for(catch_up, 2)
     assert received == [1, 2, 3]
     assert subscriber.queue.empty()
+
+
+async def test_partials_follow_the_durable_events_before_them_and_are_never_queued_late(
+    log: EventLog, alice: Member
+) -> None:
+    fanout = RoomFanout(log, queue_size=3, poll_timeout_s=1)
+    await fanout.start()
+    subscriber = await fanout.subscribe(alice.meeting_id, 0)
+    try:
+        await log.publish(alice.meeting_id, {"type": "status", "n": 0})
+        await log.publish_ephemeral(
+            alice.meeting_id, {"type": "transcript_partial", "segment_id": "s", "r": 0}
+        )
+        await wait_until(lambda: subscriber.queue.qsize() == 2)
+        first, second = subscriber.queue.get_nowait(), subscriber.queue.get_nowait()
+        assert (first["seq"], second["type"]) == (1, "transcript_partial")
+        assert "seq" not in second and "after_seq" not in second and "ephemeral_id" not in second
+        # A full queue drops partials without marking the socket too slow.
+        for i in range(3):
+            await log.publish(alice.meeting_id, {"type": "status", "n": i})
+        await wait_until(lambda: subscriber.queue.full())
+        await log.publish_ephemeral(
+            alice.meeting_id, {"type": "transcript_partial", "segment_id": "s", "r": 1}
+        )
+        await asyncio.sleep(0.2)
+        assert not subscriber.overflowed.is_set()
+        assert [subscriber.queue.get_nowait()["seq"] for _ in range(3)] == [2, 3, 4]
+        assert subscriber.queue.empty()
+    finally:
+        fanout.unsubscribe(subscriber)
+        await fanout.stop()
+
+
+async def test_a_partial_is_not_given_to_a_subscriber_missing_earlier_events(
+    log: EventLog, alice: Member
+) -> None:
+    subscriber = Subscriber(alice.meeting_id, cursor=0, queue_size=10)
+    await log.publish(alice.meeting_id, {"type": "status"})
+    partial = await log.publish_ephemeral(
+        alice.meeting_id, {"type": "transcript_partial", "segment_id": "s"}
+    )
+    subscriber.offer_ephemeral(partial)
+    assert subscriber.queue.empty()  # it has not seen seq 1 yet: the partial would overtake it
+    subscriber.cursor = 1
+    subscriber.offer_ephemeral(partial)
+    assert subscriber.queue.get_nowait()["segment_id"] == "s"

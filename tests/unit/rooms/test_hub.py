@@ -145,3 +145,36 @@ async def test_retried_publish_with_the_same_event_id_is_stored_once_even_after_
     assert fresh["seq"] == 3
     assert len(fresh["event_id"]) == 32
     assert stored_seqs(database_url, alice.meeting_id) == [1, 2, 3]
+
+
+async def test_partials_are_not_durable_and_a_final_closes_them(
+    log: EventLog, alice: Member, database_url: str
+) -> None:
+    await publish_n(log, alice.meeting_id, 2)
+    partial = {"type": "transcript_partial", "segment_id": "s1", "text": "so the"}
+    sent = await log.publish_ephemeral(alice.meeting_id, partial)
+    assert "seq" not in sent and sent["after_seq"] == 2
+    newer = await log.publish_ephemeral(alice.meeting_id, {**partial, "text": "so the build"})
+    assert newer["ephemeral_id"] > sent["ephemeral_id"]
+    assert await log.last_seq(alice.meeting_id) == 2
+    assert stored_seqs(database_url, alice.meeting_id) == [1, 2]
+    ready = await log.listen({alice.meeting_id: 2}, 0.1, ephemeral_after=0)
+    assert [e["text"] for e in ready[alice.meeting_id]] == ["so the build"]  # the latest only
+    assert await log.listen({alice.meeting_id: 2}, 0.1) == {}  # not asked for: not returned
+    assert await log.replay(alice.meeting_id, 0) == await log.replay(alice.meeting_id, 0)
+    assert all("segment_id" not in e for e in await log.replay(alice.meeting_id, 0))
+    await log.publish(alice.meeting_id, {"type": "transcript", "segment": {"segment_id": "s1"}})
+    assert [
+        e["seq"] for e in (await log.listen({alice.meeting_id: 2}, 0.1, 0))[alice.meeting_id]
+    ] == [3]
+
+
+async def test_a_partial_wakes_a_waiting_listener(log: EventLog, alice: Member) -> None:
+    await publish_n(log, alice.meeting_id, 1)
+    waiting = asyncio.create_task(log.listen({alice.meeting_id: 1}, 5, ephemeral_after=0))
+    await asyncio.sleep(0.05)
+    started = time.monotonic()
+    await log.publish_ephemeral(alice.meeting_id, {"type": "transcript_partial", "segment_id": "a"})
+    ready = await waiting
+    assert time.monotonic() - started < 1
+    assert ready[alice.meeting_id][0]["segment_id"] == "a"

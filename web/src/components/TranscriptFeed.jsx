@@ -1,39 +1,60 @@
-import { useEffect, useRef } from 'react';
+import { useEffect, useRef, useState } from 'react';
 
 import { formatClock, formatSpeaker, speakerColour } from '../lib/format.js';
 
 /**
  * The transcript as a list. Each line writes the speaker's name and time; the colour is extra.
  * It follows new lines until the reader scrolls up, so scrolling back to re-read is not yanked
- * away by the next line; scrolling back to the bottom follows again.
+ * away by the next line; scrolling back to the bottom (or "Follow live") follows again.
  *
  * Only an upward scroll stops the following. Deciding from "is the view at the bottom?" on
  * every scroll event breaks when lines arrive in a burst: the scroll event of our own jump to
  * the bottom is delivered after the next lines have already made the list taller, so it looks
  * like the reader left the bottom and the view would stop following mid-meeting.
+ *
+ * Live partials (words of an utterance still being spoken) come last, marked provisional by
+ * style (italic, dotted underline) and in words ("typing…"), not by colour alone; the final
+ * line replaces each one. This list is not a live region: the page's announcer speaks finals.
  */
-export function TranscriptFeed({ lines, captionSize }) {
+export function TranscriptFeed({ lines, partials = [], captionSize }) {
   const listRef = useRef(null);
   const stickRef = useRef(true);
   const lastTopRef = useRef(0);
+  const [following, setFollowing] = useState(true);
+  // Changes whenever the bottom of the list can have grown: a new line or new partial words.
+  const growth = `${lines.length}:${partials.map((p) => `${p.segmentId}/${p.revision}`).join(',')}`;
 
   useEffect(() => {
     const list = listRef.current;
     if (!list || !stickRef.current) return;
     list.scrollTop = list.scrollHeight;
     lastTopRef.current = list.scrollTop;
-  }, [lines.length]);
+  }, [growth]);
+
+  const follow = (value) => {
+    stickRef.current = value;
+    setFollowing(value);
+  };
 
   const onScroll = () => {
     const list = listRef.current;
     if (!list) return;
     const atBottom = list.scrollHeight - list.scrollTop - list.clientHeight < 40;
-    if (atBottom) stickRef.current = true;
-    else if (list.scrollTop < lastTopRef.current) stickRef.current = false;
+    if (atBottom) follow(true);
+    else if (list.scrollTop < lastTopRef.current) follow(false);
     lastTopRef.current = list.scrollTop;
   };
 
-  if (lines.length === 0) {
+  const followLive = () => {
+    const list = listRef.current;
+    follow(true);
+    if (list) {
+      list.scrollTop = list.scrollHeight;
+      lastTopRef.current = list.scrollTop;
+    }
+  };
+
+  if (lines.length === 0 && partials.length === 0) {
     return (
       <p className="transcript transcript--empty" data-testid="transcript-empty">
         No transcript yet. Lines appear here as each part of the audio is transcribed.
@@ -41,35 +62,68 @@ export function TranscriptFeed({ lines, captionSize }) {
     );
   }
   return (
-    <ol
-      className="transcript"
-      ref={listRef}
-      onScroll={onScroll}
-      style={{ fontSize: `${captionSize}px` }}
-      data-testid="transcript"
-      tabIndex={0}
-      aria-label="Transcript"
+    <>
+      <ol
+        className="transcript"
+        ref={listRef}
+        onScroll={onScroll}
+        style={{ fontSize: `${captionSize}px` }}
+        data-testid="transcript"
+        tabIndex={0}
+        aria-label="Transcript"
+      >
+        {lines.map((line) => (
+          <FinalLine key={line.seq ?? line.id} line={line} />
+        ))}
+        {partials.map((partial) => (
+          <PartialLine key={`partial-${partial.segmentId}`} partial={partial} />
+        ))}
+      </ol>
+      {!following && (
+        <button type="button" className="button button--small transcript__follow" onClick={followLive} data-testid="follow-live">
+          Follow live
+        </button>
+      )}
+    </>
+  );
+}
+
+function FinalLine({ line }) {
+  return (
+    <li
+      className="transcript__line"
+      style={{ borderLeftColor: speakerColour(line.speaker) }}
+      data-testid="transcript-line"
+      data-seq={line.seq}
+      data-speaker={line.speaker}
+      data-segment-id={line.segmentId}
     >
-      {lines.map((line) => (
-        <li
-          key={line.seq ?? line.id}
-          className="transcript__line"
-          style={{ borderLeftColor: speakerColour(line.speaker) }}
-          data-testid="transcript-line"
-          data-seq={line.seq}
-          data-speaker={line.speaker}
-        >
-          <span className="transcript__meta">
-            <span className="transcript__speaker" style={{ color: speakerColour(line.speaker) }}>
-              {formatSpeaker(line.speaker)}
-            </span>{' '}
-            <time className="transcript__time" dateTime={`PT${Math.floor(line.start)}S`}>
-              {formatClock(line.start)}
-            </time>
-          </span>
-          <span className="transcript__text">{line.text}</span>
-        </li>
-      ))}
-    </ol>
+      <span className="transcript__meta">
+        <span className="transcript__speaker" style={{ color: speakerColour(line.speaker) }}>
+          {formatSpeaker(line.speaker)}
+        </span>{' '}
+        <time className="transcript__time" dateTime={`PT${Math.floor(line.start)}S`}>
+          {formatClock(line.start)}
+        </time>
+      </span>
+      <span className="transcript__text">{line.text}</span>
+    </li>
+  );
+}
+
+function PartialLine({ partial }) {
+  const speaker = partial.speaker ? formatSpeaker(partial.speaker) : 'Speaking now';
+  return (
+    <li className="transcript__line transcript__line--partial" data-testid="transcript-partial" data-segment-id={partial.segmentId}>
+      <span className="transcript__meta">
+        <span className="transcript__speaker">{speaker}</span>{' '}
+        <time className="transcript__time" dateTime={`PT${Math.floor(partial.start)}S`}>
+          {formatClock(partial.start)}
+        </time>{' '}
+        <span className="transcript__typing">(typing…)</span>
+      </span>
+      {/* Stable words only: the newest guess (pendingText) changes too often to read. */}
+      <span className="transcript__text transcript__text--provisional">{partial.text}</span>
+    </li>
   );
 }

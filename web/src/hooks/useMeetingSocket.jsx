@@ -13,7 +13,8 @@ const IDLE_STATE = { status: 'idle', attempt: 0, retryInMs: null, closeCode: nul
  * @param {string} meetingId
  * @param {string} token  JWT, sent in the `bearer` subprotocol (never in the URL)
  * @param {object} handlers  onTranscript(segment, msg), onStatus(status, details, msg),
- *   onSummary(summary, actionItems, msg), onError(error, info), onConnected(msg)
+ *   onSummary(summary, actionItems, msg), onError(error, info), onConnected(msg),
+ *   onPartial(msg) (live `transcript_partial`: provisional words, not durable)
  * @param {object} [options]  baseUrl, WebSocketImpl, baseMs, capMs, pingIntervalMs, random
  *   (tests and non-browser hosts; the defaults suit the browser)
  */
@@ -43,6 +44,7 @@ export function useMeetingSocket(meetingId, token, handlers = {}, options = {}) 
       lastSeq: resumeRef.current.lastSeq,
       handlers: {
         onTranscript: relay('onTranscript'),
+        onPartial: relay('onPartial'),
         onStatus: relay('onStatus'),
         onSummary: relay('onSummary'),
         onError: relay('onError'),

@@ -108,6 +108,9 @@ export function dispatchMessage(message, handlers) {
     case 'transcript':
       handlers.onTranscript?.(message.segment, message);
       break;
+    case 'transcript_partial':
+      handlers.onPartial?.(message);
+      break;
     case 'status':
       handlers.onStatus?.(message.status, message.details ?? {}, message);
       break;

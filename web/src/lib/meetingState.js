@@ -1,10 +1,17 @@
 // Pure reducer for the live meeting view: the room's messages fold into one state object.
 // It de-duplicates by seq as well, so a re-created socket that replays history (e.g. after a
 // token refresh) can never double a line on screen.
+//
+// Live partials (`transcript_partial`, no seq) are kept apart from the final lines, one per
+// open utterance (`segment_id`), and the final `transcript` with the same `segment_id`
+// replaces its partial: a caption is shown once, first provisional, then final. A partial
+// older than the one shown (revision) or for an utterance already final is stale and ignored.
 
 export const initialMeetingState = {
   lastSeq: 0,
   lines: [],
+  partials: [],
+  finalSegmentIds: {},
   status: null,
   details: {},
   summary: null,
@@ -29,6 +36,7 @@ function toLine(message) {
     text: segment.text ?? '',
     start,
     end: segment.end ?? start,
+    ...(segment.segment_id ? { segmentId: segment.segment_id } : {}),
   };
 }
 
@@ -56,19 +64,66 @@ function summaryFrom(message) {
   };
 }
 
+function toPartial(message) {
+  return {
+    segmentId: message.segment_id,
+    revision: message.revision ?? 0,
+    speaker: message.speaker ?? '',
+    text: message.text ?? '',
+    pendingText: message.pending_text ?? '',
+    start: message.start ?? 0,
+    end: message.end ?? message.start ?? 0,
+  };
+}
+
+function withPartial(state, message) {
+  const id = message.segment_id;
+  if (typeof id !== 'string' || state.finalSegmentIds[id]) return state;
+  const shown = state.partials.find((p) => p.segmentId === id);
+  if (shown && shown.revision >= (message.revision ?? 0)) return state;
+  const others = state.partials.filter((p) => p.segmentId !== id);
+  const withdrawn = !(message.words?.length || message.text || message.pending_text);
+  if (withdrawn) return shown ? { ...state, partials: others } : state;
+  const next = toPartial(message);
+  const partials = shown
+    ? state.partials.map((p) => (p.segmentId === id ? next : p))
+    : [...others, next].sort((a, b) => a.start - b.start);
+  return { ...state, partials };
+}
+
+function withFinal(state, message, lastSeq) {
+  const id = message.segment?.segment_id;
+  const lines = [...state.lines, toLine(message)];
+  if (typeof id !== 'string') return { ...state, lastSeq, lines };
+  return {
+    ...state,
+    lastSeq,
+    lines,
+    partials: state.partials.filter((p) => p.segmentId !== id),
+    finalSegmentIds: { ...state.finalSegmentIds, [id]: true },
+  };
+}
+
+/** Partials end with the job: a finished or failed session has nothing left open. */
+function closePartials(state, status) {
+  return status === 'completed' || status === 'failed' ? [] : state.partials;
+}
+
 export function meetingReducer(state, action) {
   if (action.type === 'reset') return initialMeetingState;
   const message = action.message;
   if (!message || !isNew(state, message)) return state;
+  if (message.type === 'transcript_partial') return withPartial(state, message);
   const lastSeq = advance(state, message);
   switch (message.type) {
     case 'transcript':
-      return { ...state, lastSeq, lines: [...state.lines, toLine(message)] };
+      return withFinal(state, message, lastSeq);
     case 'status':
       return {
         ...state,
         lastSeq,
         status: message.status,
+        partials: closePartials(state, message.status),
         details: mergeDetails(state.details, message.details ?? {}, message.status),
       };
     case 'summary':

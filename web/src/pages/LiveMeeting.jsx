@@ -71,6 +71,8 @@ function useLiveRoom(meetingId, token) {
         setAnnouncement(`${formatSpeaker(segment.speaker)} at ${formatClock(segment.start ?? segment.timestamp)}: ${segment.text}`);
       }
     },
+    // Partials go to the screen only: the announcer speaks final lines, never provisional words.
+    onPartial: (message) => dispatch({ message }),
     onStatus: (_status, _details, message) => dispatch({ message }),
     onSummary: (_summary, _items, message) => {
       dispatch({ message });
@@ -122,7 +124,7 @@ export function LiveMeeting({ meetingId }) {
               <h2 id="transcript-heading">Transcript</h2>
               <CaptionSizeControls caption={caption} />
             </div>
-            <TranscriptFeed lines={room.lines} captionSize={caption.size} />
+            <TranscriptFeed lines={room.lines} partials={room.partials} captionSize={caption.size} />
           </section>
           <div className="visually-hidden" aria-live="polite" aria-atomic="true" data-testid="live-announcer">
             {announcement}

@@ -1,0 +1,76 @@
+"""Partial transcripts of the open live utterance: budget, stable words, revision counting.
+
+A partial is a transcription-only re-decode of the audio since the last cut (the utterance that
+is still open), run through local agreement so shown words rarely change. It is a luxury:
+finals and other meetings come first, so a partial is skipped (never queued) when the session
+has finals waiting or the Processor-wide budget of partials in flight is used up.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from core.agreement import LocalAgreement, revised_words
+from core.types import Word
+from deployments.metrics import record_partial_words
+
+
+class PartialBudget:
+    """Partial decodes in flight across every live session of one Processor (non-blocking)."""
+
+    def __init__(self, limit: int) -> None:
+        self.limit = limit
+        self.in_flight = 0
+
+    def try_acquire(self) -> bool:
+        if self.in_flight >= self.limit:
+            return False
+        self.in_flight += 1
+        return True
+
+    def release(self) -> None:
+        self.in_flight = max(self.in_flight - 1, 0)
+
+
+@dataclass
+class OpenUtterance:
+    """What has been shown of the utterance being spoken (times relative to its start)."""
+
+    segment_id: str
+    start_s: float  # meeting time of the utterance audio's first sample
+    agreement: LocalAgreement = field(default_factory=LocalAgreement)
+    # Of the last published partial; -1: none. Numbered per session, not per utterance, so a
+    # segment_id reused after a withdrawal still gets increasing revisions.
+    revision: int = -1
+    pending_text: str = ""
+
+    @property
+    def shown(self) -> bool:
+        return self.revision >= 0
+
+    def update(self, hypothesis: list[Word]) -> bool:
+        """Feed a decode; True when the partial to show changed (stable words or the guess)."""
+        committed = self.agreement.update(hypothesis)
+        pending = " ".join(w.word for w in self.agreement.tail)
+        changed = bool(committed) or pending != self.pending_text
+        self.pending_text = pending
+        return changed
+
+    def stable_words(self) -> list[Word]:
+        return [_shift(w, self.start_s) for w in self.agreement.stable]
+
+    def pending_words(self) -> list[Word]:
+        return [_shift(w, self.start_s) for w in self.agreement.tail]
+
+    def record_final(self, final_words: list[Word]) -> tuple[int, int]:
+        """Count shown words against the final text: (shown, revised); recorded as metrics."""
+        shown = self.agreement.stable
+        revised = revised_words(shown, final_words)
+        record_partial_words(len(shown), revised)
+        return len(shown), revised
+
+
+def _shift(word: Word, offset: float) -> Word:
+    return Word(
+        word.word, round(word.start + offset, 3), round(word.end + offset, 3), word.probability
+    )

@@ -1,0 +1,185 @@
+"""LiveSession partials without Ray: the real session, hub logic (EventLog) and database, with
+the models and the VAD replaced at the edge by deterministic fakes.
+
+The fake VAD calls any sample louder than 0.1 speech; the fake transcriber "hears" one word per
+0.4 s of loud audio it is given, so successive decodes of a growing utterance agree on their
+prefix the way Whisper's mostly do.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+from collections.abc import AsyncIterator
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pytest
+
+from app.config import Settings
+from app.db import Database, create_job
+from app.rooms.hub import EventLog
+from core.types import (
+    SAMPLE_RATE,
+    DiarizationResult,
+    SpeakerTurn,
+    SummaryResult,
+    TranscriptionResult,
+    Word,
+)
+from deployments import live
+from deployments.live import LiveSession
+from deployments.partials import PartialBudget
+from deployments.pipeline import JobState, Models
+from tests.unit.rooms.conftest import JWT_SECRET, add_member
+
+CHUNK = SAMPLE_RATE // 10  # 100 ms frames, as the browser and the benchmark send
+
+
+def fake_speech_regions(audio: np.ndarray, min_silence_ms: int = 0) -> list[tuple[float, float]]:
+    loud = np.flatnonzero(np.abs(audio) > 0.1)
+    if loud.size == 0:
+        return []
+    regions, start, last = [], loud[0], loud[0]
+    gap = max(min_silence_ms, 100) * SAMPLE_RATE // 1000
+    for i in loud[1:]:
+        if i - last > gap:
+            regions.append((start / SAMPLE_RATE, last / SAMPLE_RATE))
+            start = i
+        last = i
+    regions.append((start / SAMPLE_RATE, last / SAMPLE_RATE))
+    return regions
+
+
+async def fake_transcribe(audio: np.ndarray) -> TranscriptionResult:
+    await asyncio.sleep(0.005)
+    words = []
+    for start, end in fake_speech_regions(audio, 400):
+        t = start
+        while t + 0.4 <= end + 0.05:
+            words.append(Word(f"w{round(t * 10)}", round(t, 3), round(t + 0.35, 3)))
+            t += 0.4
+    return TranscriptionResult(words=words, text=" ".join(w.word for w in words))
+
+
+async def fake_diarize(audio: np.ndarray) -> DiarizationResult:
+    return DiarizationResult([SpeakerTurn(0.0, len(audio) / SAMPLE_RATE, "A")], {"A": [1.0, 0.0]})
+
+
+async def fake_summarize(segments: Any) -> SummaryResult:
+    return SummaryResult(summary="ok")
+
+
+class RecordingHub(EventLog):
+    def __init__(self, database_url: str) -> None:
+        super().__init__(database_url)
+        self.sent: list[dict[str, Any]] = []
+
+    async def publish(self, meeting_id: str, event: dict[str, Any]) -> dict[str, Any]:
+        stored = await super().publish(meeting_id, event)
+        self.sent.append(stored)
+        return stored
+
+    async def publish_ephemeral(self, meeting_id: str, event: dict[str, Any]) -> dict[str, Any]:
+        message = await super().publish_ephemeral(meeting_id, event)
+        self.sent.append(message)
+        return message
+
+
+@pytest.fixture
+async def session_parts(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> AsyncIterator[tuple[LiveSession, RecordingHub]]:
+    monkeypatch.setattr(live, "speech_regions", fake_speech_regions)
+    url = f"sqlite:///{tmp_path / 'live.db'}"
+    settings = Settings(
+        environment="test", data_dir=tmp_path, database_url=url, jwt_secret=JWT_SECRET
+    )
+    from app.db import upgrade_database
+
+    upgrade_database(url)
+    member = add_member(url, settings, "live@example.com")
+    db = Database(url)
+    with db.session() as s:
+        job_id = create_job(s, member.meeting_id, source="live").id
+    hub = RecordingHub(url)
+    session = LiveSession(
+        JobState(job_id=job_id, meeting_id=member.meeting_id),
+        Models(fake_transcribe, fake_diarize, fake_summarize),
+        hub,
+        db,
+        session_id="s1",
+        partial_every_s=0.5,
+        partial_budget=PartialBudget(4),
+    )
+    yield session, hub
+    db.dispose()
+
+
+def utterance(speech_s: float, pause_s: float) -> np.ndarray:
+    loud = np.full(int(speech_s * SAMPLE_RATE), 0.5, dtype=np.float32)
+    return np.concatenate([loud, np.zeros(int(pause_s * SAMPLE_RATE), dtype=np.float32)])
+
+
+async def stream(session: LiveSession, audio: np.ndarray) -> None:
+    pcm = (audio * 32767).astype("<i2").tobytes()
+    for offset in range(0, len(pcm), CHUNK * 2):
+        session.feed(pcm[offset : offset + CHUNK * 2])
+        await asyncio.sleep(0.01)  # let the worker run between frames, as a socket would
+
+
+async def test_partials_grow_during_an_utterance_and_the_final_shares_their_segment_id(
+    session_parts: tuple[LiveSession, RecordingHub],
+) -> None:
+    session, hub = session_parts
+    await session.open()
+    await stream(session, np.concatenate([utterance(3.0, 1.0), utterance(2.5, 1.0)]))
+    await session.stop()
+    kinds = [
+        (e["type"], e.get("segment_id") or e.get("segment", {}).get("segment_id")) for e in hub.sent
+    ]
+    partial_ids = [sid for kind, sid in kinds if kind == "transcript_partial"]
+    final_ids = [sid for kind, sid in kinds if kind == "transcript"]
+    assert final_ids == [session.segment_id(0), session.segment_id(1)]
+    assert set(partial_ids) == set(final_ids)
+    for sid in final_ids:  # every partial of an utterance comes before its final
+        last_partial = max(
+            i for i, (k, s) in enumerate(kinds) if k == "transcript_partial" and s == sid
+        )
+        assert last_partial < kinds.index(("transcript", sid))
+    first = [e for e in hub.sent if e.get("segment_id") == session.segment_id(0)]
+    assert [e["revision"] for e in first] == list(range(len(first)))
+    stable = [[w["word"] for w in e["words"]] for e in first]
+    assert all(later[: len(earlier)] == earlier for earlier, later in itertools.pairwise(stable))
+    assert len(stable[-1]) >= 4  # most of the 3 s utterance was shown before its final
+    assert all("seq" not in e for e in first)
+    assert hub.sent[-1]["status"] == "completed"
+
+
+async def test_no_partials_when_the_budget_is_spent(
+    session_parts: tuple[LiveSession, RecordingHub],
+) -> None:
+    session, hub = session_parts
+    session._budget = PartialBudget(0)
+    await session.open()
+    await stream(session, utterance(3.0, 1.0))
+    await session.stop()
+    assert not [e for e in hub.sent if e["type"] == "transcript_partial"]
+    assert [e["type"] for e in hub.sent].count("transcript") == 1
+
+
+async def test_leading_silence_dropped_mid_utterance_keeps_the_shown_words(
+    session_parts: tuple[LiveSession, RecordingHub],
+) -> None:
+    session, hub = session_parts
+    await session.open()
+    silence = np.zeros(int(1.4 * SAMPLE_RATE), dtype=np.float32)
+    await stream(session, np.concatenate([silence, utterance(3.0, 1.0)]))
+    await session.stop()
+    partials = [e for e in hub.sent if e["type"] == "transcript_partial"]
+    assert {e["segment_id"] for e in partials} == {session.segment_id(0)}
+    stable = [[(w["word"], w["start"]) for w in e["words"]] for e in partials]
+    assert all(later[: len(earlier)] == earlier for earlier, later in itertools.pairwise(stable))
+    assert stable[-1] and stable[-1][0][1] == pytest.approx(1.4, abs=0.15)  # meeting time
+    assert not any(e["text"] == "" and not e["pending_text"] for e in partials)  # no withdrawal
