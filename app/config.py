@@ -42,6 +42,9 @@ class Settings(BaseSettings):
     login_rate_limit: int = Field(default=10, gt=0, description="attempts per window")
     login_rate_window_s: float = Field(default=60.0, gt=0)
     web_dist_dir: Path = REPO_ROOT / "web" / "dist"
+    model_cache_dir: Path | None = Field(
+        default=None, description="Where split packaged models are reassembled; data_dir/models."
+    )
 
     @model_validator(mode="after")
     def _refuse_placeholder_secret(self) -> Settings:
@@ -57,6 +60,10 @@ class Settings(BaseSettings):
     @property
     def resolved_database_url(self) -> str:
         return self.database_url or f"sqlite:///{self.data_dir / 'meetings.db'}"
+
+    @property
+    def resolved_model_cache_dir(self) -> Path:
+        return self.model_cache_dir or self.data_dir / "models"
 
     @property
     def uploads_dir(self) -> Path:

@@ -10,7 +10,7 @@ from ray.serve import Application, Deployment
 
 from deployments.diarizer import Diarizer
 from deployments.ingress import Ingress
-from deployments.options import AppArgs
+from deployments.options import MULTILINGUAL_TRANSCRIBER, AppArgs, language_router
 from deployments.processor import Processor
 from deployments.summarizer import Summarizer
 from deployments.transcriber import Transcriber
@@ -31,17 +31,29 @@ def compose_app(args: AppArgs, options: dict[str, dict[str, Any]]) -> Applicatio
     """``build_app`` with per-deployment options given in code (what Serve YAML's
     ``deployments:`` section does), for ``serve.run`` in tests and scripts."""
 
-    def deployment(decorated: object) -> Deployment:
+    def deployment(decorated: object, name: str | None = None) -> Deployment:
         d = as_deployment(decorated)
+        if name is not None:
+            d = d.options(name=name)
         return d.options(**options[d.name]) if d.name in options else d
 
-    transcriber = deployment(Transcriber).bind(args.transcriber)
+    transcribers = {"Transcriber": deployment(Transcriber).bind(args.transcriber)}
+    if args.multilingual is not None:
+        # The same class as a second deployment: one deployment per model (its own replicas,
+        # batching and resources in the Serve YAML under this name).
+        transcribers[MULTILINGUAL_TRANSCRIBER] = deployment(
+            Transcriber, MULTILINGUAL_TRANSCRIBER
+        ).bind(args.multilingual)
+    router = language_router(args)
     diarizer = deployment(Diarizer).bind(args.diarizer)
     summarizer = deployment(Summarizer).bind(args.summarizer)
-    processor = deployment(Processor).bind(transcriber, diarizer, summarizer, args.processor)
+    processor = deployment(Processor).bind(
+        transcribers, diarizer, summarizer, args.processor, router
+    )
     return deployment(Ingress).bind(
-        transcriber=transcriber,
+        transcribers=transcribers,
         diarizer=diarizer,
         summarizer=summarizer,
         processor=processor,
+        router=router,
     )

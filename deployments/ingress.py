@@ -15,6 +15,7 @@ from app.config import get_settings
 from app.logging_context import install_log_record_factory
 from app.main import create_app
 from app.rooms.hub import HubClient
+from core.languages import LanguageRouter
 from deployments.hub import ActorHubClient
 from deployments.metrics import install_ray_metrics_sink
 
@@ -25,9 +26,18 @@ READINESS_TIMEOUT_S = 2.0
 class ServeBackend:
     """The web layer's view of the model deployments, through Serve deployment handles."""
 
-    def __init__(self, models: dict[str, DeploymentHandle], processor: DeploymentHandle) -> None:
+    def __init__(
+        self,
+        models: dict[str, DeploymentHandle],
+        processor: DeploymentHandle,
+        router: LanguageRouter,
+    ) -> None:
         self._models = models
         self._processor = processor
+        self._router = router
+
+    def languages(self) -> LanguageRouter:
+        return self._router
 
     async def submit_job(self, job: JobRequest) -> None:
         await self._processor.submit.remote(job)
@@ -78,21 +88,23 @@ class ServeBackend:
 class Ingress:
     def __init__(
         self,
-        transcriber: DeploymentHandle,
+        transcribers: dict[str, DeploymentHandle],
         diarizer: DeploymentHandle,
         summarizer: DeploymentHandle,
         processor: DeploymentHandle,
+        router: LanguageRouter,
     ) -> None:
         install_log_record_factory()
         install_ray_metrics_sink()
         self._backend = ServeBackend(
             {
-                "Transcriber": transcriber,
+                **transcribers,
                 "Diarizer": diarizer,
                 "Summarizer": summarizer,
                 "Processor": processor,
             },
             processor,
+            router,
         )
 
     def __serve_build_asgi_app__(self) -> FastAPI:

@@ -42,6 +42,9 @@ class LiveSessionError(Exception):
 
 
 class LiveSession(JobRecorder):
+    # The first utterances may be a word or two: an unsure guess is retried on the next ones.
+    detection_attempts = 3
+
     def __init__(
         self, state: JobState, models: Models, hub: HubClient, db: Database, session_id: str
     ) -> None:

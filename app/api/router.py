@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from app.api.routes import audio, auth, events, meetings, transcript
+from app.api.routes import audio, auth, events, meeting_language, meetings, transcript
 
 api_router = APIRouter(prefix="/api")
 api_router.include_router(auth.router)
@@ -12,3 +12,4 @@ api_router.include_router(meetings.router)
 api_router.include_router(events.router)
 api_router.include_router(audio.router)
 api_router.include_router(transcript.router)
+api_router.include_router(meeting_language.router)

@@ -49,6 +49,11 @@ class StatusDetails(BaseModel):
     progress: float | None = Field(default=None, ge=0, le=1)
     window: int | None = None
     windows: int | None = None
+    # extension: the meeting's language once known (detected on "auto"), with the detector's
+    # probability; language_source is "detected" or "requested"
+    language: str | None = None
+    language_probability: float | None = Field(default=None, ge=0, le=1)
+    language_source: Literal["detected", "requested"] | None = None
 
 
 class StatusMessage(WireModel, DurableFields):
@@ -75,6 +80,7 @@ class SegmentPayload(BaseModel):
     end: float
     window: int
     words: list[WordPayload] = []
+    translation: str | None = None  # extension: English caption, on meetings that ask for it
 
 
 class TranscriptMessage(WireModel, DurableFields):
@@ -94,6 +100,8 @@ class SummaryDetails(BaseModel):
     action_items: list[ActionItemPayload] = []
     decisions: list[str] = []
     topics: list[str] = []
+    language: str | None = None  # extension: the language the summary was made for
+    language_note: str | None = None  # extension: what the engine could not do in it
 
 
 class SummaryMessage(WireModel, DurableFields):

@@ -6,15 +6,18 @@ import logging
 import os
 import uuid
 from pathlib import Path
+from typing import Annotated
 
 import anyio.to_thread
-from fastapi import APIRouter, HTTPException, Request, status
+from fastapi import APIRouter, HTTPException, Query, Request, status
 from python_multipart.exceptions import MultipartParseError
 from sqlalchemy.orm import Session
 
 from app.api.deps import CallerRole, DatabaseDep, SettingsDep, VisibleMeeting
+from app.api.languages import LanguageCode, LanguagesDep, TranslationTarget, check_languages
 from app.backend import Backend, JobRequest
 from app.db import Database, JobAlreadyActiveError, create_job, get_active_job, update_job
+from app.db.languages import get_language_settings, set_language_settings
 from app.schemas import JobAccepted
 from app.uploads import UploadError, receive_audio_upload
 
@@ -32,10 +35,17 @@ async def upload_audio(
     role: CallerRole,
     db: DatabaseDep,
     settings: SettingsDep,
+    languages: LanguagesDep,
+    language: Annotated[LanguageCode | None, Query()] = None,
+    translate_to: Annotated[TranslationTarget | None, Query()] = None,
 ) -> JobAccepted:
-    """Stream the ``file`` field to the data directory, queue a job, return its id at once."""
+    """Stream the ``file`` field to the data directory, queue a job, return its id at once.
+
+    ``language`` / ``translate_to`` (query) replace the meeting's language settings for this
+    and later jobs; omitted, the meeting's own apply."""
     if role == "viewer":
         raise HTTPException(status.HTTP_403_FORBIDDEN, "Viewers cannot upload audio")
+    check_languages(languages, language, translate_to)
     declared = int(request.headers.get("content-length") or 0)
     if declared > settings.max_upload_bytes + MULTIPART_OVERHEAD:
         raise HTTPException(413, f"Audio file too large (limit {settings.max_upload_bytes} bytes)")
@@ -53,10 +63,25 @@ async def upload_audio(
         raise HTTPException(e.status, e.detail) from e
     except MultipartParseError as e:
         raise HTTPException(400, "Malformed multipart body") from e
+    if language is not None or translate_to is not None:
+        await anyio.to_thread.run_sync(_set_languages, db, meeting.id, language, translate_to)
     job_id, audio_path = await anyio.to_thread.run_sync(_queue_job, db, meeting.id, staging)
     await _submit(request.app.state.backend, db, JobRequest(job_id, meeting.id, str(audio_path)))
     logger.info("meeting %s: accepted upload of %d bytes as job %s", meeting.id, size, job_id)
     return JobAccepted(job_id=job_id, status="queued")
+
+
+def _set_languages(
+    db: Database, meeting_id: str, language: str | None, translate_to: str | None
+) -> None:
+    with db.session() as session:
+        current = get_language_settings(session, meeting_id)
+        set_language_settings(
+            session,
+            meeting_id,
+            language=language if language is not None else current.language,
+            translate_to=translate_to if translate_to is not None else current.translate_to,
+        )
 
 
 def _has_active_job(db: Database, meeting_id: str) -> bool:

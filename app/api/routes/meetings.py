@@ -16,6 +16,7 @@ from app.api.deps import (
     SettingsDep,
     VisibleMeeting,
 )
+from app.api.languages import LanguagesDep, check_languages
 from app.db import (
     create_meeting,
     delete_meeting,
@@ -23,6 +24,7 @@ from app.db import (
     list_visible_meetings,
     share_meeting,
 )
+from app.db.languages import set_language_settings
 from app.schemas import MeetingCreate, MeetingPublic, MemberCreate, MemberPublic
 
 logger = logging.getLogger(__name__)
@@ -32,9 +34,14 @@ router = APIRouter(prefix="/meetings", tags=["meetings"])
 
 @router.post("", status_code=status.HTTP_201_CREATED)
 def create_meeting_route(
-    body: MeetingCreate, user: CurrentUser, session: SessionDep
+    body: MeetingCreate, user: CurrentUser, session: SessionDep, languages: LanguagesDep
 ) -> MeetingPublic:
+    check_languages(languages, body.language, body.translate_to)
     meeting = create_meeting(session, owner_id=user.id, title=body.title)
+    if body.language is not None or body.translate_to is not None:
+        set_language_settings(
+            session, meeting.id, language=body.language, translate_to=body.translate_to
+        )
     session.commit()
     logger.info("user %s created meeting %s", user.id, meeting.id)
     return MeetingPublic.model_validate(meeting).model_copy(update={"role": "owner"})

@@ -18,9 +18,14 @@ from deployments.profiles import ProfileError, load_config, profile_path
 REPO_ROOT = Path(__file__).resolve().parents[3]
 
 
-def builder_deployments() -> dict[str, Any]:
-    """Name -> class of every deployment the builder's graph contains (no Ray needed)."""
-    built = build_deployments(build_app(AppArgs()), name="meetingserve")
+def builder_deployments(profile: str | None = None) -> dict[str, Any]:
+    """Name -> class of every deployment the builder's graph contains (no Ray needed), built
+    with the profile's own args (the CPU profile adds a second Transcriber deployment)."""
+    args = AppArgs()
+    if profile is not None:
+        config = load_config(profile_path(profile))
+        args = AppArgs.model_validate(config["applications"][0]["args"])
+    built = build_deployments(build_app(args), name="meetingserve")
     return {d.name: d.func_or_class for d in built.deployments}
 
 
@@ -59,13 +64,13 @@ def test_profile_passes_serve_schema_and_builder_args(profile: str) -> None:
 @pytest.mark.parametrize("profile", ["cpu", "gpu"])
 def test_profile_names_only_deployments_the_builder_creates(profile: str) -> None:
     # Serve refuses a config naming a deployment the app lacks, but only at deploy time.
-    assert set(deployments_of(profile)) == set(builder_deployments())
+    assert set(deployments_of(profile)) == set(builder_deployments(profile))
 
 
 @pytest.mark.parametrize("profile", ["cpu", "gpu"])
 def test_user_config_only_where_the_deployment_can_reconfigure(profile: str) -> None:
     # Serve refuses user_config on a class without reconfigure(), at deploy time only.
-    classes = builder_deployments()
+    classes = builder_deployments(profile)
     for name, deployment in deployments_of(profile).items():
         if "user_config" in deployment:
             assert hasattr(classes[name], "reconfigure"), name
