@@ -8,7 +8,7 @@ from fastapi import APIRouter, HTTPException, Query, Request, Response, status
 
 from app.api.deps import CallerRole, SessionDep, VisibleMeeting
 from app.db import get_active_job, get_summary, list_segments
-from core.exports import render_summary_markdown, render_transcript
+from core.exports import TranscriptText, render_summary_markdown, render_transcript, select_text
 
 router = APIRouter(prefix="/meetings", tags=["exports"])
 
@@ -21,14 +21,17 @@ def read_transcript(
     meeting: VisibleMeeting,
     session: SessionDep,
     format: Annotated[TranscriptFormat, Query()] = "json",
+    text: Annotated[TranscriptText, Query()] = "original",
 ) -> Response:
+    """``text``: the original speech, its English ``translation`` (meetings with captions),
+    or ``both``."""
     segments = list_segments(session, meeting.id)
     if not segments:
         raise HTTPException(status.HTTP_404_NOT_FOUND, "This meeting has no transcript yet")
-    text, media_type = render_transcript(segments, format, meeting.id)
+    rendered, media_type = render_transcript(select_text(segments, text), format, meeting.id)
     filename = f"{meeting.id}.{format}"
     return Response(
-        content=text,
+        content=rendered,
         media_type=media_type,
         headers={"Content-Disposition": f'inline; filename="{filename}"'},
     )
