@@ -6,7 +6,8 @@ festvox-suopuhe-lj) and ``voice_hy_fi_mv_diphone`` (male, festvox-suopuhe-mv). T
 ISO-8859-1 text, so accented letters are written in that encoding.
 
 Each ``=>`` line is the hand-written English translation of the turn above it (the reference
-for the translated captions); English turns need none.
+for the translated captions); English turns need none. ``->`` lines are action items, as in
+the English scripts (only English turns have them: the finder's patterns are English).
 """
 
 from __future__ import annotations
@@ -59,6 +60,7 @@ alice: Good morning Giulia. Shall we review the launch plan together?
 giulia: Sì, certo. Il piano è pronto, ma mancano ancora le traduzioni.
   => Yes, of course. The plan is ready, but the translations are still missing.
 alice: No problem. I can ask the translation team to finish them by Friday.
+  -> alice | ask the translation team to finish them | Friday
 giulia: Grazie mille. Io controllo le immagini e i testi oggi pomeriggio.
   => Thank you very much. I will check the images and the texts this afternoon.
 alice: Great, then we meet again on Monday.

@@ -14,7 +14,7 @@ from core.languages import LanguageRouter, UnsupportedLanguageError
 # well-formed ones no loaded model writes get the 400 below.
 LanguageCode = Annotated[
     str,
-    StringConstraints(strip_whitespace=True, to_lower=True, pattern=r"^(auto|[a-z]{2,3})$"),
+    StringConstraints(strip_whitespace=True, to_lower=True, pattern=r"(?i)^(auto|[a-z]{2,3})$"),
 ]
 TranslationTarget = Literal["en"]
 
