@@ -12,7 +12,31 @@ import { formatClock, formatSpeaker, speakerColour } from '../lib/format.js';
  * the bottom is delivered after the next lines have already made the list taller, so it looks
  * like the reader left the bottom and the view would stop following mid-meeting.
  */
-export function TranscriptFeed({ lines, captionSize }) {
+/** The text of a line for the chosen caption mode: the original speech, its English
+ * translation (the original where a line has none), or both. */
+function LineText({ line, textMode }) {
+  const translation = line.translation;
+  if (!translation || textMode === 'original') {
+    return <span className="transcript__text">{line.text}</span>;
+  }
+  if (textMode === 'translation') {
+    return (
+      <span className="transcript__text" lang="en" data-testid="transcript-translation">
+        {translation}
+      </span>
+    );
+  }
+  return (
+    <>
+      <span className="transcript__text">{line.text}</span>
+      <span className="transcript__translation" lang="en" data-testid="transcript-translation">
+        {translation}
+      </span>
+    </>
+  );
+}
+
+export function TranscriptFeed({ lines, captionSize, textMode = 'original', language = null }) {
   const listRef = useRef(null);
   const stickRef = useRef(true);
   const lastTopRef = useRef(0);
@@ -47,6 +71,7 @@ export function TranscriptFeed({ lines, captionSize }) {
       onScroll={onScroll}
       style={{ fontSize: `${captionSize}px` }}
       data-testid="transcript"
+      lang={language ?? undefined}
       tabIndex={0}
       aria-label="Transcript"
     >
@@ -67,7 +92,7 @@ export function TranscriptFeed({ lines, captionSize }) {
               {formatClock(line.start)}
             </time>
           </span>
-          <span className="transcript__text">{line.text}</span>
+          <LineText line={line} textMode={textMode} />
         </li>
       ))}
     </ol>

@@ -9,6 +9,7 @@ export const initialMeetingState = {
   details: {},
   summary: null,
   errors: [],
+  language: null, // { code, probability, source } once the server says (detected or requested)
 };
 
 function isNew(state, message) {
@@ -29,6 +30,17 @@ function toLine(message) {
     text: segment.text ?? '',
     start,
     end: segment.end ?? start,
+    // English caption of the same speech, on meetings that ask for translated captions
+    ...(segment.translation ? { translation: segment.translation } : {}),
+  };
+}
+
+function languageFrom(details, previous) {
+  if (!details.language) return previous;
+  return {
+    code: details.language,
+    probability: details.language_probability ?? null,
+    source: details.language_source ?? null,
   };
 }
 
@@ -53,6 +65,8 @@ function summaryFrom(message) {
     actionItems: actionItems.map((item) => (typeof item === 'string' ? { text: item } : item)),
     decisions: details.decisions ?? [],
     topics: details.topics ?? [],
+    // what the engine could not do in the meeting's language (e.g. English-only rules)
+    ...(details.language_note ? { languageNote: details.language_note } : {}),
   };
 }
 
@@ -70,6 +84,7 @@ export function meetingReducer(state, action) {
         lastSeq,
         status: message.status,
         details: mergeDetails(state.details, message.details ?? {}, message.status),
+        language: languageFrom(message.details ?? {}, state.language),
       };
     case 'summary':
       return { ...state, lastSeq, summary: summaryFrom(message) };
