@@ -183,3 +183,32 @@ def test_translated_export(client: TestClient, api: Api, alice: Account, db: Dat
     data = client.get(url.replace("txt", "json"), headers=alice.headers).json()
     assert data["segments"][0]["translation"] == "Good morning all."
     assert client.get(url + "&text=klingon", headers=alice.headers).status_code == 422
+
+
+def test_live_start_takes_the_language_and_refuses_unsupported_ones(
+    client: TestClient, api: Api, alice: Account, db: Database
+) -> None:
+    import json
+
+    from starlette.websockets import WebSocketDisconnect
+
+    from app.db.languages import get_language_settings
+
+    meeting = api.create_meeting(alice)
+    url = f"/ws/meeting/{meeting['id']}/audio"
+    protocols = ["bearer", alice.token]
+    with client.websocket_connect(url, subprotocols=protocols) as ws:
+        ws.send_text(json.dumps({"type": "start", "sample_rate": 16000, "language": "xx"}))
+        error = ws.receive_json()
+        assert (error["type"], error["code"]) == ("error", "unsupported_language")
+        with pytest.raises(WebSocketDisconnect) as closed:
+            ws.receive_text()
+        assert closed.value.code == 4400
+    start = {"type": "start", "sample_rate": 16000, "language": "auto", "translate_to": "en"}
+    with client.websocket_connect(url, subprotocols=protocols) as ws:
+        ws.send_text(json.dumps(start))
+        with pytest.raises(WebSocketDisconnect):  # the LocalBackend has no Processor
+            ws.receive_text()
+    with db.session() as session:
+        stored = get_language_settings(session, meeting["id"])
+    assert (stored.language, stored.translate_to) == ("auto", "en")
