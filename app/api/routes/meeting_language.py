@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 from app.api.deps import CallerRole, SessionDep, SettingsDep, VisibleMeeting
 from app.api.languages import LanguagesDep, check_languages
 from app.backend import JobRequest
-from app.db import JobAlreadyActiveError, create_job, get_active_job
+from app.db import JobAlreadyActiveError, create_job, get_active_job, update_job
 from app.db.languages import set_language_settings
 from app.db.models import Job
 from app.schemas import MeetingLanguageUpdate, MeetingPublic
@@ -51,9 +51,19 @@ async def update_meeting_language(
     session.commit()
     logger.info("meeting %s: language %s, captions %s", meeting.id, language, translate_to)
     if job_id is not None and audio is not None:
-        await request.app.state.backend.submit_job(JobRequest(job_id, meeting.id, str(audio)))
+        await _submit(request, session, JobRequest(job_id, meeting.id, str(audio)))
     session.refresh(meeting)
     return MeetingPublic.model_validate(meeting).model_copy(update={"role": role})
+
+
+async def _submit(request: Request, session: Session, job: JobRequest) -> None:
+    try:
+        await request.app.state.backend.submit_job(job)
+    except Exception as e:
+        logger.exception("meeting %s: could not hand job %s over", job.meeting_id, job.job_id)
+        update_job(session, job.job_id, status="failed", error="processor unavailable")
+        session.commit()
+        raise HTTPException(503, "Processing is unavailable; try again shortly") from e
 
 
 def _create_job(session: Session, meeting_id: str) -> str:
