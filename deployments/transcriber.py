@@ -39,6 +39,15 @@ class Request:
     task: Task
 
 
+def speech_only(audio: np.ndarray) -> np.ndarray:
+    """The speech of ``audio`` laid end to end (the detector hears no silence); all of it when
+    VAD finds none, so detection never runs on an empty array."""
+    parts = [
+        audio[round(s * SAMPLE_RATE) : round(e * SAMPLE_RATE)] for s, e in speech_regions(audio)
+    ]
+    return np.concatenate(parts) if parts else audio
+
+
 @serve.deployment(ray_actor_options={"num_cpus": 1}, max_ongoing_requests=32)
 class Transcriber:
     def __init__(self, args: TranscriberArgs) -> None:
@@ -82,7 +91,7 @@ class Transcriber:
         if not self._model.model.is_multilingual:
             raise ValueError(f"{self._args.model} is English-only and cannot detect languages")
         language, probability, _all = await asyncio.to_thread(
-            self._model.detect_language, audio, vad_filter=True
+            self._model.detect_language, speech_only(audio)
         )
         return str(language), round(float(probability), 4)
 

@@ -53,3 +53,16 @@ def test_detects_italian_and_translates_in_one_mixed_batch(base: Any, tmp_path: 
     assert "morning" in english and results[0].language == "en"
     assert nothing == ""
     assert "buongiorno" in original.replace(" ", "") and results[2].language == "it"
+
+
+def test_detection_hears_speech_only_and_survives_silence(base: Any) -> None:
+    import asyncio
+
+    import numpy as np
+
+    from deployments.transcriber import speech_only
+
+    silence = np.zeros(SAMPLE_RATE * 2, dtype=np.float32)
+    assert speech_only(silence) is silence
+    code, probability = asyncio.run(base.detect_language(silence))
+    assert isinstance(code, str) and 0 <= probability <= 1
