@@ -135,6 +135,12 @@ class JobRecorder:
         language.observe(code, probability, self.detection_attempts)
         if language.detecting:
             return  # unsure on little speech: this window uses the guess, the next one retries
+        await self._announce_language()
+
+    async def _announce_language(self) -> None:
+        """Store the settled detection on the meeting and tell the room."""
+        language = self.state.language
+        code, probability = language.code or "", language.probability or 0.0
         logger.info("meeting %s: language %s (p=%.2f)", self.state.meeting_id, code, probability)
         await asyncio.to_thread(
             self._db_write, record_detected_language, self.state.meeting_id, code, probability
@@ -148,6 +154,13 @@ class JobRecorder:
             language_probability=probability,
             language_source="detected",
         )
+
+    async def _settle_language(self) -> None:
+        """A session that ended while still unsure keeps its last guess as the detection."""
+        language = self.state.language
+        if language.detecting and language.code is not None:
+            language.observe(language.code, language.probability or 0.0, max_attempts=0)
+            await self._announce_language()
 
     async def _translate(self, audio: np.ndarray, result: WindowResult) -> list[TranslatedSpan]:
         """English for each provisional speaker span, batched by the Transcriber like any
@@ -192,6 +205,7 @@ class JobRecorder:
 
     async def finish(self, duration: float) -> None:
         state = self.state
+        await self._settle_language()
         await self.status("processing", "summarization", "Summarizing the meeting...", 0.9)
         with time_stage("summarization"):
             summary = await self._summarize(state.segments, state.language.code)
