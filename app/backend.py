@@ -11,6 +11,9 @@ from dataclasses import dataclass
 from typing import Any, Protocol
 
 from app.rooms.hub import EventLog, HubClient
+from core.languages import ENGLISH, LanguageRouter, ModelRoute
+
+ENGLISH_ONLY = LanguageRouter((ModelRoute("Transcriber", frozenset({ENGLISH})),))
 
 
 @dataclass(frozen=True, slots=True)
@@ -38,6 +41,10 @@ class Backend(Protocol):
 
     def make_hub(self, database_url: str) -> HubClient:
         """The hub this process publishes to and long-polls."""
+        ...
+
+    def languages(self) -> LanguageRouter:
+        """Which languages the loaded models serve (validates meeting requests)."""
         ...
 
     async def submit_job(self, job: JobRequest) -> None:
@@ -69,13 +76,20 @@ class LocalBackend:
     recorded rather than processed (unit tests of the web layer; web-only development)."""
 
     def __init__(
-        self, ready: dict[str, bool] | None = None, served: list[ServedModel] | None = None
+        self,
+        ready: dict[str, bool] | None = None,
+        served: list[ServedModel] | None = None,
+        router: LanguageRouter | None = None,
     ) -> None:
         self._ready = dict(ready or {})
         self._served = list(served or [])
+        self._router = router or ENGLISH_ONLY
         self.hub: EventLog | None = None
         self.submitted: list[JobRequest] = []
         self.summary_requests: list[str] = []
+
+    def languages(self) -> LanguageRouter:
+        return self._router
 
     async def readiness(self) -> dict[str, bool]:
         return dict(self._ready)

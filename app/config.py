@@ -92,6 +92,9 @@ class Settings(BaseSettings):
     webhook_poll_interval_s: float = Field(default=2.0, gt=0)
     webhook_lease_s: float = Field(default=60.0, gt=0)
     webhook_max_per_user: int = Field(default=20, gt=0)
+    model_cache_dir: Path | None = Field(
+        default=None, description="Where split packaged models are reassembled; data_dir/models."
+    )
 
     @model_validator(mode="after")
     def _refuse_placeholder_secret(self) -> Settings:
@@ -128,6 +131,10 @@ class Settings(BaseSettings):
     @property
     def resolved_database_url(self) -> str:
         return self.database_url or f"sqlite:///{self.data_dir / 'meetings.db'}"
+
+    @property
+    def resolved_model_cache_dir(self) -> Path:
+        return self.model_cache_dir or self.data_dir / "models"
 
     @property
     def uploads_dir(self) -> Path:

@@ -8,6 +8,8 @@ from typing import Annotated, Any, Literal
 from email_validator import EmailNotValidError, validate_email
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints
 
+from app.api.languages import LanguageCode, TranslationTarget
+
 PASSWORD_MIN_LENGTH = 8
 PASSWORD_MAX_LENGTH = 128
 
@@ -71,6 +73,18 @@ class Token(BaseModel):
 
 class MeetingCreate(BaseModel):
     title: Title
+    # "auto" (detect from the first speech) or an ISO 639-1 code; None: the profile default
+    language: LanguageCode | None = None
+    translate_to: TranslationTarget | None = None  # English captions beside the original
+
+
+class MeetingLanguageUpdate(BaseModel):
+    """``PATCH /api/meetings/{id}``: correct the language or change captions. Omitted fields
+    keep their value; ``reprocess`` re-runs the stored upload with the new settings."""
+
+    language: LanguageCode | None = None
+    translate_to: TranslationTarget | None = None
+    reprocess: bool = False
 
 
 class MeetingPublic(BaseModel):
@@ -83,6 +97,10 @@ class MeetingPublic(BaseModel):
     created_at: datetime
     duration: float | None = None
     role: Literal["owner", "editor", "viewer"] | None = None
+    language: str | None = None  # as asked: "auto", a code, or None (profile default)
+    spoken_language: str | None = None  # detected or set by an editor
+    language_probability: float | None = None  # the detector's, when detected
+    translate_to: str | None = None
 
 
 class MemberCreate(BaseModel):

@@ -44,11 +44,14 @@ async def stream_audio(
     stop_s: float | None = None,
     session_id: str | None = None,
     finish: bool = True,
+    start_fields: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
-    """Send ``audio[start_s:stop_s]`` in real time; returns the ``started`` reply."""
+    """Send ``audio[start_s:stop_s]`` in real time; returns the ``started`` reply.
+    ``start_fields`` go into the start message (e.g. ``language``, ``translate_to``)."""
     url = f"{ws_url}/ws/meeting/{meeting_id}/audio"
     async with websockets.connect(url, subprotocols=["bearer", token]) as ws:  # type: ignore[list-item]
-        start = {"type": "start", "sample_rate": SAMPLE_RATE, "encoding": "pcm_s16le"}
+        start: dict[str, Any] = {"type": "start", "sample_rate": SAMPLE_RATE}
+        start |= {"encoding": "pcm_s16le", **(start_fields or {})}
         if session_id:
             start["session_id"] = session_id
         await ws.send(json.dumps(start))

@@ -176,3 +176,23 @@ def _markdown_item(item: ActionItem) -> str:
     owner = f"**{item.owner}**: " if item.owner else ""
     due = f" _(due: {item.due})_" if item.due else ""
     return f"- [ ] {owner}{_one_line(item.text)}{due}"
+
+
+TranscriptText = Literal["original", "translation", "both"]
+
+
+def select_text(segments: Sequence[SegmentLike], text: TranscriptText) -> list[dict[str, Any]]:
+    """Wire dicts whose ``text`` is the original, the English translation (the original where a
+    segment has none), or both (original, then the translation in brackets on its own line)."""
+    wire = [_to_wire(s) for s in segments]
+    if text == "original":
+        return wire
+    return [{**s, "text": _caption(s, text)} for s in wire]
+
+
+def _caption(segment: Mapping[str, Any], text: TranscriptText) -> str:
+    original = str(segment["text"])
+    translation = segment.get("translation")
+    if not translation:
+        return original
+    return str(translation) if text == "translation" else f"{original}\n[{translation}]"

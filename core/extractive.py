@@ -15,6 +15,7 @@ from collections.abc import Callable, Sequence
 import numpy as np
 
 from core.action_items import find_action_items, split_sentences
+from core.languages import ENGLISH, language_name
 from core.types import Segment, SummaryResult
 
 Embedder = Callable[[list[str]], np.ndarray]
@@ -119,21 +120,40 @@ def extract_topics(texts: Sequence[str], n: int = 5) -> list[str]:
 
 
 def build_extractive_summary(
-    segments: Sequence[Segment], embed: Embedder, k: int = 5
+    segments: Sequence[Segment], embed: Embedder, k: int = 5, language: str | None = None
 ) -> SummaryResult:
-    """Key sentences as the summary plus action items, decisions and topics."""
+    """Key sentences as the summary plus action items, decisions and topics.
+
+    The action-item, decision and topic rules are English patterns and stopwords: for a meeting
+    in another language they would find nothing or nonsense, so only the key sentences are
+    given and ``language_note`` says why.
+    """
     sentences = [s for seg in segments for s in split_sentences(seg.text)]
     if not sentences:
-        return SummaryResult(summary=EMPTY_SUMMARY, engine="extractive")
+        return SummaryResult(summary=EMPTY_SUMMARY, engine="extractive", language=language)
     candidates = [s for s in sentences if len(s.split()) >= _MIN_WORDS] or sentences
     embeddings = np.asarray(embed(candidates))
     key = rank_sentences(candidates, embeddings, k)
+    summary = " ".join(candidates[i] for i in key)
+    if language not in (None, ENGLISH):
+        return SummaryResult(
+            summary=summary, engine="extractive", language=language, language_note=_note(language)
+        )
     return SummaryResult(
-        summary=" ".join(candidates[i] for i in key),
+        summary=summary,
         action_items=find_action_items(segments),
         decisions=find_decisions(sentences),
         topics=extract_topics(sentences),
         engine="extractive",
+        language=language,
+    )
+
+
+def _note(language: str) -> str:
+    return (
+        f"The meeting is in {language_name(language)}; the extractive engine finds action "
+        "items, decisions and topics with English rules only, so this summary gives key "
+        "sentences only. Use the vLLM engine for a full summary in this language."
     )
 
 

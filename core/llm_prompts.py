@@ -14,6 +14,7 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from core.languages import ENGLISH, language_name
 from core.types import ActionItem, Segment, SummaryResult
 
 TokenCounter = Callable[[str], int]
@@ -231,18 +232,33 @@ def chunk_turns(turns: Iterable[str], budget: int, count: TokenCounter) -> list[
     return chunks
 
 
-def build_map_prompt(transcript: str, part: int = 1, parts: int = 1) -> str:
+def language_instruction(language: str | None) -> str:
+    """The sentence that keeps a non-English meeting's summary in its own language."""
+    if language in (None, ENGLISH):
+        return ""
+    name = language_name(language or "")
+    return (
+        f"\nThe meeting is in {name}. Write the summary, action items, decisions and topics "
+        f"in {name}."
+    )
+
+
+def build_map_prompt(
+    transcript: str, part: int = 1, parts: int = 1, language: str | None = None
+) -> str:
     """The instruction for one transcript chunk (``part`` of ``parts``, 1-based)."""
     where = f" (part {part} of {parts} of the meeting)" if parts > 1 else ""
-    return f"{_INSTRUCTIONS}\n\nTranscript{where}:\n{transcript}\n\nJSON:\n"
+    head = _INSTRUCTIONS + language_instruction(language)
+    return f"{head}\n\nTranscript{where}:\n{transcript}\n\nJSON:\n"
 
 
-def build_reduce_prompt(partials: Sequence[SummaryResult]) -> str:
+def build_reduce_prompt(partials: Sequence[SummaryResult], language: str | None = None) -> str:
     lines = [
         f"Part {i}: {json.dumps(summary_to_dict(p), ensure_ascii=False)}"
         for i, p in enumerate(partials, start=1)
     ]
-    return f"{_REDUCE_INSTRUCTIONS}\n\n" + "\n".join(lines) + "\n\nJSON:\n"
+    head = _REDUCE_INSTRUCTIONS + language_instruction(language)
+    return f"{head}\n\n" + "\n".join(lines) + "\n\nJSON:\n"
 
 
 def summary_to_dict(result: SummaryResult) -> dict[str, Any]:

@@ -57,6 +57,7 @@ class Segment:
     window: int
     words: list[Word] = field(default_factory=list)
     segment_id: str | None = None  # live utterance id shared with its partials (None: upload)
+    translation: str | None = None  # English caption of the same speech, when asked for
 
     @property
     def timestamp(self) -> float:
@@ -82,6 +83,8 @@ class SummaryResult:
     decisions: list[str] = field(default_factory=list)
     topics: list[str] = field(default_factory=list)
     engine: str = "extractive"
+    language: str | None = None  # the meeting's language, when known
+    language_note: str | None = None  # what the engine could not do in that language
 
     def action_item_strings(self) -> list[str]:
         """The seed's flat ``action_items`` list: "Owner: text (due)"."""

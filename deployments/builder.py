@@ -12,7 +12,7 @@ from app.backend import ServedModel
 from deployments.diarizer import Diarizer
 from deployments.ingress import Ingress
 from deployments.instant_models import InstantDiarizer, InstantSummarizer, InstantTranscriber
-from deployments.options import AppArgs
+from deployments.options import MULTILINGUAL_TRANSCRIBER, AppArgs, language_router
 from deployments.packaged import PACKAGED_PREFIX
 from deployments.processor import Processor
 from deployments.summarizer import Summarizer
@@ -34,29 +34,49 @@ def compose_app(args: AppArgs, options: dict[str, dict[str, Any]]) -> Applicatio
     """``build_app`` with per-deployment options given in code (what Serve YAML's
     ``deployments:`` section does), for ``serve.run`` in tests and scripts."""
 
-    def deployment(decorated: object) -> Deployment:
+    def deployment(decorated: object, name: str | None = None) -> Deployment:
         d = as_deployment(decorated)
+        if name is not None:
+            d = d.options(name=name)
         return d.options(**options[d.name]) if d.name in options else d
 
     if args.profile == "load":
-        transcriber = deployment(InstantTranscriber).bind(args.instant)
+        # Stand-ins under the model deployments' names; one English Transcriber route.
+        args = args.model_copy(update={"multilingual": None})
+        transcribers = {"Transcriber": deployment(InstantTranscriber).bind(args.instant)}
         diarizer = deployment(InstantDiarizer).bind(args.instant)
         summarizer = deployment(InstantSummarizer).bind(args.instant)
     else:
-        transcriber = deployment(Transcriber).bind(args.transcriber)
+        transcribers = {"Transcriber": deployment(Transcriber).bind(args.transcriber)}
+        if args.multilingual is not None:
+            # The same class as a second deployment: one deployment per model (its own
+            # replicas, batching and resources in the Serve YAML under this name).
+            transcribers[MULTILINGUAL_TRANSCRIBER] = deployment(
+                Transcriber, MULTILINGUAL_TRANSCRIBER
+            ).bind(args.multilingual)
         diarizer = deployment(Diarizer).bind(args.diarizer)
         summarizer = deployment(Summarizer).bind(args.summarizer)
-    processor = deployment(Processor).bind(transcriber, diarizer, summarizer, args.processor)
+    router = language_router(args)
+    processor = deployment(Processor).bind(
+        transcribers, diarizer, summarizer, args.processor, router
+    )
     return deployment(Ingress).bind(
-        transcriber=transcriber,
+        transcribers=transcribers,
         diarizer=diarizer,
         summarizer=summarizer,
         processor=processor,
         served_models=served_models(args),
+        router=router,
     )
 
 
 def served_models(args: AppArgs) -> list[ServedModel]:
-    """What ``GET /v1/models`` lists: the transcriber's model, named without its path."""
-    name = args.transcriber.model.removeprefix(PACKAGED_PREFIX).rstrip("/").rsplit("/", 1)[-1]
-    return [ServedModel(id=name, language=args.transcriber.language)]
+    """What ``GET /v1/models`` lists: each transcriber's model, named without its path."""
+    transcribers = [args.transcriber, *([args.multilingual] if args.multilingual else [])]
+    return [
+        ServedModel(
+            id=t.model.removeprefix(PACKAGED_PREFIX).rstrip("/").rsplit("/", 1)[-1],
+            language=t.language,
+        )
+        for t in transcribers
+    ]

@@ -15,6 +15,7 @@ from app.config import get_settings
 from app.logging_context import install_log_record_factory
 from app.main import create_app
 from app.rooms.hub import HubClient
+from core.languages import LanguageRouter
 from deployments.hub import ActorHubClient
 from deployments.metrics import install_ray_metrics_sink
 
@@ -29,14 +30,19 @@ class ServeBackend:
         self,
         models: dict[str, DeploymentHandle],
         processor: DeploymentHandle,
+        router: LanguageRouter,
         served: list[ServedModel] | None = None,
     ) -> None:
         self._models = models
         self._processor = processor
+        self._router = router
         self._served = list(served or [])
 
     def served_models(self) -> list[ServedModel]:
         return list(self._served)
+
+    def languages(self) -> LanguageRouter:
+        return self._router
 
     async def submit_job(self, job: JobRequest) -> None:
         await self._processor.submit.remote(job)
@@ -88,22 +94,24 @@ class ServeBackend:
 class Ingress:
     def __init__(
         self,
-        transcriber: DeploymentHandle,
+        transcribers: dict[str, DeploymentHandle],
         diarizer: DeploymentHandle,
         summarizer: DeploymentHandle,
         processor: DeploymentHandle,
+        router: LanguageRouter,
         served_models: list[ServedModel] | None = None,
     ) -> None:
         install_log_record_factory()
         install_ray_metrics_sink()
         self._backend = ServeBackend(
             {
-                "Transcriber": transcriber,
+                **transcribers,
                 "Diarizer": diarizer,
                 "Summarizer": summarizer,
                 "Processor": processor,
             },
             processor,
+            router,
             served_models,
         )
 

@@ -52,6 +52,9 @@ class LiveSessionError(Exception):
 
 
 class LiveSession(JobRecorder):
+    # The first utterances may be a word or two: an unsure guess is retried on the next ones.
+    detection_attempts = 3
+
     def __init__(
         self,
         state: JobState,
@@ -265,7 +268,10 @@ class LiveSession(JobRecorder):
     async def _run_partial(
         self, utterance: OpenUtterance, audio: np.ndarray, offset: float
     ) -> None:
-        result = await self._models.transcribe(audio)
+        language = self.state.language
+        if language.requested == "auto" and language.code is None:
+            return  # not before detection: the default model would guess English words
+        result = await self._models.transcribe(audio, language.code, "transcribe")
         words = [
             Word(w.word, w.start + offset, w.end + offset, w.probability) for w in result.words
         ]

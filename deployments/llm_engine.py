@@ -85,7 +85,8 @@ class LlmSummaryEngine:
         self._tokenizer = tokenizer
         self._make_params = make_params
         self._chat = bool(getattr(tokenizer, "chat_template", None))
-        overhead = len(self._encode(build_map_prompt("", part=99, parts=99)))
+        # the longest instruction a prompt can carry (a language sentence with a long name)
+        overhead = len(self._encode(build_map_prompt("", part=99, parts=99, language="ht")))
         self.budget = PromptBudget(args.max_model_len, args.max_tokens, overhead)
         logger.info(
             "vllm summarizer: %d transcript tokens per chunk (%d context, %d output, chat=%s)",
@@ -131,8 +132,18 @@ class LlmSummaryEngine:
     def shutdown(self) -> None:
         self._llm.shutdown()
 
-    async def summarize(self, segments: Sequence[Segment]) -> SummaryResult:
-        """Map each transcript chunk to a partial summary, then reduce them to one."""
+    async def summarize(
+        self, segments: Sequence[Segment], language: str | None = None
+    ) -> SummaryResult:
+        """Map each transcript chunk to a partial summary, then reduce them to one; the prompt
+        names the meeting's language so the summary stays in it."""
+        result = await self._summarize_language(segments, language)
+        result.language = language
+        return result
+
+    async def _summarize_language(
+        self, segments: Sequence[Segment], language: str | None
+    ) -> SummaryResult:
         turns = render_turns(segments)
         if not turns:
             return SummaryResult(summary=EMPTY_SUMMARY, engine=ENGINE_NAME)
@@ -141,15 +152,20 @@ class LlmSummaryEngine:
         )
         n = len(chunks)
         partials = await asyncio.gather(
-            *(self._summarize_prompt(build_map_prompt(c, i, n)) for i, c in enumerate(chunks, 1))
+            *(
+                self._summarize_prompt(build_map_prompt(c, i, n, language))
+                for i, c in enumerate(chunks, 1)
+            )
         )
         if n == 1:
             return partials[0]
-        return await self._reduce(partials)
+        return await self._reduce(partials, language)
 
-    async def _reduce(self, partials: Sequence[SummaryResult]) -> SummaryResult:
+    async def _reduce(
+        self, partials: Sequence[SummaryResult], language: str | None = None
+    ) -> SummaryResult:
         """One call over the partial JSONs; a deterministic merge when that cannot work."""
-        prompt = build_reduce_prompt(partials)
+        prompt = build_reduce_prompt(partials, language)
         try:
             return await self._summarize_prompt(prompt)
         except PromptTooLongError:

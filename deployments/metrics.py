@@ -38,6 +38,8 @@ PipelineStage = Literal[
     "speaker_linking",
     "summarization",
     "persistence",
+    "language_detection",
+    "translation",
 ]
 JobOutcome = Literal["completed", "failed", "cancelled"]
 

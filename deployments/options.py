@@ -10,7 +10,12 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from deployments.packaged import PACKAGED_MODELS, PACKAGED_PREFIX, UnknownPackagedModelError
+from core.languages import LanguageRouter, ModelRoute, model_languages
+from deployments.packaged import (
+    PACKAGED_PREFIX,
+    UnknownPackagedModelError,
+    known_packaged_models,
+)
 
 Device = Literal["cpu", "cuda", "auto"]
 
@@ -22,7 +27,7 @@ def looks_like_path(value: str) -> bool:
 def check_local_path(value: str, field: str) -> None:
     """Fail fast on an unknown packaged model or a local model path that does not exist."""
     if value.startswith(PACKAGED_PREFIX):
-        if value.removeprefix(PACKAGED_PREFIX) not in PACKAGED_MODELS:
+        if value.removeprefix(PACKAGED_PREFIX) not in known_packaged_models():
             raise UnknownPackagedModelError(value.removeprefix(PACKAGED_PREFIX))
         return
     if not looks_like_path(value):
@@ -45,6 +50,8 @@ class TranscriberArgs(StrictModel):
     compute_type: str = "int8"
     cpu_threads: int = Field(default=0, ge=0)
     beam_size: int = Field(default=1, ge=1, le=10)
+    # The language of meetings that do not set one ("en": today's behaviour); None lets the
+    # model detect it per batch. A meeting's own language (core/languages.py) overrides it.
     language: str | None = "en"
     no_speech_threshold: float = Field(default=0.6, ge=0, le=1)
     compression_ratio_threshold: float = Field(default=2.4, gt=0)
@@ -158,7 +165,25 @@ class AppArgs(StrictModel):
     # "load": instant stand-in models for control-plane benchmarks (configs/serve_load.yaml)
     profile: Literal["cpu", "gpu", "load"] = "cpu"
     transcriber: TranscriberArgs = Field(default_factory=TranscriberArgs)
+    # A second Transcriber deployment (``MultilingualTranscriber``) for the languages the first
+    # cannot write, e.g. multilingual Whisper base beside a fast tiny.en on CPU. None on GPU,
+    # where large-v3 serves every language itself.
+    multilingual: TranscriberArgs | None = None
     diarizer: DiarizerArgs = Field(default_factory=DiarizerArgs)
     summarizer: SummarizerArgs = Field(default_factory=SummarizerArgs)
     processor: ProcessorArgs = Field(default_factory=ProcessorArgs)
     instant: InstantArgs = Field(default_factory=InstantArgs)
+
+
+TRANSCRIBER = "Transcriber"
+MULTILINGUAL_TRANSCRIBER = "MultilingualTranscriber"
+
+
+def language_router(args: AppArgs) -> LanguageRouter:
+    """The profile's Transcriber deployments in preference order, with their languages."""
+    routes = [ModelRoute(TRANSCRIBER, model_languages(args.transcriber.model))]
+    if args.multilingual is not None:
+        routes.append(
+            ModelRoute(MULTILINGUAL_TRANSCRIBER, model_languages(args.multilingual.model))
+        )
+    return LanguageRouter(tuple(routes))

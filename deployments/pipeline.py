@@ -19,6 +19,7 @@ import numpy as np
 from sqlalchemy.orm import Session
 
 from app.db import Database, clear_transcript, save_segments, save_summary, set_meeting_status
+from app.db.languages import LanguageSettings, get_language_settings, record_detected_language
 from app.db.records import update_job
 from app.rooms.hub import HubClient
 from app.rooms.messages import JobStatus, Stage
@@ -33,8 +34,11 @@ from app.webhooks.outbox import enqueue_event
 from core.alignment import align_words
 from core.audio import AudioDecodeError, decode_audio
 from core.audio_formats import DecodeLimits
+from core.languages import language_name
 from core.llm_prompts import SummarizationError
+from core.meeting_language import MeetingLanguage
 from core.speakers import SpeakerRegistry, relabel
+from core.translation import TranslatedSpan, attach_translations, span_audio
 from core.types import SAMPLE_RATE, DiarizationResult, Segment, SummaryResult, TranscriptionResult
 from core.windowing import Window, WindowOptions, plan_windows
 from deployments.failures import public_failure
@@ -51,9 +55,11 @@ from deployments.vad import speech_regions
 
 logger = logging.getLogger(__name__)
 
-Transcribe = Callable[[np.ndarray], Awaitable[TranscriptionResult]]
+# (audio, language or None for the profile default, "transcribe" | "translate")
+Transcribe = Callable[[np.ndarray, str | None, str], Awaitable[TranscriptionResult]]
 Diarize = Callable[[np.ndarray], Awaitable[DiarizationResult]]
-Summarize = Callable[[list[Segment]], Awaitable[SummaryResult]]
+Summarize = Callable[[list[Segment], str | None], Awaitable[SummaryResult]]
+Detect = Callable[[np.ndarray], Awaitable[tuple[str, float]]]
 
 
 class JobFailedError(Exception):
@@ -70,6 +76,9 @@ class Models:
     transcribe: Transcribe
     diarize: Diarize
     summarize: Summarize
+    detect: Detect
+    # whether speech in a language can be translated into English by a loaded model
+    can_translate: Callable[[str], bool]
 
 
 @dataclass
@@ -77,6 +86,7 @@ class WindowResult:
     window: Window
     transcription: TranscriptionResult
     diarization: DiarizationResult
+    translations: list[TranslatedSpan] = field(default_factory=list)
 
 
 @dataclass
@@ -89,6 +99,7 @@ class JobState:
     published: int = 0
     started: float = field(default_factory=time.monotonic)
     first_segment_s: float | None = None
+    language: MeetingLanguage = field(default_factory=MeetingLanguage)
 
 
 def store_summary(session: Session, meeting_id: str, summary: SummaryResult) -> None:
@@ -108,6 +119,9 @@ class JobRecorder:
     persist and publish in order, then the summary and the terminal status. Upload jobs (below)
     and live sessions (``deployments/live.py``) share it."""
 
+    # Windows whose language is still tried when a detection is unsure (short live utterances).
+    detection_attempts = 1
+
     def __init__(self, state: JobState, models: Models, hub: HubClient, db: Database) -> None:
         self.state = state
         self._models = models
@@ -115,12 +129,69 @@ class JobRecorder:
         self._db = db
 
     async def run_window(self, audio: np.ndarray, window: Window) -> WindowResult:
-        """Diarize and transcribe one window concurrently (``audio`` is the window's own)."""
+        """Diarize and transcribe one window concurrently (``audio`` is the window's own), and
+        translate its speech when the meeting asks for captions."""
+        language = self.state.language
+        if language.detecting:
+            await self._detect_language(audio)
         transcription, diarization = await asyncio.gather(
-            timed("transcription", self._models.transcribe(audio)),
+            timed("transcription", self._models.transcribe(audio, language.code, "transcribe")),
             timed("diarization", self._models.diarize(audio)),
         )
-        return WindowResult(window, transcription, diarization)
+        result = WindowResult(window, transcription, diarization)
+        if language.wants_translation(self._models.can_translate):
+            with time_stage("translation"):
+                result.translations = await self._translate(audio, result)
+        return result
+
+    async def _detect_language(self, audio: np.ndarray) -> None:
+        language = self.state.language
+        with time_stage("language_detection"):
+            code, probability = await self._models.detect(audio)
+        language.observe(code, probability, self.detection_attempts)
+        if language.detecting:
+            return  # unsure on little speech: this window uses the guess, the next one retries
+        await self._announce_language()
+
+    async def _announce_language(self) -> None:
+        """Store the settled detection on the meeting and tell the room."""
+        language = self.state.language
+        code, probability = language.code or "", language.probability or 0.0
+        logger.info("meeting %s: language %s (p=%.2f)", self.state.meeting_id, code, probability)
+        await asyncio.to_thread(
+            self._db_write, record_detected_language, self.state.meeting_id, code, probability
+        )
+        await self.status(
+            "processing",
+            "transcription",
+            f"Detected language: {language_name(code)}",
+            None,
+            language=code,
+            language_probability=probability,
+            language_source="detected",
+        )
+
+    async def _settle_language(self) -> None:
+        """A session that ended while still unsure keeps its last guess as the detection."""
+        language = self.state.language
+        if language.detecting and language.code is not None:
+            language.observe(language.code, language.probability or 0.0, max_attempts=0)
+            await self._announce_language()
+
+    async def _translate(self, audio: np.ndarray, result: WindowResult) -> list[TranslatedSpan]:
+        """English for each provisional speaker span, batched by the Transcriber like any
+        window (``core/translation.py`` says why provisional spans are enough)."""
+        window, code = result.window, self.state.language.code
+        spans = align_words(
+            result.transcription.words, result.diarization.turns, window.index, window.start
+        )
+        clips = [span_audio(audio, window.start, s.start, s.end) for s in spans]
+        translated = await asyncio.gather(
+            *(self._models.transcribe(clip, code, "translate") for clip in clips)
+        )
+        return [
+            TranslatedSpan(s.start, s.end, t.text) for s, t in zip(spans, translated, strict=True)
+        ]
 
     async def publish_window(
         self, result: WindowResult, segment_id: str | None = None
@@ -133,6 +204,7 @@ class JobRecorder:
             turns = relabel(result.diarization.turns, mapping)
         with time_stage("alignment"):
             segments = align_words(result.transcription.words, turns, window.index, window.start)
+            segments = attach_translations(segments, result.translations)
             for segment in segments:
                 segment.segment_id = segment_id
         with time_stage("persistence"):
@@ -149,13 +221,15 @@ class JobRecorder:
         return segments
 
     async def start(self, windows_total: int | None) -> None:
-        await asyncio.to_thread(self._start_in_db, windows_total)
+        settings = await asyncio.to_thread(self._start_in_db, windows_total)
+        self.state.language = MeetingLanguage.start(settings.language, settings.translate_to)
 
     async def finish(self, duration: float) -> None:
         state = self.state
+        await self._settle_language()
         await self.status("processing", "summarization", "Summarizing the meeting...", 0.9)
         with time_stage("summarization"):
-            summary = await self._summarize(state.segments)
+            summary = await self._summarize(state.segments, state.language.code)
         await asyncio.to_thread(self._summary_in_db, summary)
         await publish_summary(self._hub, state.meeting_id, summary)
         await asyncio.to_thread(self._complete_in_db, duration)
@@ -186,7 +260,7 @@ class JobRecorder:
         stage: Stage,
         message: str,
         progress: float | None,
-        **extra: float | int,
+        **extra: float | int | str,
     ) -> None:
         details = {"progress": round(progress, 4)} if progress is not None else {}
         await publish_status(
@@ -200,11 +274,11 @@ class JobRecorder:
             **extra,
         )
 
-    async def _summarize(self, segments: list[Segment]) -> SummaryResult:
+    async def _summarize(self, segments: list[Segment], language: str | None) -> SummaryResult:
         if not segments:
             return SummaryResult(summary="No speech was transcribed.", engine="none")
         try:
-            return await self._models.summarize(segments)
+            return await self._models.summarize(segments, language)
         except SummarizationError as e:  # crosses Ray with its fields (not a traceback text)
             raise JobFailedError(f"Summarization failed: {e.reason}", e.code) from e
         except Exception as e:
@@ -220,12 +294,13 @@ class JobRecorder:
         with self._db.session() as session:
             update_job(session, self.state.job_id, **fields)  # type: ignore[arg-type]
 
-    def _start_in_db(self, windows_total: int | None) -> None:
+    def _start_in_db(self, windows_total: int | None) -> LanguageSettings:
         with self._db.session() as session:
             # The new recording replaces the old transcript only once it is known to be usable.
             clear_transcript(session, self.state.meeting_id)
             update_job(session, self.state.job_id, status="processing", windows_total=windows_total)
             set_meeting_status(session, self.state.meeting_id, "processing")
+            return get_language_settings(session, self.state.meeting_id)
 
     def _summary_in_db(self, summary: SummaryResult) -> None:
         with self._db.session() as session:

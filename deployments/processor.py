@@ -21,12 +21,14 @@ from app.db import (
     set_meeting_status,
     upgrade_database,
 )
+from app.db.languages import get_language_settings
 from app.db.models import ACTIVE_JOB_STATUSES, Job
 from app.db.records import update_job
 from app.logging_context import bind_log_context, install_log_record_factory
 from app.quotas import QuotaExceeded, check_live_slot
 from app.rooms.publish import publish_error, publish_summary
 from app.webhooks.dispatcher import WebhookDispatcher
+from core.languages import LanguageRouter
 from core.llm_prompts import SummarizationError
 from core.types import DiarizationResult, Segment, SummaryResult, TranscriptionResult
 from core.windowing import WindowOptions
@@ -61,10 +63,11 @@ def live_reply(session: LiveSession) -> dict[str, Any]:
 class Processor:
     def __init__(
         self,
-        transcriber: DeploymentHandle,
+        transcribers: dict[str, DeploymentHandle],
         diarizer: DeploymentHandle,
         summarizer: DeploymentHandle,
         args: ProcessorArgs,
+        router: LanguageRouter,
     ) -> None:
         install_log_record_factory()
         settings = get_settings()
@@ -73,7 +76,8 @@ class Processor:
         self._max_duration_s = settings.max_audio_duration_s
         self._settings = settings
         self._hub = ActorHubClient(settings.resolved_database_url)
-        self._transcriber = transcriber
+        self._transcribers = transcribers
+        self._router = router
         self._diarizer = diarizer
         self._summarizer = summarizer
         self._args = args
@@ -115,8 +119,9 @@ class Processor:
     async def regenerate_summary(self, meeting_id: str) -> None:
         """Summarise the stored transcript again and publish the new summary."""
         segments = await asyncio.to_thread(self._read_segments, meeting_id)
+        language = await asyncio.to_thread(self._read_spoken_language, meeting_id)
         try:
-            summary = await self._summarize(segments)
+            summary = await self._summarize(segments, language)
         except Exception as e:
             logger.exception("meeting %s: summary regeneration failed", meeting_id)
             reason, code = (
@@ -207,19 +212,48 @@ class Processor:
                     await self.live_stop(session_id)
 
     def _models(self) -> Models:
-        return Models(self._transcribe, self._diarize, self._summarize)
+        return Models(
+            self._transcribe, self._diarize, self._summarize, self._detect, self._can_translate
+        )
 
-    async def _transcribe(self, audio: Any) -> TranscriptionResult:
-        result: TranscriptionResult = await self._transcriber.transcribe.remote(audio)
+    async def _transcribe(self, audio: Any, language: str | None, task: str) -> TranscriptionResult:
+        """Route by language: None keeps the profile's default Transcriber (and its default
+        language); a language goes to the first deployment whose model writes it."""
+        route = self._router.routes[0] if language is None else self._router.route(language)
+        if task == "translate":
+            route = self._router.translator(language or "") or route
+        handle = self._transcribers[route.deployment]
+        result: TranscriptionResult = await handle.transcribe.remote(audio, language, task)
         return result
+
+    async def _detect(self, audio: Any) -> tuple[str, float]:
+        detector = self._router.detector
+        if detector is None:  # the Ingress refuses "auto" then; a stale meeting row can't win
+            raise JobFailedError("No loaded model detects languages", "unsupported_language")
+        handle = self._transcribers[detector.deployment]
+        code, probability = await handle.detect_language.remote(audio)
+        if code not in self._router.supported:
+            raise JobFailedError(
+                f"Detected {code}, which no loaded model transcribes", "unsupported_language"
+            )
+        return str(code), float(probability)
+
+    def _can_translate(self, language: str) -> bool:
+        return self._router.translator(language) is not None
 
     async def _diarize(self, audio: Any) -> DiarizationResult:
         result: DiarizationResult = await self._diarizer.diarize.remote(audio)
         return result
 
-    async def _summarize(self, segments: list[Segment]) -> SummaryResult:
-        result: SummaryResult = await self._summarizer.summarize.remote(segments)
+    async def _summarize(self, segments: list[Segment], language: str | None) -> SummaryResult:
+        result: SummaryResult = await self._summarizer.summarize.remote(segments, language)
         return result
+
+    def _read_spoken_language(self, meeting_id: str) -> str | None:
+        with self._db.session() as session:
+            settings = get_language_settings(session, meeting_id)
+            spoken = settings.spoken_language or settings.language
+            return None if spoken == "auto" else spoken
 
     def _read_segments(self, meeting_id: str) -> list[Segment]:
         with self._db.session() as session:

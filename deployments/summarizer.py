@@ -49,11 +49,14 @@ class Summarizer:
         if not self.is_ready():
             raise SummarizationError("the vLLM engine is dead; the replica will be restarted")
 
-    async def summarize(self, segments: list[Segment]) -> SummaryResult:
+    async def summarize(
+        self, segments: list[Segment], language: str | None = None
+    ) -> SummaryResult:
+        """``language``: the meeting's (None: unknown, treated as English)."""
         if self._llm is not None:
-            return await self._llm.summarize(segments)
+            return await self._llm.summarize(segments, language)
         return await asyncio.to_thread(
-            build_extractive_summary, segments, self._embed, self._args.key_sentences
+            build_extractive_summary, segments, self._embed, self._args.key_sentences, language
         )
 
     def _embed(self, sentences: list[str]) -> np.ndarray:

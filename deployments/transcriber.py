@@ -1,25 +1,51 @@
-"""Transcriber deployment: faster-whisper, batched across concurrent windows of any meeting."""
+"""Transcriber deployment: faster-whisper, batched across concurrent windows of any meeting.
+
+One deployment per model: a profile may run a second one (``MultilingualTranscriber``) beside a
+fast English-only default; ``core.languages.LanguageRouter`` picks between them per meeting.
+A batch may mix languages and tasks (transcribe / translate into English): it is decoded in one
+pass per (language, task) group, since Whisper takes both as a prompt for the whole batch.
+"""
 
 from __future__ import annotations
 
 import asyncio
 import logging
 import os
-from typing import Any
+from collections import defaultdict
+from dataclasses import dataclass
+from typing import Any, Literal
 
 import numpy as np
 from ray import serve
 
 from core.clips import PackedBatch, pack_windows, window_of
+from core.languages import ENGLISH
 from core.types import SAMPLE_RATE, TranscriptionResult, Word
 from deployments.options import TranscriberArgs
-from deployments.packaged import resolve_model
+from deployments.packaged import is_local_model, resolve_model
 from deployments.vad import speech_regions
 
 logger = logging.getLogger(__name__)
 
 DEFAULT_MAX_BATCH_SIZE = 4
 DEFAULT_BATCH_WAIT_S = 0.05
+Task = Literal["transcribe", "translate"]
+
+
+@dataclass(frozen=True, slots=True)
+class Request:
+    audio: np.ndarray
+    language: str | None
+    task: Task
+
+
+def speech_only(audio: np.ndarray) -> np.ndarray:
+    """The speech of ``audio`` laid end to end (the detector hears no silence); all of it when
+    VAD finds none, so detection never runs on an empty array."""
+    parts = [
+        audio[round(s * SAMPLE_RATE) : round(e * SAMPLE_RATE)] for s, e in speech_regions(audio)
+    ]
+    return np.concatenate(parts) if parts else audio
 
 
 @serve.deployment(ray_actor_options={"num_cpus": 1}, max_ongoing_requests=32)
@@ -34,6 +60,8 @@ class Transcriber:
             device=args.device,
             compute_type=args.compute_type,
             cpu_threads=threads,
+            # A packaged or local model must never turn into a hub download.
+            local_files_only=is_local_model(args.model),
         )
         self._pipeline = BatchedInferencePipeline(self._model)
         self._max_batch_size = DEFAULT_MAX_BATCH_SIZE
@@ -50,50 +78,84 @@ class Transcriber:
     def is_ready(self) -> bool:
         return True
 
-    async def transcribe(self, audio: np.ndarray) -> TranscriptionResult:
-        """Transcribe one 16 kHz mono window; times are relative to the window start."""
-        result: TranscriptionResult = await self._transcribe_batch(audio)
+    async def transcribe(
+        self, audio: np.ndarray, language: str | None = None, task: Task = "transcribe"
+    ) -> TranscriptionResult:
+        """Transcribe (or translate into English) one 16 kHz mono window; times are relative
+        to the window start. ``language`` None uses the profile's default for this model."""
+        result: TranscriptionResult = await self._transcribe_batch(Request(audio, language, task))
         return result
 
-    @serve.batch(max_batch_size=DEFAULT_MAX_BATCH_SIZE, batch_wait_timeout_s=DEFAULT_BATCH_WAIT_S)
-    async def _transcribe_batch(self, windows: list[np.ndarray]) -> list[TranscriptionResult]:
-        return await asyncio.to_thread(self._run_batch, windows)
+    async def detect_language(self, audio: np.ndarray) -> tuple[str, float]:
+        """The spoken language of ``audio`` (its speech only) and the model's probability."""
+        if not self._model.model.is_multilingual:
+            raise ValueError(f"{self._args.model} is English-only and cannot detect languages")
+        language, probability, _all = await asyncio.to_thread(
+            self._model.detect_language, speech_only(audio)
+        )
+        return str(language), round(float(probability), 4)
 
-    def _run_batch(self, windows: list[np.ndarray]) -> list[TranscriptionResult]:
+    @serve.batch(max_batch_size=DEFAULT_MAX_BATCH_SIZE, batch_wait_timeout_s=DEFAULT_BATCH_WAIT_S)
+    async def _transcribe_batch(self, requests: list[Request]) -> list[TranscriptionResult]:
+        return await asyncio.to_thread(self._run_batch, requests)
+
+    def _run_batch(self, requests: list[Request]) -> list[TranscriptionResult]:
+        groups: dict[tuple[str | None, Task], list[int]] = defaultdict(list)
+        for index, request in enumerate(requests):
+            groups[(request.language or self._args.language, request.task)].append(index)
+        results: list[TranscriptionResult | None] = [None] * len(requests)
+        for (language, task), indices in groups.items():
+            group = self._run_group([requests[i].audio for i in indices], language, task)
+            for index, result in zip(indices, group, strict=True):
+                results[index] = result
+        return [r for r in results if r is not None]
+
+    def _run_group(
+        self, windows: list[np.ndarray], language: str | None, task: Task
+    ) -> list[TranscriptionResult]:
         speech = [speech_regions(w) for w in windows]
         packed = pack_windows(windows, speech)
         words: list[list[Word]] = [[] for _ in windows]
+        detected = language
         if packed.clips:
-            for segment in self._decode(packed):
+            segments, info = self._decode(packed, language, task)
+            detected = detected or info.language
+            for segment in segments:
                 if self._is_hallucination(segment):
                     continue
                 index = window_of(segment.start, packed.offsets)
-                offset = packed.offsets[index]
-                words[index].extend(
-                    Word(
-                        w.word.strip(),
-                        round(float(w.start) - offset, 3),
-                        round(float(w.end) - offset, 3),
-                        round(float(w.probability), 3),
-                    )
-                    for w in segment.words or []
-                    if w.word.strip()
-                )
+                words[index].extend(self._words(segment, packed.offsets[index]))
         return [
             TranscriptionResult(
                 words=ws,
                 text=" ".join(w.word for w in ws),
-                language=self._args.language or "en",
+                language=ENGLISH if task == "translate" else (detected or ENGLISH),
                 duration=len(audio) / SAMPLE_RATE,
             )
             for ws, audio in zip(words, windows, strict=True)
         ]
 
-    def _decode(self, packed: PackedBatch) -> list[Any]:
+    @staticmethod
+    def _words(segment: Any, offset: float) -> list[Word]:
+        return [
+            Word(
+                w.word.strip(),
+                round(float(w.start) - offset, 3),
+                round(float(w.end) - offset, 3),
+                round(float(w.probability), 3),
+            )
+            for w in segment.words or []
+            if w.word.strip()
+        ]
+
+    def _decode(
+        self, packed: PackedBatch, language: str | None, task: Task
+    ) -> tuple[list[Any], Any]:
         args = self._args
-        segments, _info = self._pipeline.transcribe(
+        segments, info = self._pipeline.transcribe(
             packed.audio,
-            language=args.language,
+            language=language,
+            task=task,
             beam_size=args.beam_size,
             word_timestamps=True,
             clip_timestamps=[{"start": c.start, "end": c.end} for c in packed.clips],
@@ -102,7 +164,7 @@ class Transcriber:
             compression_ratio_threshold=args.compression_ratio_threshold,
             log_prob_threshold=args.log_prob_threshold,
         )
-        return list(segments)
+        return list(segments), info
 
     def _is_hallucination(self, segment: Any) -> bool:
         """Whisper's own guards: likely-silence with low confidence, or repetitive text."""

@@ -1,10 +1,12 @@
 #!/usr/bin/env bash
 # Install the Festival TTS voices and sox used to synthesise the test meeting corpus.
-# Idempotent: does nothing when text2wave, sox and the three voices are already present.
+# Idempotent: does nothing when text2wave, sox and the voices are already present (English
+# kal/ked/slt; Italian lp/pc and Finnish lj/mv for the multilingual meetings).
 # Needs root (or sudo) on Debian/Ubuntu; see ARCHITECTURE.md "Test speech with distinct real voices".
 set -euo pipefail
 
-PACKAGES=(festival festvox-kallpc16k festvox-kdlpc16k festvox-us-slt-hts sox)
+PACKAGES=(festival festvox-kallpc16k festvox-kdlpc16k festvox-us-slt-hts sox
+  festvox-italp16k festvox-itapc16k festvox-suopuhe-lj festvox-suopuhe-mv)
 
 have_all() {
   command -v text2wave >/dev/null 2>&1 || return 1

@@ -30,6 +30,7 @@ import numpy as np
 
 from core.exports import render_transcript
 from core.types import SAMPLE_RATE, ActionItem, Segment, SpeakerTurn
+from scripts.multilingual_scripts import FOREIGN_VOICES, MULTILINGUAL_SCRIPTS, SPEAKER_LANGUAGES
 
 logger = logging.getLogger(__name__)
 
@@ -64,6 +65,7 @@ class Line:
     speaker: str
     text: str
     action: tuple[str, str, str | None] | None = None
+    translation: str | None = None  # English, for non-English turns
 
 
 # One turn per "speaker: text" line; indented lines continue the text, and "->" lines give
@@ -133,21 +135,26 @@ carol: Thanks, that works for me.
 
 def parse_script(text: str) -> tuple[Line, ...]:
     """Lines from the compact script format above."""
-    turns: list[list[Any]] = []  # [speaker, text, action]
+    turns: list[list[Any]] = []  # [speaker, text, action, translation]
     for raw in text.strip().splitlines():
         stripped = raw.strip()
-        if stripped.startswith("->"):
+        if stripped.startswith("=>"):
+            turns[-1][3] = stripped[2:].strip()
+        elif stripped.startswith("->"):
             owner, task, due = (part.strip() for part in stripped[2:].split("|"))
             turns[-1][2] = (owner, task, due or None)
         elif raw[:1].isspace():
             turns[-1][1] += " " + stripped
         else:
             speaker, _, said = raw.partition(":")
-            if speaker not in VOICES:
+            if speaker not in ALL_VOICES:
                 raise ValueError(f"Unknown speaker {speaker!r} in script line {raw!r}")
-            turns.append([speaker, said.strip(), None])
-    return tuple(Line(speaker, said, action) for speaker, said, action in turns)
+            turns.append([speaker, said.strip(), None, None])
+    return tuple(Line(*turn) for turn in turns)
 
+
+_SCRIPT_TEXT.update(MULTILINGUAL_SCRIPTS)
+ALL_VOICES: dict[str, str] = {**VOICES, **FOREIGN_VOICES}
 
 SCRIPTS: dict[str, tuple[Line, ...]] = {
     name: parse_script(text) for name, text in _SCRIPT_TEXT.items()
@@ -201,6 +208,19 @@ class MeetingAudio:
     def transcript(self) -> str:
         return " ".join(t["text"] for t in self.reference["turns"])
 
+    def translation(self) -> str:
+        """The hand-written English of every turn (English turns as spoken)."""
+        return " ".join(t.get("translation") or t["text"] for t in self.reference["turns"])
+
+    @property
+    def language(self) -> str:
+        """The language of most of the speech (by duration)."""
+        spoken: dict[str, float] = {}
+        for t in self.reference["turns"]:
+            key = t.get("language", "en")
+            spoken[key] = spoken.get(key, 0.0) + t["end"] - t["start"]
+        return max(spoken, key=lambda k: spoken[k])
+
     def action_items(self) -> list[ActionItem]:
         return [ActionItem(a["text"], a["owner"], a["due"]) for a in self.reference["action_items"]]
 
@@ -220,7 +240,7 @@ def script_lines(name: str, round_index: int = 0) -> list[Line]:
         if line.action is not None:
             owner, task, due = line.action
             action = (owner, task.format(**values), due and due.format(**values))
-        lines.append(Line(line.speaker, line.text.format(**values), action))
+        lines.append(Line(line.speaker, line.text.format(**values), action, line.translation))
     return lines
 
 
@@ -274,6 +294,8 @@ def _build(name: str, minutes: float | None, digest: str, directory: Path) -> No
 def _script_hash(name: str, minutes: float | None) -> str:
     spec = [SYNTH_VERSION, name, minutes, _SCRIPT_TEXT[name], SLOTS, VOICES, PAUSE_RANGE_S,
             LEAD_IN_S, TAIL_S, NOISE_FLOOR, TARGET_RMS, SAMPLE_RATE]  # fmt: skip
+    if name in MULTILINGUAL_SCRIPTS:  # English meetings keep their cached audio
+        spec.append(FOREIGN_VOICES)
     return hashlib.sha256(json.dumps(spec, sort_keys=True).encode()).hexdigest()[:16]
 
 
@@ -316,7 +338,7 @@ class _Timeline:
             self.cursor += pause
         end = self.cursor + speech.size / SAMPLE_RATE
         turn = {"speaker": line.speaker, "start": round(self.cursor, 3), "end": round(end, 3)}
-        self.turns.append({**turn, "text": line.text})
+        self.turns.append({**turn, "text": line.text, **_language_fields(line)})
         if line.action is not None:
             owner, task, due = line.action
             self.actions.append(
@@ -329,6 +351,13 @@ class _Timeline:
     def render(self) -> np.ndarray:
         audio = np.concatenate([*self.pieces, _silence(TAIL_S)])
         return audio + self.rng.normal(0.0, NOISE_FLOOR, audio.size).astype(np.float32)
+
+
+def _language_fields(line: Line) -> dict[str, str]:
+    language = SPEAKER_LANGUAGES[line.speaker]
+    if language == "en" and line.translation is None:
+        return {"language": language}
+    return {"language": language, "translation": line.translation or line.text}
 
 
 def _silence(seconds: float) -> np.ndarray:
@@ -355,8 +384,10 @@ def _speak_all(lines: list[Line], work: Path) -> list[np.ndarray]:
 def _speak(index: int, line: Line, work: Path) -> np.ndarray:
     """One utterance: synthesise, resample to 16 kHz mono, trim silence, level to TARGET_RMS."""
     text_file, raw, resampled = (work / f"_{index}.{ext}" for ext in ("txt", "raw.wav", "wav"))
-    text_file.write_text(line.text + "\n")
-    voice = f"({VOICES[line.speaker]})"
+    # Festival reads bytes as ISO-8859-1: accented Italian and Finnish letters need it.
+    encoding = "utf-8" if SPEAKER_LANGUAGES[line.speaker] == "en" else "iso-8859-1"
+    text_file.write_text(line.text + "\n", encoding=encoding)
+    voice = f"({ALL_VOICES[line.speaker]})"
     _run(["text2wave", "-eval", voice, "-o", str(raw), str(text_file)])
     _run(["sox", str(raw), "-r", str(SAMPLE_RATE), "-c", "1", "-b", "16", str(resampled)])
     samples = _trim(_read_wav(resampled))

@@ -4,7 +4,16 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from app.api.routes import audio, auth, events, keys, meetings, transcript, webhooks
+from app.api.routes import (
+    audio,
+    auth,
+    events,
+    keys,
+    meeting_language,
+    meetings,
+    transcript,
+    webhooks,
+)
 
 api_router = APIRouter(prefix="/api")
 api_router.include_router(auth.router)
@@ -14,3 +23,4 @@ api_router.include_router(audio.router)
 api_router.include_router(transcript.router)
 api_router.include_router(keys.router)
 api_router.include_router(webhooks.router)
+api_router.include_router(meeting_language.router)

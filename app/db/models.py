@@ -109,6 +109,13 @@ class Meeting(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     duration: Mapped[float | None] = mapped_column(Float, default=None)
     audio_path: Mapped[str | None] = mapped_column(Text, default=None)
+    # Languages (migration 0005): what was asked ("auto" or an ISO 639-1 code; None = the
+    # profile's default), what the transcript is in (detected or set by an editor), the
+    # detector's probability (None when not detected), and the caption translation target.
+    language: Mapped[str | None] = mapped_column(String(8), default=None)
+    spoken_language: Mapped[str | None] = mapped_column(String(8), default=None)
+    language_probability: Mapped[float | None] = mapped_column(Float, default=None)
+    translate_to: Mapped[str | None] = mapped_column(String(8), default=None)
 
 
 class Membership(Base):
@@ -163,6 +170,7 @@ class SegmentRow(Base):
     start: Mapped[float] = mapped_column(Float)
     end: Mapped[float] = mapped_column(Float)
     words: Mapped[list[dict[str, Any]]] = mapped_column(JsonValue, default=list)
+    translation: Mapped[str | None] = mapped_column(Text, default=None)  # migration 0005
 
 
 class RoomEvent(Base):

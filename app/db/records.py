@@ -112,6 +112,7 @@ def _segment_row(meeting_id: str, segment: Segment, idx: int) -> SegmentRow:
         start=segment.start,
         end=segment.end,
         words=[asdict(word) for word in segment.words],
+        translation=segment.translation,
     )
 
 
@@ -131,6 +132,7 @@ def list_segments(session: Session, meeting_id: str) -> list[Segment]:
             end=row.end,
             window=row.window,
             words=[Word(**word) for word in row.words],
+            translation=row.translation,
         )
         for row in rows
     ]

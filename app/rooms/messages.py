@@ -49,6 +49,11 @@ class StatusDetails(BaseModel):
     progress: float | None = Field(default=None, ge=0, le=1)
     window: int | None = None
     windows: int | None = None
+    # extension: the meeting's language once known (detected on "auto"), with the detector's
+    # probability; language_source is "detected" or "requested"
+    language: str | None = None
+    language_probability: float | None = Field(default=None, ge=0, le=1)
+    language_source: Literal["detected", "requested"] | None = None
 
 
 class StatusMessage(WireModel, DurableFields):
@@ -78,6 +83,7 @@ class SegmentPayload(BaseModel):
     # extension: the live utterance this line finalises; equals the ``segment_id`` of the
     # ``transcript_partial`` messages it replaces (absent for uploads)
     segment_id: str | None = None
+    translation: str | None = None  # extension: English caption, on meetings that ask for it
 
 
 class TranscriptMessage(WireModel, DurableFields):
@@ -119,6 +125,8 @@ class SummaryDetails(BaseModel):
     action_items: list[ActionItemPayload] = []
     decisions: list[str] = []
     topics: list[str] = []
+    language: str | None = None  # extension: the language the summary was made for
+    language_note: str | None = None  # extension: what the engine could not do in it
 
 
 class SummaryMessage(WireModel, DurableFields):

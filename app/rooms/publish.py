@@ -82,8 +82,14 @@ def summary_fields(result: SummaryResult) -> dict[str, Any]:
             "decisions": result.decisions,
             "topics": result.topics,
             "engine": result.engine,
+            **_language_fields(result),
         },
     }
+
+
+def _language_fields(result: SummaryResult) -> dict[str, str]:
+    fields = {"language": result.language, "language_note": result.language_note}
+    return {key: value for key, value in fields.items() if value is not None}
 
 
 async def publish_summary(hub: HubClient, meeting_id: str, result: SummaryResult) -> Event:

@@ -31,7 +31,7 @@ def platform(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningPlatfo
     from ray import serve
 
     from deployments.builder import build_app
-    from deployments.options import AppArgs
+    from deployments.options import AppArgs, TranscriberArgs
 
     data_dir = tmp_path_factory.mktemp("platform-data")
     env = {
@@ -50,7 +50,9 @@ def platform(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningPlatfo
     # Logical CPUs above the physical 2 so several replicas of the light deployments fit.
     ray.init(num_cpus=4, include_dashboard=False, runtime_env={"env_vars": env})
     serve.start(http_options={"host": "127.0.0.1", "port": port})
-    serve.run(build_app(AppArgs()), name="meetingserve", route_prefix="/", blocking=False)
+    # The CPU profile's pair of Transcribers: tiny.en for English, multilingual base for the rest.
+    args = AppArgs(multilingual=TranscriberArgs(model="packaged:base", language=None))
+    serve.run(build_app(args), name="meetingserve", route_prefix="/", blocking=False)
     base_url = f"http://127.0.0.1:{port}"
     try:
         wait_ready(base_url)

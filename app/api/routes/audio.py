@@ -22,6 +22,7 @@ from app.api.deps import (
     TokenDep,
     authenticated_user,
 )
+from app.api.languages import LanguageCode, LanguagesDep, TranslationTarget, check_languages
 from app.api.transcript_guard import require_replace_consent
 from app.apikeys import ApiKeyGuard
 from app.backend import Backend, JobRequest
@@ -36,6 +37,7 @@ from app.db import (
     update_job,
     visible_meeting,
 )
+from app.db.languages import get_language_settings, set_language_settings
 from app.quotas import QuotaExceeded, check_job_slot, remaining_audio_bytes
 from app.schemas import JobAccepted
 from app.uploads import UploadError, receive_audio_upload
@@ -70,17 +72,23 @@ async def upload_audio(
     token: TokenDep,
     db: DatabaseDep,
     settings: SettingsDep,
+    languages: LanguagesDep,
     replace: Annotated[bool, Query(description="replace an existing transcript")] = False,
+    language: Annotated[LanguageCode | None, Query()] = None,
+    translate_to: Annotated[TranslationTarget | None, Query()] = None,
 ) -> JobAccepted:
     """Stream the ``file`` field to the data directory, queue a job, return its id at once.
 
     No database session is held while the body arrives (a slow upload must not pin a pooled
     connection): one short session admits the upload, another creates the job.
+    ``language`` / ``translate_to`` (query) replace the meeting's language settings for this
+    and later jobs; omitted, the meeting's own apply.
     """
     api_keys = getattr(request.app.state, "api_keys", None)
     admission = await anyio.to_thread.run_sync(
         admit_upload, db, settings, token, api_keys, meeting_id
     )
+    check_languages(languages, language, translate_to)
     await require_replace_consent(db, meeting_id, replace)  # 409 transcript_exists
     staging = settings.uploads_dir / meeting_id / f"incoming-{uuid.uuid4().hex}"
     try:
@@ -95,6 +103,8 @@ async def upload_audio(
         raise HTTPException(e.status, upload_error_detail(e, admission, settings)) from e
     except MultipartParseError as e:
         raise HTTPException(400, "Malformed multipart body") from e
+    if language is not None or translate_to is not None:
+        await anyio.to_thread.run_sync(_set_languages, db, meeting_id, language, translate_to)
     job_id, audio_path = await anyio.to_thread.run_sync(
         _queue_job, db, settings, admission, staging
     )
@@ -127,6 +137,19 @@ def admit_upload(
         except QuotaExceeded as e:
             raise HTTPException(429, e.detail, headers=e.headers) from e
     return Admission(meeting_id, meeting.owner_id, min(settings.max_upload_bytes, left))
+
+
+def _set_languages(
+    db: Database, meeting_id: str, language: str | None, translate_to: str | None
+) -> None:
+    with db.session() as session:
+        current = get_language_settings(session, meeting_id)
+        set_language_settings(
+            session,
+            meeting_id,
+            language=language if language is not None else current.language,
+            translate_to=translate_to if translate_to is not None else current.translate_to,
+        )
 
 
 def upload_error_detail(error: UploadError, admission: Admission, settings: Settings) -> str:

@@ -11,17 +11,22 @@ import json
 import logging
 from typing import Any, Literal
 
+import anyio.to_thread
 from fastapi import APIRouter, WebSocket
 from pydantic import BaseModel, ValidationError
 from starlette.websockets import WebSocketDisconnect
 
+from app.api.languages import LanguageCode, TranslationTarget
 from app.api.routes.ws import ConnectionLimiter, authenticate_socket, safe_close
 from app.api.socket_guard import run_while_permitted
 from app.api.transcript_guard import transcript_may_be_replaced
 from app.backend import Backend
 from app.config import Settings
+from app.db import Database
+from app.db.languages import get_language_settings, set_language_settings
 from app.rooms.messages import ErrorMessage, PongMessage, utc_timestamp, wire
 from core.audio import whole_samples
+from core.languages import UnsupportedLanguageError
 
 logger = logging.getLogger(__name__)
 router = APIRouter()
@@ -34,6 +39,7 @@ CLOSE_BUSY = 4409
 CLOSE_TOO_FAST = 4429  # also: too many sockets or live sessions for the user
 CLOSE_TIMEOUT = 4408  # no start in MEETING_WS_START_TIMEOUT_S, or idle MEETING_WS_IDLE_TIMEOUT_S
 CLOSE_INTERNAL = 1011
+CLOSE_UNSUPPORTED_LANGUAGE = 4400
 ERROR_CLOSE_CODES = {
     "busy": CLOSE_BUSY,
     "unknown_session": CLOSE_SESSION_GONE,
@@ -47,6 +53,9 @@ class StartMessage(BaseModel):
     sample_rate: Literal[16000]
     encoding: Literal["pcm_s16le"] = "pcm_s16le"
     session_id: str | None = None  # to continue a session after a dropped connection
+    # the meeting's language settings for this session (omitted: the meeting's own apply)
+    language: LanguageCode | None = None
+    translate_to: TranslationTarget | None = None
 
 
 class LiveRelay:
@@ -152,12 +161,43 @@ async def start_session(
         await send_error(websocket, 'Expected {"type":"start","sample_rate":16000,...}')
         await safe_close(websocket, CLOSE_UNSUPPORTED, "Expected a start message")
         return None
+    if not await apply_languages(websocket, backend, meeting_id, start):
+        return None
     reply = await backend.live_open(meeting_id, start.session_id)
     if "error" in reply:
         await safe_close(websocket, ERROR_CLOSE_CODES.get(reply["error"], 1011), reply["message"])
         return None
     await websocket.send_json({"type": "started", **reply, "timestamp": utc_timestamp()})
     return LiveRelay(websocket, backend, reply["session_id"])
+
+
+async def apply_languages(
+    websocket: WebSocket, backend: Backend, meeting_id: str, start: StartMessage
+) -> bool:
+    """Store the start message's language settings on the meeting; False (after an
+    ``unsupported_language`` error and close 4400) when no loaded model serves them."""
+    if start.language is None and start.translate_to is None:
+        return True
+    try:
+        backend.languages().check(start.language, start.translate_to)
+    except UnsupportedLanguageError as e:
+        await send_error(websocket, e.reason, e.code)
+        await safe_close(websocket, CLOSE_UNSUPPORTED_LANGUAGE, e.code)
+        return False
+    db: Database = websocket.app.state.db
+    await anyio.to_thread.run_sync(_store_languages, db, meeting_id, start)
+    return True
+
+
+def _store_languages(db: Database, meeting_id: str, start: StartMessage) -> None:
+    with db.session() as session:
+        current = get_language_settings(session, meeting_id)
+        set_language_settings(
+            session,
+            meeting_id,
+            language=start.language if start.language is not None else current.language,
+            translate_to=start.translate_to or current.translate_to,
+        )
 
 
 async def relay_audio(relay: LiveRelay, settings: Settings) -> None:
@@ -223,8 +263,8 @@ async def check_reply(relay: LiveRelay, reply: dict[str, Any]) -> bool:
     return False
 
 
-async def send_error(websocket: WebSocket, text: str) -> None:
+async def send_error(websocket: WebSocket, text: str, code: str = "bad_message") -> None:
     try:
-        await websocket.send_json(wire(ErrorMessage(error=text, code="bad_message")))
+        await websocket.send_json(wire(ErrorMessage(error=text, code=code)))
     except (RuntimeError, WebSocketDisconnect):
         logger.debug("could not send error to a closed socket")

@@ -20,6 +20,7 @@ from app.api.deps import (
     VisibleMeeting,
     rate_limited,
 )
+from app.api.languages import LanguagesDep, check_languages
 from app.db import (
     create_meeting,
     delete_meeting,
@@ -28,6 +29,7 @@ from app.db import (
     share_meeting,
 )
 from app.db.accounts import list_members, remove_member
+from app.db.languages import set_language_settings
 from app.quotas import QuotaExceeded, check_meeting_slot
 from app.ratelimit import RateLimited
 from app.rooms.access import recheck_access_soon
@@ -40,13 +42,22 @@ router = APIRouter(prefix="/meetings", tags=["meetings"])
 
 @router.post("", status_code=status.HTTP_201_CREATED)
 def create_meeting_route(
-    body: MeetingCreate, user: CurrentUser, session: SessionDep, settings: SettingsDep
+    body: MeetingCreate,
+    user: CurrentUser,
+    session: SessionDep,
+    settings: SettingsDep,
+    languages: LanguagesDep,
 ) -> MeetingPublic:
+    check_languages(languages, body.language, body.translate_to)
     try:
         check_meeting_slot(session, settings, user.id)
     except QuotaExceeded as e:
         raise HTTPException(status.HTTP_429_TOO_MANY_REQUESTS, e.detail) from e
     meeting = create_meeting(session, owner_id=user.id, title=body.title)
+    if body.language is not None or body.translate_to is not None:
+        set_language_settings(
+            session, meeting.id, language=body.language, translate_to=body.translate_to
+        )
     session.commit()
     logger.info("user %s created meeting %s", user.id, meeting.id)
     return MeetingPublic.model_validate(meeting).model_copy(update={"role": "owner"})

@@ -29,7 +29,7 @@ from app.db.versions import (
 from app.login_guard import LoginGuard
 from app.ratelimit import RateLimited
 from app.schemas import TranscriptVersions
-from core.exports import render_summary_markdown, render_transcript
+from core.exports import TranscriptText, render_summary_markdown, render_transcript, select_text
 from core.types import Segment
 
 logger = logging.getLogger(__name__)
@@ -48,13 +48,16 @@ def read_transcript(
     session: SessionDep,
     format: Annotated[TranscriptFormat, Query()] = "json",
     version: Annotated[int | None, Query(ge=1, description="an earlier version")] = None,
+    text: Annotated[TranscriptText, Query()] = "original",
 ) -> Response:
+    """``text``: the original speech, its English ``translation`` (meetings with captions),
+    or ``both``."""
     segments = _transcript_segments(session, meeting.id, version)
-    text, media_type = render_transcript(segments, format, meeting.id)
+    rendered, media_type = render_transcript(select_text(segments, text), format, meeting.id)
     suffix = f"-v{version}" if version is not None else ""
     filename = f"{meeting.id}{suffix}.{format}"
     return Response(
-        content=text,
+        content=rendered,
         media_type=media_type,
         headers={"Content-Disposition": f'inline; filename="{filename}"'},
     )

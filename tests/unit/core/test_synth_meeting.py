@@ -107,3 +107,25 @@ def test_longer_meeting_repeats_script_with_variation(tmp_path: Path) -> None:
     expected = [i for i in range(len(texts)) if script[i % len(script)].action is not None]
     assert [a["turn"] for a in meeting.reference["action_items"]] == expected
     _check_meeting_audio(meeting)
+
+
+def test_multilingual_scripts_carry_hand_written_translations() -> None:
+    from scripts.multilingual_scripts import SPEAKER_LANGUAGES
+
+    for name in ("italian2", "finnish2", "bilingual2"):
+        for line in SCRIPTS[name]:
+            english = SPEAKER_LANGUAGES[line.speaker] == "en"
+            assert (line.translation is None) == english, (name, line)
+    assert SCRIPTS["italian2"][3].text == "Penso venerdì, dopo i test finali."
+    assert SCRIPTS["italian2"][3].translation == "I think on Friday, after the final tests."
+    assert {SPEAKER_LANGUAGES[line.speaker] for line in SCRIPTS["bilingual2"]} == {"en", "it"}
+
+
+@pytest.mark.slow
+def test_italian_meeting_synthesis_keeps_language_and_translation(tmp_path: Path) -> None:
+    meeting = ensure_meeting("italian2", cache_dir=tmp_path)
+    assert meeting.language == "it"
+    assert meeting.speakers == ["giulia", "marco"]
+    assert meeting.translation().startswith("Good morning Marco.")
+    assert "venerdì" in meeting.transcript()
+    assert 15 < meeting.duration < 40

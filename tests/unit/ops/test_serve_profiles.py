@@ -18,9 +18,14 @@ from deployments.profiles import ProfileError, load_config, profile_path
 REPO_ROOT = Path(__file__).resolve().parents[3]
 
 
-def builder_deployments(profile: str = "cpu") -> dict[str, Any]:
-    """Name -> class of every deployment the builder's graph contains (no Ray needed)."""
-    built = build_deployments(build_app(AppArgs(profile=profile)), name="meetingserve")
+def builder_deployments(profile: str | None = None) -> dict[str, Any]:
+    """Name -> class of every deployment the builder's graph contains (no Ray needed), built
+    with the profile's own args (the CPU profile adds a second Transcriber deployment)."""
+    args = AppArgs()
+    if profile is not None:
+        config = load_config(profile_path(profile))
+        args = AppArgs.model_validate(config["applications"][0]["args"])
+    built = build_deployments(build_app(args), name="meetingserve")
     return {d.name: d.func_or_class for d in built.deployments}
 
 

@@ -3,7 +3,7 @@ import { useState } from 'react';
 import { EXPORT_FORMATS, downloadTranscript } from '../lib/api.js';
 
 /** Download buttons; the request needs the bearer header, so these are buttons, not links. */
-export function ExportPanel({ token, meetingId, onApiError }) {
+export function ExportPanel({ token, meetingId, onApiError, textMode = 'original' }) {
   const [busy, setBusy] = useState(null);
   const [message, setMessage] = useState('');
   const [error, setError] = useState('');
@@ -13,7 +13,7 @@ export function ExportPanel({ token, meetingId, onApiError }) {
     setError('');
     setMessage('');
     try {
-      const name = await downloadTranscript(token, meetingId, format);
+      const name = await downloadTranscript(token, meetingId, format, fetch, textMode);
       setMessage(`Saved ${name}.`);
     } catch (err) {
       setError(err.status === 404 ? 'There is no transcript to export yet.' : onApiError(err));

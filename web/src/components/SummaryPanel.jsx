@@ -39,6 +39,9 @@ export function SummaryPanel({ summary }) {
       ) : (
         <>
           <p data-testid="summary-text">{summary.text}</p>
+          {summary.languageNote && (
+            <p className="hint" data-testid="summary-language-note">{summary.languageNote}</p>
+          )}
           <h3>Action items</h3>
           {summary.actionItems.length === 0 ? (
             <p className="muted">No action items found.</p>

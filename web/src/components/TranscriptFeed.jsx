@@ -16,7 +16,31 @@ import { formatClock, formatSpeaker, speakerColour } from '../lib/format.js';
  * style (italic, dotted underline) and in words ("typing…"), not by colour alone; the final
  * line replaces each one. This list is not a live region: the page's announcer speaks finals.
  */
-export function TranscriptFeed({ lines, partials = [], captionSize }) {
+/** The text of a line for the chosen caption mode: the original speech, its English
+ * translation (the original where a line has none), or both. */
+function LineText({ line, textMode }) {
+  const translation = line.translation;
+  if (!translation || textMode === 'original') {
+    return <span className="transcript__text">{line.text}</span>;
+  }
+  if (textMode === 'translation') {
+    return (
+      <span className="transcript__text" lang="en" data-testid="transcript-translation">
+        {translation}
+      </span>
+    );
+  }
+  return (
+    <>
+      <span className="transcript__text">{line.text}</span>
+      <span className="transcript__translation" lang="en" data-testid="transcript-translation">
+        {translation}
+      </span>
+    </>
+  );
+}
+
+export function TranscriptFeed({ lines, partials = [], captionSize, textMode = 'original', language = null }) {
   const listRef = useRef(null);
   const stickRef = useRef(true);
   const lastTopRef = useRef(0);
@@ -69,11 +93,12 @@ export function TranscriptFeed({ lines, partials = [], captionSize }) {
         onScroll={onScroll}
         style={{ fontSize: `${captionSize}px` }}
         data-testid="transcript"
+        lang={language ?? undefined}
         tabIndex={0}
         aria-label="Transcript"
       >
         {lines.map((line) => (
-          <FinalLine key={line.seq ?? line.id} line={line} />
+          <FinalLine key={line.seq ?? line.id} line={line} textMode={textMode} />
         ))}
         {partials.map((partial) => (
           <PartialLine key={`partial-${partial.segmentId}`} partial={partial} />
@@ -88,7 +113,7 @@ export function TranscriptFeed({ lines, partials = [], captionSize }) {
   );
 }
 
-function FinalLine({ line }) {
+function FinalLine({ line, textMode }) {
   return (
     <li
       className="transcript__line"
@@ -106,7 +131,7 @@ function FinalLine({ line }) {
           {formatClock(line.start)}
         </time>
       </span>
-      <span className="transcript__text">{line.text}</span>
+      <LineText line={line} textMode={textMode} />
     </li>
   );
 }

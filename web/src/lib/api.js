@@ -17,6 +17,7 @@ export const TRANSCRIPT_EXISTS = 'transcript_exists';
 export function errorDetail(body, status) {
   const detail = body?.detail;
   if (typeof detail === 'string') return detail;
+  if (typeof detail?.message === 'string') return detail.message; // e.g. unsupported_language
   if (Array.isArray(detail) && detail.length > 0) {
     return detail
       .map((item) => {
@@ -74,6 +75,13 @@ export const api = {
   listMeetings: (token) => apiRequest('/api/meetings', { token }),
   createMeeting: (token, title) => apiRequest('/api/meetings', { method: 'POST', token, body: { title } }),
   getMeeting: (token, id) => apiRequest(`/api/meetings/${encodeURIComponent(id)}`, { token }),
+  // language: "auto" or an ISO 639-1 code; translateTo: "en" or null; reprocess re-runs the upload
+  updateMeetingLanguage: (token, id, { language, translateTo, reprocess = false }) =>
+    apiRequest(`/api/meetings/${encodeURIComponent(id)}`, {
+      method: 'PATCH',
+      token,
+      body: { language, translate_to: translateTo, reprocess },
+    }),
   deleteMeeting: (token, id) =>
     apiRequest(`/api/meetings/${encodeURIComponent(id)}`, { method: 'DELETE', token }),
   shareMeeting: (token, id, email) =>
@@ -151,8 +159,9 @@ export function exportFileName(disposition, meetingId, format) {
  * Downloads the transcript in `format` with the bearer header (a plain link cannot send it)
  * and saves it through a temporary object URL.
  */
-export async function downloadTranscript(token, meetingId, format, fetchImpl = fetch) {
-  const path = `/api/meetings/${encodeURIComponent(meetingId)}/transcript?format=${encodeURIComponent(format)}`;
+export async function downloadTranscript(token, meetingId, format, fetchImpl = fetch, text = 'original') {
+  const query = `format=${encodeURIComponent(format)}&text=${encodeURIComponent(text)}`;
+  const path = `/api/meetings/${encodeURIComponent(meetingId)}/transcript?${query}`;
   const response = await fetchImpl(path, { headers: authHeaders(token) });
   if (!response.ok) {
     throw new ApiError(response.status, errorDetail(await readBody(response), response.status));

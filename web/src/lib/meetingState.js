@@ -16,6 +16,7 @@ export const initialMeetingState = {
   details: {},
   summary: null,
   errors: [],
+  language: null, // { code, probability, source } once the server says (detected or requested)
 };
 
 function isNew(state, message) {
@@ -37,6 +38,17 @@ function toLine(message) {
     start,
     end: segment.end ?? start,
     ...(segment.segment_id ? { segmentId: segment.segment_id } : {}),
+    // English caption of the same speech, on meetings that ask for translated captions
+    ...(segment.translation ? { translation: segment.translation } : {}),
+  };
+}
+
+function languageFrom(details, previous) {
+  if (!details.language) return previous;
+  return {
+    code: details.language,
+    probability: details.language_probability ?? null,
+    source: details.language_source ?? null,
   };
 }
 
@@ -61,6 +73,8 @@ function summaryFrom(message) {
     actionItems: actionItems.map((item) => (typeof item === 'string' ? { text: item } : item)),
     decisions: details.decisions ?? [],
     topics: details.topics ?? [],
+    // what the engine could not do in the meeting's language (e.g. English-only rules)
+    ...(details.language_note ? { languageNote: details.language_note } : {}),
   };
 }
 
@@ -125,6 +139,7 @@ export function meetingReducer(state, action) {
         status: message.status,
         partials: closePartials(state, message.status),
         details: mergeDetails(state.details, message.details ?? {}, message.status),
+        language: languageFrom(message.details ?? {}, state.language),
       };
     case 'summary':
       return { ...state, lastSeq, summary: summaryFrom(message) };

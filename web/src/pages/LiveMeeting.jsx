@@ -8,6 +8,7 @@ import { useAuth } from '../auth.jsx';
 import { CaptionSizeControls } from '../components/CaptionSizeControls.jsx';
 import { ConnectionIndicator } from '../components/ConnectionIndicator.jsx';
 import { ExportPanel } from '../components/ExportPanel.jsx';
+import { LanguagePanel } from '../components/LanguagePanel.jsx';
 import { RecordPanel } from '../components/RecordPanel.jsx';
 import { SharePanel } from '../components/SharePanel.jsx';
 import { StageProgress } from '../components/StageProgress.jsx';
@@ -15,6 +16,7 @@ import { SummaryPanel } from '../components/SummaryPanel.jsx';
 import { TranscriptFeed } from '../components/TranscriptFeed.jsx';
 import { UploadPanel } from '../components/UploadPanel.jsx';
 import { useCaptionSize } from '../hooks/useCaptionSize.js';
+import { useCaptionText } from '../hooks/useCaptionText.js';
 import { useMeetingSocket } from '../hooks/useMeetingSocket.jsx';
 import { usePageTitle } from '../hooks/usePageTitle.js';
 import { api } from '../lib/api.js';
@@ -92,6 +94,7 @@ export function LiveMeeting({ meetingId }) {
   const { meeting, error: loadError } = useMeetingInfo(token, meetingId, describeError);
   const { room, announcement, socketError, socket } = useLiveRoom(meetingId, token);
   const caption = useCaptionSize();
+  const captionText = useCaptionText();
   usePageTitle(meeting?.title ?? 'Meeting');
   const onApiError = useCallback((err) => describeError(err), [describeError]);
   const isOwner = !meeting || !user || meeting.owner_id === user.id;
@@ -124,7 +127,13 @@ export function LiveMeeting({ meetingId }) {
               <h2 id="transcript-heading">Transcript</h2>
               <CaptionSizeControls caption={caption} />
             </div>
-            <TranscriptFeed lines={room.lines} partials={room.partials} captionSize={caption.size} />
+            <TranscriptFeed
+              lines={room.lines}
+              partials={room.partials}
+              captionSize={caption.size}
+              textMode={captionText.mode}
+              language={room.language?.code ?? meeting?.spoken_language ?? null}
+            />
           </section>
           <div className="visually-hidden" aria-live="polite" aria-atomic="true" data-testid="live-announcer">
             {announcement}
@@ -141,6 +150,16 @@ export function LiveMeeting({ meetingId }) {
             />
           )}
           <SummaryPanel summary={room.summary} />
+          <LanguagePanel
+            key={meeting?.id ?? 'loading'}
+            token={token}
+            meeting={meeting}
+            detected={room.language}
+            textMode={captionText.mode}
+            onTextMode={captionText.setMode}
+            canEdit={canRecord}
+            onApiError={onApiError}
+          />
           <UploadPanel
             token={token}
             meetingId={meetingId}
@@ -148,7 +167,7 @@ export function LiveMeeting({ meetingId }) {
             hasTranscript={hasTranscript}
             busyReason={processing ? UPLOAD_BUSY : ''}
           />
-          <ExportPanel token={token} meetingId={meetingId} onApiError={onApiError} />
+          <ExportPanel token={token} meetingId={meetingId} onApiError={onApiError} textMode={captionText.mode} />
           {isOwner && <SharePanel token={token} meetingId={meetingId} onApiError={onApiError} />}
         </aside>
       </div>
