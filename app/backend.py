@@ -39,6 +39,11 @@ class Backend(Protocol):
         """Summarise a finished meeting's stored transcript again (publishes a summary event)."""
         ...
 
+    async def embed_voice(self, audio: Any) -> dict[str, Any]:
+        """The dominant voice of an enrolment sample (float32 16 kHz mono):
+        ``{backend, embedding, speech_s}`` or ``{error, message}``."""
+        ...
+
     async def live_open(self, meeting_id: str, session_id: str | None) -> dict[str, Any]:
         """Start (or re-attach to) a live session: ``{session_id, job_id, received_s}`` or
         ``{error, message}``."""
@@ -74,6 +79,9 @@ class LocalBackend:
 
     async def regenerate_summary(self, meeting_id: str) -> None:
         self.summary_requests.append(meeting_id)
+
+    async def embed_voice(self, audio: Any) -> dict[str, Any]:
+        return {"error": "unavailable", "message": "Voice samples need the Diarizer deployment"}
 
     async def live_open(self, meeting_id: str, session_id: str | None) -> dict[str, Any]:
         return {"error": "unavailable", "message": "Live audio needs the Processor deployment"}

@@ -4,7 +4,14 @@ Each window is diarized on its own, so its labels mean nothing outside it. The r
 one centroid embedding per meeting speaker; a window's speakers are matched to centroids by
 cosine similarity, greedily and one-to-one (two voices heard in the same window are never the
 same person), and unmatched voices become new meeting speakers. Centroids are running means
-weighted by speech duration, so a long, clean turn counts more than a cough.
+weighted by speech duration, so a long, clean turn counts more than a cough. Memory is one
+centroid per speaker whatever the meeting's length, so linking works for meetings of hours.
+
+Short turns ("Yes.", "Perfect.") give noisy embeddings that often miss every centroid's
+threshold; opening a new speaker for each would invent phantom people. A voice with less than
+``short_turn_s`` of speech in the window therefore joins the closest known speaker (one not
+already heard in the same window, when there is one), and opens a new speaker only when it
+clearly matches no one (similarity below ``novel_below``). It does not move that centroid.
 """
 
 from __future__ import annotations
@@ -24,6 +31,11 @@ logger = logging.getLogger(__name__)
 # with resemblyzer on the Festival test voices: same speaker >= 0.93 per turn, different
 # speakers <= 0.78 (kal vs ked), so 0.85 separates them with margin on both sides.
 DEFAULT_THRESHOLD = 0.85
+# Speech (seconds) under which a window-local voice is too short to trust as a new person.
+DEFAULT_SHORT_TURN_S = 1.5
+# A short voice below this similarity to every known speaker is clearly someone new. Short
+# GE2E embeddings of a known Festival voice stay above ~0.6 of its centroid (tests/unit/core).
+DEFAULT_NOVEL_BELOW = 0.5
 
 
 class EmbeddingDimensionError(ValueError):
@@ -49,9 +61,17 @@ class _Speaker:
 class SpeakerRegistry:
     """Meeting-wide speaker identities; JSON-able state via ``to_state``/``from_state``."""
 
-    def __init__(self, threshold: float = DEFAULT_THRESHOLD, prefix: str = "SPEAKER_") -> None:
+    def __init__(
+        self,
+        threshold: float = DEFAULT_THRESHOLD,
+        prefix: str = "SPEAKER_",
+        short_turn_s: float = DEFAULT_SHORT_TURN_S,
+        novel_below: float = DEFAULT_NOVEL_BELOW,
+    ) -> None:
         self.threshold = threshold
         self.prefix = prefix
+        self.short_turn_s = short_turn_s
+        self.novel_below = novel_below
         self._speakers: list[_Speaker] = []
         self._next_index = 0
 
@@ -67,10 +87,16 @@ class SpeakerRegistry:
         """Map each local label with an embedding to a meeting label and update centroids."""
         vectors = self._unit_vectors(embeddings)
         matches = self._match(vectors)
+        taken = set(matches.values())
         mapping: dict[str, str] = {}
         for local in sorted(vectors):
             weight = _weight(durations, local)
             index = matches.get(local)
+            if index is None and durations is not None and weight < self.short_turn_s:
+                closest = self._closest(vectors[local], taken)
+                if closest is not None:  # a short turn of a known voice: no phantom, no update
+                    mapping[local] = self._speakers[closest].label
+                    continue
             if index is None:
                 speaker = self._add(vectors[local], weight)
                 logger.debug("New meeting speaker %s for local %s", speaker.label, local)
@@ -87,13 +113,37 @@ class SpeakerRegistry:
             durations[turn.speaker] = durations.get(turn.speaker, 0.0) + turn.end - turn.start
         mapping = self.link(result.embeddings, durations)
         for local in sorted(set(durations) - set(mapping)):
-            mapping[local] = self._new_label()
+            neighbour = _neighbour_label(result.turns, local, mapping)
+            short = durations[local] < self.short_turn_s
+            # No embedding to judge by: a short voice joins the speaker next to it in time.
+            mapping[local] = neighbour if short and neighbour else self._new_label()
         return mapping
+
+    @property
+    def speaker_count(self) -> int:
+        return len(self._speakers)
+
+    def centroids(self) -> dict[str, tuple[list[float], float]]:
+        """Each meeting speaker's unit centroid and speech seconds (for enrolment, matching)."""
+        return {s.label: (_unit(s.centroid).tolist(), s.weight) for s in self._speakers}
+
+    def _closest(self, vector: np.ndarray, taken: set[int]) -> int | None:
+        """The most similar speaker, preferring ones not heard in this window; None when the
+        voice clearly matches no one."""
+        if not self._speakers:
+            return None
+        free = [i for i in range(len(self._speakers)) if i not in taken]
+        pool = free or list(range(len(self._speakers)))
+        scores = {i: float(vector @ _unit(self._speakers[i].centroid)) for i in pool}
+        best = max(scores, key=lambda i: scores[i])
+        return best if scores[best] >= self.novel_below else None
 
     def to_state(self) -> dict[str, Any]:
         return {
             "threshold": self.threshold,
             "prefix": self.prefix,
+            "short_turn_s": self.short_turn_s,
+            "novel_below": self.novel_below,
             "next_index": self._next_index,
             "speakers": [
                 {"label": s.label, "centroid": s.centroid.tolist(), "weight": s.weight}
@@ -103,7 +153,12 @@ class SpeakerRegistry:
 
     @classmethod
     def from_state(cls, state: Mapping[str, Any]) -> SpeakerRegistry:
-        registry = cls(threshold=float(state["threshold"]), prefix=str(state["prefix"]))
+        registry = cls(
+            threshold=float(state["threshold"]),
+            prefix=str(state["prefix"]),
+            short_turn_s=float(state.get("short_turn_s", DEFAULT_SHORT_TURN_S)),
+            novel_below=float(state.get("novel_below", DEFAULT_NOVEL_BELOW)),
+        )
         registry._next_index = int(state["next_index"])
         registry._speakers = [
             _Speaker(
@@ -158,6 +213,20 @@ class SpeakerRegistry:
 def relabel(turns: Sequence[SpeakerTurn], mapping: Mapping[str, str]) -> list[SpeakerTurn]:
     """Turns with local labels replaced by meeting labels; unmapped labels are kept."""
     return [SpeakerTurn(t.start, t.end, mapping.get(t.speaker, t.speaker)) for t in turns]
+
+
+def _neighbour_label(
+    turns: Sequence[SpeakerTurn], local: str, mapping: Mapping[str, str]
+) -> str | None:
+    """The meeting label of the nearest-in-time turn by another, already mapped voice."""
+    own = [t for t in turns if t.speaker == local]
+    others = [t for t in turns if t.speaker != local and t.speaker in mapping]
+    if not own or not others:
+        return None
+    nearest = min(
+        others, key=lambda t: min(abs(t.start - o.end) + abs(o.start - t.end) for o in own)
+    )
+    return mapping[nearest.speaker]
 
 
 def _weight(durations: Mapping[str, float] | None, label: str) -> float:

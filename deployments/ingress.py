@@ -47,6 +47,10 @@ class ServeBackend:
         result: dict[str, Any] = await self._processor.live_stop.remote(session_id)
         return result
 
+    async def embed_voice(self, audio: Any) -> dict[str, Any]:
+        result: dict[str, Any] = await self._processor.embed_voice.remote(audio)
+        return result
+
     async def regenerate_summary(self, meeting_id: str) -> None:
         # Fire and forget: the result reaches clients as a ``summary`` event.
         self._processor.regenerate_summary.remote(meeting_id)

@@ -21,6 +21,7 @@ from core.clips import CLIP_MAX_S
 from core.types import SAMPLE_RATE
 from core.windowing import Window, WindowOptions, find_utterance_end
 from deployments.pipeline import JobFailedError, JobRecorder, JobState, Models
+from deployments.speaker_naming import SpeakerNaming
 from deployments.vad import speech_regions
 
 logger = logging.getLogger(__name__)
@@ -43,9 +44,15 @@ class LiveSessionError(Exception):
 
 class LiveSession(JobRecorder):
     def __init__(
-        self, state: JobState, models: Models, hub: HubClient, db: Database, session_id: str
+        self,
+        state: JobState,
+        models: Models,
+        hub: HubClient,
+        db: Database,
+        session_id: str,
+        naming: SpeakerNaming | None = None,
     ) -> None:
-        super().__init__(state, models, hub, db)
+        super().__init__(state, models, hub, db, naming)
         self.session_id = session_id
         self.received = 0  # samples accepted since the session started
         self.detached_at: float | None = None

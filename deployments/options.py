@@ -125,6 +125,16 @@ class ProcessorArgs(StrictModel):
     window_min_s: float = Field(default=10.0, ge=1)
     window_max_s: float = Field(default=45.0, ge=5, le=180)
     max_concurrent_windows: int = Field(default=2, ge=1, le=64)
+    # Speaker linking (core/speakers.py): cosine similarity that links a window's voice to a
+    # meeting speaker; turns shorter than short_turn_s join the closest speaker unless their
+    # similarity to everyone is below novel_speaker_below.
+    speaker_link_threshold: float = Field(default=0.85, gt=0, lt=1)
+    short_turn_s: float = Field(default=1.5, ge=0, le=10)
+    novel_speaker_below: float = Field(default=0.5, ge=-1, lt=1)
+    # Voice profiles (core/voice_profiles.py): a meeting speaker takes an enrolled name when
+    # the similarity clears the threshold and beats the next person by the margin.
+    voice_match_threshold: float = Field(default=0.84, gt=0, lt=1)
+    voice_match_margin: float = Field(default=0.04, ge=0, lt=1)
 
     @model_validator(mode="after")
     def _check_window_bounds(self) -> ProcessorArgs:

@@ -27,6 +27,7 @@ from app.db.records import update_job
 from app.logging_context import bind_log_context, install_log_record_factory
 from app.rooms.publish import publish_error, publish_summary, summary_fields
 from core.llm_prompts import SummarizationError
+from core.speakers import SpeakerRegistry
 from core.types import DiarizationResult, Segment, SummaryResult, TranscriptionResult
 from core.windowing import WindowOptions
 from deployments.hub import ActorHubClient
@@ -34,6 +35,7 @@ from deployments.live import LiveSession, LiveSessionError
 from deployments.metrics import record_error
 from deployments.options import ProcessorArgs
 from deployments.pipeline import JobFailedError, JobState, Models, UploadJob
+from deployments.speaker_naming import SpeakerNaming
 
 logger = logging.getLogger(__name__)
 MAX_DURATION_S = 6 * 3600
@@ -77,7 +79,7 @@ class Processor:
 
     async def submit(self, request: JobRequest) -> None:
         """Start the job in the background and return at once (the upload answers 202)."""
-        state = JobState(job_id=request.job_id, meeting_id=request.meeting_id)
+        state = self._job_state(request.job_id, request.meeting_id)
         job = UploadJob(
             state,
             self._models(),
@@ -90,6 +92,7 @@ class Processor:
             ),
             self._args.max_concurrent_windows,
             MAX_DURATION_S,
+            self._naming(request.meeting_id),
         )
         with bind_log_context(meeting_id=request.meeting_id, job_id=request.job_id):
             # The task copies the context now, so every log line of the job carries both ids.
@@ -126,11 +129,12 @@ class Processor:
         except JobAlreadyActiveError:
             return {"error": "busy", "message": "The meeting is already being processed"}
         session = LiveSession(
-            JobState(job_id=job_id, meeting_id=meeting_id),
+            self._job_state(job_id, meeting_id),
             self._models(),
             self._hub,
             self._db,
             session_id=uuid.uuid4().hex,
+            naming=self._naming(meeting_id),
         )
         self._live[session.session_id] = session
         await session.open()
@@ -180,6 +184,28 @@ class Processor:
                 if session.detached_at is not None and now - session.detached_at > LIVE_GRACE_S:
                     logger.info("live session %s: client gone, finishing", session_id)
                     await self.live_stop(session_id)
+
+    def _job_state(self, job_id: str, meeting_id: str) -> JobState:
+        registry = SpeakerRegistry(
+            threshold=self._args.speaker_link_threshold,
+            short_turn_s=self._args.short_turn_s,
+            novel_below=self._args.novel_speaker_below,
+        )
+        return JobState(job_id=job_id, meeting_id=meeting_id, registry=registry)
+
+    def _naming(self, meeting_id: str) -> SpeakerNaming:
+        return SpeakerNaming(
+            meeting_id,
+            self._db,
+            self._hub,
+            self._args.voice_match_threshold,
+            self._args.voice_match_margin,
+        )
+
+    async def embed_voice(self, audio: Any) -> dict[str, Any]:
+        """An enrolment sample's dominant voice, from the active diarization backend."""
+        result: dict[str, Any] = await self._diarizer.embed_voice.remote(audio)
+        return result
 
     def _models(self) -> Models:
         return Models(self._transcribe, self._diarize, self._summarize)

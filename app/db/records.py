@@ -22,8 +22,10 @@ from app.db.models import (
     Job,
     JobSource,
     JobStatus,
+    MeetingSpeaker,
     RoomEvent,
     SegmentRow,
+    SegmentSpeaker,
     Summary,
     utcnow,
 )
@@ -95,6 +97,8 @@ def clear_transcript(session: Session, meeting_id: str) -> None:
     """Remove the meeting's segments and summary (a new recording replaces them)."""
     session.execute(delete(SegmentRow).where(SegmentRow.meeting_id == meeting_id))
     session.execute(delete(Summary).where(Summary.meeting_id == meeting_id))
+    session.execute(delete(MeetingSpeaker).where(MeetingSpeaker.meeting_id == meeting_id))
+    session.execute(delete(SegmentSpeaker).where(SegmentSpeaker.meeting_id == meeting_id))
     session.flush()
 
 

@@ -8,7 +8,9 @@ from fastapi import APIRouter, HTTPException, Query, Request, Response, status
 
 from app.api.deps import CallerRole, SessionDep, VisibleMeeting
 from app.db import get_active_job, get_summary, list_segments
+from app.db.speakers import load_speaker_edits
 from core.exports import render_summary_markdown, render_transcript
+from core.speaker_edits import apply_to_summary, apply_to_wire_segments
 
 router = APIRouter(prefix="/meetings", tags=["exports"])
 
@@ -25,7 +27,9 @@ def read_transcript(
     segments = list_segments(session, meeting.id)
     if not segments:
         raise HTTPException(status.HTTP_404_NOT_FOUND, "This meeting has no transcript yet")
-    text, media_type = render_transcript(segments, format, meeting.id)
+    # Names, merges and reassigned lines apply on read: the stored transcript stays as diarized.
+    named = apply_to_wire_segments(segments, load_speaker_edits(session, meeting.id))
+    text, media_type = render_transcript(named, format, meeting.id)
     filename = f"{meeting.id}.{format}"
     return Response(
         content=text,
@@ -43,10 +47,11 @@ def read_summary(
     summary = get_summary(session, meeting.id)
     if summary is None:
         raise HTTPException(status.HTTP_404_NOT_FOUND, "This meeting has no summary yet")
+    payload = apply_to_summary(summary.payload, load_speaker_edits(session, meeting.id))
     if format == "md":
-        text = render_summary_markdown(summary.payload, meeting.title)
+        text = render_summary_markdown(payload, meeting.title)
         return Response(content=text, media_type="text/markdown; charset=utf-8")
-    return dict(summary.payload)
+    return payload
 
 
 @router.post("/{meeting_id}/summary", status_code=status.HTTP_202_ACCEPTED)

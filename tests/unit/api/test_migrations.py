@@ -25,6 +25,9 @@ TABLES = {
     "segments",
     "room_events",
     "summaries",
+    "meeting_speakers",
+    "segment_speakers",
+    "voice_profiles",
 }
 
 

@@ -64,7 +64,7 @@ def test_link_diarization_labels_speakers_without_embedding() -> None:
         turns=[
             SpeakerTurn(0.0, 5.0, "spk1"),
             SpeakerTurn(5.0, 6.0, "spk0"),
-            SpeakerTurn(6.0, 6.3, "spk2"),
+            SpeakerTurn(6.0, 8.0, "spk2"),
         ],
         embeddings={"spk0": E1, "spk1": E2},
     )
