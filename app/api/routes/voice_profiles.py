@@ -122,7 +122,7 @@ async def enrol_from_sample(
     data = await file.read(MAX_SAMPLE_BYTES + 1)
     if len(data) > MAX_SAMPLE_BYTES:
         raise HTTPException(
-            status.HTTP_413_REQUEST_ENTITY_TOO_LARGE, "Samples are limited to 10 MB"
+            status.HTTP_413_CONTENT_TOO_LARGE, "Samples are limited to 10 MB"
         )
     try:
         audio = await anyio.to_thread.run_sync(decode_audio, data)
@@ -130,7 +130,7 @@ async def enrol_from_sample(
         raise HTTPException(status.HTTP_400_BAD_REQUEST, e.reason) from e
     if audio.size > MAX_SAMPLE_S * SAMPLE_RATE:
         raise HTTPException(
-            status.HTTP_413_REQUEST_ENTITY_TOO_LARGE, "Samples are limited to 2 minutes"
+            status.HTTP_413_CONTENT_TOO_LARGE, "Samples are limited to 2 minutes"
         )
     voice = await request.app.state.backend.embed_voice(audio)
     if "error" in voice:
