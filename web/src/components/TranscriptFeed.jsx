@@ -1,6 +1,8 @@
 import { useEffect, useRef } from 'react';
 
-import { formatClock, formatSpeaker, speakerColour } from '../lib/format.js';
+import { formatClock, speakerColour } from '../lib/format.js';
+import { emptySpeakers, lineSpeaker } from '../lib/speakers.js';
+import { SpeakerName } from './SpeakerName.jsx';
 
 /**
  * The transcript as a list. Each line writes the speaker's name and time; the colour is extra.
@@ -12,7 +14,7 @@ import { formatClock, formatSpeaker, speakerColour } from '../lib/format.js';
  * the bottom is delivered after the next lines have already made the list taller, so it looks
  * like the reader left the bottom and the view would stop following mid-meeting.
  */
-export function TranscriptFeed({ lines, captionSize }) {
+export function TranscriptFeed({ lines, captionSize, speakers = emptySpeakers, canEdit = false, onRename, onMerge }) {
   const listRef = useRef(null);
   const stickRef = useRef(true);
   const lastTopRef = useRef(0);
@@ -40,6 +42,7 @@ export function TranscriptFeed({ lines, captionSize }) {
       </p>
     );
   }
+  const labels = [...new Set(lines.map((line) => lineSpeaker(line, speakers).label))].sort();
   return (
     <ol
       className="transcript"
@@ -50,26 +53,27 @@ export function TranscriptFeed({ lines, captionSize }) {
       tabIndex={0}
       aria-label="Transcript"
     >
-      {lines.map((line) => (
+      {lines.map((line) => {
+        const who = lineSpeaker(line, speakers);
+        return (
         <li
           key={line.seq ?? line.id}
           className="transcript__line"
-          style={{ borderLeftColor: speakerColour(line.speaker) }}
+          style={{ borderLeftColor: speakerColour(who.label) }}
           data-testid="transcript-line"
           data-seq={line.seq}
-          data-speaker={line.speaker}
+          data-speaker={who.label}
         >
           <span className="transcript__meta">
-            <span className="transcript__speaker" style={{ color: speakerColour(line.speaker) }}>
-              {formatSpeaker(line.speaker)}
-            </span>{' '}
+            <SpeakerName who={who} labels={labels} canEdit={canEdit} onRename={onRename} onMerge={onMerge} />{' '}
             <time className="transcript__time" dateTime={`PT${Math.floor(line.start)}S`}>
               {formatClock(line.start)}
             </time>
           </span>
           <span className="transcript__text">{line.text}</span>
         </li>
-      ))}
+        );
+      })}
     </ol>
   );
 }

@@ -63,6 +63,18 @@ export const api = {
   getMeeting: (token, id) => apiRequest(`/api/meetings/${encodeURIComponent(id)}`, { token }),
   deleteMeeting: (token, id) =>
     apiRequest(`/api/meetings/${encodeURIComponent(id)}`, { method: 'DELETE', token }),
+  renameSpeaker: (token, id, label, name) =>
+    apiRequest(`/api/meetings/${encodeURIComponent(id)}/speakers/${encodeURIComponent(label)}`, {
+      method: 'PATCH',
+      token,
+      body: { name },
+    }),
+  mergeSpeakers: (token, id, from, into) =>
+    apiRequest(`/api/meetings/${encodeURIComponent(id)}/speakers/merge`, {
+      method: 'POST',
+      token,
+      body: { from, into },
+    }),
   shareMeeting: (token, id, email) =>
     apiRequest(`/api/meetings/${encodeURIComponent(id)}/members`, {
       method: 'POST',

@@ -2,8 +2,11 @@
 // It de-duplicates by seq as well, so a re-created socket that replays history (e.g. after a
 // token refresh) can never double a line on screen.
 
+import { emptySpeakers, speakersFrom } from './speakers.js';
+
 export const initialMeetingState = {
   lastSeq: 0,
+  speakers: emptySpeakers,
   lines: [],
   status: null,
   details: {},
@@ -73,6 +76,8 @@ export function meetingReducer(state, action) {
       };
     case 'summary':
       return { ...state, lastSeq, summary: summaryFrom(message) };
+    case 'speakers':
+      return { ...state, lastSeq, speakers: speakersFrom(message) };
     case 'error':
       return {
         ...state,

@@ -68,6 +68,7 @@ function useLiveRoom(meetingId, token) {
       }
     },
     onStatus: (_status, _details, message) => dispatch({ message }),
+    onSpeakers: (message) => dispatch({ message }),
     onSummary: (_summary, _items, message) => {
       dispatch({ message });
       if (message.seq > (historyUntilRef.current ?? 0)) setAnnouncement('The summary and action items are ready.');
@@ -92,6 +93,9 @@ export function LiveMeeting({ meetingId }) {
   // Viewers cannot stream audio (the server closes with 4403), so they never see the button.
   const canRecord = Boolean(meeting) && (meeting.role ? meeting.role !== 'viewer' : isOwner);
   const status = room.status ?? meeting?.status ?? null;
+  const canEditSpeakers = canRecord;
+  const onRename = useCallback((label, name) => api.renameSpeaker(token, meetingId, label, name || null), [token, meetingId]);
+  const onMerge = useCallback((from, into) => api.mergeSpeakers(token, meetingId, from, into), [token, meetingId]);
 
   return (
     <>
@@ -115,7 +119,14 @@ export function LiveMeeting({ meetingId }) {
               <h2 id="transcript-heading">Transcript</h2>
               <CaptionSizeControls caption={caption} />
             </div>
-            <TranscriptFeed lines={room.lines} captionSize={caption.size} />
+            <TranscriptFeed
+              lines={room.lines}
+              captionSize={caption.size}
+              speakers={room.speakers}
+              canEdit={canEditSpeakers}
+              onRename={onRename}
+              onMerge={onMerge}
+            />
           </section>
           <div className="visually-hidden" aria-live="polite" aria-atomic="true" data-testid="live-announcer">
             {announcement}
@@ -123,7 +134,7 @@ export function LiveMeeting({ meetingId }) {
         </div>
         <aside className="live-layout__side" aria-label="Meeting tools">
           {canRecord && <RecordPanel token={token} meetingId={meetingId} lagS={room.details.lag_s} />}
-          <SummaryPanel summary={room.summary} />
+          <SummaryPanel summary={room.summary} speakers={room.speakers} />
           <UploadPanel token={token} meetingId={meetingId} onApiError={onApiError} />
           <ExportPanel token={token} meetingId={meetingId} onApiError={onApiError} />
           {isOwner && <SharePanel token={token} meetingId={meetingId} onApiError={onApiError} />}
