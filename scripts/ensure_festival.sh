@@ -1,10 +1,10 @@
 #!/usr/bin/env bash
 # Install the Festival TTS voices and sox used to synthesise the test meeting corpus.
-# Idempotent: does nothing when text2wave, sox and the three voices are already present.
+# Idempotent: does nothing when text2wave, sox and the four voices are already present.
 # Needs root (or sudo) on Debian/Ubuntu; see ARCHITECTURE.md "Test speech with distinct real voices".
 set -euo pipefail
 
-PACKAGES=(festival festvox-kallpc16k festvox-kdlpc16k festvox-us-slt-hts sox)
+PACKAGES=(festival festvox-kallpc16k festvox-kdlpc16k festvox-us-slt-hts festvox-itapc16k sox)
 
 have_all() {
   command -v text2wave >/dev/null 2>&1 || return 1
