@@ -121,17 +121,13 @@ async def enrol_from_sample(
     active diarization backend and then discarded: only the embedding is stored."""
     data = await file.read(MAX_SAMPLE_BYTES + 1)
     if len(data) > MAX_SAMPLE_BYTES:
-        raise HTTPException(
-            status.HTTP_413_CONTENT_TOO_LARGE, "Samples are limited to 10 MB"
-        )
+        raise HTTPException(status.HTTP_413_CONTENT_TOO_LARGE, "Samples are limited to 10 MB")
     try:
         audio = await anyio.to_thread.run_sync(decode_audio, data)
     except AudioDecodeError as e:
         raise HTTPException(status.HTTP_400_BAD_REQUEST, e.reason) from e
     if audio.size > MAX_SAMPLE_S * SAMPLE_RATE:
-        raise HTTPException(
-            status.HTTP_413_CONTENT_TOO_LARGE, "Samples are limited to 2 minutes"
-        )
+        raise HTTPException(status.HTTP_413_CONTENT_TOO_LARGE, "Samples are limited to 2 minutes")
     voice = await request.app.state.backend.embed_voice(audio)
     if "error" in voice:
         code = status.HTTP_503_SERVICE_UNAVAILABLE if voice["error"] == "unavailable" else 422
