@@ -9,9 +9,10 @@ centroid per speaker whatever the meeting's length, so linking works for meeting
 
 Short turns ("Yes.", "Perfect.") give noisy embeddings that often miss every centroid's
 threshold; opening a new speaker for each would invent phantom people. A voice with less than
-``short_turn_s`` of speech in the window therefore joins the closest known speaker (one not
-already heard in the same window, when there is one), and opens a new speaker only when it
-clearly matches no one (similarity below ``novel_below``). It does not move that centroid.
+``short_turn_s`` of speech in the window therefore joins the closest known speaker (including
+one a longer voice of the same window just opened), and opens a new speaker only when it
+clearly matches no one (similarity below ``novel_below``). Below the linking threshold it does
+not move that centroid.
 """
 
 from __future__ import annotations
@@ -83,38 +84,69 @@ class SpeakerRegistry:
         self,
         embeddings: Mapping[str, Sequence[float]],
         durations: Mapping[str, float] | None = None,
+        longest_turns: Mapping[str, float] | None = None,
     ) -> dict[str, str]:
-        """Map each local label with an embedding to a meeting label and update centroids."""
+        """Map each local label with an embedding to a meeting label and update centroids.
+
+        ``durations`` (speech seconds) weight the centroids; a voice is short when its longest
+        turn (``longest_turns``, else its total speech) is under ``short_turn_s``: three "Yes."
+        clustered together are still three noisy embeddings.
+
+        Voices with enough speech are linked first (one to one, or new speakers); short ones
+        then join the closest speaker, including one a longer voice of this window opened.
+        """
         vectors = self._unit_vectors(embeddings)
-        matches = self._match(vectors)
-        taken = set(matches.values())
+        evidence = longest_turns if longest_turns is not None else durations
+        short = {
+            local
+            for local in vectors
+            if evidence is not None and _weight(evidence, local) < self.short_turn_s
+        }
+        long_vectors = {k: v for k, v in vectors.items() if k not in short}
+        matches = self._match(long_vectors)
         mapping: dict[str, str] = {}
-        for local in sorted(vectors):
-            weight = _weight(durations, local)
-            index = matches.get(local)
-            if index is None and durations is not None and weight < self.short_turn_s:
-                closest = self._closest(vectors[local], taken)
-                if closest is not None:  # a short turn of a known voice: no phantom, no update
-                    mapping[local] = self._speakers[closest].label
-                    continue
-            if index is None:
-                speaker = self._add(vectors[local], weight)
-                logger.debug("New meeting speaker %s for local %s", speaker.label, local)
-            else:
-                speaker = self._speakers[index]
-                _update(speaker, vectors[local], weight)
-            mapping[local] = speaker.label
+        for local in sorted(long_vectors):
+            mapping[local] = self._link_one(
+                long_vectors[local], matches.get(local), durations, local
+            )
+        for local in sorted(short):
+            closest = self._closest(vectors[local])
+            if closest is not None and closest[1] < self.threshold:
+                # A short turn of a known voice: no phantom, and too noisy to move the centroid.
+                mapping[local] = self._speakers[closest[0]].label
+                continue
+            index = closest[0] if closest is not None else None
+            mapping[local] = self._link_one(vectors[local], index, durations, local)
         return mapping
+
+    def _link_one(
+        self,
+        vector: np.ndarray,
+        index: int | None,
+        durations: Mapping[str, float] | None,
+        local: str,
+    ) -> str:
+        weight = _weight(durations, local)
+        if index is None:
+            speaker = self._add(vector, weight)
+            logger.debug("New meeting speaker %s for local %s", speaker.label, local)
+        else:
+            speaker = self._speakers[index]
+            _update(speaker, vector, weight)
+        return speaker.label
 
     def link_diarization(self, result: DiarizationResult) -> dict[str, str]:
         """Link a window's diarization; local speakers without an embedding get new labels."""
         durations: dict[str, float] = {}
+        longest: dict[str, float] = {}
         for turn in result.turns:
-            durations[turn.speaker] = durations.get(turn.speaker, 0.0) + turn.end - turn.start
-        mapping = self.link(result.embeddings, durations)
+            length = turn.end - turn.start
+            durations[turn.speaker] = durations.get(turn.speaker, 0.0) + length
+            longest[turn.speaker] = max(longest.get(turn.speaker, 0.0), length)
+        mapping = self.link(result.embeddings, durations, longest)
         for local in sorted(set(durations) - set(mapping)):
             neighbour = _neighbour_label(result.turns, local, mapping)
-            short = durations[local] < self.short_turn_s
+            short = longest[local] < self.short_turn_s
             # No embedding to judge by: a short voice joins the speaker next to it in time.
             mapping[local] = neighbour if short and neighbour else self._new_label()
         return mapping
@@ -127,16 +159,14 @@ class SpeakerRegistry:
         """Each meeting speaker's unit centroid and speech seconds (for enrolment, matching)."""
         return {s.label: (_unit(s.centroid).tolist(), s.weight) for s in self._speakers}
 
-    def _closest(self, vector: np.ndarray, taken: set[int]) -> int | None:
-        """The most similar speaker, preferring ones not heard in this window; None when the
-        voice clearly matches no one."""
+    def _closest(self, vector: np.ndarray) -> tuple[int, float] | None:
+        """The most similar speaker and the similarity; None when there is nobody yet or the
+        voice clearly matches no one (below ``novel_below``)."""
         if not self._speakers:
             return None
-        free = [i for i in range(len(self._speakers)) if i not in taken]
-        pool = free or list(range(len(self._speakers)))
-        scores = {i: float(vector @ _unit(self._speakers[i].centroid)) for i in pool}
-        best = max(scores, key=lambda i: scores[i])
-        return best if scores[best] >= self.novel_below else None
+        scores = [float(vector @ _unit(s.centroid)) for s in self._speakers]
+        best = int(np.argmax(scores))
+        return (best, scores[best]) if scores[best] >= self.novel_below else None
 
     def to_state(self) -> dict[str, Any]:
         return {
