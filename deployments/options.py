@@ -133,7 +133,7 @@ class ProcessorArgs(StrictModel):
     novel_speaker_below: float = Field(default=0.5, ge=-1, lt=1)
     # Voice profiles (core/voice_profiles.py): a meeting speaker takes an enrolled name when
     # the similarity clears the threshold and beats the next person by the margin.
-    voice_match_threshold: float = Field(default=0.84, gt=0, lt=1)
+    voice_match_threshold: float = Field(default=0.88, gt=0, lt=1)
     voice_match_margin: float = Field(default=0.04, ge=0, lt=1)
 
     @model_validator(mode="after")

@@ -30,7 +30,7 @@ async def test_enrolled_voice_is_named_once_and_unknown_stays_anonymous(tmp_path
         create_voice_profile(s, other.id, "Not yours", "embedded:ge2e", [0.0, 1.0, 0.0], "meeting")
         save_segments(s, meeting_id, [Segment("w0-0", "SPEAKER_01", "Hi", 0, 1, 0)])
     hub = EventLog(url)
-    naming = SpeakerNaming(meeting_id, db, hub, threshold=0.84, margin=0.04)
+    naming = SpeakerNaming(meeting_id, db, hub, threshold=0.88, margin=0.04)
     registry = SpeakerRegistry()
     registry.link({"a": [0.98, 0.1, 0.05], "b": [0.0, 1.0, 0.0]}, {"a": 6.0, "b": 5.0})
 
