@@ -89,7 +89,7 @@ describe('LiveMeeting page', () => {
   it('lets an editor rename a speaker from the transcript; the speakers event renames every line', async () => {
     const calls = [];
     vi.stubGlobal('fetch', vi.fn(async (path, init = {}) => {
-      if (init.method === 'PATCH') {
+      if (init.method === 'PATCH' || init.method === 'POST') {
         calls.push([path, JSON.parse(init.body)]);
         return new Response(JSON.stringify({ labels: [], speakers: {}, merges: {}, segment_speakers: {} }), { status: 200 });
       }
@@ -103,8 +103,14 @@ describe('LiveMeeting page', () => {
     const input = within(form).getByLabelText('Name for SPEAKER_01');
     expect(document.activeElement).toBe(input);
     fireEvent.change(input, { target: { value: 'Dana' } });
+    fireEvent.click(within(form).getByLabelText(/Remember this voice/));
     fireEvent.click(within(form).getByTestId('speaker-save'));
-    await waitFor(() => expect(calls).toEqual([['/api/meetings/m1/speakers/SPEAKER_01', { name: 'Dana' }]]));
+    await waitFor(() =>
+      expect(calls).toEqual([
+        ['/api/meetings/m1/speakers/SPEAKER_01', { name: 'Dana' }],
+        ['/api/voice-profiles', { name: 'Dana', meeting_id: 'm1', speaker: 'SPEAKER_01' }],
+      ]),
+    );
     await waitFor(() => expect(screen.queryByTestId('speaker-form')).toBeNull());
 
     act(() =>
@@ -134,7 +140,7 @@ describe('LiveMeeting page', () => {
     fireEvent.click(screen.getAllByRole('button', { name: 'Dana: rename speaker' })[0]);
     fireEvent.keyDown(screen.getByTestId('speaker-form'), { key: 'Escape' });
     expect(screen.queryByTestId('speaker-form')).toBeNull();
-    expect(calls).toHaveLength(1);
+    expect(calls).toHaveLength(2);
   });
 
   it('changes caption size with A+/A- and remembers it', async () => {

@@ -8,7 +8,7 @@ import { speakerColour } from '../lib/format.js';
  * another speaker (merge). Escape or Cancel closes the form without a change; the result
  * arrives as a `speakers` event, so the form only reports errors.
  */
-export function SpeakerName({ who, labels, canEdit, onRename, onMerge }) {
+export function SpeakerName({ who, labels, canEdit, onRename, onMerge, onEnrol }) {
   const [editing, setEditing] = useState(false);
   const colour = { color: speakerColour(who.label) };
   const title = who.source === 'profile' && who.confidence != null
@@ -33,13 +33,21 @@ export function SpeakerName({ who, labels, canEdit, onRename, onMerge }) {
     );
   }
   return (
-    <SpeakerForm who={who} labels={labels} onRename={onRename} onMerge={onMerge} onClose={() => setEditing(false)} />
+    <SpeakerForm
+      who={who}
+      labels={labels}
+      onRename={onRename}
+      onMerge={onMerge}
+      onEnrol={onEnrol}
+      onClose={() => setEditing(false)}
+    />
   );
 }
 
-function SpeakerForm({ who, labels, onRename, onMerge, onClose }) {
+function SpeakerForm({ who, labels, onRename, onMerge, onEnrol, onClose }) {
   const [name, setName] = useState(who.name === who.label ? '' : who.name);
   const [into, setInto] = useState('');
+  const [remember, setRemember] = useState(false);
   const [error, setError] = useState('');
   const [busy, setBusy] = useState(false);
   const others = labels.filter((label) => label !== who.label);
@@ -50,7 +58,10 @@ function SpeakerForm({ who, labels, onRename, onMerge, onClose }) {
     setError('');
     try {
       if (into) await onMerge(who.label, into);
-      else await onRename(who.label, name.trim());
+      else {
+        await onRename(who.label, name.trim());
+        if (remember && name.trim() && onEnrol) await onEnrol(who.label, name.trim());
+      }
       onClose();
     } catch (err) {
       setError(err.message || 'Could not change the speaker');
@@ -76,6 +87,12 @@ function SpeakerForm({ who, labels, onRename, onMerge, onClose }) {
           data-testid="speaker-name-input"
         />
       </label>
+      {onEnrol && (
+        <label className="speaker-form__check">
+          <input type="checkbox" checked={remember} onChange={(event) => setRemember(event.target.checked)} data-testid="speaker-remember" />
+          Remember this voice in future meetings (stores a voice profile, not audio)
+        </label>
+      )}
       {others.length > 0 && (
         <label>
           Same person as

@@ -14,7 +14,7 @@ import { SpeakerName } from './SpeakerName.jsx';
  * the bottom is delivered after the next lines have already made the list taller, so it looks
  * like the reader left the bottom and the view would stop following mid-meeting.
  */
-export function TranscriptFeed({ lines, captionSize, speakers = emptySpeakers, canEdit = false, onRename, onMerge }) {
+export function TranscriptFeed({ lines, captionSize, speakers = emptySpeakers, canEdit = false, onRename, onMerge, onEnrol }) {
   const listRef = useRef(null);
   const stickRef = useRef(true);
   const lastTopRef = useRef(0);
@@ -65,7 +65,7 @@ export function TranscriptFeed({ lines, captionSize, speakers = emptySpeakers, c
           data-speaker={who.label}
         >
           <span className="transcript__meta">
-            <SpeakerName who={who} labels={labels} canEdit={canEdit} onRename={onRename} onMerge={onMerge} />{' '}
+            <SpeakerName who={who} labels={labels} canEdit={canEdit} onRename={onRename} onMerge={onMerge} onEnrol={onEnrol} />{' '}
             <time className="transcript__time" dateTime={`PT${Math.floor(line.start)}S`}>
               {formatClock(line.start)}
             </time>

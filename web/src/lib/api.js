@@ -69,6 +69,8 @@ export const api = {
       token,
       body: { name },
     }),
+  enrolVoice: (token, meetingId, speaker, name) =>
+    apiRequest('/api/voice-profiles', { method: 'POST', token, body: { name, meeting_id: meetingId, speaker } }),
   mergeSpeakers: (token, id, from, into) =>
     apiRequest(`/api/meetings/${encodeURIComponent(id)}/speakers/merge`, {
       method: 'POST',

@@ -95,6 +95,7 @@ export function LiveMeeting({ meetingId }) {
   const status = room.status ?? meeting?.status ?? null;
   const canEditSpeakers = canRecord;
   const onRename = useCallback((label, name) => api.renameSpeaker(token, meetingId, label, name || null), [token, meetingId]);
+  const onEnrol = useCallback((label, name) => api.enrolVoice(token, meetingId, label, name), [token, meetingId]);
   const onMerge = useCallback((from, into) => api.mergeSpeakers(token, meetingId, from, into), [token, meetingId]);
 
   return (
@@ -126,6 +127,7 @@ export function LiveMeeting({ meetingId }) {
               canEdit={canEditSpeakers}
               onRename={onRename}
               onMerge={onMerge}
+              onEnrol={onEnrol}
             />
           </section>
           <div className="visually-hidden" aria-live="polite" aria-atomic="true" data-testid="live-announcer">
