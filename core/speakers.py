@@ -57,6 +57,7 @@ class _Speaker:
     label: str
     centroid: np.ndarray  # duration-weighted mean of unit-length embeddings
     weight: float
+    confirmed: bool = True  # False while only short turns back it (see ``reattribute``)
 
 
 class SpeakerRegistry:
@@ -117,7 +118,29 @@ class SpeakerRegistry:
                 continue
             index = closest[0] if closest is not None else None
             mapping[local] = self._link_one(vectors[local], index, durations, local)
+            if index is None:  # opened by a short turn: provisional until confirmed
+                self._by_label(mapping[local]).confirmed = False
         return mapping
+
+    def reattribute(self) -> dict[str, str]:
+        """Fold provisional speakers (opened by short turns only, e.g. a meeting's first "Hi.")
+        into the closest confirmed speaker once the meeting is over and everyone is known;
+        ``{provisional label: confirmed label}``. One that clearly matches no one stays."""
+        confirmed = [s for s in self._speakers if s.confirmed]
+        merges: dict[str, str] = {}
+        for speaker in [s for s in self._speakers if not s.confirmed]:
+            if not confirmed:
+                break
+            vector = _unit(speaker.centroid)
+            scores = [float(vector @ _unit(c.centroid)) for c in confirmed]
+            best = int(np.argmax(scores))
+            if scores[best] >= self.novel_below:
+                merges[speaker.label] = confirmed[best].label
+        self._speakers = [s for s in self._speakers if s.label not in merges]
+        return merges
+
+    def _by_label(self, label: str) -> _Speaker:
+        return next(s for s in self._speakers if s.label == label)
 
     def _link_one(
         self,
@@ -176,7 +199,12 @@ class SpeakerRegistry:
             "novel_below": self.novel_below,
             "next_index": self._next_index,
             "speakers": [
-                {"label": s.label, "centroid": s.centroid.tolist(), "weight": s.weight}
+                {
+                    "label": s.label,
+                    "centroid": s.centroid.tolist(),
+                    "weight": s.weight,
+                    "confirmed": s.confirmed,
+                }
                 for s in self._speakers
             ],
         }
@@ -195,6 +223,7 @@ class SpeakerRegistry:
                 label=str(s["label"]),
                 centroid=np.asarray(s["centroid"], dtype=np.float64),
                 weight=float(s["weight"]),
+                confirmed=bool(s.get("confirmed", True)),
             )
             for s in state["speakers"]
         ]

@@ -144,6 +144,9 @@ class JobRecorder:
 
     async def finish(self, duration: float) -> None:
         state = self.state
+        if self._naming is not None:
+            with time_stage("speaker_linking"):
+                await self._naming.reattribute(state.registry)
         await self.status("processing", "summarization", "Summarizing the meeting...", 0.9)
         with time_stage("summarization"):
             summary = await self._summarize(state.segments)

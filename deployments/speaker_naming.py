@@ -17,8 +17,10 @@ from sqlalchemy.orm import Session
 from app.db import Database, get_meeting
 from app.db.speakers import (
     SpeakerCentroid,
+    SpeakerEditError,
     list_voice_profiles,
     load_speaker_edits,
+    merge_speakers,
     save_profile_names,
     save_speaker_centroids,
 )
@@ -49,6 +51,29 @@ class SpeakerNaming:
         edits = await asyncio.to_thread(self._store_and_match, centroids, backend)
         if edits is not None:
             await publish_speakers(self._hub, self._meeting_id, edits, {"action": "identify"})
+
+    async def reattribute(self, registry: SpeakerRegistry) -> None:
+        """At the end of a job: fold speakers that only short turns opened into the closest
+        confirmed one (stored as merges, announced as one ``speakers`` event)."""
+        merges = registry.reattribute()
+        if not merges:
+            return
+        edits = await asyncio.to_thread(self._store_merges, merges)
+        logger.info("meeting %s: re-attributed short-turn speakers %s", self._meeting_id, merges)
+        await publish_speakers(
+            self._hub, self._meeting_id, edits, {"action": "reattribute", "merges": merges}
+        )
+
+    def _store_merges(self, merges: dict[str, str]) -> SpeakerEdits:
+        with self._db.session() as session:
+            for source, into in merges.items():
+                try:
+                    merge_speakers(session, self._meeting_id, source, into)
+                except SpeakerEditError as e:  # e.g. a user merged them already
+                    logger.info(
+                        "meeting %s: merge %s -> %s skipped: %s", self._meeting_id, source, into, e
+                    )
+            return load_speaker_edits(session, self._meeting_id)
 
     def _store_and_match(
         self, centroids: dict[str, tuple[list[float], float]], backend: str

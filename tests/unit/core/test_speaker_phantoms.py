@@ -128,3 +128,34 @@ def test_one_word_turns_with_real_ge2e_embeddings(tmp_path: Path) -> None:
             mapping = registry.link({"w": embedding}, {"w": seconds})
             assert mapping == {"w": expected[voice]}, (voice, word)
     assert registry.speaker_count == 3  # nine one-word turns, no phantom speaker
+
+
+def test_first_short_turn_is_reattributed_once_its_speaker_is_known() -> None:
+    # A live meeting opens with "Hi." alone in its window: nobody is known, so it opens a
+    # provisional speaker; the long voices that follow are someone else and the same person.
+    registry = SpeakerRegistry(threshold=0.85)
+    assert registry.link_diarization(window(("hi", [0.8, 0.45, 0.4], 0.4))) == {"hi": "SPEAKER_00"}
+    registry.link_diarization(window(("b", E2, 6.0)))
+    registry.link_diarization(window(("a", E1, 7.0)))
+    assert registry.labels == ["SPEAKER_00", "SPEAKER_01", "SPEAKER_02"]
+    assert registry.reattribute() == {"SPEAKER_00": "SPEAKER_02"}  # closest: the first voice
+    assert registry.labels == ["SPEAKER_01", "SPEAKER_02"]
+    assert registry.reattribute() == {}
+
+
+def test_provisional_speaker_confirmed_by_a_long_turn_stays() -> None:
+    registry = SpeakerRegistry(threshold=0.85)
+    registry.link_diarization(window(("s", E3, 0.5)))
+    registry.link_diarization(window(("a", E1, 7.0), ("c", [0.0, 0.1, 1.0], 4.0)))
+    assert registry.reattribute() == {}
+    assert registry.speaker_count == 2
+    restored = SpeakerRegistry.from_state(registry.to_state())
+    assert restored.to_state() == registry.to_state()
+
+
+def test_short_speaker_that_matches_no_one_stays_after_the_meeting() -> None:
+    registry = SpeakerRegistry(threshold=0.85, novel_below=0.5)
+    registry.link_diarization(window(("a", E1, 8.0)))
+    registry.link_diarization(window(("n", E3, 0.8)))
+    assert registry.reattribute() == {}
+    assert registry.speaker_count == 2

@@ -51,3 +51,32 @@ async def test_enrolled_voice_is_named_once_and_unknown_stays_anonymous(tmp_path
     await naming.after_window(registry, "embedded:ge2e")
     with db.session() as s:
         assert load_speaker_edits(s, meeting_id).display_name("SPEAKER_00") == "Dana S."
+
+
+async def test_reattribution_is_stored_as_a_merge_and_announced(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'db.sqlite'}"
+    upgrade_database(url)
+    db = Database(url)
+    with db.session() as s:
+        owner = create_user(s, email="o@example.com", name="O", password_hash="h")
+        meeting_id = create_meeting(s, owner_id=owner.id, title="t").id
+        save_segments(
+            s,
+            meeting_id,
+            [
+                Segment("w0-0", "SPEAKER_00", "Hi.", 0, 0.4, 0),
+                Segment("w1-0", "SPEAKER_01", "Good morning all.", 1, 7, 1),
+            ],
+        )
+    hub = EventLog(url)
+    naming = SpeakerNaming(meeting_id, db, hub, threshold=0.88, margin=0.04)
+    registry = SpeakerRegistry()
+    registry.link({"hi": [0.8, 0.5, 0.3]}, {"hi": 0.4})
+    registry.link({"a": [1.0, 0.0, 0.0]}, {"a": 6.0})
+    await naming.reattribute(registry)
+    events = [e for e in await hub.replay(meeting_id, 0) if e["type"] == "speakers"]
+    assert [e["change"] for e in events] == [
+        {"action": "reattribute", "merges": {"SPEAKER_00": "SPEAKER_01"}}
+    ]
+    with db.session() as s:
+        assert load_speaker_edits(s, meeting_id).display_name("SPEAKER_00") == "SPEAKER_01"
