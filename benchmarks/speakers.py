@@ -5,6 +5,11 @@ is enrolled as a voice profile from one corpus meeting and must be named in the 
 
     python -m benchmarks.speakers              # starts a private CPU platform
     python -m benchmarks.speakers --url http://127.0.0.1:8000
+    python -m benchmarks.speakers --offline    # diarizer + linking + matching in-process
+
+``--offline`` needs no Ray cluster: the embedded Diarizer backend, the Processor's windowing,
+speaker linking and profile matching run in this process, scored on diarization turns (no
+ASR, so no WER/cpWER). A quick check of the speaker logic; the default is what users see.
 
 Writes ``speakers.json`` and ``speakers.md`` to ``benchmarks/results/<hardware id>/``.
 """
@@ -109,12 +114,102 @@ async def measure(user: BenchUser) -> dict[str, Any]:
     return {"meetings": rows, "enrolled": enrolled, "identification": precision_recall(counts)}
 
 
+def offline_run(meeting: MeetingAudio, backend: Any, profiles: list[Any]) -> dict[str, Any]:
+    """Diarize the meeting window by window and link speakers as the Processor does."""
+    from core.speakers import SpeakerRegistry, relabel
+    from core.types import SAMPLE_RATE
+    from core.voice_profiles import match_profiles
+    from core.windowing import WindowOptions, plan_windows
+    from deployments.options import ProcessorArgs
+    from deployments.vad import speech_regions
+
+    args = ProcessorArgs()
+    audio = meeting.load_audio()
+    options = WindowOptions(args.window_target_s, args.window_min_s, args.window_max_s)
+    windows = plan_windows(speech_regions(audio), audio.size / SAMPLE_RATE, options)
+    registry = SpeakerRegistry(
+        args.speaker_link_threshold,
+        short_turn_s=args.short_turn_s,
+        novel_below=args.novel_speaker_below,
+    )
+    segments: list[dict[str, Any]] = []
+    for window in windows:
+        result = backend.diarize(audio[window.sample_slice(SAMPLE_RATE)])
+        for turn in relabel(result.turns, registry.link_diarization(result)):
+            segments.append(
+                {
+                    "speaker": turn.speaker,
+                    "start": turn.start + window.start,
+                    "end": turn.end + window.start,
+                }
+            )
+    merges = registry.reattribute()
+    segments = [{**s, "speaker": merges.get(s["speaker"], s["speaker"])} for s in segments]
+    centroids = {label: c for label, (c, _) in registry.centroids().items()}
+    names = {
+        label: m.name
+        for label, m in match_profiles(
+            centroids, profiles, args.voice_match_threshold, args.voice_match_margin
+        ).items()
+    }
+    return {"segments": segments, "centroids": centroids, "names": names}
+
+
+def measure_offline() -> dict[str, Any]:
+    from core.voice_profiles import VoiceProfileVector
+    from deployments.diarizer import EmbeddedBackend
+    from deployments.options import DiarizerArgs
+
+    backend = EmbeddedBackend(DiarizerArgs())
+    enrol_audio = ensure_meeting(ENROL_MEETING, install=True)
+    enrol = offline_run(enrol_audio, backend, [])
+    turns = enrol_audio.reference["turns"]
+    profiles, enrolled = [], {}
+    for label, centroid in enrol["centroids"].items():
+        person = majority_label_person(label, turns, enrol["segments"])
+        if person is not None and person not in enrolled:
+            profiles.append(VoiceProfileVector(label, person, centroid))
+            enrolled[person] = label
+    rows = [{**offline_score(enrol_audio, enrol["segments"]), "role": "enrolment"}]
+    counts: list[IdentificationCounts] = []
+    for name in TEST_MEETINGS:
+        audio = ensure_meeting(name, install=True)
+        run = offline_run(audio, backend, profiles)
+        found = identification_counts(
+            audio.reference["turns"], run["segments"], run["names"], enrolled
+        )
+        counts.append(found)
+        row = {
+            **offline_score(audio, run["segments"]),
+            "role": "identification",
+            "names": run["names"],
+        }
+        rows.append({**row, **found.as_dict()})
+        logger.info("%s", rows[-1])
+    return {"meetings": rows, "enrolled": enrolled, "identification": precision_recall(counts)}
+
+
+def offline_score(meeting: MeetingAudio, segments: list[dict[str, Any]]) -> dict[str, Any]:
+    turns = meeting.reference["turns"]
+    return {
+        "meeting": meeting.directory.name,
+        "duration_s": round(meeting.duration, 2),
+        "speakers_true": len({t["speaker"] for t in turns}),
+        "speakers_found": len({s["speaker"] for s in segments}),
+        "segments": len(segments),
+        "wrong_speaker_share": round(wrong_speaker_share(turns, segments), 4),
+        "wer": None,
+        "cpwer": None,
+    }
+
+
 def markdown(result: dict[str, Any]) -> str:
     lines = [
         "# Speaker attribution and identification",
         "",
         f"Commit {result['commit'].get('sha', '?')[:10]}, {result['hardware']['id']}, "
-        f"{result['created']}. Command: `python -m benchmarks.speakers`.",
+        f"{result['created']}. Command: `python -m benchmarks.speakers"
+        f"{' --offline' if result['suite'].endswith('offline') else ''}`.",
         "",
         "| meeting | role | speakers found / true | wrong-speaker lines | WER | cpWER "
         "| names given (correct) |",
@@ -126,7 +221,7 @@ def markdown(result: dict[str, Any]) -> str:
         )
         lines.append(
             f"| {m['meeting']} | {m['role']} | {m['speakers_found']} / {m['speakers_true']} | "
-            f"{m['wrong_speaker_share']:.1%} | {m['wer']:.1%} | {m['cpwer']:.1%} | {names} |"
+            f"{m['wrong_speaker_share']:.1%} | {_pct(m['wer'])} | {_pct(m['cpwer'])} | {names} |"
         )
     ident = result["identification"]
     lines += [
@@ -136,6 +231,10 @@ def markdown(result: dict[str, Any]) -> str:
         f"{ident['false_names_unknown']}.",
     ]
     return "\n".join(lines) + "\n"
+
+
+def _pct(value: float | None) -> str:
+    return "—" if value is None else f"{value:.1%}"
 
 
 @contextmanager
@@ -151,20 +250,25 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--url", help="benchmark a running platform instead of starting one")
     parser.add_argument("--out", type=Path, help="results directory")
+    parser.add_argument("--offline", action="store_true", help="no platform: speaker logic only")
     opts = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
     started = time.monotonic()
-    with platform_for(opts.url) as platform:
-        user = register_user(platform.base_url, platform.ws_url)
-        measured = asyncio.run(measure(user))
-    result = new_result("speakers", "cpu", {"enrol_meeting": ENROL_MEETING})
+    suite = "speakers-offline" if opts.offline else "speakers"
+    if opts.offline:
+        measured = measure_offline()
+    else:
+        with platform_for(opts.url) as platform:
+            user = register_user(platform.base_url, platform.ws_url)
+            measured = asyncio.run(measure(user))
+    result = new_result(suite, "cpu", {"enrol_meeting": ENROL_MEETING})
     result.update(measured)
     result["wall_s"] = round(time.monotonic() - started, 1)
     directory = opts.out or RESULTS_DIR / result["hardware"]["id"]
     directory.mkdir(parents=True, exist_ok=True)
-    (directory / "speakers.json").write_text(json.dumps(result, indent=2) + "\n")
-    (directory / "speakers.md").write_text(markdown(result))
-    logger.info("wrote %s", directory / "speakers.json")
+    (directory / f"{suite}.json").write_text(json.dumps(result, indent=2) + "\n")
+    (directory / f"{suite}.md").write_text(markdown(result))
+    logger.info("wrote %s", directory / f"{suite}.json")
     return 0
 
 
