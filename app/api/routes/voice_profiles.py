@@ -7,15 +7,19 @@ profile's owner name matching speakers automatically (``deployments/speaker_nami
 from __future__ import annotations
 
 import logging
+import shutil
+import tempfile
 from datetime import datetime
+from pathlib import Path
 from typing import Annotated
 
 import anyio.to_thread
-from fastapi import APIRouter, File, Form, HTTPException, Request, Response, UploadFile, status
+import numpy as np
+from fastapi import APIRouter, HTTPException, Query, Request, Response, status
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 from sqlalchemy.orm import Session
 
-from app.api.deps import CurrentUser, DatabaseDep
+from app.api.deps import CurrentUser, DatabaseDep, SettingsDep
 from app.db import meeting_role
 from app.db.models import VoiceProfile
 from app.db.speakers import (
@@ -25,6 +29,7 @@ from app.db.speakers import (
     list_voice_profiles,
     speaker_centroid,
 )
+from app.uploads import UploadError, receive_audio_upload
 from core.audio import AudioDecodeError, decode_audio
 from core.types import SAMPLE_RATE
 
@@ -34,6 +39,7 @@ router = APIRouter(prefix="/voice-profiles", tags=["voice profiles"])
 MAX_PROFILES_PER_USER = 200
 MAX_SAMPLE_BYTES = 10 * 1024 * 1024
 MAX_SAMPLE_S = 120.0
+MULTIPART_OVERHEAD = 64 * 1024
 MIN_SAMPLE_SPEECH_S = 1.0
 PROFILE_NOT_FOUND = "Voice profile not found"
 
@@ -112,22 +118,15 @@ def enrol_from_meeting(
 @router.post("/sample", status_code=status.HTTP_201_CREATED)
 async def enrol_from_sample(
     request: Request,
-    name: Annotated[ProfileName, Form()],
-    file: Annotated[UploadFile, File()],
+    name: Annotated[ProfileName, Query()],
     user: CurrentUser,
     db: DatabaseDep,
+    settings: SettingsDep,
 ) -> VoiceProfilePublic:
-    """Enrol from a recording of one person (up to 2 minutes). The audio is embedded with the
-    active diarization backend and then discarded: only the embedding is stored."""
-    data = await file.read(MAX_SAMPLE_BYTES + 1)
-    if len(data) > MAX_SAMPLE_BYTES:
-        raise HTTPException(status.HTTP_413_CONTENT_TOO_LARGE, "Samples are limited to 10 MB")
-    try:
-        audio = await anyio.to_thread.run_sync(decode_audio, data)
-    except AudioDecodeError as e:
-        raise HTTPException(status.HTTP_400_BAD_REQUEST, e.reason) from e
-    if audio.size > MAX_SAMPLE_S * SAMPLE_RATE:
-        raise HTTPException(status.HTTP_413_CONTENT_TOO_LARGE, "Samples are limited to 2 minutes")
+    """Enrol from a recording of one person (multipart field ``file``, up to 10 MB and 2
+    minutes). It is streamed to a temporary file with a hard size limit, embedded with the
+    active diarization backend and deleted: only the embedding is stored."""
+    audio = await _receive_sample(request, settings.data_dir)
     voice = await request.app.state.backend.embed_voice(audio)
     if "error" in voice:
         code = status.HTTP_503_SERVICE_UNAVAILABLE if voice["error"] == "unavailable" else 422
@@ -178,6 +177,33 @@ def delete_profile(profile_id: str, user: CurrentUser, db: DatabaseDep) -> Respo
         delete_voice_profile(session, profile)
     logger.info("user %s deleted voice profile %s", user.id, profile_id)
     return Response(status_code=status.HTTP_204_NO_CONTENT)
+
+
+def _make_temp_dir(data_dir: Path) -> str:
+    data_dir.mkdir(parents=True, exist_ok=True)
+    return tempfile.mkdtemp(dir=data_dir, prefix="voice-sample-")
+
+
+async def _receive_sample(request: Request, data_dir: Path) -> np.ndarray:
+    declared = int(request.headers.get("content-length") or 0)
+    if declared > MAX_SAMPLE_BYTES + MULTIPART_OVERHEAD:
+        raise HTTPException(status.HTTP_413_CONTENT_TOO_LARGE, "Samples are limited to 10 MB")
+    tmp = Path(await anyio.to_thread.run_sync(_make_temp_dir, data_dir))
+    try:
+        path = tmp / "sample"
+        await receive_audio_upload(
+            request.headers.get("content-type", ""), request.stream(), path, MAX_SAMPLE_BYTES
+        )
+        audio = await anyio.to_thread.run_sync(decode_audio, str(path))
+    except UploadError as e:
+        raise HTTPException(e.status, e.detail) from e
+    except AudioDecodeError as e:
+        raise HTTPException(status.HTTP_400_BAD_REQUEST, e.reason) from e
+    finally:  # the sample is never kept
+        await anyio.to_thread.run_sync(shutil.rmtree, tmp, True)
+    if audio.size > MAX_SAMPLE_S * SAMPLE_RATE:
+        raise HTTPException(status.HTTP_413_CONTENT_TOO_LARGE, "Samples are limited to 2 minutes")
+    return audio
 
 
 def _check_quota(session: Session, user_id: str) -> None:

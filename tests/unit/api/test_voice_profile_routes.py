@@ -12,6 +12,7 @@ from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from sqlalchemy import select
 
+from app.config import Settings
 from app.db import Database, save_segments
 from app.db.models import MeetingSpeaker, VoiceProfile
 from app.db.speakers import SpeakerCentroid, save_profile_names, save_speaker_centroids
@@ -118,7 +119,11 @@ def wav_bytes(seconds: float) -> bytes:
 
 
 def test_sample_enrolment_uses_the_backend_and_keeps_no_audio(
-    client: TestClient, app: FastAPI, alice: Account, monkeypatch: pytest.MonkeyPatch
+    client: TestClient,
+    app: FastAPI,
+    alice: Account,
+    monkeypatch: pytest.MonkeyPatch,
+    settings: Settings,
 ) -> None:
     seen: list[int] = []
 
@@ -128,24 +133,22 @@ def test_sample_enrolment_uses_the_backend_and_keeps_no_audio(
 
     sample = {"file": ("dana.wav", wav_bytes(3.0), "audio/wav")}
     # The model-free backend has no diarizer: a clear 503, nothing stored.
-    r = client.post(
-        "/api/voice-profiles/sample", data={"name": "Dana"}, files=sample, headers=alice.headers
-    )
+    r = client.post("/api/voice-profiles/sample?name=Dana", files=sample, headers=alice.headers)
     assert r.status_code == 503
     monkeypatch.setattr(app.state.backend, "embed_voice", embed_voice)
-    r = client.post(
-        "/api/voice-profiles/sample", data={"name": "Dana"}, files=sample, headers=alice.headers
-    )
+    r = client.post("/api/voice-profiles/sample?name=Dana", files=sample, headers=alice.headers)
     assert r.status_code == 201, r.text
     assert r.json()["source"] == "sample" and r.json()["stores_audio"] is False
     assert seen == [48_000]
     bad = {"file": ("x.wav", b"not audio at all", "audio/wav")}
-    r = client.post(
-        "/api/voice-profiles/sample", data={"name": "X"}, files=bad, headers=alice.headers
-    )
+    r = client.post("/api/voice-profiles/sample?name=X", files=bad, headers=alice.headers)
     assert r.status_code == 400
-    long = {"file": ("long.wav", wav_bytes(121.0), "audio/wav")}
-    r = client.post(
-        "/api/voice-profiles/sample", data={"name": "X"}, files=long, headers=alice.headers
-    )
+    r = client.post("/api/voice-profiles/sample?name=", files=sample, headers=alice.headers)
+    assert r.status_code == 422
+    big = {"file": ("big.wav", wav_bytes(330.0), "audio/wav")}  # over 10 MB
+    r = client.post("/api/voice-profiles/sample?name=X", files=big, headers=alice.headers)
     assert r.status_code == 413
+    long = {"file": ("long.wav", wav_bytes(121.0), "audio/wav")}
+    r = client.post("/api/voice-profiles/sample?name=X", files=long, headers=alice.headers)
+    assert r.status_code == 413
+    assert list(settings.data_dir.glob("voice-sample-*")) == []  # no sample audio is kept
