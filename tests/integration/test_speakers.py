@@ -172,3 +172,38 @@ def test_rename_and_merge_reach_every_client_and_the_exports(
     assert {line.split()[7] for line in rttm.splitlines()} == {"Bob_B."}
     body = owner.get(f"/api/meetings/{meeting_id}/transcript", format="json").json()
     assert {s["speaker"] for s in body["segments"]} == {"Bob B."}
+
+
+def test_enrol_from_an_uploaded_sample(owner: ApiUser, short2: MeetingAudio) -> None:
+    """The sample path: Ingress → Processor → Diarizer.embed_voice; no audio is kept."""
+    import io
+    import wave
+
+    import numpy as np
+
+    audio = short2.load_audio()
+    turns = [t for t in short2.reference["turns"] if t["speaker"] == "bob"]
+    clip = np.concatenate([audio[int(t["start"] * 16000) : int(t["end"] * 16000)] for t in turns])
+    out = io.BytesIO()
+    with wave.open(out, "wb") as w:
+        w.setnchannels(1)
+        w.setsampwidth(2)
+        w.setframerate(16000)
+        w.writeframes((clip * 32767).astype("<i2").tobytes())
+    r = httpx.post(
+        f"{owner.base_url}/api/voice-profiles/sample",
+        params={"name": "Bob"},
+        files={"file": ("bob.wav", out.getvalue(), "audio/wav")},
+        headers=owner.headers,
+        timeout=120,
+    )
+    assert r.status_code == 201, r.text
+    profile = r.json()
+    assert (profile["backend"], profile["source"], profile["stores_audio"]) == (
+        "embedded:ge2e",
+        "sample",
+        False,
+    )
+    assert profile["speech_s"] > 3.0
+    r = httpx.delete(f"{owner.base_url}/api/voice-profiles/{profile['id']}", headers=owner.headers)
+    assert r.status_code == 204
