@@ -140,6 +140,19 @@ def merge_speakers(session: Session, meeting_id: str, source: str, into: str) ->
     session.flush()
 
 
+def unmerge_speaker(session: Session, meeting_id: str, label: str) -> None:
+    """Undo ``label``'s own merge: it is its own speaker again (labels merged into it follow)."""
+    row = session.scalar(
+        select(MeetingSpeaker).where(
+            MeetingSpeaker.meeting_id == meeting_id, MeetingSpeaker.label == label
+        )
+    )
+    if row is None or row.merged_into is None:
+        raise SpeakerEditError(f"Speaker {label!r} is not merged into another", "not_merged")
+    row.merged_into = None
+    session.flush()
+
+
 def reassign_segment(session: Session, meeting_id: str, segment_id: str, label: str) -> None:
     """Attribute one line to ``label``; assigning its original label removes the override."""
     stored = session.scalar(

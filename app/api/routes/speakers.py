@@ -23,6 +23,7 @@ from app.db.speakers import (
     merge_speakers,
     reassign_segment,
     rename_speaker,
+    unmerge_speaker,
 )
 from app.rooms.publish import publish_speakers
 from core.speaker_edits import SpeakerEdits
@@ -46,6 +47,10 @@ class SpeakerRename(BaseModel):
 class SpeakerMerge(BaseModel):
     from_: SpeakerLabel = Field(alias="from")
     into: SpeakerLabel
+
+
+class SpeakerUnmerge(BaseModel):
+    label: SpeakerLabel
 
 
 class SegmentSpeakerUpdate(BaseModel):
@@ -125,6 +130,25 @@ async def merge_speakers_route(
         meeting.id,
         lambda s: merge_speakers(s, meeting.id, body.from_, body.into),
         {"action": "merge", "from": body.from_, "into": body.into},
+    )
+
+
+@router.post("/{meeting_id}/speakers/unmerge")
+async def unmerge_speaker_route(
+    request: Request,
+    body: SpeakerUnmerge,
+    meeting: VisibleMeeting,
+    role: CallerRole,
+    db: DatabaseDep,
+) -> SpeakersState:
+    """Undo a merge (a user's or the server's re-attribution)."""
+    _require_editor(role)
+    return await _apply(
+        request,
+        db,
+        meeting.id,
+        lambda s: unmerge_speaker(s, meeting.id, body.label),
+        {"action": "unmerge", "label": body.label},
     )
 
 

@@ -121,6 +121,20 @@ def test_merge_and_reassign_show_in_every_export(
     ]
 
 
+def test_a_merge_can_be_undone(client: TestClient, alice: Account, meeting: str) -> None:
+    base = f"/api/meetings/{meeting}/speakers"
+    h = alice.headers
+    client.post(f"{base}/merge", json={"from": "SPEAKER_02", "into": "SPEAKER_01"}, headers=h)
+    r = client.post(f"{base}/unmerge", json={"label": "SPEAKER_02"}, headers=h)
+    assert r.status_code == 200 and r.json()["merges"] == {}
+    assert txt(client, alice, meeting).splitlines()[2] == "[00:00:03] SPEAKER_02: Perfect."
+    assert (
+        client.post(f"{base}/unmerge", json={"label": "SPEAKER_02"}, headers=h).status_code == 409
+    )
+    events = speakers_events(client, alice, meeting)
+    assert [e["change"]["action"] for e in events] == ["merge", "unmerge"]
+
+
 def test_bad_edits_get_clear_errors(client: TestClient, alice: Account, meeting: str) -> None:
     h = alice.headers
     assert (
