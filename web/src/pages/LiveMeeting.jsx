@@ -18,8 +18,9 @@ import { useCaptionSize } from '../hooks/useCaptionSize.js';
 import { useMeetingSocket } from '../hooks/useMeetingSocket.jsx';
 import { usePageTitle } from '../hooks/usePageTitle.js';
 import { api } from '../lib/api.js';
-import { formatClock, formatSpeaker } from '../lib/format.js';
+import { formatClock } from '../lib/format.js';
 import { initialMeetingState, meetingReducer } from '../lib/meetingState.js';
+import { lineSpeaker } from '../lib/speakers.js';
 import { Link } from '../lib/router.jsx';
 
 function useMeetingInfo(token, meetingId, describeError) {
@@ -64,7 +65,7 @@ function useLiveRoom(meetingId, token) {
     onTranscript: (segment, message) => {
       dispatch({ message });
       if (message.seq > replayUntilRef.current) {
-        setAnnouncement(`${formatSpeaker(segment.speaker)} at ${formatClock(segment.start ?? segment.timestamp)}: ${segment.text}`);
+        setAnnouncement(`${lineSpeaker({ id: segment.id, speaker: segment.speaker }, room.speakers).name} at ${formatClock(segment.start ?? segment.timestamp)}: ${segment.text}`);
       }
     },
     onStatus: (_status, _details, message) => dispatch({ message }),
