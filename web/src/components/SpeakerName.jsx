@@ -104,8 +104,8 @@ function SpeakerForm({ who, labels, onRename, onMerge, onEnrol, onClose }) {
           </select>
         </label>
       )}
-      <button type="submit" disabled={busy} data-testid="speaker-save">Save</button>
-      <button type="button" onClick={onClose}>Cancel</button>
+      <button type="submit" className="button button--small" disabled={busy} data-testid="speaker-save">Save</button>
+      <button type="button" className="button button--small button--secondary" onClick={onClose}>Cancel</button>
       {error && <p role="alert" className="error">{error}</p>}
     </form>
   );
