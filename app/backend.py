@@ -59,6 +59,11 @@ class Backend(Protocol):
         """What the profile serves, for the OpenAI-compatible ``/v1`` endpoints."""
         ...
 
+    async def embed_voice(self, audio: Any) -> dict[str, Any]:
+        """The dominant voice of an enrolment sample (float32 16 kHz mono):
+        ``{backend, embedding, speech_s}`` or ``{error, message}``."""
+        ...
+
     async def live_open(self, meeting_id: str, session_id: str | None) -> dict[str, Any]:
         """Start (or re-attach to) a live session: ``{session_id, job_id, received_s}`` or
         ``{error, message}``."""
@@ -107,6 +112,9 @@ class LocalBackend:
 
     async def regenerate_summary(self, meeting_id: str) -> None:
         self.summary_requests.append(meeting_id)
+
+    async def embed_voice(self, audio: Any) -> dict[str, Any]:
+        return {"error": "unavailable", "message": "Voice samples need the Diarizer deployment"}
 
     async def live_open(self, meeting_id: str, session_id: str | None) -> dict[str, Any]:
         return {"error": "unavailable", "message": "Live audio needs the Processor deployment"}

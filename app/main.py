@@ -13,7 +13,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 
 from app.api.router import api_router
-from app.api.routes import audio, health, live, ws
+from app.api.routes import audio, health, live, voice_profiles, ws
 from app.api.transcript_guard import CodedHTTPException, coded_http_exception_handler
 from app.apikeys import ApiKeyGuard
 from app.backend import Backend, LocalBackend
@@ -55,7 +55,11 @@ def create_app(settings: Settings | None = None, backend: Backend | None = None)
     app.add_middleware(
         BodyLimitMiddleware,
         default_max_bytes=settings.max_json_body_bytes,
-        routes=(audio.upload_body_limit(settings), transcription_body_limit(settings)),
+        routes=(
+            audio.upload_body_limit(settings),
+            transcription_body_limit(settings),
+            voice_profiles.sample_body_limit(),
+        ),
     )
     app.add_middleware(SecurityHeadersMiddleware)  # outermost: 413/415 answers get them too
     app.add_exception_handler(RequestValidationError, validation_error_handler)  # type: ignore[arg-type]

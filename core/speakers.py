@@ -4,7 +4,15 @@ Each window is diarized on its own, so its labels mean nothing outside it. The r
 one centroid embedding per meeting speaker; a window's speakers are matched to centroids by
 cosine similarity, greedily and one-to-one (two voices heard in the same window are never the
 same person), and unmatched voices become new meeting speakers. Centroids are running means
-weighted by speech duration, so a long, clean turn counts more than a cough.
+weighted by speech duration, so a long, clean turn counts more than a cough. Memory is one
+centroid per speaker whatever the meeting's length, so linking works for meetings of hours.
+
+Short turns ("Yes.", "Perfect.") give noisy embeddings that often miss every centroid's
+threshold; opening a new speaker for each would invent phantom people. A voice with less than
+``short_turn_s`` of speech in the window therefore joins the closest known speaker (including
+one a longer voice of the same window just opened), and opens a new speaker only when it
+clearly matches no one (similarity below ``novel_below``). Below the linking threshold it does
+not move that centroid.
 """
 
 from __future__ import annotations
@@ -24,6 +32,11 @@ logger = logging.getLogger(__name__)
 # with resemblyzer on the Festival test voices: same speaker >= 0.93 per turn, different
 # speakers <= 0.78 (kal vs ked), so 0.85 separates them with margin on both sides.
 DEFAULT_THRESHOLD = 0.85
+# Speech (seconds) under which a window-local voice is too short to trust as a new person.
+DEFAULT_SHORT_TURN_S = 1.5
+# A short voice below this similarity to every known speaker is clearly someone new. Short
+# GE2E embeddings of a known Festival voice stay above ~0.6 of its centroid (tests/unit/core).
+DEFAULT_NOVEL_BELOW = 0.5
 
 
 class EmbeddingDimensionError(ValueError):
@@ -44,14 +57,23 @@ class _Speaker:
     label: str
     centroid: np.ndarray  # duration-weighted mean of unit-length embeddings
     weight: float
+    confirmed: bool = True  # False while only short turns back it (see ``reattribute``)
 
 
 class SpeakerRegistry:
     """Meeting-wide speaker identities; JSON-able state via ``to_state``/``from_state``."""
 
-    def __init__(self, threshold: float = DEFAULT_THRESHOLD, prefix: str = "SPEAKER_") -> None:
+    def __init__(
+        self,
+        threshold: float = DEFAULT_THRESHOLD,
+        prefix: str = "SPEAKER_",
+        short_turn_s: float = DEFAULT_SHORT_TURN_S,
+        novel_below: float = DEFAULT_NOVEL_BELOW,
+    ) -> None:
         self.threshold = threshold
         self.prefix = prefix
+        self.short_turn_s = short_turn_s
+        self.novel_below = novel_below
         self._speakers: list[_Speaker] = []
         self._next_index = 0
 
@@ -63,53 +85,145 @@ class SpeakerRegistry:
         self,
         embeddings: Mapping[str, Sequence[float]],
         durations: Mapping[str, float] | None = None,
+        longest_turns: Mapping[str, float] | None = None,
     ) -> dict[str, str]:
-        """Map each local label with an embedding to a meeting label and update centroids."""
+        """Map each local label with an embedding to a meeting label and update centroids.
+
+        ``durations`` (speech seconds) weight the centroids; a voice is short when its longest
+        turn (``longest_turns``, else its total speech) is under ``short_turn_s``: three "Yes."
+        clustered together are still three noisy embeddings.
+
+        Voices with enough speech are linked first (one to one, or new speakers); short ones
+        then join the closest speaker, including one a longer voice of this window opened.
+        """
         vectors = self._unit_vectors(embeddings)
-        matches = self._match(vectors)
+        evidence = longest_turns if longest_turns is not None else durations
+        short = {
+            local
+            for local in vectors
+            if evidence is not None and _weight(evidence, local) < self.short_turn_s
+        }
+        long_vectors = {k: v for k, v in vectors.items() if k not in short}
+        matches = self._match(long_vectors)
         mapping: dict[str, str] = {}
-        for local in sorted(vectors):
-            weight = _weight(durations, local)
-            index = matches.get(local)
-            if index is None:
-                speaker = self._add(vectors[local], weight)
-                logger.debug("New meeting speaker %s for local %s", speaker.label, local)
-            else:
-                speaker = self._speakers[index]
-                _update(speaker, vectors[local], weight)
-            mapping[local] = speaker.label
+        for local in sorted(long_vectors):
+            mapping[local] = self._link_one(
+                long_vectors[local], matches.get(local), durations, local
+            )
+        for local in sorted(short):
+            closest = self._closest(vectors[local])
+            if closest is not None and closest[1] < self.threshold:
+                # A short turn of a known voice: no phantom, and too noisy to move the centroid.
+                mapping[local] = self._speakers[closest[0]].label
+                continue
+            index = closest[0] if closest is not None else None
+            mapping[local] = self._link_one(vectors[local], index, durations, local)
+            if index is None:  # opened by a short turn: provisional until confirmed
+                self._by_label(mapping[local]).confirmed = False
         return mapping
+
+    def reattribute(self) -> dict[str, str]:
+        """Fold provisional speakers (opened by short turns only, e.g. a meeting's first "Hi.")
+        into the closest confirmed speaker once the meeting is over and everyone is known;
+        ``{provisional label: confirmed label}``. One that clearly matches no one stays."""
+        confirmed = [s for s in self._speakers if s.confirmed]
+        merges: dict[str, str] = {}
+        for speaker in [s for s in self._speakers if not s.confirmed]:
+            if not confirmed:
+                break
+            vector = _unit(speaker.centroid)
+            scores = [float(vector @ _unit(c.centroid)) for c in confirmed]
+            best = int(np.argmax(scores))
+            if scores[best] >= self.novel_below:
+                merges[speaker.label] = confirmed[best].label
+        self._speakers = [s for s in self._speakers if s.label not in merges]
+        return merges
+
+    def _by_label(self, label: str) -> _Speaker:
+        return next(s for s in self._speakers if s.label == label)
+
+    def _link_one(
+        self,
+        vector: np.ndarray,
+        index: int | None,
+        durations: Mapping[str, float] | None,
+        local: str,
+    ) -> str:
+        weight = _weight(durations, local)
+        if index is None:
+            speaker = self._add(vector, weight)
+            logger.debug("New meeting speaker %s for local %s", speaker.label, local)
+        else:
+            speaker = self._speakers[index]
+            _update(speaker, vector, weight)
+        return speaker.label
 
     def link_diarization(self, result: DiarizationResult) -> dict[str, str]:
         """Link a window's diarization; local speakers without an embedding get new labels."""
         durations: dict[str, float] = {}
+        longest: dict[str, float] = {}
         for turn in result.turns:
-            durations[turn.speaker] = durations.get(turn.speaker, 0.0) + turn.end - turn.start
-        mapping = self.link(result.embeddings, durations)
+            length = turn.end - turn.start
+            durations[turn.speaker] = durations.get(turn.speaker, 0.0) + length
+            longest[turn.speaker] = max(longest.get(turn.speaker, 0.0), length)
+        mapping = self.link(result.embeddings, durations, longest)
         for local in sorted(set(durations) - set(mapping)):
-            mapping[local] = self._new_label()
+            neighbour = _neighbour_label(result.turns, local, mapping)
+            short = longest[local] < self.short_turn_s
+            # No embedding to judge by: a short voice joins the speaker next to it in time.
+            mapping[local] = neighbour if short and neighbour else self._new_label()
         return mapping
+
+    @property
+    def speaker_count(self) -> int:
+        return len(self._speakers)
+
+    def centroids(self) -> dict[str, tuple[list[float], float]]:
+        """Each meeting speaker's unit centroid and speech seconds (for enrolment, matching)."""
+        return {s.label: (_unit(s.centroid).tolist(), s.weight) for s in self._speakers}
+
+    def _closest(self, vector: np.ndarray) -> tuple[int, float] | None:
+        """The most similar speaker and the similarity; None when there is nobody yet or the
+        voice clearly matches no one (below ``novel_below``)."""
+        if not self._speakers:
+            return None
+        scores = [float(vector @ _unit(s.centroid)) for s in self._speakers]
+        best = int(np.argmax(scores))
+        return (best, scores[best]) if scores[best] >= self.novel_below else None
 
     def to_state(self) -> dict[str, Any]:
         return {
             "threshold": self.threshold,
             "prefix": self.prefix,
+            "short_turn_s": self.short_turn_s,
+            "novel_below": self.novel_below,
             "next_index": self._next_index,
             "speakers": [
-                {"label": s.label, "centroid": s.centroid.tolist(), "weight": s.weight}
+                {
+                    "label": s.label,
+                    "centroid": s.centroid.tolist(),
+                    "weight": s.weight,
+                    "confirmed": s.confirmed,
+                }
                 for s in self._speakers
             ],
         }
 
     @classmethod
     def from_state(cls, state: Mapping[str, Any]) -> SpeakerRegistry:
-        registry = cls(threshold=float(state["threshold"]), prefix=str(state["prefix"]))
+        registry = cls(
+            threshold=float(state["threshold"]),
+            prefix=str(state["prefix"]),
+            short_turn_s=float(state.get("short_turn_s", DEFAULT_SHORT_TURN_S)),
+            novel_below=float(state.get("novel_below", DEFAULT_NOVEL_BELOW)),
+        )
         registry._next_index = int(state["next_index"])
         registry._speakers = [
             _Speaker(
                 label=str(s["label"]),
                 centroid=np.asarray(s["centroid"], dtype=np.float64),
                 weight=float(s["weight"]),
+                confirmed=bool(s.get("confirmed", True)),
             )
             for s in state["speakers"]
         ]
@@ -158,6 +272,20 @@ class SpeakerRegistry:
 def relabel(turns: Sequence[SpeakerTurn], mapping: Mapping[str, str]) -> list[SpeakerTurn]:
     """Turns with local labels replaced by meeting labels; unmapped labels are kept."""
     return [SpeakerTurn(t.start, t.end, mapping.get(t.speaker, t.speaker)) for t in turns]
+
+
+def _neighbour_label(
+    turns: Sequence[SpeakerTurn], local: str, mapping: Mapping[str, str]
+) -> str | None:
+    """The meeting label of the nearest-in-time turn by another, already mapped voice."""
+    own = [t for t in turns if t.speaker == local]
+    others = [t for t in turns if t.speaker != local and t.speaker in mapping]
+    if not own or not others:
+        return None
+    nearest = min(
+        others, key=lambda t: min(abs(t.start - o.end) + abs(o.start - t.end) for o in own)
+    )
+    return mapping[nearest.speaker]
 
 
 def _weight(durations: Mapping[str, float] | None, label: str) -> float:

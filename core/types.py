@@ -43,6 +43,9 @@ class DiarizationResult:
 
     turns: list[SpeakerTurn]
     embeddings: dict[str, list[float]] = field(default_factory=dict)
+    # Which embedding model made ``embeddings`` (e.g. "embedded:ge2e"); embeddings of
+    # different backends are not comparable, so voice profiles record it.
+    backend: str = ""
 
 
 @dataclass(slots=True)

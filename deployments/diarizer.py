@@ -23,6 +23,7 @@ from core.diarization import (
     speaker_centroids,
 )
 from core.types import SAMPLE_RATE, DiarizationResult
+from core.voice_profiles import dominant_voice
 from deployments.options import DiarizerArgs
 
 logger = logging.getLogger(__name__)
@@ -33,6 +34,14 @@ class DiarizerBackend(Protocol):
     def diarize(self, audio: np.ndarray) -> DiarizationResult:
         """Blocking; the deployment runs it in a worker thread."""
         ...
+
+
+def embedding_backend_id(args: DiarizerArgs) -> str:
+    """Names the speaker-embedding space; a voice profile only matches embeddings of its own."""
+    if args.backend == "pyannote":
+        name = args.pipeline.rstrip("/").rsplit("/", 1)[-1]
+        return f"pyannote:{name}"[:64]
+    return "embedded:ge2e"
 
 
 def make_backend(args: DiarizerArgs) -> DiarizerBackend:
@@ -47,13 +56,26 @@ def make_backend(args: DiarizerArgs) -> DiarizerBackend:
 class Diarizer:
     def __init__(self, args: DiarizerArgs) -> None:
         self._backend = make_backend(args)
+        self._backend_id = embedding_backend_id(args)
 
     def is_ready(self) -> bool:
         return True
 
     async def diarize(self, audio: np.ndarray) -> DiarizationResult:
         """Speaker turns (window-relative seconds) and per-speaker embeddings for one window."""
-        return await asyncio.to_thread(self._backend.diarize, audio)
+        result = await asyncio.to_thread(self._backend.diarize, audio)
+        result.backend = self._backend_id
+        return result
+
+    async def embed_voice(self, audio: np.ndarray) -> dict[str, object]:
+        """The dominant voice of an enrolment sample: ``{backend, embedding, speech_s}``, or
+        ``{error, message}`` when the sample holds no usable speech."""
+        result = await self.diarize(audio)
+        voice = dominant_voice(result)
+        if voice is None:
+            return {"error": "no_speech", "message": "No speech was found in the sample"}
+        embedding, speech_s = voice
+        return {"backend": self._backend_id, "embedding": embedding, "speech_s": speech_s}
 
 
 class EmbeddedBackend:

@@ -62,6 +62,10 @@ class ServeBackend:
         result: dict[str, Any] = await self._processor.live_stop.remote(session_id)
         return result
 
+    async def embed_voice(self, audio: Any) -> dict[str, Any]:
+        result: dict[str, Any] = await self._processor.embed_voice.remote(audio)
+        return result
+
     async def regenerate_summary(self, meeting_id: str) -> None:
         # Returns when the summary is published; the route runs it in the background and
         # holds the meeting's "summary running" lease until then.

@@ -30,6 +30,7 @@ from core.windowing import Window, WindowOptions, find_utterance_end
 from deployments.failures import public_failure
 from deployments.partials import OpenUtterance, PartialBudget
 from deployments.pipeline import JobFailedError, JobRecorder, JobState, Models
+from deployments.speaker_naming import SpeakerNaming
 from deployments.vad import speech_regions
 
 logger = logging.getLogger(__name__)
@@ -66,8 +67,9 @@ class LiveSession(JobRecorder):
         partial_budget: PartialBudget | None = None,
         min_pause_s: float = MIN_PAUSE_S,
         vad_every_s: float = VAD_EVERY_S,
+        naming: SpeakerNaming | None = None,
     ) -> None:
-        super().__init__(state, models, hub, db)
+        super().__init__(state, models, hub, db, naming)
         self.session_id = session_id
         self.received = 0  # samples accepted since the session started
         self.detached_at: float | None = None

@@ -69,7 +69,7 @@ class DiarizerArgs(StrictModel):
     # ray_actor_options.runtime_env.py_executable (docs/diarization.md).
     backend: Literal["embedded", "pyannote"] = "embedded"
     # embedded backend: cosine distance under which two speech slices count as one speaker
-    cluster_distance: float = Field(default=0.35, gt=0, lt=2)
+    cluster_distance: float = Field(default=0.28, gt=0, lt=2)  # 0.35 merged a guest voice (guest4)
     slice_s: float = Field(default=1.6, gt=0.2, le=5)
     hop_s: float = Field(default=0.8, gt=0.1, le=5)
     # pyannote backend: an absolute path to a pipeline directory (config.yaml, segmentation/,
@@ -140,6 +140,16 @@ class ProcessorArgs(StrictModel):
     # triggers another VAD look for it (together: how soon after a pause the final starts).
     live_min_pause_s: float = Field(default=0.4, ge=0.2, le=2)
     live_vad_every_s: float = Field(default=0.25, ge=0.05, le=1)
+    # Speaker linking (core/speakers.py): cosine similarity that links a window's voice to a
+    # meeting speaker; turns shorter than short_turn_s join the closest speaker unless their
+    # similarity to everyone is below novel_speaker_below.
+    speaker_link_threshold: float = Field(default=0.85, gt=0, lt=1)
+    short_turn_s: float = Field(default=1.5, ge=0, le=10)
+    novel_speaker_below: float = Field(default=0.5, ge=-1, lt=1)
+    # Voice profiles (core/voice_profiles.py): a meeting speaker takes an enrolled name when
+    # the similarity clears the threshold and beats the next person by the margin.
+    voice_match_threshold: float = Field(default=0.88, gt=0, lt=1)
+    voice_match_margin: float = Field(default=0.04, ge=0, lt=1)
 
     @model_validator(mode="after")
     def _check_window_bounds(self) -> ProcessorArgs:

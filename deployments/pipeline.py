@@ -51,6 +51,7 @@ from deployments.metrics import (
     time_stage,
     timed,
 )
+from deployments.speaker_naming import SpeakerNaming
 from deployments.vad import speech_regions
 
 logger = logging.getLogger(__name__)
@@ -122,11 +123,19 @@ class JobRecorder:
     # Windows whose language is still tried when a detection is unsure (short live utterances).
     detection_attempts = 1
 
-    def __init__(self, state: JobState, models: Models, hub: HubClient, db: Database) -> None:
+    def __init__(
+        self,
+        state: JobState,
+        models: Models,
+        hub: HubClient,
+        db: Database,
+        naming: SpeakerNaming | None = None,
+    ) -> None:
         self.state = state
         self._models = models
         self._hub = hub
         self._db = db
+        self._naming = naming
 
     async def run_window(self, audio: np.ndarray, window: Window) -> WindowResult:
         """Diarize and transcribe one window concurrently (``audio`` is the window's own), and
@@ -215,6 +224,9 @@ class JobRecorder:
                 state.first_segment_s = time.monotonic() - state.started
                 record_time_to_first_segment(state.first_segment_s)
         state.segments.extend(segments)
+        if self._naming is not None:
+            with time_stage("speaker_linking"):
+                await self._naming.after_window(state.registry, result.diarization.backend)
         state.published += 1
         await asyncio.to_thread(self._db_write_job, windows_done=state.published)
         record_windows_processed()
@@ -227,6 +239,9 @@ class JobRecorder:
     async def finish(self, duration: float) -> None:
         state = self.state
         await self._settle_language()
+        if self._naming is not None:
+            with time_stage("speaker_linking"):
+                await self._naming.reattribute(state.registry)
         await self.status("processing", "summarization", "Summarizing the meeting...", 0.9)
         with time_stage("summarization"):
             summary = await self._summarize(state.segments, state.language.code)
@@ -334,8 +349,9 @@ class UploadJob(JobRecorder):
         window_options: WindowOptions,
         max_concurrent_windows: int,
         max_duration_s: float,
+        naming: SpeakerNaming | None = None,
     ) -> None:
-        super().__init__(state, models, hub, db)
+        super().__init__(state, models, hub, db, naming)
         self._window_options = window_options
         self._concurrency = max_concurrent_windows
         self._max_duration_s = max_duration_s

@@ -30,6 +30,7 @@ from app.rooms.publish import publish_error, publish_summary
 from app.webhooks.dispatcher import WebhookDispatcher
 from core.languages import LanguageRouter
 from core.llm_prompts import SummarizationError
+from core.speakers import SpeakerRegistry
 from core.types import DiarizationResult, Segment, SummaryResult, TranscriptionResult
 from core.windowing import WindowOptions
 from deployments.hub import ActorHubClient
@@ -45,6 +46,7 @@ from deployments.pipeline import (
     enqueue_failed,
     store_summary,
 )
+from deployments.speaker_naming import SpeakerNaming
 
 logger = logging.getLogger(__name__)
 LIVE_GRACE_S = 120.0  # how long a dropped live session waits for its client to reconnect
@@ -96,7 +98,7 @@ class Processor:
 
     async def submit(self, request: JobRequest) -> None:
         """Start the job in the background and return at once (the upload answers 202)."""
-        state = JobState(job_id=request.job_id, meeting_id=request.meeting_id)
+        state = self._job_state(request.job_id, request.meeting_id)
         job = UploadJob(
             state,
             self._models(),
@@ -109,6 +111,7 @@ class Processor:
             ),
             self._args.max_concurrent_windows,
             self._max_duration_s,
+            self._naming(request.meeting_id),
         )
         with bind_log_context(meeting_id=request.meeting_id, job_id=request.job_id):
             # The task copies the context now, so every log line of the job carries both ids.
@@ -148,7 +151,7 @@ class Processor:
         except QuotaExceeded as e:
             return {"error": "too_many", "message": f"{e.detail} (retry after {e.retry_after_s} s)"}
         session = LiveSession(
-            JobState(job_id=job_id, meeting_id=meeting_id),
+            self._job_state(job_id, meeting_id),
             self._models(),
             self._hub,
             self._db,
@@ -157,6 +160,7 @@ class Processor:
             partial_budget=self._partial_budget,
             min_pause_s=self._args.live_min_pause_s,
             vad_every_s=self._args.live_vad_every_s,
+            naming=self._naming(meeting_id),
         )
         self._live[session.session_id] = session
         await session.open()
@@ -210,6 +214,28 @@ class Processor:
                 if session.detached_at is not None and now - session.detached_at > LIVE_GRACE_S:
                     logger.info("live session %s: client gone, finishing", session_id)
                     await self.live_stop(session_id)
+
+    def _job_state(self, job_id: str, meeting_id: str) -> JobState:
+        registry = SpeakerRegistry(
+            threshold=self._args.speaker_link_threshold,
+            short_turn_s=self._args.short_turn_s,
+            novel_below=self._args.novel_speaker_below,
+        )
+        return JobState(job_id=job_id, meeting_id=meeting_id, registry=registry)
+
+    def _naming(self, meeting_id: str) -> SpeakerNaming:
+        return SpeakerNaming(
+            meeting_id,
+            self._db,
+            self._hub,
+            self._args.voice_match_threshold,
+            self._args.voice_match_margin,
+        )
+
+    async def embed_voice(self, audio: Any) -> dict[str, Any]:
+        """An enrolment sample's dominant voice, from the active diarization backend."""
+        result: dict[str, Any] = await self._diarizer.embed_voice.remote(audio)
+        return result
 
     def _models(self) -> Models:
         return Models(

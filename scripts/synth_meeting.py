@@ -43,6 +43,9 @@ VOICES: dict[str, str] = {
     "alice": "voice_kal_diphone",
     "bob": "voice_ked_diphone",
     "carol": "voice_cmu_us_slt_arctic_hts",
+    # A fourth, clearly different voice (Festival's Italian male diphones reading English) for
+    # the meeting where a guest speaks once.
+    "marco": "voice_pc_diphone",
 }
 PAUSE_RANGE_S = (0.3, 1.2)
 LEAD_IN_S, TAIL_S = 0.5, 0.8
@@ -121,6 +124,33 @@ carol: Yes. I'll draft the migration plan next week.
 alice: Perfect. We decided to keep the old provider running until the end of the quarter.
 carol: That gives us a safe fallback if something goes wrong.
 alice: Great, that is all for today.
+""",
+    "quickfire3": """
+alice: Can everyone see my screen now?
+bob: Yes.
+carol: Yes.
+alice: Good. The release candidate is ready for review.
+carol: Perfect.
+bob: Did the tests pass last night?
+alice: All of them.
+bob: Great.
+carol: Are we still on track for the launch?
+alice: Sure.
+bob: Okay.
+carol: Then the launch date stays where it is.
+bob: Fine by me.
+alice: Thanks everyone, that was quick.
+carol: Bye.
+""",
+    "guest4": """
+alice: Welcome back. Today we go through the launch checklist for the {feature}.
+bob: The servers are ready and the monitoring dashboards are live.
+carol: The support team has read the launch notes and the new help pages.
+marco: Hello everyone, I am from the legal team, and the new privacy notice is approved.
+alice: Thank you, that was the last open question on our list.
+bob: Then the pricing page can go live as planned.
+carol: The announcement email is written and waiting in the queue.
+alice: Good, then we are done for today.
 """,
     "short2": """
 bob: Hi Carol, the {artifact} is ready for testing.

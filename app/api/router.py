@@ -11,7 +11,9 @@ from app.api.routes import (
     keys,
     meeting_language,
     meetings,
+    speakers,
     transcript,
+    voice_profiles,
     webhooks,
 )
 
@@ -24,3 +26,5 @@ api_router.include_router(transcript.router)
 api_router.include_router(keys.router)
 api_router.include_router(webhooks.router)
 api_router.include_router(meeting_language.router)
+api_router.include_router(speakers.router)
+api_router.include_router(voice_profiles.router)

@@ -323,3 +323,52 @@ class WebhookDelivery(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     last_attempt_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), default=None)
     delivered_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), default=None)
+
+
+class MeetingSpeaker(Base):
+    """A meeting-wide speaker label: its centroid embedding (for enrolment), a display name
+    (a rename or a voice-profile match) and, after a merge, the label it now counts as."""
+
+    __tablename__ = "meeting_speakers"
+    __table_args__ = (UniqueConstraint("meeting_id", "label"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    meeting_id: Mapped[str] = mapped_column(ForeignKey("meetings.id", ondelete="CASCADE"))
+    label: Mapped[str] = mapped_column(String(64))
+    name: Mapped[str | None] = mapped_column(String(200), default=None)
+    name_source: Mapped[str | None] = mapped_column(String(16), default=None)
+    confidence: Mapped[float | None] = mapped_column(Float, default=None)
+    profile_id: Mapped[str | None] = mapped_column(String(36), default=None)
+    merged_into: Mapped[str | None] = mapped_column(String(64), default=None)
+    backend: Mapped[str | None] = mapped_column(String(64), default=None)
+    centroid: Mapped[list[float] | None] = mapped_column(JsonValue, default=None)
+    speech_s: Mapped[float] = mapped_column(Float, default=0.0)
+
+
+class SegmentSpeaker(Base):
+    """A transcript line reassigned to another speaker; the stored segment stays as it was."""
+
+    __tablename__ = "segment_speakers"
+    __table_args__ = (UniqueConstraint("meeting_id", "segment_id"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    meeting_id: Mapped[str] = mapped_column(ForeignKey("meetings.id", ondelete="CASCADE"))
+    segment_id: Mapped[str] = mapped_column(String(64))
+    speaker: Mapped[str] = mapped_column(String(64))
+
+
+class VoiceProfile(Base):
+    """A user's named voice: one embedding from one diarization backend (embeddings of
+    different backends are not comparable, so ``backend`` is part of every lookup)."""
+
+    __tablename__ = "voice_profiles"
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True, default=new_user_id)
+    owner_id: Mapped[str] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    name: Mapped[str] = mapped_column(String(200))
+    backend: Mapped[str] = mapped_column(String(64))
+    embedding: Mapped[list[float]] = mapped_column(JsonValue)
+    source: Mapped[str] = mapped_column(String(16))  # "meeting" | "sample"
+    source_meeting_id: Mapped[str | None] = mapped_column(String(32), default=None)
+    speech_s: Mapped[float] = mapped_column(Float, default=0.0)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)

@@ -22,8 +22,10 @@ from app.db.models import (
     Job,
     JobSource,
     JobStatus,
+    MeetingSpeaker,
     RoomEvent,
     SegmentRow,
+    SegmentSpeaker,
     Summary,
     utcnow,
 )
@@ -98,6 +100,8 @@ def clear_transcript(session: Session, meeting_id: str) -> None:
     archive_transcript(session, meeting_id, list_segments(session, meeting_id))
     session.execute(delete(SegmentRow).where(SegmentRow.meeting_id == meeting_id))
     session.execute(delete(Summary).where(Summary.meeting_id == meeting_id))
+    session.execute(delete(MeetingSpeaker).where(MeetingSpeaker.meeting_id == meeting_id))
+    session.execute(delete(SegmentSpeaker).where(SegmentSpeaker.meeting_id == meeting_id))
     session.flush()
 
 

@@ -142,6 +142,24 @@ class ErrorMessage(WireModel, DurableFields):
     code: str
 
 
+class SpeakerNamePayload(BaseModel):
+    name: str
+    source: Literal["user", "profile"]
+    confidence: float | None = None  # cosine similarity of a voice-profile match
+    profile_id: str | None = None
+
+
+class SpeakersMessage(WireModel, DurableFields):
+    """Extension: the meeting's complete speaker state after a rename, merge, reassignment or
+    voice-profile match. Clients replace their own copy with it (latest ``seq`` wins)."""
+
+    type: Literal["speakers"] = "speakers"
+    speakers: dict[str, SpeakerNamePayload]  # meeting label -> display name
+    merges: dict[str, str]  # merged label -> label it now counts as
+    segment_speakers: dict[str, str]  # segment id -> label it was reassigned to
+    change: dict[str, Any] | None = None  # what this event changed, e.g. {"action": "rename"}
+
+
 class KeepaliveMessage(WireModel):
     """Sent when a socket has been idle, so proxies keep it open (not durable, no seq)."""
 
@@ -174,6 +192,7 @@ SERVER_MESSAGES: dict[str, type[BaseModel]] = {
     "transcript_partial": TranscriptPartialMessage,
     "summary": SummaryMessage,
     "error": ErrorMessage,
+    "speakers": SpeakersMessage,
     "pong": PongMessage,
     "keepalive": KeepaliveMessage,
 }

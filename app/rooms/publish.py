@@ -13,6 +13,7 @@ from app.rooms.messages import (
     ErrorMessage,
     JobStatus,
     SegmentPayload,
+    SpeakersMessage,
     Stage,
     StatusDetails,
     StatusMessage,
@@ -22,6 +23,7 @@ from app.rooms.messages import (
     WordPayload,
     wire,
 )
+from core.speaker_edits import SpeakerEdits
 from core.types import Segment, SummaryResult, Word
 
 
@@ -99,3 +101,10 @@ async def publish_summary(hub: HubClient, meeting_id: str, result: SummaryResult
 
 async def publish_error(hub: HubClient, meeting_id: str, error: str, code: str) -> Event:
     return await hub.publish(meeting_id, wire(ErrorMessage(error=error, code=code)))
+
+
+async def publish_speakers(
+    hub: HubClient, meeting_id: str, edits: SpeakerEdits, change: dict[str, Any] | None = None
+) -> Event:
+    payload = SpeakersMessage.model_validate({**edits.to_wire(), "change": change})
+    return await hub.publish(meeting_id, wire(payload))

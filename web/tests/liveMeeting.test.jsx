@@ -86,6 +86,64 @@ describe('LiveMeeting page', () => {
     expect(screen.getByTestId('live-announcer').textContent).toBe('The summary and action items are ready.');
   });
 
+  it('lets an editor rename a speaker from the transcript; the speakers event renames every line', async () => {
+    const calls = [];
+    vi.stubGlobal('fetch', vi.fn(async (path, init = {}) => {
+      if (init.method === 'PATCH' || init.method === 'POST') {
+        calls.push([path, JSON.parse(init.body)]);
+        return new Response(JSON.stringify({ labels: [], speakers: {}, merges: {}, segment_speakers: {} }), { status: 200 });
+      }
+      const body = REST[path];
+      return new Response(JSON.stringify(body ?? { detail: 'Not Found' }), { status: body ? 200 : 404 });
+    }));
+    render(<App />);
+    await waitFor(() => expect(screen.getAllByTestId('transcript-line')).toHaveLength(3));
+    fireEvent.click(screen.getAllByRole('button', { name: 'Speaker 01: rename speaker' })[0]);
+    const form = screen.getByRole('form', { name: 'Edit speaker SPEAKER_01' });
+    const input = within(form).getByLabelText('Name for SPEAKER_01');
+    expect(document.activeElement).toBe(input);
+    fireEvent.change(input, { target: { value: 'Dana' } });
+    fireEvent.click(within(form).getByLabelText(/Remember this voice/));
+    fireEvent.click(within(form).getByTestId('speaker-save'));
+    await waitFor(() =>
+      expect(calls).toEqual([
+        ['/api/meetings/m1/speakers/SPEAKER_01', { name: 'Dana' }],
+        ['/api/voice-profiles', { name: 'Dana', meeting_id: 'm1', speaker: 'SPEAKER_01' }],
+      ]),
+    );
+    await waitFor(() => expect(screen.queryByTestId('speaker-form')).toBeNull());
+
+    act(() =>
+      room.send({
+        type: 'speakers', seq: 5, meeting_id: 'm1', timestamp: '',
+        speakers: { SPEAKER_01: { name: 'Dana', source: 'user', confidence: null, profile_id: null } },
+        merges: {}, segment_speakers: { 'w0-2': 'SPEAKER_01' },
+        change: { action: 'rename', label: 'SPEAKER_01', name: 'Dana' },
+      }),
+    );
+    await waitFor(() =>
+      expect(screen.getAllByTestId('transcript-line').map((li) => li.textContent)).toEqual([
+        'Dana 00:02line 1',
+        'Dana 00:05line 2',
+        'Dana 00:07line 3',
+      ]),
+    );
+    act(() =>
+      room.send({
+        type: 'summary', seq: 6, meeting_id: 'm1', timestamp: '', summary: 'SPEAKER_01 will ship.', action_items: [],
+        details: { action_items: [{ text: 'ship it', owner: 'SPEAKER_01', due: null }], decisions: [], topics: [] },
+      }),
+    );
+    await waitFor(() => expect(screen.getByTestId('summary-text').textContent).toBe('Dana will ship.'));
+    expect(screen.getByTestId('action-item').textContent).toBe('ship it (owner: Dana)');
+    // Escape closes the form without a request.
+    fireEvent.click(screen.getAllByRole('button', { name: 'Dana: rename speaker' })[0]);
+    fireEvent.keyDown(screen.getByTestId('speaker-form'), { key: 'Escape' });
+    expect(screen.queryByTestId('speaker-form')).toBeNull();
+    expect(calls).toHaveLength(2);
+  });
+
+
   it('shows live partials provisionally in place, replaces them with the final, and announces finals only', async () => {
     render(<App />);
     await waitFor(() => expect(screen.getAllByTestId('transcript-line')).toHaveLength(3));

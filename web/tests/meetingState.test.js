@@ -129,3 +129,23 @@ describe('meetingReducer live partials', () => {
     expect(state.finalSegmentIds).toEqual({});
   });
 });
+
+describe('speakers events', () => {
+  it('replace the speaker state and resolve lines through reassignment, merge and name', async () => {
+    const { meetingReducer: reduce, initialMeetingState: initial } = await import('../src/lib/meetingState.js');
+    const { lineSpeaker, withNames } = await import('../src/lib/speakers.js');
+    const message = {
+      type: 'speakers', seq: 3, speakers: { SPEAKER_00: { name: 'Dana', source: 'profile', confidence: 0.91 } },
+      merges: { SPEAKER_02: 'SPEAKER_00' }, segment_speakers: { 'w0-1': 'SPEAKER_02' },
+    };
+    const state = reduce(initial, { message });
+    expect(state.lastSeq).toBe(3);
+    expect(lineSpeaker({ id: 'w0-1', speaker: 'SPEAKER_01' }, state.speakers)).toEqual({
+      label: 'SPEAKER_00', name: 'Dana', confidence: 0.91, source: 'profile',
+    });
+    expect(lineSpeaker({ id: 'w0-9', speaker: 'SPEAKER_01' }, state.speakers).name).toBe('Speaker 01');
+    expect(withNames('SPEAKER_02 and SPEAKER_01 agreed', state.speakers)).toBe('Dana and Speaker 01 agreed');
+    const cleared = reduce(state, { message: { type: 'speakers', seq: 4, speakers: {}, merges: {}, segment_speakers: {} } });
+    expect(cleared.speakers).toEqual({ speakers: {}, merges: {}, segment_speakers: {} });
+  });
+});

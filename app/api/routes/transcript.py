@@ -20,6 +20,7 @@ from app.api.deps import (
 )
 from app.backend import Backend
 from app.db import get_active_job, get_summary, list_segments
+from app.db.speakers import load_speaker_edits
 from app.db.versions import (
     archived_segments,
     current_version,
@@ -30,6 +31,7 @@ from app.login_guard import LoginGuard
 from app.ratelimit import RateLimited
 from app.schemas import TranscriptVersions
 from core.exports import TranscriptText, render_summary_markdown, render_transcript, select_text
+from core.speaker_edits import apply_to_summary, apply_to_wire_segments
 from core.types import Segment
 
 logger = logging.getLogger(__name__)
@@ -51,9 +53,15 @@ def read_transcript(
     text: Annotated[TranscriptText, Query()] = "original",
 ) -> Response:
     """``text``: the original speech, its English ``translation`` (meetings with captions),
-    or ``both``."""
+    or ``both``. Speaker names, merges and reassigned lines apply on read to the current
+    transcript (the stored one stays as diarized; an earlier version is shown as it was)."""
     segments = _transcript_segments(session, meeting.id, version)
-    rendered, media_type = render_transcript(select_text(segments, text), format, meeting.id)
+    named: list[Any] = (
+        apply_to_wire_segments(segments, load_speaker_edits(session, meeting.id))
+        if version is None
+        else segments
+    )
+    rendered, media_type = render_transcript(select_text(named, text), format, meeting.id)
     suffix = f"-v{version}" if version is not None else ""
     filename = f"{meeting.id}{suffix}.{format}"
     return Response(
@@ -96,10 +104,11 @@ def read_summary(
     summary = get_summary(session, meeting.id)
     if summary is None:
         raise HTTPException(status.HTTP_404_NOT_FOUND, "This meeting has no summary yet")
+    payload = apply_to_summary(summary.payload, load_speaker_edits(session, meeting.id))
     if format == "md":
-        text = render_summary_markdown(summary.payload, meeting.title)
+        text = render_summary_markdown(payload, meeting.title)
         return Response(content=text, media_type="text/markdown; charset=utf-8")
-    return dict(summary.payload)
+    return payload
 
 
 @router.post("/{meeting_id}/summary", status_code=status.HTTP_202_ACCEPTED)

@@ -31,6 +31,9 @@ TABLES = {
     "api_keys",
     "webhooks",
     "webhook_deliveries",
+    "meeting_speakers",
+    "segment_speakers",
+    "voice_profiles",
 }
 
 

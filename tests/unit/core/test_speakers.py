@@ -63,8 +63,8 @@ def test_link_diarization_labels_speakers_without_embedding() -> None:
     result = DiarizationResult(
         turns=[
             SpeakerTurn(0.0, 5.0, "spk1"),
-            SpeakerTurn(5.0, 6.0, "spk0"),
-            SpeakerTurn(6.0, 6.3, "spk2"),
+            SpeakerTurn(5.0, 7.0, "spk0"),
+            SpeakerTurn(7.0, 9.0, "spk2"),
         ],
         embeddings={"spk0": E1, "spk1": E2},
     )
@@ -74,7 +74,7 @@ def test_link_diarization_labels_speakers_without_embedding() -> None:
         "spk2": "SPEAKER_02",
     }
     weights = [s["weight"] for s in registry.to_state()["speakers"]]
-    assert weights == [1.0, 5.0]  # durations from the turns; spk2 has no centroid
+    assert weights == [2.0, 5.0]  # durations from the turns; spk2 has no centroid
 
 
 def test_zero_embedding_is_ignored() -> None:

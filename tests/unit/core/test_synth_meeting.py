@@ -41,8 +41,11 @@ def test_rounds_vary_slots() -> None:
     assert len(first) == len(second)
 
 
-def test_default_script_uses_all_three_voices() -> None:
-    assert {line.speaker for line in SCRIPTS["standup3"]} == set(VOICES)
+def test_default_script_uses_the_three_main_voices_and_guest4_all_four() -> None:
+    assert {line.speaker for line in SCRIPTS["standup3"]} == {"alice", "bob", "carol"}
+    assert {line.speaker for line in SCRIPTS["guest4"]} == set(VOICES)
+    # The guest speaks exactly once.
+    assert [line.speaker for line in SCRIPTS["guest4"]].count("marco") == 1
 
 
 def test_script_format_errors() -> None:

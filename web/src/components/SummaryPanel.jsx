@@ -1,13 +1,13 @@
-import { formatSpeaker } from '../lib/format.js';
+import { emptySpeakers, withNames } from '../lib/speakers.js';
 
-function ActionItem({ item }) {
+function ActionItem({ item, speakers }) {
   const extras = [
-    item.owner ? `owner: ${formatSpeaker(item.owner)}` : null,
+    item.owner ? `owner: ${withNames(item.owner, speakers)}` : null,
     item.due ? `due: ${item.due}` : null,
   ].filter(Boolean);
   return (
     <li data-testid="action-item">
-      {item.text}
+      {withNames(item.text, speakers)}
       {extras.length > 0 && <span className="muted"> ({extras.join(', ')})</span>}
     </li>
   );
@@ -28,7 +28,7 @@ function TextList({ title, items, testId }) {
 }
 
 /** Summary, action items, decisions and topics from the `summary` message. */
-export function SummaryPanel({ summary }) {
+export function SummaryPanel({ summary, speakers = emptySpeakers }) {
   return (
     <section className="panel" aria-labelledby="summary-heading" data-testid="summary-panel">
       <h2 id="summary-heading">Summary</h2>
@@ -38,7 +38,7 @@ export function SummaryPanel({ summary }) {
         </p>
       ) : (
         <>
-          <p data-testid="summary-text">{summary.text}</p>
+          <p data-testid="summary-text">{withNames(summary.text, speakers)}</p>
           {summary.languageNote && (
             <p className="hint" data-testid="summary-language-note">{summary.languageNote}</p>
           )}
@@ -48,7 +48,7 @@ export function SummaryPanel({ summary }) {
           ) : (
             <ul data-testid="action-items">
               {summary.actionItems.map((item, i) => (
-                <ActionItem key={i} item={item} />
+                <ActionItem key={i} item={item} speakers={speakers} />
               ))}
             </ul>
           )}

@@ -1,6 +1,8 @@
 import { useEffect, useRef, useState } from 'react';
 
 import { formatClock, formatSpeaker, speakerColour } from '../lib/format.js';
+import { emptySpeakers, lineSpeaker } from '../lib/speakers.js';
+import { SpeakerName } from './SpeakerName.jsx';
 
 /**
  * The transcript as a list. Each line writes the speaker's name and time; the colour is extra.
@@ -40,7 +42,18 @@ function LineText({ line, textMode }) {
   );
 }
 
-export function TranscriptFeed({ lines, partials = [], captionSize, textMode = 'original', language = null }) {
+export function TranscriptFeed({
+  lines,
+  partials = [],
+  captionSize,
+  textMode = 'original',
+  language = null,
+  speakers = emptySpeakers,
+  canEdit = false,
+  onRename,
+  onMerge,
+  onEnrol,
+}) {
   const listRef = useRef(null);
   const stickRef = useRef(true);
   const lastTopRef = useRef(0);
@@ -85,6 +98,7 @@ export function TranscriptFeed({ lines, partials = [], captionSize, textMode = '
       </p>
     );
   }
+  const labels = [...new Set(lines.map((line) => lineSpeaker(line, speakers).label))].sort();
   return (
     <>
       <ol
@@ -98,7 +112,13 @@ export function TranscriptFeed({ lines, partials = [], captionSize, textMode = '
         aria-label="Transcript"
       >
         {lines.map((line) => (
-          <FinalLine key={line.seq ?? line.id} line={line} textMode={textMode} />
+          <FinalLine
+            key={line.seq ?? line.id}
+            line={line}
+            textMode={textMode}
+            who={lineSpeaker(line, speakers)}
+            speakerEdit={{ labels, canEdit, onRename, onMerge, onEnrol }}
+          />
         ))}
         {partials.map((partial) => (
           <PartialLine key={`partial-${partial.segmentId}`} partial={partial} />
@@ -113,20 +133,18 @@ export function TranscriptFeed({ lines, partials = [], captionSize, textMode = '
   );
 }
 
-function FinalLine({ line, textMode }) {
+function FinalLine({ line, textMode, who, speakerEdit }) {
   return (
     <li
       className="transcript__line"
-      style={{ borderLeftColor: speakerColour(line.speaker) }}
+      style={{ borderLeftColor: speakerColour(who.label) }}
       data-testid="transcript-line"
       data-seq={line.seq}
-      data-speaker={line.speaker}
+      data-speaker={who.label}
       data-segment-id={line.segmentId}
     >
       <span className="transcript__meta">
-        <span className="transcript__speaker" style={{ color: speakerColour(line.speaker) }}>
-          {formatSpeaker(line.speaker)}
-        </span>{' '}
+        <SpeakerName who={who} {...speakerEdit} />{' '}
         <time className="transcript__time" dateTime={`PT${Math.floor(line.start)}S`}>
           {formatClock(line.start)}
         </time>

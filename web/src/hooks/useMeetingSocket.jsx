@@ -14,7 +14,8 @@ const IDLE_STATE = { status: 'idle', attempt: 0, retryInMs: null, closeCode: nul
  * @param {string} token  JWT, sent in the `bearer` subprotocol (never in the URL)
  * @param {object} handlers  onTranscript(segment, msg), onStatus(status, details, msg),
  *   onSummary(summary, actionItems, msg), onError(error, info), onConnected(msg),
- *   onPartial(msg) (live `transcript_partial`: provisional words, not durable)
+ *   onPartial(msg) (live `transcript_partial`: provisional words, not durable),
+ *   onSpeakers(msg) (the meeting's speaker names, merges and reassigned lines)
  * @param {object} [options]  baseUrl, WebSocketImpl, baseMs, capMs, pingIntervalMs, random
  *   (tests and non-browser hosts; the defaults suit the browser)
  */
@@ -49,6 +50,7 @@ export function useMeetingSocket(meetingId, token, handlers = {}, options = {}) 
         onSummary: relay('onSummary'),
         onError: relay('onError'),
         onConnected: relay('onConnected'),
+        onSpeakers: relay('onSpeakers'),
       },
       onStateChange: (next) => {
         resumeRef.current.lastSeq = next.lastSeq;

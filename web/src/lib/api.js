@@ -84,6 +84,20 @@ export const api = {
     }),
   deleteMeeting: (token, id) =>
     apiRequest(`/api/meetings/${encodeURIComponent(id)}`, { method: 'DELETE', token }),
+  renameSpeaker: (token, id, label, name) =>
+    apiRequest(`/api/meetings/${encodeURIComponent(id)}/speakers/${encodeURIComponent(label)}`, {
+      method: 'PATCH',
+      token,
+      body: { name },
+    }),
+  enrolVoice: (token, meetingId, speaker, name) =>
+    apiRequest('/api/voice-profiles', { method: 'POST', token, body: { name, meeting_id: meetingId, speaker } }),
+  mergeSpeakers: (token, id, from, into) =>
+    apiRequest(`/api/meetings/${encodeURIComponent(id)}/speakers/merge`, {
+      method: 'POST',
+      token,
+      body: { from, into },
+    }),
   shareMeeting: (token, id, email) =>
     apiRequest(`/api/meetings/${encodeURIComponent(id)}/members`, {
       method: 'POST',

@@ -123,6 +123,9 @@ export function dispatchMessage(message, handlers) {
     case 'connected':
       handlers.onConnected?.(message);
       break;
+    case 'speakers':
+      handlers.onSpeakers?.(message);
+      break;
     default:
       break; // pong and future message types
   }

@@ -7,8 +7,11 @@
 // replaces its partial: a caption is shown once, first provisional, then final. A partial
 // older than the one shown (revision) or for an utterance already final is stale and ignored.
 
+import { emptySpeakers, speakersFrom } from './speakers.js';
+
 export const initialMeetingState = {
   lastSeq: 0,
+  speakers: emptySpeakers,
   lines: [],
   partials: [],
   finalSegmentIds: {},
@@ -143,6 +146,8 @@ export function meetingReducer(state, action) {
       };
     case 'summary':
       return { ...state, lastSeq, summary: summaryFrom(message) };
+    case 'speakers':
+      return { ...state, lastSeq, speakers: speakersFrom(message) };
     case 'error':
       return {
         ...state,

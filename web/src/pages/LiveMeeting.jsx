@@ -20,8 +20,9 @@ import { useCaptionText } from '../hooks/useCaptionText.js';
 import { useMeetingSocket } from '../hooks/useMeetingSocket.jsx';
 import { usePageTitle } from '../hooks/usePageTitle.js';
 import { api } from '../lib/api.js';
-import { formatClock, formatSpeaker } from '../lib/format.js';
+import { formatClock } from '../lib/format.js';
 import { initialMeetingState, meetingReducer } from '../lib/meetingState.js';
+import { lineSpeaker } from '../lib/speakers.js';
 import { Link } from '../lib/router.jsx';
 
 // Why Upload/Record are disabled while a job or live session runs (the server would answer 409).
@@ -70,12 +71,13 @@ function useLiveRoom(meetingId, token) {
     onTranscript: (segment, message) => {
       dispatch({ message });
       if (message.seq > replayUntilRef.current) {
-        setAnnouncement(`${formatSpeaker(segment.speaker)} at ${formatClock(segment.start ?? segment.timestamp)}: ${segment.text}`);
+        setAnnouncement(`${lineSpeaker({ id: segment.id, speaker: segment.speaker }, room.speakers).name} at ${formatClock(segment.start ?? segment.timestamp)}: ${segment.text}`);
       }
     },
     // Partials go to the screen only: the announcer speaks final lines, never provisional words.
     onPartial: (message) => dispatch({ message }),
     onStatus: (_status, _details, message) => dispatch({ message }),
+    onSpeakers: (message) => dispatch({ message }),
     onSummary: (_summary, _items, message) => {
       dispatch({ message });
       if (message.seq > (historyUntilRef.current ?? 0)) setAnnouncement('The summary and action items are ready.');
@@ -104,6 +106,10 @@ export function LiveMeeting({ meetingId }) {
   const processing = status === 'queued' || status === 'processing';
   // A finished transcript is replaced only after the user confirms (the server insists too).
   const hasTranscript = room.lines.length > 0 && !processing;
+  const canEditSpeakers = canRecord;
+  const onRename = useCallback((label, name) => api.renameSpeaker(token, meetingId, label, name || null), [token, meetingId]);
+  const onEnrol = useCallback((label, name) => api.enrolVoice(token, meetingId, label, name), [token, meetingId]);
+  const onMerge = useCallback((from, into) => api.mergeSpeakers(token, meetingId, from, into), [token, meetingId]);
 
   return (
     <>
@@ -133,6 +139,11 @@ export function LiveMeeting({ meetingId }) {
               captionSize={caption.size}
               textMode={captionText.mode}
               language={room.language?.code ?? meeting?.spoken_language ?? null}
+              speakers={room.speakers}
+              canEdit={canEditSpeakers}
+              onRename={onRename}
+              onMerge={onMerge}
+              onEnrol={onEnrol}
             />
           </section>
           <div className="visually-hidden" aria-live="polite" aria-atomic="true" data-testid="live-announcer">
@@ -149,7 +160,7 @@ export function LiveMeeting({ meetingId }) {
               busyReason={processing ? RECORD_BUSY : ''}
             />
           )}
-          <SummaryPanel summary={room.summary} />
+          <SummaryPanel summary={room.summary} speakers={room.speakers} />
           <LanguagePanel
             key={meeting?.id ?? 'loading'}
             token={token}

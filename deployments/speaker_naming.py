@@ -1,0 +1,113 @@
+"""Per job: keep the meeting's speaker centroids in the database and name enrolled voices.
+
+After every published window the Processor stores each meeting speaker's running centroid
+(what "enrol this speaker" reads later), matches the centroids against the meeting owner's
+voice profiles of the same diarization backend, and, when a name appears, changes or goes,
+announces the meeting's speaker state as a durable ``speakers`` event. Uploads and live
+streams share it through ``JobRecorder``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+
+from sqlalchemy.orm import Session
+
+from app.db import Database, get_meeting
+from app.db.speakers import (
+    SpeakerCentroid,
+    SpeakerEditError,
+    list_voice_profiles,
+    load_speaker_edits,
+    merge_speakers,
+    save_profile_names,
+    save_speaker_centroids,
+)
+from app.rooms.hub import HubClient
+from app.rooms.publish import publish_speakers
+from core.speaker_edits import SpeakerEdits
+from core.speakers import SpeakerRegistry
+from core.voice_profiles import VoiceProfileVector, match_profiles
+
+logger = logging.getLogger(__name__)
+
+
+class SpeakerNaming:
+    def __init__(
+        self, meeting_id: str, db: Database, hub: HubClient, threshold: float, margin: float
+    ) -> None:
+        self._meeting_id = meeting_id
+        self._db = db
+        self._hub = hub
+        self._threshold = threshold
+        self._margin = margin
+        self._profiles: dict[str, list[VoiceProfileVector]] = {}  # per backend, read once a job
+
+    async def after_window(self, registry: SpeakerRegistry, backend: str) -> None:
+        centroids = registry.centroids()
+        if not centroids or not backend:
+            return
+        edits = await asyncio.to_thread(self._store_and_match, centroids, backend)
+        if edits is not None:
+            await publish_speakers(self._hub, self._meeting_id, edits, {"action": "identify"})
+
+    async def reattribute(self, registry: SpeakerRegistry) -> None:
+        """At the end of a job: fold speakers that only short turns opened into the closest
+        confirmed one (stored as merges, announced as one ``speakers`` event)."""
+        merges = registry.reattribute()
+        if not merges:
+            return
+        edits = await asyncio.to_thread(self._store_merges, merges)
+        logger.info("meeting %s: re-attributed short-turn speakers %s", self._meeting_id, merges)
+        await publish_speakers(
+            self._hub, self._meeting_id, edits, {"action": "reattribute", "merges": merges}
+        )
+
+    def _store_merges(self, merges: dict[str, str]) -> SpeakerEdits:
+        with self._db.session() as session:
+            for source, into in merges.items():
+                try:
+                    merge_speakers(session, self._meeting_id, source, into)
+                except SpeakerEditError as e:  # e.g. a user merged them already
+                    logger.info(
+                        "meeting %s: merge %s -> %s skipped: %s", self._meeting_id, source, into, e
+                    )
+            return load_speaker_edits(session, self._meeting_id)
+
+    def _store_and_match(
+        self, centroids: dict[str, tuple[list[float], float]], backend: str
+    ) -> SpeakerEdits | None:
+        """Store centroids, match profiles; the new speaker state when a name changed."""
+        with self._db.session() as session:
+            save_speaker_centroids(
+                session,
+                self._meeting_id,
+                backend,
+                [SpeakerCentroid(lab, c, round(w, 3)) for lab, (c, w) in centroids.items()],
+            )
+            profiles = self._load_profiles(session, backend)
+            if not profiles:
+                return None
+            matches = match_profiles(
+                {label: c for label, (c, _) in centroids.items()},
+                profiles,
+                self._threshold,
+                self._margin,
+            )
+            named = {lab: (m.profile_id, m.name, m.confidence) for lab, m in matches.items()}
+            if not save_profile_names(session, self._meeting_id, named):
+                return None
+            logger.info(
+                "meeting %s: %d speaker(s) named by voice profile", self._meeting_id, len(named)
+            )
+            return load_speaker_edits(session, self._meeting_id)
+
+    def _load_profiles(self, session: Session, backend: str) -> list[VoiceProfileVector]:
+        if backend not in self._profiles:
+            meeting = get_meeting(session, self._meeting_id)
+            rows = list_voice_profiles(session, meeting.owner_id, backend) if meeting else []
+            self._profiles[backend] = [
+                VoiceProfileVector(r.id, r.name, list(r.embedding)) for r in rows
+            ]
+        return self._profiles[backend]

@@ -1,0 +1,82 @@
+"""Naming enrolled voices during a job: stored centroids, profile names, one event per change."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from app.db import Database, create_meeting, create_user, save_segments, upgrade_database
+from app.db.speakers import (
+    create_voice_profile,
+    load_speaker_edits,
+    rename_speaker,
+    speaker_centroid,
+)
+from app.rooms.hub import EventLog
+from core.speakers import SpeakerRegistry
+from core.types import Segment
+from deployments.speaker_naming import SpeakerNaming
+
+
+async def test_enrolled_voice_is_named_once_and_unknown_stays_anonymous(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'db.sqlite'}"
+    upgrade_database(url)
+    db = Database(url)
+    with db.session() as s:
+        owner = create_user(s, email="o@example.com", name="O", password_hash="h")
+        other = create_user(s, email="x@example.com", name="X", password_hash="h")
+        meeting_id = create_meeting(s, owner_id=owner.id, title="t").id
+        create_voice_profile(s, owner.id, "Dana", "embedded:ge2e", [1.0, 0.0, 0.0], "meeting")
+        create_voice_profile(s, owner.id, "Old model", "pyannote:x", [0.0, 1.0, 0.0], "meeting")
+        create_voice_profile(s, other.id, "Not yours", "embedded:ge2e", [0.0, 1.0, 0.0], "meeting")
+        save_segments(s, meeting_id, [Segment("w0-0", "SPEAKER_01", "Hi", 0, 1, 0)])
+    hub = EventLog(url)
+    naming = SpeakerNaming(meeting_id, db, hub, threshold=0.88, margin=0.04)
+    registry = SpeakerRegistry()
+    registry.link({"a": [0.98, 0.1, 0.05], "b": [0.0, 1.0, 0.0]}, {"a": 6.0, "b": 5.0})
+
+    await naming.after_window(registry, "embedded:ge2e")
+    await naming.after_window(registry, "embedded:ge2e")  # nothing new: no second event
+
+    events = [e for e in await hub.replay(meeting_id, 0) if e["type"] == "speakers"]
+    assert len(events) == 1
+    assert list(events[0]["speakers"]) == ["SPEAKER_00"]  # profiles of other backends/users unused
+    named = events[0]["speakers"]["SPEAKER_00"]
+    assert named["name"] == "Dana" and named["source"] == "profile"
+    assert 0.9 < named["confidence"] <= 1.0
+    with db.session() as s:
+        centroid = speaker_centroid(s, meeting_id, "SPEAKER_01")
+        assert centroid is not None and centroid[2] == "embedded:ge2e"
+        # A user's rename wins over the profile and is never overwritten by later windows.
+        rename_speaker(s, meeting_id, "SPEAKER_00", "Dana S.")
+    await naming.after_window(registry, "embedded:ge2e")
+    with db.session() as s:
+        assert load_speaker_edits(s, meeting_id).display_name("SPEAKER_00") == "Dana S."
+
+
+async def test_reattribution_is_stored_as_a_merge_and_announced(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'db.sqlite'}"
+    upgrade_database(url)
+    db = Database(url)
+    with db.session() as s:
+        owner = create_user(s, email="o@example.com", name="O", password_hash="h")
+        meeting_id = create_meeting(s, owner_id=owner.id, title="t").id
+        save_segments(
+            s,
+            meeting_id,
+            [
+                Segment("w0-0", "SPEAKER_00", "Hi.", 0, 0.4, 0),
+                Segment("w1-0", "SPEAKER_01", "Good morning all.", 1, 7, 1),
+            ],
+        )
+    hub = EventLog(url)
+    naming = SpeakerNaming(meeting_id, db, hub, threshold=0.88, margin=0.04)
+    registry = SpeakerRegistry()
+    registry.link({"hi": [0.8, 0.5, 0.3]}, {"hi": 0.4})
+    registry.link({"a": [1.0, 0.0, 0.0]}, {"a": 6.0})
+    await naming.reattribute(registry)
+    events = [e for e in await hub.replay(meeting_id, 0) if e["type"] == "speakers"]
+    assert [e["change"] for e in events] == [
+        {"action": "reattribute", "merges": {"SPEAKER_00": "SPEAKER_01"}}
+    ]
+    with db.session() as s:
+        assert load_speaker_edits(s, meeting_id).display_name("SPEAKER_00") == "SPEAKER_01"
