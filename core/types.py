@@ -59,8 +59,8 @@ class Segment:
     end: float
     window: int
     words: list[Word] = field(default_factory=list)
-    segment_id: str | None = None  # live utterance id shared with its partials (None: upload)
     translation: str | None = None  # English caption of the same speech, when asked for
+    segment_id: str | None = None  # live utterance id shared with its partials (None: upload)
 
     @property
     def timestamp(self) -> float:

@@ -107,6 +107,9 @@ class ActorHubClient:
         result: int = await self._call("last_seq", meeting_id)
         return result
 
+    async def forget(self, meeting_id: str) -> None:
+        await self._call("forget", meeting_id)
+
     async def replay(
         self, meeting_id: str, after_seq: int, limit: int = REPLAY_PAGE
     ) -> list[Event]:

@@ -17,8 +17,9 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from app.rooms.hub import EPHEMERAL_KEYS, LISTEN_TIMEOUT_S, Event, HubClient
@@ -31,13 +32,29 @@ RETRY_DELAY_S = 0.5
 LIVE_GAP_GRACE_S = 2.0
 
 
+class Outgoing(dict[str, Any]):
+    """A message for sockets with its JSON text, encoded once however many sockets send it
+    (a live event is queued as the same object for every subscriber of the meeting)."""
+
+    __slots__ = ("text",)
+
+    def __init__(self, message: Mapping[str, Any]) -> None:
+        super().__init__(message)
+        # Starlette's send_json encoding, so the bytes on the wire are what they always were.
+        self.text = json.dumps(self, separators=(",", ":"), ensure_ascii=False)
+
+
+def outgoing(message: Mapping[str, Any]) -> Outgoing:
+    return message if isinstance(message, Outgoing) else Outgoing(message)
+
+
 class Subscriber:
     """One socket's view of a meeting: a bounded outbound queue and a cursor."""
 
     def __init__(self, meeting_id: str, cursor: int, queue_size: int) -> None:
         self.meeting_id = meeting_id
         self.cursor = cursor
-        self.queue: asyncio.Queue[dict[str, Any]] = asyncio.Queue(maxsize=queue_size)
+        self.queue: asyncio.Queue[Outgoing] = asyncio.Queue(maxsize=queue_size)
         self.overflowed = asyncio.Event()
         self.catch_up_lock = asyncio.Lock()
         self.catch_up_pending = False  # a scheduled catch-up has not taken the lock yet
@@ -63,26 +80,27 @@ class Subscriber:
         if seq != self.cursor + 1 or self.overflowed.is_set() or self.closed:
             return
         try:
-            await asyncio.wait_for(self.queue.put(event), timeout_s)
+            await asyncio.wait_for(self.queue.put(outgoing(event)), timeout_s)
         except TimeoutError:
             self.overflowed.set()
             return
         self.cursor = seq
 
-    def offer_ephemeral(self, event: Event) -> None:
-        """Queue a partial if it follows what this socket has and there is room; else drop it."""
+    def offer_ephemeral(self, event: Event, prepared: Outgoing | None = None) -> None:
+        """Queue a partial if it follows what this socket has and there is room; else drop it.
+        ``prepared``: the client's view of ``event`` (``client_view``), encoded once."""
         if self.cursor < int(event["after_seq"]) or self.catch_up_lock.locked():
             return
         if self.overflowed.is_set() or self.queue.full():
             return
-        self.queue.put_nowait({k: v for k, v in event.items() if k not in EPHEMERAL_KEYS})
+        self.queue.put_nowait(prepared or client_view(event))
 
-    def send(self, message: dict[str, Any]) -> None:
+    def send(self, message: Mapping[str, Any]) -> None:
         """Queue a live or control message; a full queue marks the subscriber as too slow."""
         if self.overflowed.is_set():
             return
         try:
-            self.queue.put_nowait(message)
+            self.queue.put_nowait(outgoing(message))
         except asyncio.QueueFull:
             self.overflowed.set()
 
@@ -209,11 +227,13 @@ class RoomFanout:
 
     def _deliver(self, meeting_id: str, events: list[Event]) -> None:
         events = sorted(events, key=_delivery_order)
+        # Encoded once here, not once per socket: the same object goes to every queue.
+        prepared = [Outgoing(e) if "seq" in e else client_view(e) for e in events]
         for subscriber in list(self._subscribers.get(meeting_id, ())):
-            for event in events:
+            for event, message in zip(events, prepared, strict=True):
                 if "seq" not in event:
-                    subscriber.offer_ephemeral(event)
-                elif not subscriber.offer(event):
+                    subscriber.offer_ephemeral(event, message)
+                elif not subscriber.offer(message):
                     self._schedule_catch_up(subscriber)
                     break
         durable = [int(e["seq"]) for e in events if "seq" in e]
@@ -256,6 +276,11 @@ class RoomFanout:
                 with contextlib.suppress(asyncio.CancelledError, Exception):
                     await poll
         return poll.result() if poll in done else {}
+
+
+def client_view(event: Event) -> Outgoing:
+    """An ephemeral event as clients get it: without the hub's ordering fields."""
+    return Outgoing({k: v for k, v in event.items() if k not in EPHEMERAL_KEYS})
 
 
 def _delivery_order(event: Event) -> tuple[int, int, int]:

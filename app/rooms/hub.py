@@ -37,6 +37,10 @@ logger = logging.getLogger(__name__)
 Event = dict[str, Any]
 LISTEN_TIMEOUT_S = 30.0
 REPLAY_PAGE = 500
+# A room untouched this long is dropped from memory (it reloads from the database on use);
+# must stay well above LISTEN_TIMEOUT_S, which is how often a watched room is polled.
+ROOM_IDLE_S = 600.0
+ROOM_SWEEP_EVERY_S = 60.0
 RECENT_ON_LOAD = 100  # stored events a new incarnation remembers per meeting (retry dedup)
 OPEN_PARTIALS_PER_ROOM = 8  # ephemeral events kept per meeting (one per open segment)
 EPHEMERAL_KEYS = ("after_seq", "ephemeral_id")  # the hub's own fields on ephemeral events
@@ -56,6 +60,8 @@ class HubClient(Protocol):
 
     async def publish_ephemeral(self, meeting_id: str, event: Event) -> Event: ...
 
+    async def forget(self, meeting_id: str) -> None: ...
+
     async def replay(
         self, meeting_id: str, after_seq: int, limit: int = REPLAY_PAGE
     ) -> list[Event]: ...
@@ -67,14 +73,23 @@ class _Room:
     buffer: deque[Event]
     lock: asyncio.Lock = field(default_factory=asyncio.Lock)
     partials: dict[str, Event] = field(default_factory=dict)  # open segment_id → latest
+    last_used: float = field(default_factory=time.monotonic)
+
+    def idle_since(self, cutoff: float) -> bool:
+        """Untouched since ``cutoff``, with nothing in flight: safe to drop and reload."""
+        return self.last_used < cutoff and not self.lock.locked() and not self.partials
 
 
 class EventLog:
     """Per-meeting sequenced, durable event log with long-poll listening."""
 
-    def __init__(self, database_url: str, buffer_size: int = 1000) -> None:
+    def __init__(
+        self, database_url: str, buffer_size: int = 1000, room_idle_s: float = ROOM_IDLE_S
+    ) -> None:
         self._db = Database(database_url)
         self._buffer_size = buffer_size
+        self._room_idle_s = room_idle_s
+        self._last_sweep = time.monotonic()
         self._rooms: dict[str, _Room] = {}
         self._version = 0  # bumped on every publish; listeners wait for it to move
         self._ephemeral_id = 0
@@ -195,12 +210,32 @@ class EventLog:
     async def _room(self, meeting_id: str) -> _Room:
         room = self._rooms.get(meeting_id)
         if room is None:
-            # A restarted hub continues from the database: no gap, no reuse.
+            # A restarted hub (or an evicted room) continues from the database: no gap, no
+            # reuse, and retried publishes still recognised from the reloaded recent events.
             seq, recent = await asyncio.to_thread(self._load_tail, meeting_id)
             room = self._rooms.setdefault(
                 meeting_id, _Room(seq=seq, buffer=deque(recent, maxlen=self._buffer_size))
             )
+        room.last_used = time.monotonic()
+        self._evict_idle_rooms()
         return room
+
+    def _evict_idle_rooms(self) -> None:
+        """Drop rooms nobody published to, replayed or long-polled for ``room_idle_s``, so the
+        hub's memory follows the meetings in use, not every meeting ever watched. A watched
+        room is touched by every long poll (at least every ``LISTEN_TIMEOUT_S``)."""
+        now = time.monotonic()
+        if now - self._last_sweep < min(ROOM_SWEEP_EVERY_S, self._room_idle_s):
+            return
+        self._last_sweep = now
+        cutoff = now - self._room_idle_s
+        for meeting_id in [m for m, room in self._rooms.items() if room.idle_since(cutoff)]:
+            del self._rooms[meeting_id]
+
+    @property
+    def open_rooms(self) -> int:
+        """Rooms held in memory (tests, metrics)."""
+        return len(self._rooms)
 
     def _store(self, meeting_id: str, message: Event) -> None:
         with self._db.session() as session:

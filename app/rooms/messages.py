@@ -185,6 +185,15 @@ class ResumeRequest(BaseModel):
 
 ClientMessage = PingRequest | AuthRequest | ResumeRequest
 
+
+class BatchMessage(WireModel):
+    """Extension, only for sockets opened with ``?batch=1``: several messages that were ready
+    together (e.g. a window's segments), in order, each exactly as it would be sent alone."""
+
+    type: Literal["batch"] = "batch"
+    messages: list[dict[str, Any]]
+
+
 SERVER_MESSAGES: dict[str, type[BaseModel]] = {
     "connected": ConnectedMessage,
     "status": StatusMessage,
@@ -195,6 +204,7 @@ SERVER_MESSAGES: dict[str, type[BaseModel]] = {
     "speakers": SpeakersMessage,
     "pong": PongMessage,
     "keepalive": KeepaliveMessage,
+    "batch": BatchMessage,
 }
 
 

@@ -57,7 +57,7 @@ describe('LiveMeeting page', () => {
     expect(screen.getByTestId('meeting-title').textContent).toBe('Weekly sync');
     expect(screen.getByTestId('connection-status').textContent).toContain('Connected');
     expect(room.offered).toEqual(['bearer', GOOD_TOKEN]);
-    expect(room.url.search).toBe('?last_seq=0');
+    expect(room.url.search).toBe('?last_seq=0&batch=1');
 
     const first = screen.getAllByTestId('transcript-line')[0];
     expect(first.dataset.seq).toBe('1');
@@ -188,7 +188,7 @@ describe('LiveMeeting page', () => {
     await waitFor(() => expect(screen.getByTestId('connection-status').dataset.state).toBe('reconnecting'));
     expect(screen.getByTestId('connection-status').textContent).toMatch(/The connection dropped\. Retrying in \d s/);
     await waitFor(() => expect(screen.getByTestId('connection-status').dataset.state).toBe('connected'), { timeout: 3_000 });
-    expect(server.connections[1].url.search).toBe('?last_seq=4');
+    expect(server.connections[1].url.search).toBe('?last_seq=4&batch=1');
     // The second connection replays 1..3 again (a misbehaving server); nothing doubles.
     expect(screen.getAllByTestId('transcript-line').map((li) => li.dataset.seq)).toEqual(['1', '2', '3']);
   });
@@ -215,7 +215,7 @@ describe('LiveMeeting page', () => {
     act(() => room.socket.terminate());
     await waitFor(() => expect(screen.getByTestId('connection-status').dataset.state).toBe('reconnecting'));
     await waitFor(() => expect(screen.getByTestId('summary-text').textContent).toBe('Done.'), { timeout: 3_000 });
-    expect(server.connections[1].url.search).toBe('?last_seq=2');
+    expect(server.connections[1].url.search).toBe('?last_seq=2&batch=1');
     expect(screen.getAllByTestId('transcript-line').map((li) => li.dataset.seq)).toEqual(['1', '2', '3']);
     expect(screen.getByTestId('live-announcer').textContent).toBe('The summary and action items are ready.');
   });

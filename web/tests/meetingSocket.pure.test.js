@@ -25,16 +25,16 @@ describe('computeBackoffMs', () => {
 
 describe('buildSocketUrl', () => {
   it('maps http(s) to ws(s) and always carries last_seq', () => {
-    expect(buildSocketUrl('http://example.com', 'abc123')).toBe('ws://example.com/ws/meeting/abc123?last_seq=0');
+    expect(buildSocketUrl('http://example.com', 'abc123')).toBe('ws://example.com/ws/meeting/abc123?last_seq=0&batch=1');
     expect(buildSocketUrl('https://h.example/app/', 'a/b c', 41)).toBe(
-      'wss://h.example/app/ws/meeting/a%2Fb%20c?last_seq=41',
+      'wss://h.example/app/ws/meeting/a%2Fb%20c?last_seq=41&batch=1',
     );
-    expect(buildSocketUrl('ws://127.0.0.1:9', 'm', 7)).toBe('ws://127.0.0.1:9/ws/meeting/m?last_seq=7');
+    expect(buildSocketUrl('ws://127.0.0.1:9', 'm', 7)).toBe('ws://127.0.0.1:9/ws/meeting/m?last_seq=7&batch=1');
   });
 
   it('never puts a token in the URL, even if the base had a query', () => {
     const url = buildSocketUrl('wss://h.example/?token=leak#x', 'm', 3);
-    expect(url).toBe('wss://h.example/ws/meeting/m?last_seq=3');
+    expect(url).toBe('wss://h.example/ws/meeting/m?last_seq=3&batch=1');
   });
 });
 

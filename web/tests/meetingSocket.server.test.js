@@ -3,7 +3,7 @@ import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { WebSocket } from 'ws';
 
 import { MeetingSocket } from '../src/lib/meetingSocket.js';
-import { GOOD_TOKEN, RoomServer, sleep, waitUntil } from './helpers/roomServer.js';
+import { GOOD_TOKEN, RoomServer, sleep, transcriptEvent, waitUntil } from './helpers/roomServer.js';
 
 let server;
 let client;
@@ -46,9 +46,21 @@ describe('MeetingSocket over a real socket', () => {
     const [conn] = server.connections;
     expect(conn.offered).toEqual(['bearer', GOOD_TOKEN]);
     expect(conn.path).toBe('/ws/meeting/m1');
-    expect(conn.url.search).toBe('?last_seq=0');
+    expect(conn.url.search).toBe('?last_seq=0&batch=1');
     expect(client.state.status).toBe('connected');
     expect(seqs).toEqual([1, 2]);
+  });
+
+  it('unpacks batch frames in order, dropping what it already has', async () => {
+    server.behaviour = (conn) => {
+      conn.sendConnected(3);
+      conn.sendTranscripts(1, 1);
+      conn.send({ type: 'batch', timestamp: '', messages: [transcriptEvent(1), transcriptEvent(2), transcriptEvent(3)] });
+    };
+    makeClient().connect();
+    await waitUntil(() => seqs.length === 3, 'three transcript events');
+    expect(seqs).toEqual([1, 2, 3]);
+    expect(client.duplicatesDropped).toBe(1);
   });
 
   it('reconnects after a drop, resumes from last seq and drops replayed duplicates', async () => {
@@ -67,7 +79,7 @@ describe('MeetingSocket over a real socket', () => {
     expect(seqs).toEqual([1, 2, 3, 4, 5]);
     expect(client.duplicatesDropped).toBe(2);
     const [first, second] = server.connections;
-    expect(second.url.search).toBe('?last_seq=3');
+    expect(second.url.search).toBe('?last_seq=3&batch=1');
     expect(second.offered).toEqual(['bearer', GOOD_TOKEN]);
     expect(second.openedAt - first.openedAt).toBeGreaterThanOrEqual(250);
     const retry = states.find((s) => s.status === 'reconnecting');
@@ -141,7 +153,7 @@ describe('MeetingSocket over a real socket', () => {
     };
     makeClient({ pingIntervalMs: 30, staleAfterMs: 100 }).connect();
     await waitUntil(() => server.connections.length === 2, 'second connection');
-    expect(server.connections[1].url.search).toBe('?last_seq=1');
+    expect(server.connections[1].url.search).toBe('?last_seq=1&batch=1');
     expect(seqs).toEqual([1]);
   });
 });

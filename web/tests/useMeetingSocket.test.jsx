@@ -76,7 +76,7 @@ describe('useMeetingSocket', () => {
     await waitFor(() => expect(server.connections[0].closeCode).toBe(1000));
     act(() => result.current.connect());
     await waitFor(() => expect(result.current.isConnected).toBe(true));
-    expect(server.connections[1].url.search).toBe('?last_seq=4');
+    expect(server.connections[1].url.search).toBe('?last_seq=4&batch=1');
     expect(seqs).toEqual([1, 2, 3]);
   });
 

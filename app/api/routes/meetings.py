@@ -7,7 +7,7 @@ import shutil
 from pathlib import Path
 from typing import Annotated
 
-from fastapi import APIRouter, HTTPException, Request, Response, status
+from fastapi import APIRouter, BackgroundTasks, HTTPException, Request, Response, status
 from fastapi import Path as PathParam
 
 from app.api.deps import (
@@ -33,6 +33,7 @@ from app.db.languages import set_language_settings
 from app.quotas import QuotaExceeded, check_meeting_slot
 from app.ratelimit import RateLimited
 from app.rooms.access import recheck_access_soon
+from app.rooms.hub import HubClient
 from app.schemas import MeetingCreate, MeetingPublic, MemberCreate, MemberPublic
 
 logger = logging.getLogger(__name__)
@@ -78,7 +79,11 @@ def read_meeting(meeting: VisibleMeeting, role: CallerRole) -> MeetingPublic:
 
 @router.delete("/{meeting_id}", status_code=status.HTTP_204_NO_CONTENT)
 def delete_meeting_route(
-    request: Request, meeting: OwnedMeeting, session: SessionDep, settings: SettingsDep
+    request: Request,
+    meeting: OwnedMeeting,
+    session: SessionDep,
+    settings: SettingsDep,
+    background: BackgroundTasks,
 ) -> Response:
     """Delete the meeting, everything stored for it (by cascade) and its uploaded audio."""
     meeting_id = meeting.id
@@ -86,8 +91,17 @@ def delete_meeting_route(
     session.commit()
     recheck_access_soon(request.app.state)  # its open sockets close with 4404
     remove_meeting_files(settings.uploads_dir, meeting_id)
+    background.add_task(forget_room, request.app.state.hub, meeting_id)
     logger.info("deleted meeting %s", meeting_id)
     return Response(status_code=status.HTTP_204_NO_CONTENT)
+
+
+async def forget_room(hub: HubClient, meeting_id: str) -> None:
+    """Drop the deleted meeting's room from the hub's memory (idle eviction would, later)."""
+    try:
+        await hub.forget(meeting_id)
+    except Exception:  # the hub restarting: it holds no room for the meeting after a restart
+        logger.warning("could not tell the hub to forget meeting %s", meeting_id, exc_info=True)
 
 
 def remove_meeting_files(uploads_dir: Path, meeting_id: str) -> None:

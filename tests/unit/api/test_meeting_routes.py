@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 
@@ -213,3 +214,16 @@ def test_events_replay_after_seq_in_order(
     assert client.get(url, params={"after_seq": -1}, headers=alice.headers).status_code == 422
     api.share(alice, meeting_id, bob.email)
     assert len(client.get(url, headers=bob.headers).json()["events"]) == 3
+
+
+def test_deleting_a_meeting_drops_its_room_from_the_hub(
+    api: Api, client: TestClient, app: FastAPI, alice: Account
+) -> None:
+    meeting_id = api.create_meeting(alice)["id"]
+    kept_id = api.create_meeting(alice, "Keep me")["id"]
+    hub = app.state.hub
+    for room in (meeting_id, kept_id):  # a published event opens the room in the hub
+        client.portal.call(hub.publish, room, {"type": "status"})  # type: ignore[union-attr]
+    assert hub.open_rooms == 2
+    assert client.delete(f"/api/meetings/{meeting_id}", headers=alice.headers).status_code == 204
+    assert hub.open_rooms == 1

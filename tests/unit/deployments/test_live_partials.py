@@ -52,7 +52,9 @@ def fake_speech_regions(audio: np.ndarray, min_silence_ms: int = 0) -> list[tupl
     return regions
 
 
-async def fake_transcribe(audio: np.ndarray) -> TranscriptionResult:
+async def fake_transcribe(
+    audio: np.ndarray, _language: str | None = None, _task: str = "transcribe"
+) -> TranscriptionResult:
     await asyncio.sleep(0.005)
     words = []
     for start, end in fake_speech_regions(audio, 400):
@@ -63,11 +65,19 @@ async def fake_transcribe(audio: np.ndarray) -> TranscriptionResult:
     return TranscriptionResult(words=words, text=" ".join(w.word for w in words))
 
 
+async def no_detection(_audio: np.ndarray) -> tuple[str, float]:
+    raise AssertionError("these meetings have a set language")
+
+
+def never_translate(_language: str) -> bool:
+    return False
+
+
 async def fake_diarize(audio: np.ndarray) -> DiarizationResult:
     return DiarizationResult([SpeakerTurn(0.0, len(audio) / SAMPLE_RATE, "A")], {"A": [1.0, 0.0]})
 
 
-async def fake_summarize(segments: Any) -> SummaryResult:
+async def fake_summarize(segments: Any, _language: str | None = None) -> SummaryResult:
     return SummaryResult(summary="ok")
 
 
@@ -106,7 +116,7 @@ async def session_parts(
     hub = RecordingHub(url)
     session = LiveSession(
         JobState(job_id=job_id, meeting_id=member.meeting_id),
-        Models(fake_transcribe, fake_diarize, fake_summarize),
+        Models(fake_transcribe, fake_diarize, fake_summarize, no_detection, never_translate),
         hub,
         db,
         session_id="s1",

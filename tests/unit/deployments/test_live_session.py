@@ -24,15 +24,21 @@ from deployments.live import LiveSession
 from deployments.pipeline import JobState, Models
 
 
-async def transcribe(_audio: np.ndarray) -> TranscriptionResult:
+async def transcribe(
+    _audio: np.ndarray, _language: str | None = None, _task: str = "transcribe"
+) -> TranscriptionResult:
     return TranscriptionResult(words=[], text="")
+
+
+async def detect(_audio: np.ndarray) -> tuple[str, float]:
+    return "en", 1.0
 
 
 async def diarize(_audio: np.ndarray) -> DiarizationResult:
     return DiarizationResult(turns=[])
 
 
-async def summarize(_segments: list[Segment]) -> SummaryResult:
+async def summarize(_segments: list[Segment], _language: str | None = None) -> SummaryResult:
     return SummaryResult(summary="-", engine="test")
 
 
@@ -50,7 +56,7 @@ def new_session(database: Database) -> LiveSession:
         job = create_job(session, meeting.id, source="live")
     return LiveSession(
         JobState(job_id=job.id, meeting_id=meeting.id),
-        Models(transcribe, diarize, summarize),
+        Models(transcribe, diarize, summarize, detect, lambda _language: False),
         EventLog(database.url),
         database,
         session_id="s1",

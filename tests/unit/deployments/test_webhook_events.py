@@ -16,7 +16,7 @@ async def no_model(*_args: object) -> object:
     raise AssertionError("not called")
 
 
-async def summarize(_segments: list[Segment]) -> SummaryResult:
+async def summarize(_segments: list[Segment], _language: str | None = None) -> SummaryResult:
     return SummaryResult(summary="We met.", engine="test")
 
 
@@ -32,7 +32,7 @@ def recorder_for(tmp_path: Path) -> tuple[JobRecorder, Database, str]:
             s, user.id, "https://93.184.216.34/h", ["completed", "failed", "summary"], None
         )
     state = JobState(job_id=job.id, meeting_id=meeting.id)
-    models = Models(no_model, no_model, summarize)  # type: ignore[arg-type]
+    models = Models(no_model, no_model, summarize, no_model, lambda _language: False)  # type: ignore[arg-type]
     return JobRecorder(state, models, EventLog(url), db), db, hook.id
 
 

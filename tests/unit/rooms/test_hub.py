@@ -178,3 +178,35 @@ async def test_a_partial_wakes_a_waiting_listener(log: EventLog, alice: Member) 
     ready = await waiting
     assert time.monotonic() - started < 1
     assert ready[alice.meeting_id][0]["segment_id"] == "a"
+
+
+async def test_idle_rooms_leave_memory_and_come_back_from_the_database(
+    alice: Member, database_url: str
+) -> None:
+    log = EventLog(database_url, room_idle_s=0.05)
+    other = make_meetings(database_url, alice.user_id, 1)[0]
+    stored = await log.publish(alice.meeting_id, {"type": "status", "event_id": "e1"})
+    await asyncio.sleep(0.1)
+    await log.publish(other, {"type": "status"})  # any use sweeps what went idle
+    assert log.open_rooms == 1
+    # Reloaded on use: the seq continues, and a retried publish is still recognised.
+    again = await log.publish(alice.meeting_id, {"type": "status", "event_id": "e1"})
+    assert again == stored
+    assert (await log.publish(alice.meeting_id, {"type": "status"}))["seq"] == 2
+    assert stored_seqs(database_url, alice.meeting_id) == [1, 2]
+
+
+async def test_a_polled_room_stays_in_memory(alice: Member, database_url: str) -> None:
+    log = EventLog(database_url, room_idle_s=0.2)
+    other = make_meetings(database_url, alice.user_id, 1)[0]
+    await log.publish(alice.meeting_id, {"type": "status"})
+    for _ in range(4):  # polled more often than the idle limit, as every fan-out loop does
+        await log.listen({alice.meeting_id: 1}, timeout_s=0.1)
+    await log.publish(other, {"type": "status"})
+    assert log.open_rooms == 2
+
+
+async def test_forget_drops_a_deleted_meetings_room(log: EventLog, alice: Member) -> None:
+    await log.publish(alice.meeting_id, {"type": "status"})
+    await log.forget(alice.meeting_id)
+    assert log.open_rooms == 0

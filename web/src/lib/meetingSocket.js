@@ -53,7 +53,9 @@ export function buildSocketUrl(baseUrl, meetingId, lastSeq = 0) {
   else if (url.protocol === 'https:') url.protocol = 'wss:';
   const prefix = url.pathname.replace(/\/+$/, '');
   url.pathname = `${prefix}/ws/meeting/${encodeURIComponent(meetingId)}`;
-  url.search = `?last_seq=${Math.max(0, Math.trunc(lastSeq) || 0)}`;
+  // batch=1: the server may send several ready messages as one `batch` frame (fewer frames
+  // through the proxy when a window's lines arrive together); see #handleData.
+  url.search = `?last_seq=${Math.max(0, Math.trunc(lastSeq) || 0)}&batch=1`;
   url.hash = '';
   return url.toString();
 }
@@ -246,7 +248,12 @@ export class MeetingSocket {
       this.confirmed = true;
       this.#setState({ status: 'connected', attempt: 0, closeCode: null, reason: '' });
     }
-    if (message.type === 'pong') return;
+    const messages = message.type === 'batch' && Array.isArray(message.messages) ? message.messages : [message];
+    for (const one of messages) this.#handleMessage(one);
+  }
+
+  #handleMessage(message) {
+    if (!message || typeof message !== 'object' || message.type === 'pong') return;
     if (!this.seq.accept(message)) {
       this.duplicatesDropped += 1;
       return;
