@@ -62,6 +62,7 @@ class Scenario:
     meetings: int
     watchers: int  # per meeting
     live: int = 0  # meetings fed by a live stream instead of an upload
+    batch: bool = True  # watchers opt in to batch frames (the web client does; old clients not)
 
     @property
     def sockets(self) -> int:
@@ -122,7 +123,7 @@ async def run_scenario(platform: Platform, scenario: Scenario, feed: Feed) -> di
         owners = await bounded(
             (create_owner(client, i) for i in range(scenario.meetings)), SETUP_CONCURRENCY
         )
-        watchers = [Watcher(o) for o in owners for _ in range(scenario.watchers)]
+        watchers = [Watcher(o, scenario.batch) for o in owners for _ in range(scenario.watchers)]
         stop, gate = asyncio.Event(), asyncio.Semaphore(CONNECT_CONCURRENCY)
         tasks = [asyncio.create_task(w.run(platform.ws_url, gate, stop)) for w in watchers]
         await wait_until(lambda: all(w.frames or w.error for w in watchers), 300, "connecting")
@@ -171,6 +172,7 @@ def score(
         "lost": lost,
         "duplicated": duplicated,
         "socket_errors": sum(1 for w in watchers if w.error),
+        "frames": sum(len(w.frames) for w in watchers),
         "p50_ms": _round(percentile(latencies_ms, 0.50)),
         "p95_ms": _round(percentile(latencies_ms, 0.95)),
         "p99_ms": _round(percentile(latencies_ms, 0.99)),
@@ -200,9 +202,15 @@ def build_plan(opts: argparse.Namespace) -> Plan:
     if opts.quick:
         return Plan([Scenario("spread", 10, 3, live=2)], [], [])
     if opts.meetings:
-        return Plan([Scenario("custom", opts.meetings, opts.watchers, opts.live)], [], [])
+        custom = Scenario("custom", opts.meetings, opts.watchers, opts.live, not opts.no_batch)
+        return Plan([custom], [], [])
     return Plan(
-        headline=[Scenario("spread", 100, 5, live=10), Scenario("one_room", 1, 200)],
+        headline=[
+            Scenario("spread", 100, 5, live=10),
+            Scenario("spread_unbatched", 100, 5, live=10, batch=False),
+            Scenario("one_room", 1, 200),
+            Scenario("one_room_unbatched", 1, 200, batch=False),
+        ],
         sweep=[Scenario(f"sweep_{m}", m, 5) for m in (10, 25, 50, 100, 150)],
         replicas=[1, 2],
     )
@@ -248,6 +256,7 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--meetings", type=int, help="one custom scenario: meetings")
     p.add_argument("--watchers", type=int, default=5, help="watchers per meeting (custom)")
     p.add_argument("--live", type=int, default=0, help="live-streamed meetings (custom)")
+    p.add_argument("--no-batch", action="store_true", help="watchers do not opt in to batches")
     p.add_argument("--meeting", default="planning2", help="corpus meeting each feed sends")
     p.add_argument("--churn", type=int, help="instead: create, watch and delete N meetings")
     p.add_argument("--out", type=Path, help="results directory")

@@ -57,12 +57,14 @@ class Watcher:
     """One room socket; ``frames`` holds (arrival wall time, raw text)."""
 
     owner: Owner
+    batch: bool = False  # opt in to batch frames (``?batch=1``), as the web client does
     frames: list[tuple[float, str]] = field(default_factory=list)
     error: str | None = None
     done: asyncio.Event = field(default_factory=asyncio.Event)
 
     async def run(self, ws_url: str, ready: asyncio.Semaphore, stop: asyncio.Event) -> None:
         url = f"{ws_url}/ws/meeting/{self.owner.meeting_id}?last_seq=0"
+        url += "&batch=1" if self.batch else ""
         try:
             async with ready:
                 ws = await connect(
@@ -92,7 +94,13 @@ class Watcher:
             stopper.cancel()
 
     def messages(self) -> list[tuple[float, dict[str, Any]]]:
-        return [(at, json.loads(raw)) for at, raw in self.frames]
+        """Every message with its frame's arrival time (a batch frame's messages share it)."""
+        out: list[tuple[float, dict[str, Any]]] = []
+        for at, raw in self.frames:
+            message = json.loads(raw)
+            inner = message.get("messages") if message.get("type") == "batch" else [message]
+            out += [(at, m) for m in inner]
+        return out
 
 
 def finished_jobs(watcher: Watcher) -> int:

@@ -129,8 +129,8 @@ def targets_section(result: dict[str, Any]) -> str:
 
 
 LOAD_COLUMNS = (
-    "name", "meetings", "watchers", "live", "sockets", "p50_ms", "p95_ms", "p99_ms", "lost",
-    "duplicated", "socket_errors", "messages_per_s", "jobs_per_s",
+    "name", "meetings", "watchers", "live", "batch", "sockets", "p50_ms", "p95_ms", "p99_ms",
+    "lost", "duplicated", "socket_errors", "frames", "messages_per_s", "jobs_per_s",
 )  # fmt: skip
 
 
@@ -144,7 +144,7 @@ def load_section(result: dict[str, Any]) -> str:
     parts.append(f"\nLargest meetings x 5 watchers held at p99 <= 100 ms with no loss: "
                  f"{fmt(load.get('largest_meetings_at_target'))}")  # fmt: skip
     if load.get("replicas"):
-        columns = ("ingress_replicas", *LOAD_COLUMNS[4:])
+        columns = ("ingress_replicas", *LOAD_COLUMNS[5:])
         parts += ["", table(columns, [[r[c] for c in columns] for r in load["replicas"]])]
     return "\n".join(parts)
 

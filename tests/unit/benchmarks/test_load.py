@@ -39,3 +39,12 @@ def test_target_needs_p99_at_most_100_ms_and_no_loss() -> None:
     slow = watcher("m2", [(1, 0.0, 0.150)])
     assert holds_target(score(Scenario("s", 1, 1), [fast], {"m1": 1}, T0, T0 + 1))
     assert not holds_target(score(Scenario("s", 1, 1), [slow], {"m2": 1}, T0, T0 + 1))
+
+
+def test_a_batch_frame_counts_each_message_it_carries() -> None:
+    w = Watcher(Owner("m1", "t"), batch=True)
+    inner = [json.loads(frame(1, T0)), json.loads(frame(2, T0))]
+    w.frames = [(T0 + 0.020, json.dumps({"type": "batch", "messages": inner}))]
+    row = score(Scenario("s", 1, 1), [w], {"m1": 2}, T0, T0 + 1)
+    assert (row["delivered"], row["lost"], row["frames"]) == (2, 0, 1)
+    assert row["p50_ms"] == 20.0
