@@ -25,8 +25,8 @@ pytestmark = pytest.mark.slow
 
 # English words of the hand-written translation that any fair caption of the meeting contains.
 EXPECTED_ENGLISH = {"morning", "customer", "friday", "tests", "presentation", "monday"}
-MAX_ITALIAN_WER = 0.45  # seen here: upload 0.08, live 0.26 (docs/benchmarks.md "Languages")
-MIN_CHRF = 30.0  # chrF of the captions against the scripted translation (seen: 61, 56)
+MAX_ITALIAN_WER = 0.45  # seen here: upload 0.08, live 0.26-0.29 (docs/benchmarks.md "Languages")
+MIN_CHRF = 30.0  # chrF of the captions against the scripted translation (seen: 61, 52-56)
 
 
 @pytest.fixture(scope="module")
