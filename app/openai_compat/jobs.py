@@ -34,6 +34,7 @@ from app.db import (
     set_meeting_status,
     update_job,
 )
+from app.db.languages import set_language_settings
 from app.openai_compat.errors import OpenAIError
 from app.quotas import QuotaExceeded, check_job_slot, check_meeting_slot, remaining_audio_bytes
 from app.rooms.fanout import RoomFanout
@@ -90,10 +91,10 @@ class TranscriptionFailed(Exception):
 
 
 async def start_transcription(
-    backend: Backend, db: Database, settings: Settings, user_id: str, title: str, staging: Path
+    backend: Backend, db: Database, settings: Settings, meeting: NewMeeting, staging: Path
 ) -> TranscriptionJob:
-    """A new meeting owned by ``user_id`` with a queued job for the staged upload."""
-    job = await anyio.to_thread.run_sync(_create_meeting_job, db, settings, user_id, title, staging)
+    """A new meeting for ``meeting.owner_id`` with a queued job for the staged upload."""
+    job = await anyio.to_thread.run_sync(_create_meeting_job, db, settings, meeting, staging)
     audio_path = settings.uploads_dir / job.meeting_id / f"{job.job_id}.audio"
     try:
         await backend.submit_job(JobRequest(job.job_id, job.meeting_id, str(audio_path)))
@@ -126,10 +127,21 @@ def quota_error(e: QuotaExceeded) -> OpenAIError:
     return OpenAIError(429, e.detail, code="quota_exceeded", headers=e.headers)
 
 
+@dataclass(frozen=True, slots=True)
+class NewMeeting:
+    """The meeting a /v1 request becomes; ``language`` as meetings take it (a code, "auto",
+    or None for the profile's default)."""
+
+    owner_id: str
+    title: str
+    language: str | None = None
+
+
 def _create_meeting_job(
-    db: Database, settings: Settings, user_id: str, title: str, staging: Path
+    db: Database, settings: Settings, new: NewMeeting, staging: Path
 ) -> TranscriptionJob:
     uploads_dir = settings.uploads_dir
+    user_id, title = new.owner_id, new.title
     with db.session() as session:
         try:  # again: another request of this user may have taken the last slot meanwhile
             check_meeting_slot(session, settings, user_id)
@@ -138,6 +150,8 @@ def _create_meeting_job(
             staging.unlink(missing_ok=True)
             raise quota_error(e) from e
         meeting = create_meeting(session, owner_id=user_id, title=title)
+        if new.language is not None:
+            set_language_settings(session, meeting.id, language=new.language, translate_to=None)
         job = TranscriptionJob(meeting.id, create_job(session, meeting.id, source="upload").id)
     target = uploads_dir / job.meeting_id / f"{job.job_id}.audio"
     target.parent.mkdir(parents=True, exist_ok=True)

@@ -45,14 +45,19 @@ def model_ids(served: list[ServedModel]) -> list[str]:
     return own + [alias for alias in OPENAI_MODEL_ALIASES if alias not in own] if own else []
 
 
-def resolve_model(name: str | None, served: list[ServedModel]) -> ServedModel:
+def resolve_model(
+    name: str | None, served: list[ServedModel], language: str | None = None
+) -> ServedModel:
+    """A served model by id; OpenAI's names pick the first served model that writes
+    ``language`` (the profile's default model when no language is given)."""
     if not name:
         raise OpenAIError(400, "You must provide a model parameter.", param="model")
     for model in served:
         if name == model.id:
             return model
     if served and name in OPENAI_MODEL_ALIASES:
-        return served[0]
+        writes = [m for m in served if language is None or m.language in (None, language)]
+        return (writes or served)[0]
     raise OpenAIError(
         404,
         f"The model `{name}` does not exist; GET /v1/models lists the served models.",
@@ -62,11 +67,12 @@ def resolve_model(name: str | None, served: list[ServedModel]) -> ServedModel:
 
 
 def parse_params(form: ReceivedUpload, served: list[ServedModel]) -> TranscriptionParams:
-    model = resolve_model(form.first("model"), served)
+    code = _language_code(form.first("language"))
+    model = resolve_model(form.first("model"), served, code)
     return TranscriptionParams(
         model=model,
         response_format=_response_format(form.first("response_format")),
-        language=_language(form.first("language"), model),
+        language=_language(code, model),
         prompt=form.first("prompt"),
         temperature=_temperature(form.first("temperature")),
         granularities=_granularities(form),
@@ -87,8 +93,8 @@ def _response_format(value: str | None) -> ResponseFormat:
     return value  # type: ignore[return-value]
 
 
-def _language(value: str | None, model: ServedModel) -> str | None:
-    """ISO-639-1 code; a model fixed to one language refuses another (it cannot honour it)."""
+def _language_code(value: str | None) -> str | None:
+    """An ISO-639-1 code (``it``, also from ``it-IT``), or None when none was given."""
     if not value:
         return None
     code = value.strip().lower().split("-", 1)[0]
@@ -96,6 +102,13 @@ def _language(value: str | None, model: ServedModel) -> str | None:
         raise OpenAIError(
             400, f"Invalid language {value!r}", param="language", code="invalid_value"
         )
+    return code
+
+
+def _language(code: str | None, model: ServedModel) -> str | None:
+    """A model fixed to one language refuses another (it cannot honour it)."""
+    if code is None:
+        return None
     if model.language is not None and code != model.language:
         raise OpenAIError(
             400,

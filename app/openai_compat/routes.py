@@ -35,6 +35,7 @@ from app.openai_compat.formats import (
 )
 from app.openai_compat.jobs import (
     Idle,
+    NewMeeting,
     SegmentReady,
     TranscriptDone,
     TranscriptionFailed,
@@ -183,9 +184,10 @@ async def create_transcription(request: Request) -> Response:
         staging.unlink(missing_ok=True)
         raise
     title = (form.filename or "API transcription").strip() or "API transcription"
-    job = await start_transcription(
-        state.backend, state.db, settings, user.id, title[:200], staging
-    )
+    # A multilingual model without a language detects it, as OpenAI's models do.
+    language = params.language or ("auto" if params.model.language is None else None)
+    meeting = NewMeeting(user.id, title[:200], language)
+    job = await start_transcription(state.backend, state.db, settings, meeting, staging)
     headers = {"X-Meeting-Id": job.meeting_id}
     if params.stream:
         events = stream_events(request, job, params)

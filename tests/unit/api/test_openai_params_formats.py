@@ -174,3 +174,14 @@ def test_speaker_letters_go_past_the_alphabet() -> None:
         "Z",
         "S28",
     )
+
+
+def test_openai_model_names_go_to_a_model_that_writes_the_language() -> None:
+    from app.backend import ServedModel
+    from app.openai_compat.params import resolve_model
+
+    served = [ServedModel(id="tiny.en", language="en"), ServedModel(id="base", language=None)]
+    assert resolve_model("whisper-1", served).id == "tiny.en"  # the profile's default
+    assert resolve_model("whisper-1", served, "en").id == "tiny.en"
+    assert resolve_model("whisper-1", served, "it").id == "base"
+    assert resolve_model("base", served, "en").id == "base"  # an explicit id is kept
