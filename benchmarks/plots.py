@@ -91,7 +91,9 @@ def _load_sockets(result: dict[str, Any], path: Path) -> bool:
     """Push latency (p50, p99) against open sockets, from the load benchmark's sweep."""
     import matplotlib.pyplot as plt
 
-    rows = sorted((result.get("load") or {}).get("sweep", []), key=lambda r: r["sockets"])
+    load = result.get("load") or {}
+    rows = [r for r in load.get("headline", []) + load.get("sweep", []) if r["watchers"] == 5]
+    rows = sorted((r for r in rows if r.get("batch", True)), key=lambda r: r["sockets"])
     if not rows:
         return False
     fig, ax = plt.subplots(figsize=(6, 4))

@@ -141,7 +141,7 @@ def load_section(result: dict[str, Any]) -> str:
         return ""
     rows = [[r[c] for c in LOAD_COLUMNS] for r in load["headline"] + load["sweep"]]
     parts = [table(LOAD_COLUMNS, rows)]
-    parts.append(f"\nLargest meetings x 5 watchers held at p99 <= 100 ms with no loss: "
+    parts.append(f"\nLargest meetings x 5 watchers (batched) held at p99 <= 100 ms, no loss: "
                  f"{fmt(load.get('largest_meetings_at_target'))}")  # fmt: skip
     if load.get("replicas"):
         columns = ("ingress_replicas", *LOAD_COLUMNS[5:])
