@@ -292,3 +292,20 @@ def test_database_pool_size_comes_from_the_settings(make_client: Any) -> None:
     client = make_client(db_pool_size=3, db_max_overflow=2)
     pool = client.app.state.db.engine.pool  # type: ignore[attr-defined]
     assert (pool.size(), pool._max_overflow) == (3, 2)
+
+
+def test_upload_with_thousands_of_parts_is_400(
+    client: TestClient, api: Api, alice: Account, settings: Settings
+) -> None:
+    meeting = api.create_meeting(alice)
+    parts = b"".join(
+        b'--b\r\nContent-Disposition: form-data; name="n%d"\r\n\r\nx\r\n' % i for i in range(5000)
+    )
+    r = client.post(
+        f"/api/meetings/{meeting['id']}/audio",
+        content=parts + b"--b--\r\n",
+        headers={**alice.headers, "Content-Type": "multipart/form-data; boundary=b"},
+    )
+    assert r.status_code == 400
+    assert r.json()["detail"] == "Too many form parts (send at most 16)"
+    assert stored_files(settings, meeting["id"]) == []
