@@ -18,6 +18,8 @@ from python_multipart.multipart import MultipartParser, parse_options_header
 
 from core.audio_formats import SIGNATURE_BYTES, SUPPORTED_FORMATS_TEXT, looks_like_audio
 
+MAX_PARTS = 16  # the upload needs one ``file`` part; a few extra fields are tolerated
+
 
 class UploadError(Exception):
     """A rejected upload; ``status`` is the HTTP status to answer with."""
@@ -60,6 +62,7 @@ class _FilePartWriter:
         self._field_count = 0
         self._field_name: str | None = None
         self._field_value = bytearray()
+        self.parts = 0
         self._header_field = b""
         self._headers: dict[bytes, bytes] = {}
         self._in_file = False
@@ -79,6 +82,9 @@ class _FilePartWriter:
         self._out.close()
 
     def _part_begin(self) -> None:
+        self.parts += 1
+        if self.parts > MAX_PARTS:  # thousands of tiny parts only cost parser time
+            raise UploadError(400, f"Too many form parts (send at most {MAX_PARTS})")
         self._headers = {}
         self._header_field = b""
 

@@ -18,6 +18,7 @@ from fastapi.testclient import TestClient
 
 from app.config import Settings
 from app.db import Database, update_job
+from app.db.session import POOL
 from app.main import create_app
 from tests.unit.api.conftest import PASSWORD, Account, Api
 from tests.unit.api.test_audio_routes import stored_files, upload, wav_bytes
@@ -200,29 +201,41 @@ def test_duration_bomb_is_400_at_the_ingress_without_decoding(
 # --- 3. no connection held by a slow upload -------------------------------------------------
 
 
-def test_trickling_upload_holds_no_database_connection(live: Any, api: Api, alice: Account) -> None:
-    meeting = api.create_meeting(alice)
-    server = live(db_pool_size=1, db_max_overflow=0)  # one connection for the whole replica
+def test_trickling_uploads_hold_no_database_connection(
+    live: Any, api: Api, alice: Account, settings: Settings
+) -> None:
+    """One more slow upload than the pool has connections (10 + 30 by default): before the
+    fix each held its request's session for the whole upload and everything else timed out."""
+    meetings = [api.create_meeting(alice)["id"] for _ in range(2)]
+    server = live()
     body = (
         b'--b\r\nContent-Disposition: form-data; name="file"; filename="a.wav"\r\n\r\n'
         + wav_bytes()
         + b"\r\n--b--\r\n"
     )
-    with socket.create_connection(("127.0.0.1", server.port), timeout=10) as slow:
-        slow.sendall(
-            (
-                f"POST /api/meetings/{meeting['id']}/audio HTTP/1.1\r\nHost: x\r\n"
-                f"Authorization: Bearer {alice.token}\r\nContent-Length: {len(body)}\r\n"
-                "Content-Type: multipart/form-data; boundary=b\r\n\r\n"
-            ).encode()
-            + body[:100]
-        )
-        time.sleep(0.5)  # the upload is admitted and now waits for the rest of its body
+    trickles = POOL["pool_size"] + POOL["max_overflow"] + 1  # the default pool, used here
+    sockets = [
+        socket.create_connection(("127.0.0.1", server.port), timeout=10) for _ in range(trickles)
+    ]
+    try:
+        for n, slow in enumerate(sockets):
+            slow.sendall(
+                (
+                    f"POST /api/meetings/{meetings[n % 2]}/audio HTTP/1.1\r\nHost: x\r\n"
+                    f"Authorization: Bearer {alice.token}\r\nContent-Length: {len(body)}\r\n"
+                    "Content-Type: multipart/form-data; boundary=b\r\n\r\n"
+                ).encode()
+                + body[:100]
+            )
+        time.sleep(1.0)  # every upload is admitted and now waits for the rest of its body
         with httpx.Client(base_url=server.http_url, timeout=5) as other:
-            r = other.get("/api/meetings", headers=alice.headers)  # needs the one connection
+            r = other.get("/api/meetings", headers=alice.headers)  # needs a pooled connection
             assert r.status_code == 200
-        slow.sendall(body[100:])
-        assert read_reply(slow).startswith(b"HTTP/1.1 202")
+        sockets[0].sendall(body[100:])
+        assert read_reply(sockets[0]).startswith(b"HTTP/1.1 202")
+    finally:
+        for slow in sockets:
+            slow.close()
 
 
 # --- 5. per-user caps -------------------------------------------------------------------------
@@ -279,3 +292,20 @@ def test_database_pool_size_comes_from_the_settings(make_client: Any) -> None:
     client = make_client(db_pool_size=3, db_max_overflow=2)
     pool = client.app.state.db.engine.pool  # type: ignore[attr-defined]
     assert (pool.size(), pool._max_overflow) == (3, 2)
+
+
+def test_upload_with_thousands_of_parts_is_400(
+    client: TestClient, api: Api, alice: Account, settings: Settings
+) -> None:
+    meeting = api.create_meeting(alice)
+    parts = b"".join(
+        b'--b\r\nContent-Disposition: form-data; name="n%d"\r\n\r\nx\r\n' % i for i in range(5000)
+    )
+    r = client.post(
+        f"/api/meetings/{meeting['id']}/audio",
+        content=parts + b"--b--\r\n",
+        headers={**alice.headers, "Content-Type": "multipart/form-data; boundary=b"},
+    )
+    assert r.status_code == 400
+    assert r.json()["detail"] == "Too many form parts (send at most 16)"
+    assert stored_files(settings, meeting["id"]) == []
