@@ -97,7 +97,8 @@ class LiveStreamer:
         self._reconnect_for_s = reconnect_for_s
         self.session_id: str | None = None
         self.job_id: asyncio.Future[str] = asyncio.get_running_loop().create_future()
-        self.resent_bytes = 0
+        self.resent_bytes = 0  # audio sent twice because a connection dropped
+        self._high_water = 0  # furthest byte offset ever sent
         self._stop_sent = False
 
     async def run(self, start_source: Callable[[AudioBuffer], Any]) -> dict[str, Any]:
@@ -169,6 +170,4 @@ class LiveStreamer:
                 if isinstance(raw, str) and json.loads(raw).get("type") == "stopped":
                     reply: dict[str, Any] = json.loads(raw)
                     return reply
-        raise ConnectionClosed(None, None)
-
-    _high_water = 0
+        raise OSError("the server closed the audio socket before `stopped`")

@@ -9,6 +9,7 @@ reaches ``on_event`` once however often the connection drops.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import time
 from collections.abc import Callable
@@ -173,6 +174,7 @@ class RoomWatcher:
     async def _ping(self, ws: ClientConnection) -> None:
         """Application pings: the server answers each, so silence means a dead link even
         when a proxy keeps the TCP connection open."""
-        while True:
-            await asyncio.sleep(self._options.ping_interval_s)
-            await ws.send(json.dumps({"type": "ping"}))
+        with contextlib.suppress(ConnectionClosed):  # the receive loop reports the close
+            while True:
+                await asyncio.sleep(self._options.ping_interval_s)
+                await ws.send(json.dumps({"type": "ping"}))
