@@ -41,6 +41,11 @@ VAD_EVERY_S = 0.25  # how much new audio triggers another look for an utterance 
 REALTIME_SLACK_S = 10.0  # how far ahead of the wall clock a client may send (network bursts)
 MAX_BACKLOG_S = 120.0  # audio waiting for the models before a session is refused
 MIN_PARTIAL_AUDIO_S = 0.5  # shorter open audio is not worth a decode
+# A partial waits for at least this many times its last decode's duration of new audio, so
+# partials take at most about half of real time per session when decoding is slow (a CPU
+# profile's Whisper encoder costs the same for 1 s as for 30 s) and run at the configured
+# cadence when it is fast (GPU).
+PARTIAL_BACKOFF = 2.0
 
 
 class LiveSessionError(Exception):
@@ -84,6 +89,7 @@ class LiveSession(JobRecorder):
         self._opened = time.monotonic()
         self._worker: asyncio.Task[None] | None = None
         self._partial_every = int(partial_every_s * SAMPLE_RATE)
+        self._partial_gap = self._partial_every  # current cadence, adapted to decode time
         self._budget = partial_budget or PartialBudget(0)
         self._utterance = self._new_utterance()
         self._decoded_upto = 0  # buffer samples covered by the last partial decode
@@ -247,7 +253,7 @@ class LiveSession(JobRecorder):
             and self._partial is None
             and not self._pending
             and len(self._buffer) >= MIN_PARTIAL_AUDIO_S * SAMPLE_RATE
-            and len(self._buffer) - self._decoded_upto >= self._partial_every
+            and len(self._buffer) - self._decoded_upto >= self._partial_gap
         )
 
     def _start_partial(self) -> None:
@@ -273,7 +279,10 @@ class LiveSession(JobRecorder):
         language = self.state.language
         if language.requested == "auto" and language.code is None:
             return  # not before detection: the default model would guess English words
+        started = time.monotonic()
         result = await self._models.transcribe(audio, language.code, "transcribe")
+        decode = int((time.monotonic() - started) * PARTIAL_BACKOFF * SAMPLE_RATE)
+        self._partial_gap = max(self._partial_every, decode)
         words = [
             Word(w.word, w.start + offset, w.end + offset, w.probability) for w in result.words
         ]
