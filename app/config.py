@@ -64,6 +64,17 @@ class Settings(BaseSettings):
     summary_rate_window_s: float = Field(default=3600.0, gt=0)
     summary_lease_s: float = Field(default=600.0, gt=0)
     ws_access_recheck_s: float = Field(default=15.0, gt=0)
+    # Input bounds and per-user caps (docs/security.md lists each with what it protects).
+    max_audio_duration_s: float = Field(default=6 * 3600.0, gt=0)
+    db_pool_size: int = Field(default=10, gt=0)
+    db_max_overflow: int = Field(default=30, ge=0)
+    ws_start_timeout_s: float = Field(default=10.0, gt=0)
+    ws_idle_timeout_s: float = Field(default=60.0, gt=0)
+    ws_max_pending_auth_per_address: int = Field(default=10, gt=0)
+    max_concurrent_jobs_per_user: int = Field(default=3, gt=0)
+    max_live_sessions_per_user: int = Field(default=2, gt=0)
+    max_stored_audio_bytes_per_user: int = Field(default=20 * 1024**3, gt=0)
+    max_meetings_per_user: int = Field(default=1000, gt=0)
 
     @model_validator(mode="after")
     def _refuse_placeholder_secret(self) -> Settings:
@@ -104,6 +115,11 @@ class Settings(BaseSettings):
     @property
     def uploads_dir(self) -> Path:
         return self.data_dir / "uploads"
+
+
+def db_pool(settings: Settings) -> dict[str, int]:
+    """The SQLAlchemy pool arguments a process's ``Database`` is built with."""
+    return {"pool_size": settings.db_pool_size, "max_overflow": settings.db_max_overflow}
 
 
 @lru_cache(maxsize=1)

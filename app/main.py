@@ -11,14 +11,13 @@ from fastapi import FastAPI, Request
 from fastapi.encoders import jsonable_encoder
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
-from starlette.exceptions import HTTPException as StarletteHTTPException
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from app.api.router import api_router
-from app.api.routes import health, live, ws
+from app.api.routes import audio, health, live, ws
 from app.api.transcript_guard import CodedHTTPException, coded_http_exception_handler
 from app.backend import Backend, LocalBackend
-from app.config import Settings, get_settings
+from app.body_limits import BodyLimitMiddleware
+from app.config import Settings, db_pool, get_settings
 from app.db import Database, upgrade_database
 from app.login_guard import LoginGuard
 from app.metrics import metrics_sink
@@ -27,6 +26,7 @@ from app.rooms.access import AccessWatcher
 from app.rooms.fanout import RoomFanout
 from app.rooms.redaction import install_token_redaction
 from app.security import signing_keys
+from app.security_headers import SecurityHeadersMiddleware
 from app.static import mount_web
 
 logger = logging.getLogger(__name__)
@@ -43,11 +43,17 @@ def create_app(settings: Settings | None = None, backend: Backend | None = None)
     )
     app.state.settings = settings
     app.state.backend = backend or LocalBackend()
-    app.state.db = Database(settings.resolved_database_url)
+    app.state.db = Database(settings.resolved_database_url, db_pool(settings))
     signing_keys(settings)  # a missing key file or bad secret stops start-up, not each login
     app.state.login_guard = LoginGuard(settings, SharedLimiter(app.state.db))
     app.state.ws_limiter = ws.ConnectionLimiter(settings.ws_max_connections_per_user)
-    app.add_middleware(JsonBodyLimitMiddleware, max_bytes=settings.max_json_body_bytes)
+    app.state.ws_pending_auth = ws.ConnectionLimiter(settings.ws_max_pending_auth_per_address)
+    app.add_middleware(
+        BodyLimitMiddleware,
+        default_max_bytes=settings.max_json_body_bytes,
+        routes=(audio.upload_body_limit(settings),),
+    )
+    app.add_middleware(SecurityHeadersMiddleware)  # outermost: 413/415 answers get them too
     app.add_exception_handler(RequestValidationError, validation_error_handler)  # type: ignore[arg-type]
     app.add_exception_handler(CodedHTTPException, coded_http_exception_handler)
     app.include_router(health.router)
@@ -88,89 +94,3 @@ async def validation_error_handler(_request: Request, exc: RequestValidationErro
         for error in exc.errors()
     ]
     return JSONResponse(status_code=422, content={"detail": jsonable_encoder(errors)})
-
-
-class BodyTooLarge(StarletteHTTPException):
-    """An HTTPException so FastAPI's body parsing re-raises it as is (not as a 400)."""
-
-    def __init__(self, max_bytes: int) -> None:
-        super().__init__(status_code=413, detail=_too_large_detail(max_bytes))
-
-
-def _too_large_detail(max_bytes: int) -> str:
-    return f"Request body too large (limit {max_bytes} bytes)"
-
-
-class JsonBodyLimitMiddleware:
-    """413 for request bodies over ``max_bytes``, except multipart uploads (own limit).
-
-    Checks ``Content-Length`` up front and counts streamed (chunked) bodies as they arrive,
-    so a lying or absent header cannot get a large body past it.
-    """
-
-    def __init__(self, app: ASGIApp, max_bytes: int) -> None:
-        self.app = app
-        self.max_bytes = max_bytes
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http" or _is_multipart(scope):
-            await self.app(scope, receive, send)
-            return
-        declared = _content_length(scope)
-        if declared is not None and declared > self.max_bytes:
-            await self._reject(send)
-            return
-        received = 0
-        started = False
-
-        async def counting_receive() -> Message:
-            nonlocal received
-            message = await receive()
-            if message["type"] == "http.request":
-                received += len(message.get("body", b""))
-                if received > self.max_bytes:
-                    raise BodyTooLarge(self.max_bytes)
-            return message
-
-        async def tracking_send(message: Message) -> None:
-            nonlocal started
-            started = started or message["type"] == "http.response.start"
-            await send(message)
-
-        try:
-            await self.app(scope, counting_receive, tracking_send)
-        except BodyTooLarge:
-            if started:
-                raise
-            await self._reject(send)
-
-    async def _reject(self, send: Send) -> None:
-        response = JSONResponse(
-            status_code=413,
-            content={"detail": _too_large_detail(self.max_bytes)},
-        )
-        await response({"type": "http"}, _no_receive, send)
-
-
-async def _no_receive() -> Message:
-    return {"type": "http.disconnect"}
-
-
-def _header(scope: Scope, name: bytes) -> bytes | None:
-    for key, value in scope.get("headers", []):
-        if key.lower() == name:
-            return bytes(value)
-    return None
-
-
-def _is_multipart(scope: Scope) -> bool:
-    content_type = _header(scope, b"content-type") or b""
-    return content_type.lower().startswith(b"multipart/")
-
-
-def _content_length(scope: Scope) -> int | None:
-    value = _header(scope, b"content-length")
-    try:
-        return int(value) if value is not None else None
-    except ValueError:
-        return None

@@ -2,7 +2,8 @@
 
 FastAPI's ``UploadFile`` spools the whole body before the route runs, so a size limit checked
 there comes after the disk is already full. This parser writes the ``file`` part straight to its
-destination as the body arrives and stops at the limit.
+destination as the body arrives and stops at the limit. What counts as audio is decided by
+``core.audio_formats`` (one table for this sniff and the decoder).
 """
 
 from __future__ import annotations
@@ -14,22 +15,7 @@ from pathlib import Path
 
 from python_multipart.multipart import MultipartParser, parse_options_header
 
-# Leading bytes of the containers PyAV decodes for us. A cheap check in the Ingress gives an
-# instant 400 for a text file or an image; real decoding happens in the Processor.
-AUDIO_SIGNATURES: tuple[tuple[int, bytes], ...] = (
-    (0, b"RIFF"),  # wav
-    (0, b"RF64"),  # wav > 4 GB
-    (0, b"fLaC"),  # flac
-    (0, b"OggS"),  # ogg vorbis / opus
-    (0, b"ID3"),  # mp3 with a tag
-    (0, b"\x1a\x45\xdf\xa3"),  # webm / matroska
-    (4, b"ftyp"),  # mp4 / m4a / aac in mp4
-    (0, b"FORM"),  # aiff
-    (0, b"#!AMR"),  # amr
-    (0, b"\xff\xf1"),  # aac adts
-    (0, b"\xff\xf9"),  # aac adts
-    (0, b"caff"),  # core audio
-)
+from core.audio_formats import SIGNATURE_BYTES, SUPPORTED_FORMATS_TEXT, looks_like_audio
 
 
 class UploadError(Exception):
@@ -39,12 +25,6 @@ class UploadError(Exception):
         super().__init__(detail)
         self.status = status
         self.detail = detail
-
-
-def looks_like_audio(head: bytes) -> bool:
-    if len(head) >= 2 and head[0] == 0xFF and head[1] & 0xE0 == 0xE0:
-        return True  # MPEG audio frame sync (mp3 without a tag)
-    return any(head[offset : offset + len(magic)] == magic for offset, magic in AUDIO_SIGNATURES)
 
 
 class _FilePartWriter:
@@ -96,8 +76,8 @@ class _FilePartWriter:
         self.written += len(chunk)
         if self.written > self.max_bytes:
             raise UploadError(413, f"Audio file too large (limit {self.max_bytes} bytes)")
-        if len(self.head) < 16:
-            self.head += chunk[: 16 - len(self.head)]
+        if len(self.head) < SIGNATURE_BYTES:
+            self.head += chunk[: SIGNATURE_BYTES - len(self.head)]
         self._out.write(chunk)
 
     def _part_end(self) -> None:
@@ -142,6 +122,5 @@ def _check_received(writer: _FilePartWriter) -> None:
         raise UploadError(400, "The uploaded file is empty")
     if not looks_like_audio(writer.head):
         raise UploadError(
-            400,
-            "The uploaded file is not a supported audio format (wav, flac, mp3, m4a, ogg, webm)",
+            400, f"The uploaded file is not a supported audio format ({SUPPORTED_FORMATS_TEXT})"
         )

@@ -9,7 +9,9 @@
     throughput  concurrent uploads with batching on and off
     baseline    whole-file faster-whisper + diarization, no Serve
     memory      peak memory per deployment and of the cluster during one upload
-    fanout      WebSocket fan-out (benchmarks.fanout)
+    fanout      WebSocket fan-out under plain uvicorn (benchmarks.fanout; explains a cost)
+    load        control-plane load through the real Serve path (benchmarks.load, own options)
+    abuse       hostile input while other users work (benchmarks.abuse, own options)
     compare     diff two result files
 
 Without ``--url`` a private local Ray cluster runs the chosen profile on a free port.
@@ -44,6 +46,7 @@ DEFAULT_LENGTHS = [1.0, 5.0, 10.0, 20.0]
 LONG_LENGTH = 60.0
 DEFAULT_CONCURRENCY = [1, 2, 4]
 ACCURACY_MEETINGS = ["standup3", "planning2"]
+OWN_OPTIONS = {"load": "benchmarks.load", "abuse": "benchmarks.abuse"}
 SUITES = ("all", "smoke", "accuracy", "latency", "throughput", "baseline", "memory")
 
 
@@ -169,6 +172,10 @@ def parser() -> argparse.ArgumentParser:
         sub.add_parser(name, parents=[common], help=f"run the {name} benchmark(s)")
     fanout = sub.add_parser("fanout", help="WebSocket fan-out benchmark (own options)")
     fanout.add_argument("rest", nargs=argparse.REMAINDER)
+    load = sub.add_parser("load", help="control-plane load benchmark (own options)")
+    load.add_argument("rest", nargs=argparse.REMAINDER)
+    abuse = sub.add_parser("abuse", help="abuse run against the real cluster (own options)")
+    abuse.add_argument("rest", nargs=argparse.REMAINDER)
     cmp = sub.add_parser("compare", help="diff two result JSON files")
     cmp.add_argument("a", type=Path)
     cmp.add_argument("b", type=Path)
@@ -179,6 +186,9 @@ def main(argv: list[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     if argv[:1] == ["fanout"]:  # its options are its own; pass them through untouched
         return run_fanout(argv[1:])
+    if argv[:1] and argv[0] in OWN_OPTIONS:  # benchmarks that parse their own options
+        module = importlib.import_module(OWN_OPTIONS[argv[0]])
+        return int(module.main(argv[1:]) or 0)
     opts = parser().parse_args(argv)
     logging.basicConfig(
         level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"

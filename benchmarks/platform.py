@@ -72,7 +72,7 @@ class Platform:
         for deployment in config["deployments"]:
             if deployment["name"] == "Transcriber":
                 deployment["user_config"] = {**deployment.get("user_config", {}), **user_config}
-        self._redeploy(config)
+        self.redeploy(config)
 
     def set_diarizer_backend(self, backend: str) -> None:
         """Redeploy with another diarization backend (new Diarizer replicas)."""
@@ -86,14 +86,14 @@ class Platform:
             AppArgs.model_validate(config["args"])
         except ValidationError as e:
             raise PlatformError(f"diarizer backend {backend!r} is not available: {e}") from e
-        self._redeploy(config)
+        self.redeploy(config)
 
     def _copy_config(self, what: str) -> dict[str, Any]:
         if self.app_config is None:
             raise PlatformError(f"{what} can only be changed on a platform the benchmark started")
         return copy.deepcopy(self.app_config)
 
-    def _redeploy(self, config: dict[str, Any]) -> None:
+    def redeploy(self, config: dict[str, Any]) -> None:
         deploy_application(config)
         wait_running(self.base_url)
         self.app_config = config
@@ -120,21 +120,24 @@ def external_platform(url: str, profile: str) -> Platform:
 
 
 @contextmanager
-def started_platform(profile: str, data_dir: Path | None = None) -> Iterator[Platform]:
-    """A private local Ray cluster running the profile on a free port; torn down on exit."""
+def started_platform(
+    profile: str, data_dir: Path | None = None, extra_env: dict[str, str] | None = None
+) -> Iterator[Platform]:
+    """A private local Ray cluster running the profile on a free port; torn down on exit.
+    ``extra_env``: more ``MEETING_*`` settings for every process of the cluster."""
     import ray
     from ray import serve
 
     own_data = data_dir is None
     data = data_dir or Path(tempfile.mkdtemp(prefix="meeting-bench-"))
-    env = {"MEETING_DATA_DIR": str(data), "MEETING_ENVIRONMENT": "test"}
+    env = {"MEETING_DATA_DIR": str(data), "MEETING_ENVIRONMENT": "test", **(extra_env or {})}
     os.environ.update(env)  # the driver reads settings too (the hub's database)
     port = free_port()
     cpus = os.cpu_count() or 2
     # Logical CPUs above the physical count (as the integration fixture does) so every
     # light replica and the hub fit; the models still share the real cores.
     ray.init(
-        num_cpus=max(4, cpus) if profile == "cpu" else None,
+        num_cpus=max(4, cpus) if profile in ("cpu", "load") else None,
         include_dashboard=False,
         log_to_driver=False,  # replica logs stay in the session's log directory
         runtime_env={"env_vars": env},

@@ -13,7 +13,12 @@ def write_plots(result: dict[str, Any], directory: Path) -> list[Path]:
     matplotlib.use("Agg")
     suite = result["suite"]
     written = []
-    for name, draw in (("latency", _latency), ("throughput", _throughput), ("memory", _memory)):
+    for name, draw in (
+        ("latency", _latency),
+        ("throughput", _throughput),
+        ("memory", _memory),
+        ("sockets", _load_sockets),
+    ):
         path = directory / f"{suite}-{name}.png"
         if draw(result, path):
             written.append(path)
@@ -78,6 +83,25 @@ def _memory(result: dict[str, Any], path: Path) -> bool:
     fig, ax = plt.subplots(figsize=(7, 0.4 * len(names) + 1.5))
     ax.barh(names, [deployments[n]["peak_pss_mb"] for n in names])
     ax.set(xlabel="peak PSS (MB)", title="Memory per process group")
+    _save(fig, path, result)
+    return True
+
+
+def _load_sockets(result: dict[str, Any], path: Path) -> bool:
+    """Push latency (p50, p99) against open sockets, from the load benchmark's sweep."""
+    import matplotlib.pyplot as plt
+
+    rows = sorted((result.get("load") or {}).get("sweep", []), key=lambda r: r["sockets"])
+    if not rows:
+        return False
+    fig, ax = plt.subplots(figsize=(6, 4))
+    sockets = [r["sockets"] for r in rows]
+    ax.plot(sockets, [r["p50_ms"] for r in rows], marker="o", label="p50")
+    ax.plot(sockets, [r["p99_ms"] for r in rows], marker="o", label="p99")
+    ax.axhline(100, color="grey", linestyle="--", linewidth=1, label="100 ms target")
+    ax.set_xlabel("open room sockets (5 per meeting, every meeting processing)")
+    ax.set_ylabel("push latency, ms")
+    ax.legend()
     _save(fig, path, result)
     return True
 

@@ -128,8 +128,43 @@ def targets_section(result: dict[str, Any]) -> str:
     return table(["target (issue 5)", "measured", "status", "from"], rows) if rows else ""
 
 
+LOAD_COLUMNS = (
+    "name", "meetings", "watchers", "live", "sockets", "p50_ms", "p95_ms", "p99_ms", "lost",
+    "duplicated", "socket_errors", "messages_per_s", "jobs_per_s",
+)  # fmt: skip
+
+
+def load_section(result: dict[str, Any]) -> str:
+    """The control-plane load benchmark: headline scenarios, the sweep, 1 vs 2 Ingress."""
+    load = result.get("load")
+    if not load:
+        return ""
+    rows = [[r[c] for c in LOAD_COLUMNS] for r in load["headline"] + load["sweep"]]
+    parts = [table(LOAD_COLUMNS, rows)]
+    parts.append(f"\nLargest meetings x 5 watchers held at p99 <= 100 ms with no loss: "
+                 f"{fmt(load.get('largest_meetings_at_target'))}")  # fmt: skip
+    if load.get("replicas"):
+        columns = ("ingress_replicas", *LOAD_COLUMNS[4:])
+        parts += ["", table(columns, [[r[c] for c in columns] for r in load["replicas"]])]
+    return "\n".join(parts)
+
+
+def churn_section(result: dict[str, Any]) -> str:
+    churn = result.get("churn")
+    if not churn:
+        return ""
+    rows = [
+        [group, churn["rss_before_mb"][group], churn["rss_after_mb"][group], pct]
+        for group, pct in churn["growth_pct"].items()
+    ]
+    head = f"{churn['meetings']} meetings in {churn['wall_s']} s ({churn['meetings_per_s']}/s)\n\n"
+    return head + table(["process", "RSS before MB", "RSS after MB", "growth %"], rows)
+
+
 SECTIONS = (
     ("Targets", targets_section),
+    ("Control-plane load (Serve proxy, load profile)", load_section),
+    ("Meeting churn (create, watch, delete)", churn_section),
     ("Latency (sequential uploads, medians)", latency_section),
     ("Throughput", throughput_section),
     ("Whole-file baseline (no windows, no Serve)", baseline_section),

@@ -18,26 +18,20 @@ from typing import BinaryIO, Literal
 import av
 import numpy as np
 
+from core.audio_formats import (
+    SIGNATURE_BYTES,
+    SUPPORTED_FORMATS_TEXT,
+    DecodeLimits,
+    looks_like_audio,
+)
 from core.types import SAMPLE_RATE
 
 logger = logging.getLogger(__name__)
 
-DecodeErrorCode = Literal["empty_audio", "unsupported_audio", "truncated_audio"]
+DecodeErrorCode = Literal[
+    "empty_audio", "unsupported_audio", "truncated_audio", "audio_too_long", "bad_sample_rate"
+]
 AudioSource = str | os.PathLike[str] | bytes | bytearray | memoryview | BinaryIO
-
-# Leading bytes of the containers we accept. A file that starts like audio but cannot be
-# opened or decoded is reported as truncated/corrupt rather than as an unsupported format.
-_AUDIO_MAGICS: tuple[tuple[int, bytes], ...] = (
-    (0, b"RIFF"),  # wav
-    (0, b"fLaC"),  # flac
-    (0, b"OggS"),  # ogg / opus
-    (0, b"ID3"),  # mp3 with ID3 tag
-    (0, b"\x1a\x45\xdf\xa3"),  # webm / matroska
-    (4, b"ftyp"),  # mp4 / m4a
-    (0, b"\xff\xfb"),  # mp3 frame sync (MPEG-1 layer III)
-    (0, b"\xff\xf3"),
-    (0, b"\xff\xf2"),
-)
 
 
 class AudioDecodeError(Exception):
@@ -49,21 +43,53 @@ class AudioDecodeError(Exception):
         self.code = code
 
 
-def decode_audio(source: AudioSource, sample_rate: int = SAMPLE_RATE) -> np.ndarray:
+def decode_audio(
+    source: AudioSource, sample_rate: int = SAMPLE_RATE, limits: DecodeLimits | None = None
+) -> np.ndarray:
     """Decode a path, bytes or binary file object to float32 mono samples at ``sample_rate``.
+
+    ``limits`` are enforced before and while decoding: an absurd declared sample rate or
+    channel count is refused before the first frame, and decoding stops (``audio_too_long``) the
+    moment the output passes ``max_duration_s``, so a small file that expands to hours of audio
+    never holds more than the limit in memory.
 
     Corruption after some audio was decoded is tolerated (the samples so far are returned and a
     warning is logged), because a recording cut short at the end is still worth transcribing.
     A missing path raises ``FileNotFoundError``: that is a storage fault, not bad audio.
     """
+    limits = limits or DecodeLimits()
     if isinstance(source, str | os.PathLike):
         with Path(source).open("rb") as file:
-            return _decode_stream(file, sample_rate)
+            return _decode_stream(file, sample_rate, limits)
     if isinstance(source, bytes | bytearray | memoryview):
-        return _decode_stream(io.BytesIO(source), sample_rate)
+        return _decode_stream(io.BytesIO(source), sample_rate, limits)
     if not source.seekable():  # FFmpeg probes by seeking back to the start
-        return _decode_stream(io.BytesIO(source.read()), sample_rate)
-    return _decode_stream(source, sample_rate)
+        return _decode_stream(io.BytesIO(source.read()), sample_rate, limits)
+    return _decode_stream(source, sample_rate, limits)
+
+
+def probe_audio(path: str | os.PathLike[str], limits: DecodeLimits | None = None) -> None:
+    """Open ``path`` and check its declared format and packet durations against ``limits``
+    without decoding a frame (demuxing only reads packet headers; a 1 GB file takes seconds).
+
+    The Ingress calls this after an upload lands on disk, so a file past a bound gets a 400 at
+    once instead of a failed job later. Only bounds are checked here: a file that cannot be
+    opened is left to the decoder, which reports it as the job's error. Raises
+    :class:`AudioDecodeError`.
+    """
+    limits = limits or DecodeLimits()
+    with Path(path).open("rb") as file:
+        head = file.read(SIGNATURE_BYTES)
+        file.seek(0)
+        if not head:
+            raise AudioDecodeError("The uploaded file is empty (0 bytes).", "empty_audio")
+        try:
+            container = _open_container(file, head)
+        except AudioDecodeError:
+            return  # unreadable files are the decoder's to report (a job error, as before)
+        with container:
+            _check_declared(container, limits)
+            _check_packet_duration(container, limits)
 
 
 def pcm16_to_float(data: bytes | bytearray | memoryview) -> np.ndarray:
@@ -77,13 +103,25 @@ def pcm16_to_float(data: bytes | bytearray | memoryview) -> np.ndarray:
     return np.frombuffer(raw, dtype="<i2").astype(np.float32) / 32768.0
 
 
-def _decode_stream(stream: BinaryIO, sample_rate: int) -> np.ndarray:
+def whole_samples(pending: bytearray) -> bytes:
+    """Remove and return the whole 16-bit samples at the front of ``pending``.
+
+    Frames from a network client may split a sample; the odd byte stays in ``pending`` and
+    joins the next frame, so no sample is ever misaligned and none is lost.
+    """
+    end = len(pending) - len(pending) % 2
+    chunk = bytes(pending[:end])
+    del pending[:end]
+    return chunk
+
+
+def _decode_stream(stream: BinaryIO, sample_rate: int, limits: DecodeLimits) -> np.ndarray:
     start = stream.tell()
-    head = stream.read(16)
+    head = stream.read(SIGNATURE_BYTES)
     stream.seek(start)
     if not head:
         raise AudioDecodeError("The uploaded file is empty (0 bytes).", "empty_audio")
-    chunks, errors = _decode_chunks(stream, sample_rate, head)
+    chunks, errors = _decode_chunks(stream, sample_rate, head, limits)
     if not chunks:
         if errors:
             logger.info("No audio decoded before error: %s", errors[0])
@@ -98,48 +136,133 @@ def _decode_stream(stream: BinaryIO, sample_rate: int) -> np.ndarray:
         )
     if errors:
         logger.warning("Audio decoded partially; ignored a damaged tail: %s", errors[0])
-    return np.concatenate(chunks)
+    return _join(chunks)
 
 
-def _looks_like_audio(head: bytes) -> bool:
-    return any(head[offset : offset + len(magic)] == magic for offset, magic in _AUDIO_MAGICS)
+def _join(chunks: list[np.ndarray]) -> np.ndarray:
+    """Concatenate while releasing each chunk as it is copied: the output's pages are only
+    touched as they are written, so peak memory stays near one copy, not two."""
+    out = np.empty(sum(chunk.size for chunk in chunks), dtype=np.float32)
+    offset = 0
+    chunks.reverse()
+    while chunks:
+        chunk = chunks.pop()
+        out[offset : offset + chunk.size] = chunk
+        offset += chunk.size
+    return out
+
+
+class _BoundedSamples:
+    """Collects resampled chunks and refuses to hold more than ``max_samples``."""
+
+    def __init__(self, max_samples: int, limits: DecodeLimits) -> None:
+        self.chunks: list[np.ndarray] = []
+        self.total = 0
+        self._max = max_samples
+        self._limits = limits
+
+    def extend(self, chunks: list[np.ndarray]) -> None:
+        for chunk in chunks:
+            if not chunk.size:
+                continue
+            self.total += chunk.size
+            if self.total > self._max:
+                self.chunks.clear()
+                raise AudioDecodeError(self._limits.too_long_text(), "audio_too_long")
+            self.chunks.append(chunk)
 
 
 def _decode_chunks(
-    stream: BinaryIO, sample_rate: int, head: bytes
+    stream: BinaryIO, sample_rate: int, head: bytes, limits: DecodeLimits
 ) -> tuple[list[np.ndarray], list[str]]:
     """Decode and resample every audio frame; return the sample chunks and decode errors."""
+    samples = _BoundedSamples(int(limits.max_duration_s * sample_rate), limits)
+    errors: list[str] = []
+    start = stream.tell()
+    with _open_container(stream, head) as container:
+        _check_declared(container, limits)
+        _check_packet_duration(container, limits)
+    stream.seek(start)
+    with _open_container(stream, head) as container:
+        resampler = av.AudioResampler(format="flt", layout="mono", rate=sample_rate)
+        try:
+            for frame in _iter_frames(container):
+                _check_frame(frame, limits)
+                samples.extend(_frame_samples(resampler, frame))
+        # ValueError: the resampler refuses a frame whose rate or layout changed mid-stream.
+        except (av.error.FFmpegError, ValueError) as e:
+            errors.append(str(e))
+        try:  # flush the resampler's buffer; it fails again if it never got configured
+            samples.extend(_frame_samples(resampler, None))
+        except (av.error.FFmpegError, ValueError) as e:
+            errors.append(str(e))
+    return samples.chunks, errors
+
+
+def _open_container(stream: BinaryIO, head: bytes) -> av.container.InputContainer:
     try:
         container = av.open(stream, mode="r")
     except (av.error.FFmpegError, ValueError, UnicodeDecodeError) as e:
         raise _open_error(head, e) from e
-    chunks: list[np.ndarray] = []
-    errors: list[str] = []
-    with container:
-        if not container.streams.audio:
-            raise AudioDecodeError(
-                "The file has no audio track. Upload wav, flac, mp3, ogg/opus, webm or m4a.",
-                "unsupported_audio",
-            )
-        resampler = av.AudioResampler(format="flt", layout="mono", rate=sample_rate)
-        try:
-            for frame in _iter_frames(container):
-                chunks.extend(_frame_samples(resampler, frame))
-        except av.error.FFmpegError as e:
-            errors.append(str(e))
-        chunks.extend(_frame_samples(resampler, None))  # flush the resampler's buffer
-    return [chunk for chunk in chunks if chunk.size], errors
+    if not container.streams.audio:
+        container.close()
+        raise AudioDecodeError(
+            f"The file has no audio track. Upload {SUPPORTED_FORMATS_TEXT}.",
+            "unsupported_audio",
+        )
+    return container
+
+
+def _check_declared(container: av.container.InputContainer, limits: DecodeLimits) -> None:
+    """Refuse what the header already says is absurd, before any frame is decoded."""
+    context = container.streams.audio[0].codec_context
+    _refuse_format(context.sample_rate or 0, context.channels or 0, limits)
+
+
+def _check_packet_duration(container: av.container.InputContainer, limits: DecodeLimits) -> None:
+    """Sum the audio packets' durations without decoding them; refuse past the limit.
+
+    Cheap, and it stops the common bomb (hours of silence compressed into a small FLAC or Opus
+    file) holding nothing. A container that lies about packet durations still meets the bound
+    that ``_BoundedSamples`` enforces on the decoded output.
+    """
+    stream = container.streams.audio[0]
+    if stream.time_base is None:
+        return
+    ticks = 0
+    limit_ticks = limits.max_duration_s / float(stream.time_base)
+    try:
+        for packet in container.demux(stream):
+            ticks += packet.duration or 0
+            if ticks > limit_ticks:
+                raise AudioDecodeError(limits.too_long_text(), "audio_too_long")
+    except (av.error.FFmpegError, ValueError):
+        return  # damaged packets: decoding reports (or tolerates) them
+
+
+def _check_frame(frame: av.AudioFrame, limits: DecodeLimits) -> None:
+    # A stream may change rate mid-way (chained ogg, mp3 frames): every frame is checked.
+    _refuse_format(frame.sample_rate, len(frame.layout.channels), limits)
+
+
+def _refuse_format(rate: int, channels: int, limits: DecodeLimits) -> None:
+    rate_problem = limits.rate_problem(rate)
+    if rate_problem:
+        raise AudioDecodeError(rate_problem, "bad_sample_rate")
+    channels_problem = limits.channels_problem(channels)
+    if channels_problem:
+        raise AudioDecodeError(channels_problem, "unsupported_audio")
 
 
 def _open_error(head: bytes, error: Exception) -> AudioDecodeError:
     logger.info("Cannot open audio container: %s", error)
-    if _looks_like_audio(head):
+    if looks_like_audio(head):
         return AudioDecodeError(
             "The audio file is truncated or corrupt. Re-upload the complete file.",
             "truncated_audio",
         )
     return AudioDecodeError(
-        "The file is not a supported audio format. Upload wav, flac, mp3, ogg/opus, webm or m4a.",
+        f"The file is not a supported audio format. Upload {SUPPORTED_FORMATS_TEXT}.",
         "unsupported_audio",
     )
 

@@ -10,6 +10,7 @@ from ray.serve import Application, Deployment
 
 from deployments.diarizer import Diarizer
 from deployments.ingress import Ingress
+from deployments.instant_models import InstantDiarizer, InstantSummarizer, InstantTranscriber
 from deployments.options import AppArgs
 from deployments.processor import Processor
 from deployments.summarizer import Summarizer
@@ -35,9 +36,14 @@ def compose_app(args: AppArgs, options: dict[str, dict[str, Any]]) -> Applicatio
         d = as_deployment(decorated)
         return d.options(**options[d.name]) if d.name in options else d
 
-    transcriber = deployment(Transcriber).bind(args.transcriber)
-    diarizer = deployment(Diarizer).bind(args.diarizer)
-    summarizer = deployment(Summarizer).bind(args.summarizer)
+    if args.profile == "load":
+        transcriber = deployment(InstantTranscriber).bind(args.instant)
+        diarizer = deployment(InstantDiarizer).bind(args.instant)
+        summarizer = deployment(InstantSummarizer).bind(args.instant)
+    else:
+        transcriber = deployment(Transcriber).bind(args.transcriber)
+        diarizer = deployment(Diarizer).bind(args.diarizer)
+        summarizer = deployment(Summarizer).bind(args.summarizer)
     processor = deployment(Processor).bind(transcriber, diarizer, summarizer, args.processor)
     return deployment(Ingress).bind(
         transcriber=transcriber,

@@ -16,10 +16,11 @@ import numpy as np
 
 from app.db import Database
 from app.rooms.hub import HubClient
-from core.audio import pcm16_to_float
+from core.audio import pcm16_to_float, whole_samples
 from core.clips import CLIP_MAX_S
 from core.types import SAMPLE_RATE
 from core.windowing import Window, WindowOptions, find_utterance_end
+from deployments.failures import public_failure
 from deployments.pipeline import JobFailedError, JobRecorder, JobState, Models
 from deployments.vad import speech_regions
 
@@ -50,6 +51,7 @@ class LiveSession(JobRecorder):
         self.received = 0  # samples accepted since the session started
         self.detached_at: float | None = None
         self._buffer = np.zeros(0, dtype=np.float32)
+        self._carry = bytearray()
         self._buffer_start = 0.0  # meeting time of the buffer's first sample
         self._unchecked = 0  # samples fed since the last VAD look
         self._next_index = 0  # merged windows keep the first one's number; numbers stay unique
@@ -70,7 +72,8 @@ class LiveSession(JobRecorder):
 
     def feed(self, pcm: bytes) -> None:
         """Accept a chunk of 16 kHz mono PCM16; may cut one or more windows."""
-        audio = pcm16_to_float(pcm)
+        self._carry += pcm
+        audio = pcm16_to_float(whole_samples(self._carry))  # an odd byte waits for the next chunk
         self._check_rate(len(audio))
         self.received += len(audio)
         self._buffer = np.concatenate([self._buffer, audio])
@@ -157,7 +160,7 @@ class LiveSession(JobRecorder):
             raise
         except Exception as e:
             logger.exception("live session %s failed", self.session_id)
-            raise JobFailedError(f"Live processing failed: {e}", "processing_failed") from e
+            raise JobFailedError(*public_failure(e)) from e
 
     def _next_window(self) -> tuple[Window, np.ndarray]:
         """The oldest waiting window, merged with the ones after it when we are behind."""

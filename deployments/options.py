@@ -135,9 +135,22 @@ class ProcessorArgs(StrictModel):
         return self
 
 
+class InstantArgs(StrictModel):
+    """The control-plane load profile's stand-in models (deployments/instant_models.py)."""
+
+    transcribe_rtf: float = Field(default=0.01, ge=0, le=10)  # waited seconds per audio second
+    diarize_rtf: float = Field(default=0.005, ge=0, le=10)
+    summary_s: float = Field(default=0.05, ge=0, le=60)
+    words_per_s: float = Field(default=2.5, gt=0, le=10)
+    speech_db: float = Field(default=-40.0, le=0)  # frame RMS above this counts as speech
+    min_gap_s: float = Field(default=0.4, ge=0, le=5)  # shorter pauses do not split a run
+
+
 class AppArgs(StrictModel):
-    profile: Literal["cpu", "gpu"] = "cpu"
+    # "load": instant stand-in models for control-plane benchmarks (configs/serve_load.yaml)
+    profile: Literal["cpu", "gpu", "load"] = "cpu"
     transcriber: TranscriberArgs = Field(default_factory=TranscriberArgs)
     diarizer: DiarizerArgs = Field(default_factory=DiarizerArgs)
     summarizer: SummarizerArgs = Field(default_factory=SummarizerArgs)
     processor: ProcessorArgs = Field(default_factory=ProcessorArgs)
+    instant: InstantArgs = Field(default_factory=InstantArgs)

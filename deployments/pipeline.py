@@ -30,10 +30,12 @@ from app.rooms.publish import (
 )
 from core.alignment import align_words
 from core.audio import AudioDecodeError, decode_audio
+from core.audio_formats import DecodeLimits
 from core.llm_prompts import SummarizationError
 from core.speakers import SpeakerRegistry, relabel
 from core.types import SAMPLE_RATE, DiarizationResult, Segment, SummaryResult, TranscriptionResult
 from core.windowing import Window, WindowOptions, plan_windows
+from deployments.failures import public_failure
 from deployments.metrics import (
     record_error,
     record_job_outcome,
@@ -249,21 +251,18 @@ class UploadJob(JobRecorder):
             await self.fail(e.message, e.code)
         except Exception as e:
             logger.exception("meeting %s job %s failed", self.state.meeting_id, self.state.job_id)
-            await self.fail(f"Processing failed: {e}", "processing_failed")
+            await self.fail(*public_failure(e))
 
     async def _load(self, audio_path: str) -> np.ndarray:
+        # The duration bound is enforced while decoding: a small file that expands to hours of
+        # audio stops at the limit instead of filling the Processor's memory first.
+        limits = DecodeLimits(max_duration_s=self._max_duration_s)
         try:
             with time_stage("decode"):
-                audio = await asyncio.to_thread(decode_audio, audio_path)
+                audio = await asyncio.to_thread(decode_audio, audio_path, SAMPLE_RATE, limits)
         except AudioDecodeError as e:
             raise JobFailedError(f"Processing failed: {e}", e.code) from e
         duration = len(audio) / SAMPLE_RATE
-        if duration > self._max_duration_s:
-            raise JobFailedError(
-                f"Audio is {duration / 3600:.1f} h long; the limit is "
-                f"{self._max_duration_s / 3600:.1f} h",
-                "audio_too_long",
-            )
         with time_stage("windowing"):
             regions = await asyncio.to_thread(speech_regions, audio)
             if not regions:

@@ -12,7 +12,7 @@ from ray import serve
 from ray.serve.handle import DeploymentHandle
 
 from app.backend import JobRequest
-from app.config import get_settings
+from app.config import db_pool, get_settings
 from app.db import (
     Database,
     JobAlreadyActiveError,
@@ -25,6 +25,7 @@ from app.db import (
 from app.db.models import ACTIVE_JOB_STATUSES, Job
 from app.db.records import update_job
 from app.logging_context import bind_log_context, install_log_record_factory
+from app.quotas import QuotaExceeded, check_live_slot
 from app.rooms.publish import publish_error, publish_summary, summary_fields
 from core.llm_prompts import SummarizationError
 from core.types import DiarizationResult, Segment, SummaryResult, TranscriptionResult
@@ -36,7 +37,6 @@ from deployments.options import ProcessorArgs
 from deployments.pipeline import JobFailedError, JobState, Models, UploadJob
 
 logger = logging.getLogger(__name__)
-MAX_DURATION_S = 6 * 3600
 LIVE_GRACE_S = 120.0  # how long a dropped live session waits for its client to reconnect
 REAP_EVERY_S = 5.0
 
@@ -61,7 +61,9 @@ class Processor:
         install_log_record_factory()
         settings = get_settings()
         upgrade_database(settings.resolved_database_url)
-        self._db = Database(settings.resolved_database_url)
+        self._db = Database(settings.resolved_database_url, db_pool(settings))
+        self._max_duration_s = settings.max_audio_duration_s
+        self._settings = settings
         self._hub = ActorHubClient(settings.resolved_database_url)
         self._transcriber = transcriber
         self._diarizer = diarizer
@@ -89,7 +91,7 @@ class Processor:
                 max_s=self._args.window_max_s,
             ),
             self._args.max_concurrent_windows,
-            MAX_DURATION_S,
+            self._max_duration_s,
         )
         with bind_log_context(meeting_id=request.meeting_id, job_id=request.job_id):
             # The task copies the context now, so every log line of the job carries both ids.
@@ -125,6 +127,8 @@ class Processor:
             job_id = await asyncio.to_thread(self._create_live_job, meeting_id)
         except JobAlreadyActiveError:
             return {"error": "busy", "message": "The meeting is already being processed"}
+        except QuotaExceeded as e:
+            return {"error": "too_many", "message": f"{e.detail} (retry after {e.retry_after_s} s)"}
         session = LiveSession(
             JobState(job_id=job_id, meeting_id=meeting_id),
             self._models(),
@@ -145,6 +149,9 @@ class Processor:
             session.feed(pcm)
         except LiveSessionError as e:
             return {"error": e.code, "message": e.message}
+        except Exception:  # never leave the socket (and the meeting) hanging on a surprise
+            logger.exception("live session %s: could not take audio", session_id)
+            return {"error": "bad_audio", "message": "The audio could not be read; reconnect"}
         return live_reply(session)
 
     async def live_detach(self, session_id: str) -> None:
@@ -165,6 +172,7 @@ class Processor:
 
     def _create_live_job(self, meeting_id: str) -> str:
         with self._db.session() as session:
+            check_live_slot(session, self._settings, meeting_id)  # one Processor: no race
             return create_job(session, meeting_id, source="live").id
 
     def _start_reaper(self) -> None:

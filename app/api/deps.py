@@ -66,6 +66,11 @@ def unauthorized(detail: str = "Not authenticated") -> HTTPException:
 
 
 def get_current_user(session: SessionDep, settings: SettingsDep, token: TokenDep) -> User:
+    return authenticated_user(session, settings, token)
+
+
+def authenticated_user(session: Session, settings: Settings, token: str | None) -> User:
+    """The token's user, or 401 (also for routes that manage their own short session)."""
     if not token:
         raise unauthorized()
     try:

@@ -47,28 +47,31 @@ def _configure_sqlite_connection(dbapi_connection: Any, _record: Any) -> None:
 
 # Sync routes run on anyio's 40 worker threads and each holds a connection while it runs: a
 # pool smaller than that lets waiting threads starve the ones holding connections (seen as
-# 30 s pool timeouts under 200 pollers). 10 + 30 covers every thread.
+# 30 s pool timeouts under 200 pollers). 10 + 30 covers every thread. The Ingress sizes its
+# pool from MEETING_DB_POOL_SIZE / MEETING_DB_MAX_OVERFLOW (N replicas x pool must fit the
+# server's max_connections).
 POOL: dict[str, int] = {"pool_size": 10, "max_overflow": 30}
 
 
-def create_db_engine(url: str) -> Engine:
+def create_db_engine(url: str, pool: dict[str, int] | None = None) -> Engine:
     """An engine for ``url``; SQL parameters are never logged (they hold password hashes)."""
+    pool = pool or POOL
     if is_sqlite(url):
         path = sqlite_file(url)
         if path is not None:
             path.parent.mkdir(parents=True, exist_ok=True)
-        engine = create_engine(url, hide_parameters=True, **POOL)
+        engine = create_engine(url, hide_parameters=True, **pool)
         event.listen(engine, "connect", _configure_sqlite_connection)
         return engine
-    return create_engine(url, hide_parameters=True, pool_pre_ping=True, **POOL)
+    return create_engine(url, hide_parameters=True, pool_pre_ping=True, **pool)
 
 
 class Database:
     """An engine plus a session factory; one per process (or per app in tests)."""
 
-    def __init__(self, url: str) -> None:
+    def __init__(self, url: str, pool: dict[str, int] | None = None) -> None:
         self.url = url
-        self.engine = create_db_engine(url)
+        self.engine = create_db_engine(url, pool)
         # Objects stay readable after commit: callers return them to other layers.
         self.sessionmaker = sessionmaker(self.engine, expire_on_commit=False)
 

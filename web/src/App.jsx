@@ -10,14 +10,20 @@ import { Link, matchPath, navigate, usePath } from './lib/router.jsx';
 
 const PUBLIC_PATHS = ['/login', '/register'];
 
+/** The login page, remembering a deep link (not the home page) to return to afterwards. */
+function loginPathFor(path) {
+  return path === '/' || path === '/meetings' ? '/login' : `/login?next=${encodeURIComponent(path)}`;
+}
+
 function Routes({ path }) {
   const { token } = useAuth();
   const isPublic = PUBLIC_PATHS.includes(path);
 
+  // Redirects replace the history entry, so Back never returns to a page that redirects again.
   useEffect(() => {
-    if (!token && !isPublic) navigate('/login', { replace: true });
+    if (!token && !isPublic) navigate(loginPathFor(path), { replace: true });
     if (token && isPublic) navigate('/', { replace: true });
-  }, [token, isPublic]);
+  }, [token, isPublic, path]);
 
   if (path === '/login') return <LoginPage />;
   if (path === '/register') return <RegisterPage />;

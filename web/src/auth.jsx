@@ -4,10 +4,28 @@
 import { createContext, useCallback, useContext, useEffect, useMemo, useState } from 'react';
 
 import { ApiError, api } from './lib/api.js';
-import { clearToken, loadToken, saveToken } from './lib/auth.js';
+import { clearToken, loadToken, msUntilExpiry, saveToken } from './lib/auth.js';
 import { navigate } from './lib/router.jsx';
 
 const AuthContext = createContext(null);
+
+// setTimeout fires at once for delays above 2**31-1 ms (~24.8 days); re-arm instead.
+const MAX_TIMER_MS = 2 ** 31 - 1;
+
+/** Ends the session when the token expires while the app is open (no 401 needed first). */
+function useSessionExpiry(token, logout) {
+  useEffect(() => {
+    if (!token) return undefined;
+    let timer;
+    const arm = () => {
+      const ms = msUntilExpiry();
+      if (ms === null) return;
+      timer = ms > MAX_TIMER_MS ? setTimeout(arm, MAX_TIMER_MS) : setTimeout(logout, ms);
+    };
+    arm();
+    return () => clearTimeout(timer);
+  }, [token, logout]);
+}
 
 export function AuthProvider({ children }) {
   const [token, setToken] = useState(() => loadToken());
@@ -44,6 +62,8 @@ export function AuthProvider({ children }) {
     },
     [endSession],
   );
+
+  useSessionExpiry(token, logout);
 
   useEffect(() => {
     if (!token) return undefined;

@@ -139,7 +139,7 @@ describe('LiveAudioClient over a real socket', () => {
 
   it.each([
     [4409, 'already being processed'],
-    [4429, 'cannot keep up'],
+    [4429, 'refused this recording for now'],
     [4403, 'owner or an editor'],
   ])('gives up with a clear message on close %i', async (code, text) => {
     server.onText = (conn) => {

@@ -86,15 +86,15 @@ describe('LiveMeeting page', () => {
     expect(screen.getByTestId('live-announcer').textContent).toBe('The summary and action items are ready.');
   });
 
-  it('changes caption size with A+/A- and remembers it', async () => {
+  it('changes caption size with the Smaller/Larger text buttons and remembers it', async () => {
     render(<App />);
     await waitFor(() => expect(screen.getAllByTestId('transcript-line')).toHaveLength(3));
     expect(screen.getByTestId('caption-size').textContent).toBe('18px');
-    fireEvent.click(screen.getByRole('button', { name: 'Increase caption text size' }));
-    fireEvent.click(screen.getByRole('button', { name: 'Increase caption text size' }));
+    fireEvent.click(screen.getByRole('button', { name: 'Larger text' }));
+    fireEvent.click(screen.getByRole('button', { name: 'Larger text' }));
     expect(screen.getByTestId('transcript').style.fontSize).toBe('24px');
     expect(localStorage.getItem('captionSize')).toBe('24');
-    fireEvent.click(screen.getByRole('button', { name: 'Decrease caption text size' }));
+    fireEvent.click(screen.getByRole('button', { name: 'Smaller text' }));
     expect(screen.getByTestId('caption-size').textContent).toBe('20px');
   });
 
@@ -137,6 +137,21 @@ describe('LiveMeeting page', () => {
     expect(screen.getByTestId('live-announcer').textContent).toBe('The summary and action items are ready.');
   });
 
+  it('disables Upload while the meeting processes audio, and says why', async () => {
+    render(<App />);
+    // The room's latest status is `processing` (seq 4).
+    await waitFor(() => expect(screen.getByTestId('upload-submit').disabled).toBe(true));
+    const reason = screen.getByTestId('upload-busy');
+    expect(reason.textContent).toBe('Audio is being processed for this meeting. You can upload again when it finishes.');
+    expect(screen.getByTestId('upload-submit').getAttribute('aria-describedby')).toBe(reason.id);
+    act(() => room.send({
+      type: 'status', seq: 5, meeting_id: 'm1', status: 'completed', timestamp: '',
+      details: { message: 'Done', stage: 'done', progress: 1 },
+    }));
+    await waitFor(() => expect(screen.getByTestId('upload-submit').disabled).toBe(false));
+    expect(screen.queryByTestId('upload-busy')).toBeNull();
+  });
+
   it('goes offline with an explanation when the meeting is not accessible', async () => {
     server.behaviour = (conn) => conn.socket.close(4404, 'no access');
     render(<App />);
@@ -145,6 +160,8 @@ describe('LiveMeeting page', () => {
     expect(screen.getByTestId('socket-error').textContent).toBe(
       'This meeting does not exist or you do not have access to it.',
     );
-    expect(screen.getByRole('button', { name: 'Reconnect' })).toBeTruthy();
+    // Reconnecting cannot fix 4404: no Reconnect offer, a way back to the meetings instead.
+    expect(screen.queryByRole('button', { name: 'Reconnect' })).toBeNull();
+    expect(screen.getByRole('link', { name: 'Go to your meetings' }).getAttribute('href')).toBe('/');
   });
 });

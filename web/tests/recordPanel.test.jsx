@@ -43,6 +43,24 @@ const status = () => screen.getByTestId('record-status');
 const frame = (value) => pcm16ToBytes(new Int16Array(1600).fill(value));
 
 describe('RecordPanel', () => {
+  it('cannot start while the meeting processes audio, and says why', () => {
+    render(<RecordPanel token={GOOD_TOKEN} meetingId="m1" busyReason="Busy: try later." />);
+    const button = screen.getByTestId('record-button');
+    expect(button.disabled).toBe(true);
+    expect(screen.getByTestId('record-busy').textContent).toBe('Busy: try later.');
+    expect(button.getAttribute('aria-describedby')).toBe(screen.getByTestId('record-busy').id);
+  });
+
+  it('keeps Stop available for its own recording while the meeting processes', async () => {
+    const { rerender } = render(<RecordPanel token={GOOD_TOKEN} meetingId="m1" />);
+    fireEvent.click(screen.getByTestId('record-button'));
+    await waitFor(() => expect(status().dataset.status).toBe('recording'));
+    rerender(<RecordPanel token={GOOD_TOKEN} meetingId="m1" busyReason="Busy: try later." />);
+    expect(screen.getByTestId('record-button').textContent).toBe('Stop');
+    expect(screen.getByTestId('record-button').disabled).toBe(false);
+    expect(screen.queryByTestId('record-busy')).toBeNull();
+  });
+
   it('records: meter, elapsed time and lag, then Stop sends stop and ends cleanly', async () => {
     render(<RecordPanel token={GOOD_TOKEN} meetingId="m1" lagS={1.25} />);
     const button = screen.getByTestId('record-button');

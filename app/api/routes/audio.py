@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import os
 import uuid
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated
 
@@ -13,12 +14,32 @@ from fastapi import APIRouter, HTTPException, Query, Request, status
 from python_multipart.exceptions import MultipartParseError
 from sqlalchemy.orm import Session
 
-from app.api.deps import CallerRole, DatabaseDep, SettingsDep, VisibleMeeting
-from app.api.transcript_guard import require_replace_consent
+from app.api.deps import (
+    MEETING_NOT_FOUND,
+    DatabaseDep,
+    MeetingId,
+    SettingsDep,
+    TokenDep,
+    authenticated_user,
+)
+from app.api.transcript_guard import refuse_silent_replacement
 from app.backend import Backend, JobRequest
-from app.db import Database, JobAlreadyActiveError, create_job, get_active_job, update_job
+from app.body_limits import BodyLimit
+from app.config import Settings
+from app.db import (
+    Database,
+    JobAlreadyActiveError,
+    create_job,
+    get_active_job,
+    meeting_role,
+    update_job,
+    visible_meeting,
+)
+from app.quotas import QuotaExceeded, check_job_slot, remaining_audio_bytes
 from app.schemas import JobAccepted
 from app.uploads import UploadError, receive_audio_upload
+from core.audio import AudioDecodeError, probe_audio
+from core.audio_formats import DecodeLimits
 
 logger = logging.getLogger(__name__)
 router = APIRouter(prefix="/meetings", tags=["audio"])
@@ -27,54 +48,112 @@ MULTIPART_OVERHEAD = 64 * 1024  # boundaries and part headers on top of the file
 ALREADY_PROCESSING = "This meeting is already being processed; wait for it to finish"
 
 
+def upload_body_limit(settings: Settings) -> BodyLimit:
+    """The one route that takes a large multipart body (every other route gets the default)."""
+    return BodyLimit(
+        r"/api/meetings/[^/]+/audio", settings.max_upload_bytes + MULTIPART_OVERHEAD, True
+    )
+
+
+@dataclass(frozen=True)
+class Admission:
+    meeting_id: str
+    owner_id: str
+    max_bytes: int  # what this upload may store: the size limit or the owner's remaining quota
+
+
 @router.post("/{meeting_id}/audio", status_code=status.HTTP_202_ACCEPTED)
 async def upload_audio(
     request: Request,
-    meeting: VisibleMeeting,
-    role: CallerRole,
+    meeting_id: MeetingId,
+    token: TokenDep,
     db: DatabaseDep,
     settings: SettingsDep,
     replace: Annotated[bool, Query(description="replace an existing transcript")] = False,
 ) -> JobAccepted:
-    """Stream the ``file`` field to the data directory, queue a job, return its id at once."""
-    if role == "viewer":
-        raise HTTPException(status.HTTP_403_FORBIDDEN, "Viewers cannot upload audio")
-    declared = int(request.headers.get("content-length") or 0)
-    if declared > settings.max_upload_bytes + MULTIPART_OVERHEAD:
-        raise HTTPException(413, f"Audio file too large (limit {settings.max_upload_bytes} bytes)")
-    if await anyio.to_thread.run_sync(_has_active_job, db, meeting.id):
-        raise HTTPException(status.HTTP_409_CONFLICT, ALREADY_PROCESSING)
-    await require_replace_consent(db, meeting.id, replace)  # 409 transcript_exists
-    staging = settings.uploads_dir / meeting.id / f"incoming-{uuid.uuid4().hex}"
+    """Stream the ``file`` field to the data directory, queue a job, return its id at once.
+
+    No database session is held while the body arrives (a slow upload must not pin a pooled
+    connection): one short session admits the upload, another creates the job.
+    """
+    admission = await anyio.to_thread.run_sync(
+        admit_upload, db, settings, token, meeting_id, replace
+    )
+    staging = settings.uploads_dir / meeting_id / f"incoming-{uuid.uuid4().hex}"
     try:
         size = await receive_audio_upload(
             request.headers.get("content-type", ""),
             request.stream(),
             staging,
-            settings.max_upload_bytes,
+            admission.max_bytes,
         )
+        await anyio.to_thread.run_sync(check_upload_format, staging, settings)
     except UploadError as e:
-        raise HTTPException(e.status, e.detail) from e
+        raise HTTPException(e.status, upload_error_detail(e, admission, settings)) from e
     except MultipartParseError as e:
         raise HTTPException(400, "Malformed multipart body") from e
-    job_id, audio_path = await anyio.to_thread.run_sync(_queue_job, db, meeting.id, staging)
-    await _submit(request.app.state.backend, db, JobRequest(job_id, meeting.id, str(audio_path)))
-    logger.info("meeting %s: accepted upload of %d bytes as job %s", meeting.id, size, job_id)
+    job_id, audio_path = await anyio.to_thread.run_sync(
+        _queue_job, db, settings, admission, staging
+    )
+    await _submit(request.app.state.backend, db, JobRequest(job_id, meeting_id, str(audio_path)))
+    logger.info("meeting %s: accepted upload of %d bytes as job %s", meeting_id, size, job_id)
     return JobAccepted(job_id=job_id, status="queued")
 
 
-def _has_active_job(db: Database, meeting_id: str) -> bool:
+def admit_upload(
+    db: Database, settings: Settings, token: str | None, meeting_id: str, replace: bool = False
+) -> Admission:
+    """Auth, access, busy, replace-consent and quota checks in one short session, before any
+    body is read."""
     with db.session() as session:
-        return get_active_job(session, meeting_id) is not None
+        user = authenticated_user(session, settings, token)
+        meeting = visible_meeting(session, user.id, meeting_id)
+        role = meeting_role(session, user.id, meeting_id) if meeting else None
+        if meeting is None or role is None:
+            raise HTTPException(status.HTTP_404_NOT_FOUND, MEETING_NOT_FOUND)
+        if role == "viewer":
+            raise HTTPException(status.HTTP_403_FORBIDDEN, "Viewers cannot upload audio")
+        if get_active_job(session, meeting_id) is not None:
+            raise HTTPException(status.HTTP_409_CONFLICT, ALREADY_PROCESSING)
+        refuse_silent_replacement(session, meeting_id, replace)  # 409 transcript_exists
+        try:
+            check_job_slot(session, settings, meeting.owner_id)
+            left = remaining_audio_bytes(session, settings, meeting.owner_id)
+        except QuotaExceeded as e:
+            raise HTTPException(429, e.detail, headers=e.headers) from e
+    return Admission(meeting_id, meeting.owner_id, min(settings.max_upload_bytes, left))
 
 
-def _queue_job(db: Database, meeting_id: str, staging: Path) -> tuple[str, Path]:
-    """Create the job row and move the file to its final name; 409 if another job won."""
+def upload_error_detail(error: UploadError, admission: Admission, settings: Settings) -> str:
+    if error.status == 413 and admission.max_bytes < settings.max_upload_bytes:
+        return (
+            "The upload would exceed the meeting owner's audio storage "
+            f"({admission.max_bytes} bytes left); delete old meetings first"
+        )
+    return error.detail
+
+
+def check_upload_format(path: Path, settings: Settings) -> None:
+    """Refuse a file whose header declares an absurd format (400) before a job exists."""
+    try:
+        probe_audio(path, DecodeLimits(max_duration_s=settings.max_audio_duration_s))
+    except AudioDecodeError as e:
+        path.unlink(missing_ok=True)
+        raise UploadError(400, e.reason) from e
+
+
+def _queue_job(
+    db: Database, settings: Settings, admission: Admission, staging: Path
+) -> tuple[str, Path]:
+    """Create the job row and move the file to its final name; 409/429 if another job won."""
     try:
         with db.session() as session:
-            job_id = _create_job(session, meeting_id)
-    except JobAlreadyActiveError as e:
+            check_job_slot(session, settings, admission.owner_id)
+            job_id = _create_job(session, admission.meeting_id)
+    except (JobAlreadyActiveError, QuotaExceeded) as e:
         staging.unlink(missing_ok=True)
+        if isinstance(e, QuotaExceeded):
+            raise HTTPException(429, e.detail, headers=e.headers) from e
         raise HTTPException(status.HTTP_409_CONFLICT, ALREADY_PROCESSING) from e
     audio_path = staging.with_name(f"{job_id}.audio")
     os.replace(staging, audio_path)

@@ -6,6 +6,7 @@ Processor, which owns the session (buffering, utterance cuts, models, publicatio
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
 from typing import Any, Literal
@@ -14,12 +15,13 @@ from fastapi import APIRouter, WebSocket
 from pydantic import BaseModel, ValidationError
 from starlette.websockets import WebSocketDisconnect
 
-from app.api.routes.ws import authenticate_socket, safe_close
+from app.api.routes.ws import ConnectionLimiter, authenticate_socket, safe_close
 from app.api.socket_guard import run_while_permitted
 from app.api.transcript_guard import transcript_may_be_replaced
 from app.backend import Backend
 from app.config import Settings
 from app.rooms.messages import ErrorMessage, PongMessage, utc_timestamp, wire
+from core.audio import whole_samples
 
 logger = logging.getLogger(__name__)
 router = APIRouter()
@@ -29,8 +31,15 @@ CLOSE_UNSUPPORTED = 1003
 CLOSE_FORBIDDEN = 4403
 CLOSE_SESSION_GONE = 4410
 CLOSE_BUSY = 4409
-CLOSE_TOO_FAST = 4429
-ERROR_CLOSE_CODES = {"busy": CLOSE_BUSY, "unknown_session": CLOSE_SESSION_GONE}
+CLOSE_TOO_FAST = 4429  # also: too many sockets or live sessions for the user
+CLOSE_TIMEOUT = 4408  # no start in MEETING_WS_START_TIMEOUT_S, or idle MEETING_WS_IDLE_TIMEOUT_S
+CLOSE_INTERNAL = 1011
+ERROR_CLOSE_CODES = {
+    "busy": CLOSE_BUSY,
+    "unknown_session": CLOSE_SESSION_GONE,
+    "too_many": CLOSE_TOO_FAST,
+    "bad_audio": CLOSE_UNSUPPORTED,
+}
 
 
 class StartMessage(BaseModel):
@@ -48,9 +57,11 @@ class LiveRelay:
         self.backend = backend
         self.session_id = session_id
         self.pending = bytearray()
+        self.stopped = False
 
     async def flush(self) -> dict[str, Any]:
-        chunk, self.pending = bytes(self.pending), bytearray()
+        # Whole 16-bit samples only: an odd trailing byte waits for the next frame.
+        chunk = whole_samples(self.pending)
         if not chunk:
             return {}
         return await self.backend.live_feed(self.session_id, chunk)
@@ -59,6 +70,15 @@ class LiveRelay:
         self.pending += data
         return await self.flush() if len(self.pending) >= CHUNK_BYTES else {}
 
+    async def detach(self) -> None:
+        """Keep the session for a reconnect (unless it was stopped); never raises."""
+        if self.stopped:
+            return
+        try:
+            await self.backend.live_detach(self.session_id)
+        except Exception:
+            logger.exception("live session %s: could not detach", self.session_id)
+
 
 @router.websocket("/ws/meeting/{meeting_id}/audio")
 async def live_audio(websocket: WebSocket, meeting_id: str) -> None:
@@ -66,23 +86,69 @@ async def live_audio(websocket: WebSocket, meeting_id: str) -> None:
     access = await authenticate_socket(websocket, meeting_id)
     if access is None:
         return
-    _user, role = access
+    user, role = access
     if role == "viewer":
         await websocket.close(CLOSE_FORBIDDEN, "Viewers cannot stream audio")
         return
     if not await transcript_may_be_replaced(websocket, meeting_id):
+        return  # 4409 transcript_exists: a finished transcript and no ?replace=true
+    limiter: ConnectionLimiter = websocket.app.state.ws_limiter  # room sockets count too
+    if not limiter.acquire(user.id):
+        await safe_close(websocket, CLOSE_TOO_FAST, "Too many open connections")
         return
-    relay = await start_session(websocket, websocket.app.state.backend, meeting_id, settings)
-    if relay is not None and not await run_while_permitted(websocket, relay_audio(relay, settings)):
-        await relay.backend.live_detach(relay.session_id)  # access ended: like a dropped socket
+    try:
+        await serve_live(websocket, meeting_id, settings)
+    finally:
+        limiter.release(user.id)
+
+
+async def serve_live(websocket: WebSocket, meeting_id: str, settings: Settings) -> None:
+    """Start (or resume) a session and relay audio until stop, disconnect or a bound is hit.
+
+    Whatever happens, a session that was not stopped is detached, so the Processor's reaper
+    finishes it and the meeting never stays busy.
+    """
+    backend: Backend = websocket.app.state.backend
+    relay: LiveRelay | None = None
+    try:
+        relay = await start_session(websocket, backend, meeting_id, settings)
+        if relay is not None:  # access ending mid-stream closes 4401/4404 (then detached)
+            await run_while_permitted(websocket, relay_audio(relay, settings))
+    except Exception:
+        logger.exception("live audio for meeting %s failed", meeting_id)
+        await safe_close(websocket, CLOSE_INTERNAL, "Live audio failed; reconnect with session_id")
+    finally:
+        if relay is not None:
+            await relay.detach()
+
+
+async def receive_text_frame(websocket: WebSocket, settings: Settings) -> str | None:
+    """The ``start`` frame's text, or None after closing the socket (timeout, too large)."""
+    try:
+        message = await asyncio.wait_for(websocket.receive(), settings.ws_start_timeout_s)
+    except TimeoutError:
+        await safe_close(websocket, CLOSE_TIMEOUT, "No start message in time")
+        return None
+    except WebSocketDisconnect:
+        return None
+    if message["type"] == "websocket.disconnect":
+        return None
+    text = message.get("text") or ""
+    if len(text.encode()) > settings.ws_max_message_bytes:
+        await safe_close(websocket, 1009, "Message too large")
+        return None
+    return text
 
 
 async def start_session(
     websocket: WebSocket, backend: Backend, meeting_id: str, settings: Settings
 ) -> LiveRelay | None:
+    text = await receive_text_frame(websocket, settings)
+    if text is None:
+        return None
     try:
-        start = StartMessage.model_validate_json(await websocket.receive_text())
-    except (ValidationError, WebSocketDisconnect, KeyError, RuntimeError):
+        start = StartMessage.model_validate_json(text)
+    except ValidationError:
         await send_error(websocket, 'Expected {"type":"start","sample_rate":16000,...}')
         await safe_close(websocket, CLOSE_UNSUPPORTED, "Expected a start message")
         return None
@@ -98,35 +164,37 @@ async def relay_audio(relay: LiveRelay, settings: Settings) -> None:
     websocket = relay.websocket
     while True:
         try:
-            message = await websocket.receive()
+            message = await asyncio.wait_for(websocket.receive(), settings.ws_idle_timeout_s)
+        except TimeoutError:
+            await relay.flush()
+            await safe_close(websocket, CLOSE_TIMEOUT, "Idle for too long; reconnect to resume")
+            return
         except WebSocketDisconnect:
             message = {"type": "websocket.disconnect"}
         if message["type"] == "websocket.disconnect":
             await relay.flush()
-            await relay.backend.live_detach(relay.session_id)
             return
         data = message.get("bytes")
+        text = message.get("text") or ""
+        size = len(data) if data is not None else len(text.encode())
+        if size > settings.ws_max_message_bytes:
+            await safe_close(websocket, 1009, "Message too large")
+            return
         if data is not None:
-            if len(data) > settings.ws_max_message_bytes:
-                await safe_close(websocket, 1009, "Audio frame too large")
-                await relay.backend.live_detach(relay.session_id)
-                return
             if not await check_reply(relay, await relay.add(data)):
                 return
-        elif await handle_control(relay, message.get("text") or ""):
+        elif await handle_control(relay, text):
             return
 
 
 async def handle_control(relay: LiveRelay, text: str) -> bool:
     """Handle a text frame; True when the session is over."""
-    try:
-        kind = json.loads(text).get("type")
-    except (ValueError, AttributeError):
-        kind = None
+    kind = control_kind(text)
     if kind == "ping":
         await relay.websocket.send_json(wire(PongMessage()))
     elif kind == "stop":
         await check_reply(relay, await relay.flush())
+        relay.stopped = True
         reply = await relay.backend.live_stop(relay.session_id)
         await relay.websocket.send_json({"type": "stopped", **reply, "timestamp": utc_timestamp()})
         await safe_close(relay.websocket, 1000, "Stopped")
@@ -136,14 +204,22 @@ async def handle_control(relay: LiveRelay, text: str) -> bool:
     return False
 
 
+def control_kind(text: str) -> str | None:
+    """The ``type`` of a control frame, or None for anything that is not a JSON object."""
+    try:
+        message = json.loads(text)
+    except (ValueError, RecursionError):  # 64 KiB of "[" nests deeper than json allows
+        return None
+    kind = message.get("type") if isinstance(message, dict) else None
+    return kind if isinstance(kind, str) else None
+
+
 async def check_reply(relay: LiveRelay, reply: dict[str, Any]) -> bool:
     """False (after closing the socket) when the Processor refused the audio."""
     if "error" not in reply:
         return True
     code = ERROR_CLOSE_CODES.get(reply["error"], CLOSE_TOO_FAST)
     await safe_close(relay.websocket, code, reply["message"])
-    if code == CLOSE_TOO_FAST:
-        await relay.backend.live_detach(relay.session_id)
     return False
 
 

@@ -28,6 +28,7 @@ from app.db import (
     share_meeting,
 )
 from app.db.accounts import list_members, remove_member
+from app.quotas import QuotaExceeded, check_meeting_slot
 from app.ratelimit import RateLimited
 from app.rooms.access import recheck_access_soon
 from app.schemas import MeetingCreate, MeetingPublic, MemberCreate, MemberPublic
@@ -39,8 +40,12 @@ router = APIRouter(prefix="/meetings", tags=["meetings"])
 
 @router.post("", status_code=status.HTTP_201_CREATED)
 def create_meeting_route(
-    body: MeetingCreate, user: CurrentUser, session: SessionDep
+    body: MeetingCreate, user: CurrentUser, session: SessionDep, settings: SettingsDep
 ) -> MeetingPublic:
+    try:
+        check_meeting_slot(session, settings, user.id)
+    except QuotaExceeded as e:
+        raise HTTPException(status.HTTP_429_TOO_MANY_REQUESTS, e.detail) from e
     meeting = create_meeting(session, owner_id=user.id, title=body.title)
     session.commit()
     logger.info("user %s created meeting %s", user.id, meeting.id)

@@ -15,6 +15,7 @@ from pydantic import TypeAdapter, ValidationError
 from starlette.websockets import WebSocketDisconnect, WebSocketState
 
 from app.api.socket_guard import remember_grant, run_while_permitted
+from app.client_address import client_address
 from app.config import Settings
 from app.db import Role, User
 from app.logging_context import bind_log_context
@@ -92,6 +93,26 @@ def redact_query_token(websocket: WebSocket) -> None:
     websocket.scope["query_string"] = urlencode(redacted).encode("latin-1")
 
 
+async def pending_auth_token(websocket: WebSocket, settings: Settings) -> str | None:
+    """The first-message token, for a socket that offered none in the handshake.
+
+    While it waits, the socket counts against its address (both endpoints), so nobody can hold
+    thousands of sockets open for the auth timeout without a token. Sockets that offered a
+    token are authorised at once and never wait here.
+    """
+    pending: ConnectionLimiter = websocket.app.state.ws_pending_auth
+    # Behind a load balancer every socket comes from its address: honour X-Forwarded-For from
+    # the configured trusted proxies, or one busy office would exhaust everyone's allowance.
+    address = client_address(websocket, settings.trusted_proxy_networks)
+    if not pending.acquire(address):
+        await safe_close(websocket, CLOSE_TOO_MANY, "Too many unauthenticated connections")
+        return None
+    try:
+        return await first_message_token(websocket, settings.ws_auth_timeout_s)
+    finally:
+        pending.release(address)
+
+
 async def first_message_token(websocket: WebSocket, timeout_s: float) -> str | None:
     """Wait for ``{"type":"auth","token":...}``; close 4408 on timeout, 4401 on anything else."""
     try:
@@ -141,7 +162,7 @@ async def authenticate_socket(websocket: WebSocket, meeting_id: str) -> tuple[Us
     redact_query_token(websocket)
     await websocket.accept(subprotocol=subprotocol)
     if token is None:
-        token = await first_message_token(websocket, settings.ws_auth_timeout_s)
+        token = await pending_auth_token(websocket, settings)
         if token is None:
             return None
     try:
@@ -251,13 +272,20 @@ async def receive_loop(
         await handle_client_message(raw, subscriber, fanout)
 
 
+def parse_client_message(raw: str | bytes) -> ClientMessage | None:
+    """A room client's message, or None for anything malformed (never raises)."""
+    try:
+        return _client_message.validate_python(json.loads(raw))
+    except (ValueError, ValidationError, RecursionError):  # deep nesting: RecursionError
+        return None
+
+
 async def handle_client_message(
     raw: str | bytes, subscriber: Subscriber, fanout: RoomFanout
 ) -> None:
     """ping → pong, resume → replay; anything else gets a non-durable ``bad_message`` error."""
-    try:
-        request = _client_message.validate_python(json.loads(raw))
-    except (ValueError, ValidationError):
+    request = parse_client_message(raw)
+    if request is None:
         metrics_sink().error_sent("bad_message")
         subscriber.send(
             wire(ErrorMessage(error="Unknown or malformed message", code="bad_message"))

@@ -18,9 +18,9 @@ from deployments.profiles import ProfileError, load_config, profile_path
 REPO_ROOT = Path(__file__).resolve().parents[3]
 
 
-def builder_deployments() -> dict[str, Any]:
+def builder_deployments(profile: str = "cpu") -> dict[str, Any]:
     """Name -> class of every deployment the builder's graph contains (no Ray needed)."""
-    built = build_deployments(build_app(AppArgs()), name="meetingserve")
+    built = build_deployments(build_app(AppArgs(profile=profile)), name="meetingserve")
     return {d.name: d.func_or_class for d in built.deployments}
 
 
@@ -48,7 +48,7 @@ def deployments_of(profile: str) -> dict[str, dict[str, Any]]:
     return {d["name"]: d for d in config["applications"][0]["deployments"]}
 
 
-@pytest.mark.parametrize("profile", ["cpu", "gpu"])
+@pytest.mark.parametrize("profile", ["cpu", "gpu", "load"])
 def test_profile_passes_serve_schema_and_builder_args(profile: str) -> None:
     config = load_config(profile_path(profile))  # ServeDeploySchema + AppArgs, raises otherwise
     ServeDeploySchema.model_validate(config)
@@ -56,16 +56,16 @@ def test_profile_passes_serve_schema_and_builder_args(profile: str) -> None:
     assert args.profile == profile
 
 
-@pytest.mark.parametrize("profile", ["cpu", "gpu"])
+@pytest.mark.parametrize("profile", ["cpu", "gpu", "load"])
 def test_profile_names_only_deployments_the_builder_creates(profile: str) -> None:
     # Serve refuses a config naming a deployment the app lacks, but only at deploy time.
-    assert set(deployments_of(profile)) == set(builder_deployments())
+    assert set(deployments_of(profile)) == set(builder_deployments(profile))
 
 
-@pytest.mark.parametrize("profile", ["cpu", "gpu"])
+@pytest.mark.parametrize("profile", ["cpu", "gpu", "load"])
 def test_user_config_only_where_the_deployment_can_reconfigure(profile: str) -> None:
     # Serve refuses user_config on a class without reconfigure(), at deploy time only.
-    classes = builder_deployments()
+    classes = builder_deployments(profile)
     for name, deployment in deployments_of(profile).items():
         if "user_config" in deployment:
             assert hasattr(classes[name], "reconfigure"), name
@@ -101,6 +101,17 @@ def test_each_model_deployment_gets_a_gpu_share_and_ingress_none() -> None:
         "Diarizer": 0.1,
         "Summarizer": 0.55,
     }
+
+
+def test_load_profile_deploys_the_instant_models_under_the_model_names() -> None:
+    classes = builder_deployments("load")
+    assert {name: cls.__name__ for name, cls in classes.items() if name != "Ingress"} == {
+        "Transcriber": "InstantTranscriber",
+        "Diarizer": "InstantDiarizer",
+        "Summarizer": "InstantSummarizer",
+        "Processor": "Processor",
+    }
+    assert single_node_usage(load_config(profile_path("load")), "num_gpus") == 0
 
 
 def test_cpu_profile_uses_no_gpu() -> None:

@@ -1,4 +1,7 @@
-/** A-/A+ buttons for the transcript text size. */
+/**
+ * Smaller/Larger buttons for the transcript text size. The visible words are the accessible
+ * names (WCAG 2.5.3 Label in Name): a speech-control user says what they see.
+ */
 export function CaptionSizeControls({ caption }) {
   return (
     <div className="caption-controls" role="group" aria-label="Caption text size">
@@ -7,10 +10,9 @@ export function CaptionSizeControls({ caption }) {
         className="button button--small"
         onClick={caption.decrease}
         disabled={!caption.canDecrease}
-        aria-label="Decrease caption text size"
         data-testid="caption-smaller"
       >
-        A-
+        Smaller text
       </button>
       <span data-testid="caption-size" aria-live="polite">
         {caption.size}px
@@ -20,10 +22,9 @@ export function CaptionSizeControls({ caption }) {
         className="button button--small"
         onClick={caption.increase}
         disabled={!caption.canIncrease}
-        aria-label="Increase caption text size"
         data-testid="caption-larger"
       >
-        A+
+        Larger text
       </button>
     </div>
   );

@@ -1,4 +1,8 @@
-// Connection state in words (never colour alone), with a manual reconnect when offline.
+// Connection state in words (never colour alone), with a manual reconnect when offline, or,
+// after a close that reconnecting cannot fix, the step that can.
+
+import { FATAL_CLOSE_CODES } from '../lib/meetingSocket.js';
+import { Link } from '../lib/router.jsx';
 
 const LABELS = {
   idle: 'Not connected',
@@ -27,9 +31,16 @@ export function describeConnection(state) {
   }
 }
 
-export function ConnectionIndicator({ state, onReconnect }) {
+/** What the user can do instead of reconnecting: 'login', 'meetings', or null (reconnect). */
+export function recoveryAction(state) {
+  if (state.status !== 'offline' || !FATAL_CLOSE_CODES.has(state.closeCode)) return null;
+  return state.closeCode === 4401 ? 'login' : 'meetings';
+}
+
+export function ConnectionIndicator({ state, onReconnect, onLogin }) {
   const status = state.status ?? 'idle';
-  const canReconnect = status === 'offline' && state.closeCode !== 4401;
+  const action = recoveryAction(state);
+  const canReconnect = status === 'offline' && action === null;
   return (
     <div className={`connection connection--${status}`} role="status" data-testid="connection-status" data-state={status}>
       <span className="connection__dot" aria-hidden="true" />
@@ -40,6 +51,12 @@ export function ConnectionIndicator({ state, onReconnect }) {
           Reconnect
         </button>
       )}
+      {action === 'login' && (
+        <button type="button" className="button button--small" onClick={onLogin}>
+          Log in again
+        </button>
+      )}
+      {action === 'meetings' && <Link to="/">Go to your meetings</Link>}
     </div>
   );
 }

@@ -1,4 +1,4 @@
-import { useState } from 'react';
+import { useId, useState } from 'react';
 
 import { useRecorder } from '../hooks/useRecorder.js';
 import { formatClock } from '../lib/format.js';
@@ -19,13 +19,17 @@ const ACTIVE = new Set(['starting', 'connecting', 'recording', 'reconnecting', '
 
 /**
  * Record / Stop for the live microphone, with level meter, elapsed time and server lag.
- * Recording over an existing transcript asks first, then connects with `replace=true`.
+ * `busyReason`: why recording cannot start now (the meeting is processing audio); Stop stays
+ * available for a recording this panel runs itself. Recording over an existing transcript
+ * asks first, then connects with `replace=true`.
  */
-export function RecordPanel({ token, meetingId, lagS, hasTranscript = false }) {
+export function RecordPanel({ token, meetingId, lagS, busyReason = '', hasTranscript = false }) {
   const recorder = useRecorder(meetingId, token);
+  const busyId = useId();
   const [confirming, setConfirming] = useState(false);
   const { status, level, elapsedS, reason } = recorder;
   const active = ACTIVE.has(status);
+  const blocked = !active && Boolean(busyReason);
   const busy = status === 'starting' || status === 'stopping';
   const showLag = active && Number.isFinite(lagS);
 
@@ -42,7 +46,8 @@ export function RecordPanel({ token, meetingId, lagS, hasTranscript = false }) {
             else if (hasTranscript) setConfirming(true);
             else recorder.start();
           }}
-          disabled={busy}
+          disabled={busy || blocked}
+          aria-describedby={blocked ? busyId : undefined}
         >
           {active ? 'Stop' : 'Record'}
         </button>
@@ -50,6 +55,11 @@ export function RecordPanel({ token, meetingId, lagS, hasTranscript = false }) {
           {formatClock(elapsedS)}
         </span>
       </div>
+      {blocked && (
+        <p id={busyId} className="hint" data-testid="record-busy">
+          {busyReason}
+        </p>
+      )}
       <div
         className="record__meter"
         role="meter"

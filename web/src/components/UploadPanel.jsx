@@ -4,12 +4,15 @@ import { TRANSCRIPT_EXISTS, uploadAudio } from '../lib/api.js';
 import { ConfirmDialog, REPLACE_MESSAGE, REPLACE_TITLE } from './ConfirmDialog.jsx';
 
 /**
- * Audio upload with a real byte-level progress bar (XMLHttpRequest upload events). Uploading
- * over an existing transcript asks first (`hasTranscript`, or the server's 409
+ * Audio upload with a real byte-level progress bar (XMLHttpRequest upload events).
+ * `busyReason`: why an upload cannot start now (a job or live session runs), shown and tied to
+ * the disabled button so screen readers hear it too; empty when uploading is possible.
+ * Uploading over an existing transcript asks first (`hasTranscript`, or the server's 409
  * `transcript_exists`) and only then sends `replace=true`.
  */
-export function UploadPanel({ token, meetingId, onApiError, hasTranscript = false }) {
+export function UploadPanel({ token, meetingId, onApiError, busyReason = '', hasTranscript = false }) {
   const inputId = useId();
+  const busyId = useId();
   const [file, setFile] = useState(null);
   const [progress, setProgress] = useState(null);
   const [message, setMessage] = useState('');
@@ -68,7 +71,13 @@ export function UploadPanel({ token, meetingId, onApiError, hasTranscript = fals
           data-testid="upload-input"
         />
         <div className="button-row">
-          <button type="submit" className="button" disabled={uploading} data-testid="upload-submit">
+          <button
+            type="submit"
+            className="button"
+            disabled={uploading || Boolean(busyReason)}
+            aria-describedby={busyReason ? busyId : undefined}
+            data-testid="upload-submit"
+          >
             Upload
           </button>
           {uploading && (
@@ -77,6 +86,11 @@ export function UploadPanel({ token, meetingId, onApiError, hasTranscript = fals
             </button>
           )}
         </div>
+        {busyReason && !uploading && (
+          <p id={busyId} className="hint" data-testid="upload-busy">
+            {busyReason}
+          </p>
+        )}
       </form>
       {percent !== null && (
         <div className="progress-row">

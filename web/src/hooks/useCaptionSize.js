@@ -1,4 +1,4 @@
-// Caption text size for the transcript, adjustable with A-/A+ and remembered across visits.
+// Caption text size for the transcript, adjustable with the Smaller/Larger text buttons and remembered across visits.
 
 import { useCallback, useEffect, useState } from 'react';
 

@@ -25,3 +25,9 @@ export function clearToken(storage = globalThis.localStorage) {
   storage?.removeItem(TOKEN_KEY);
   storage?.removeItem(EXPIRES_KEY);
 }
+
+/** Milliseconds until the stored session expires, or null when no expiry is known. */
+export function msUntilExpiry(storage = globalThis.localStorage, now = Date.now()) {
+  const expiresAt = Number(storage?.getItem(EXPIRES_KEY));
+  return expiresAt ? Math.max(0, expiresAt - now) : null;
+}

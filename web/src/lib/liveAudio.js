@@ -23,7 +23,7 @@ export const FATAL_AUDIO_CLOSES = {
   4404: 'This meeting does not exist or you do not have access to it.',
   4409: 'This meeting is already being processed. Wait for it to finish before recording.',
   4410: 'The recording session has expired on the server. Start a new recording.',
-  4429: 'The server cannot keep up with this recording right now (too fast or overloaded). Try again later.',
+  4429: 'The server refused this recording for now (too fast, overloaded, or too many open connections or live sessions for this account). Try again later.',
 };
 
 const OPEN = 1;

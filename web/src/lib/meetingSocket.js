@@ -8,14 +8,15 @@ export const BACKOFF_BASE_MS = 500;
 export const BACKOFF_CAP_MS = 10_000;
 export const PING_INTERVAL_MS = 20_000;
 
-/** Close codes after which reconnecting cannot help (bad token, no such meeting / no access). */
-export const FATAL_CLOSE_CODES = new Set([4401, 4404]);
+/** Close codes after which reconnecting cannot help (bad token, access revoked, no such meeting). */
+export const FATAL_CLOSE_CODES = new Set([4401, 4403, 4404]);
 
 const CLOSE_REASONS = {
   1000: 'The server closed the connection.',
   1001: 'The server is restarting.',
   1006: 'The connection dropped.',
   4401: 'Your session has expired or is invalid. Please log in again.',
+  4403: 'You no longer have access to this meeting.',
   4404: 'This meeting does not exist or you do not have access to it.',
   4408: 'The server did not receive credentials in time.',
   4429: 'The server is busy (too many connections or a slow link).',
@@ -131,7 +132,7 @@ const noop = () => {};
 /**
  * One meeting room subscription that survives network trouble: it reconnects with backoff,
  * resumes from the last seen seq, drops replayed duplicates, keeps the link alive with pings
- * and gives up only on close codes that retrying cannot fix (4401, 4404).
+ * and gives up only on close codes that retrying cannot fix (4401, 4403, 4404).
  *
  * `status` is one of: idle, connecting, connected, reconnecting, offline.
  */

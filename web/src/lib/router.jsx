@@ -1,7 +1,7 @@
 // A minimal History-API router: four routes do not justify a routing library. Links are real
 // <a href> elements, so keyboard, middle-click and "open in new tab" all work.
 
-import { useEffect, useState } from 'react';
+import { useSyncExternalStore } from 'react';
 
 const NAVIGATE_EVENT = 'app:navigate';
 
@@ -11,18 +11,31 @@ export function navigate(path, { replace = false } = {}) {
   window.dispatchEvent(new Event(NAVIGATE_EVENT));
 }
 
+function subscribeToLocation(onChange) {
+  window.addEventListener('popstate', onChange);
+  window.addEventListener(NAVIGATE_EVENT, onChange);
+  return () => {
+    window.removeEventListener('popstate', onChange);
+    window.removeEventListener(NAVIGATE_EVENT, onChange);
+  };
+}
+
+const readPath = () => window.location.pathname;
+
+/**
+ * The current pathname, read from the browser's location itself rather than copied into state.
+ * Why: a child's effect runs before its parent's, so a redirect issued by a child on the first
+ * render used to fire before a parent's listener existed and the new page never rendered.
+ * useSyncExternalStore re-reads the location after subscribing, so no change can be missed.
+ */
 export function usePath() {
-  const [path, setPath] = useState(() => window.location.pathname);
-  useEffect(() => {
-    const update = () => setPath(window.location.pathname);
-    window.addEventListener('popstate', update);
-    window.addEventListener(NAVIGATE_EVENT, update);
-    return () => {
-      window.removeEventListener('popstate', update);
-      window.removeEventListener(NAVIGATE_EVENT, update);
-    };
-  }, []);
-  return path;
+  return useSyncExternalStore(subscribeToLocation, readPath);
+}
+
+/** Same-origin path to return to after logging in, or '/' when `next` is missing or foreign. */
+export function safeNextPath(search) {
+  const next = new URLSearchParams(search).get('next');
+  return next && next.startsWith('/') && !next.startsWith('//') ? next : '/';
 }
 
 /** Matches `/meetings/:id` style patterns; returns the params or null. */

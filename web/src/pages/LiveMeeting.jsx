@@ -22,6 +22,10 @@ import { formatClock, formatSpeaker } from '../lib/format.js';
 import { initialMeetingState, meetingReducer } from '../lib/meetingState.js';
 import { Link } from '../lib/router.jsx';
 
+// Why Upload/Record are disabled while a job or live session runs (the server would answer 409).
+const UPLOAD_BUSY = 'Audio is being processed for this meeting. You can upload again when it finishes.';
+const RECORD_BUSY = 'This meeting is already processing audio. You can record when it finishes.';
+
 function useMeetingInfo(token, meetingId, describeError) {
   const [meeting, setMeeting] = useState(null);
   const [error, setError] = useState('');
@@ -82,7 +86,7 @@ function useLiveRoom(meetingId, token) {
 }
 
 export function LiveMeeting({ meetingId }) {
-  const { token, user, describeError } = useAuth();
+  const { token, user, describeError, logout } = useAuth();
   const { meeting, error: loadError } = useMeetingInfo(token, meetingId, describeError);
   const { room, announcement, socketError, socket } = useLiveRoom(meetingId, token);
   const caption = useCaptionSize();
@@ -92,8 +96,9 @@ export function LiveMeeting({ meetingId }) {
   // Viewers cannot stream audio (the server closes with 4403), so they never see the button.
   const canRecord = Boolean(meeting) && (meeting.role ? meeting.role !== 'viewer' : isOwner);
   const status = room.status ?? meeting?.status ?? null;
+  const processing = status === 'queued' || status === 'processing';
   // A finished transcript is replaced only after the user confirms (the server insists too).
-  const hasTranscript = room.lines.length > 0 && status !== 'processing' && status !== 'queued';
+  const hasTranscript = room.lines.length > 0 && !processing;
 
   return (
     <>
@@ -102,7 +107,7 @@ export function LiveMeeting({ meetingId }) {
       </p>
       <h1 data-testid="meeting-title">{meeting?.title ?? 'Meeting'}</h1>
       {loadError && <p role="alert" className="error">{loadError}</p>}
-      <ConnectionIndicator state={socket.connectionState} onReconnect={socket.connect} />
+      <ConnectionIndicator state={socket.connectionState} onReconnect={socket.connect} onLogin={logout} />
       {socketError && <p role="alert" className="error" data-testid="socket-error">{socketError}</p>}
       {room.errors.map((e) => (
         <p key={e.seq ?? e.text} role="alert" className="error" data-testid="processing-error">
@@ -125,10 +130,22 @@ export function LiveMeeting({ meetingId }) {
         </div>
         <aside className="live-layout__side" aria-label="Meeting tools">
           {canRecord && (
-            <RecordPanel token={token} meetingId={meetingId} lagS={room.details.lag_s} hasTranscript={hasTranscript} />
+            <RecordPanel
+              token={token}
+              meetingId={meetingId}
+              lagS={room.details.lag_s}
+              busyReason={processing ? RECORD_BUSY : ''}
+              hasTranscript={hasTranscript}
+            />
           )}
           <SummaryPanel summary={room.summary} />
-          <UploadPanel token={token} meetingId={meetingId} onApiError={onApiError} hasTranscript={hasTranscript} />
+          <UploadPanel
+            token={token}
+            meetingId={meetingId}
+            onApiError={onApiError}
+            busyReason={processing ? UPLOAD_BUSY : ''}
+            hasTranscript={hasTranscript}
+          />
           <ExportPanel token={token} meetingId={meetingId} onApiError={onApiError} />
           {isOwner && <SharePanel token={token} meetingId={meetingId} onApiError={onApiError} />}
         </aside>

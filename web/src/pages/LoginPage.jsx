@@ -3,7 +3,7 @@ import { useId, useState } from 'react';
 import { useAuth } from '../auth.jsx';
 import { usePageTitle } from '../hooks/usePageTitle.js';
 import { api } from '../lib/api.js';
-import { Link, navigate } from '../lib/router.jsx';
+import { Link, navigate, safeNextPath } from '../lib/router.jsx';
 
 export function LoginPage() {
   usePageTitle('Log in');
@@ -21,7 +21,7 @@ export function LoginPage() {
     try {
       const result = await api.login(email.trim(), password);
       login(result.access_token, result.expires_in);
-      navigate('/', { replace: true });
+      navigate(safeNextPath(window.location.search), { replace: true });
     } catch (err) {
       setError(err.status === 401 ? 'Wrong email or password.' : describeError(err));
     } finally {

@@ -1,0 +1,285 @@
+"""Control-plane load through the real Serve path: meetings x watchers, uploads and live streams.
+
+    python -m benchmarks load                  # the recorded set (docs/benchmarks.md)
+    python -m benchmarks load --quick          # a one-minute check of the same path
+    python -m benchmarks load --url http://127.0.0.1:8000 --meetings 50 --watchers 4
+
+Without ``--url`` a private Ray cluster runs ``configs/serve_load.yaml``: the real Serve proxy,
+Ingress, Processor, MeetingHub and database, with instant stand-in models, so the control
+plane is what is measured. Every watcher is a real WebSocket through the proxy. Push latency
+is event creation (the ``timestamp`` the Processor stamps) to arrival at the client; loss is
+every durable seq of the meeting a watcher did not get exactly once.
+
+Caveat, recorded with the results: the clients run on the same machine as the cluster, so on
+2 cores they compete with it; figures are an upper bound on what the server alone adds.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import copy
+import logging
+import os
+import sys
+import time
+from collections.abc import Awaitable, Iterable
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any, TypeVar
+
+import httpx
+import numpy as np
+
+from benchmarks.churn import run_churn
+from benchmarks.load_clients import (
+    Owner,
+    Watcher,
+    create_owner,
+    event_epoch,
+    finished_jobs,
+    read_pcm16,
+    stream_live,
+    upload,
+)
+from benchmarks.platform import Platform, external_platform, started_platform
+from benchmarks.report import new_result, write_result
+
+logger = logging.getLogger(__name__)
+T = TypeVar("T")
+CONNECT_CONCURRENCY = 25
+SETUP_CONCURRENCY = 8
+JOB_TIMEOUT_S = 600
+TARGET_P99_MS = 100.0
+# The benchmark's own accounts: watchers of one meeting share its owner's token, and one
+# process registers hundreds of users from one address.
+BENCH_ENV = {"MEETING_WS_MAX_CONNECTIONS_PER_USER": "1000", "MEETING_LOGIN_RATE_LIMIT": "100000"}
+
+
+@dataclass(frozen=True)
+class Scenario:
+    name: str
+    meetings: int
+    watchers: int  # per meeting
+    live: int = 0  # meetings fed by a live stream instead of an upload
+
+    @property
+    def sockets(self) -> int:
+        return self.meetings * self.watchers
+
+
+async def bounded(jobs: Iterable[Awaitable[T]], limit: int) -> list[T]:
+    gate = asyncio.Semaphore(limit)
+
+    async def one(job: Awaitable[T]) -> T:
+        async with gate:
+            return await job
+
+    return list(await asyncio.gather(*(one(j) for j in jobs)))
+
+
+def percentile(values: list[float], q: float) -> float | None:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(q * len(ordered)))] if ordered else None
+
+
+async def wait_until(predicate: Any, timeout_s: float, what: str) -> None:
+    deadline = time.monotonic() + timeout_s
+    while not predicate():
+        if time.monotonic() > deadline:
+            raise TimeoutError(f"{what} did not happen within {timeout_s:.0f}s")
+        await asyncio.sleep(0.2)
+
+
+async def last_seq(client: httpx.AsyncClient, owner: Owner) -> int:
+    headers = {"Authorization": f"Bearer {owner.token}"}
+    r = await client.get(
+        f"/api/meetings/{owner.meeting_id}/events", params={"limit": 5000}, headers=headers
+    )
+    r.raise_for_status()
+    return max((int(e["seq"]) for e in r.json()["events"]), default=0)
+
+
+@dataclass(frozen=True)
+class Feed:
+    """What each meeting is fed: the file for uploads, its samples for live streams."""
+
+    wav: bytes
+    pcm: np.ndarray
+    rate: int
+
+    @classmethod
+    def read(cls, path: Path) -> Feed:
+        pcm, rate = read_pcm16(path)
+        return cls(path.read_bytes(), pcm, rate)
+
+
+async def run_scenario(platform: Platform, scenario: Scenario, feed: Feed) -> dict[str, Any]:
+    """One scenario on fresh meetings: connect every watcher, feed every meeting, wait for
+    every watcher to see its meeting's job finish, then score latency and loss."""
+    limits = httpx.Limits(max_connections=64)
+    async with httpx.AsyncClient(base_url=platform.base_url, timeout=300, limits=limits) as client:
+        owners = await bounded(
+            (create_owner(client, i) for i in range(scenario.meetings)), SETUP_CONCURRENCY
+        )
+        watchers = [Watcher(o) for o in owners for _ in range(scenario.watchers)]
+        stop, gate = asyncio.Event(), asyncio.Semaphore(CONNECT_CONCURRENCY)
+        tasks = [asyncio.create_task(w.run(platform.ws_url, gate, stop)) for w in watchers]
+        await wait_until(lambda: all(w.frames or w.error for w in watchers), 300, "connecting")
+        started = time.time()
+        live = owners[: scenario.live]
+        feeds = [stream_live(platform.ws_url, o, feed.pcm, feed.rate) for o in live]
+        feeds += [upload(client, o, feed.wav) for o in owners[scenario.live :]]
+        await bounded(feeds, 200)
+        await wait_until(
+            lambda: all(w.error or finished_jobs(w) >= 1 for w in watchers),
+            JOB_TIMEOUT_S,
+            "every job finishing",
+        )
+        finished = time.time()
+        stop.set()
+        await asyncio.gather(*tasks)
+        expected = {o.meeting_id: await last_seq(client, o) for o in owners}
+    return score(scenario, watchers, expected, started, finished)
+
+
+def score(
+    scenario: Scenario,
+    watchers: list[Watcher],
+    expected: dict[str, int],
+    started: float,
+    finished: float,
+) -> dict[str, Any]:
+    latencies_ms: list[float] = []
+    lost = duplicated = 0
+    for watcher in watchers:
+        seqs: list[int] = []
+        for arrived, message in watcher.messages():
+            if "seq" in message:
+                seqs.append(int(message["seq"]))
+                latencies_ms.append(1000 * (arrived - event_epoch(message["timestamp"])))
+        want = expected[watcher.owner.meeting_id]
+        lost += len(set(range(1, want + 1)) - set(seqs))
+        duplicated += len(seqs) - len(set(seqs))
+    delivered = len(latencies_ms)
+    wall = max(finished - started, 1e-9)
+    return {
+        **asdict(scenario),
+        "sockets": scenario.sockets,
+        "delivered": delivered,
+        "expected": sum(expected[w.owner.meeting_id] for w in watchers),
+        "lost": lost,
+        "duplicated": duplicated,
+        "socket_errors": sum(1 for w in watchers if w.error),
+        "p50_ms": _round(percentile(latencies_ms, 0.50)),
+        "p95_ms": _round(percentile(latencies_ms, 0.95)),
+        "p99_ms": _round(percentile(latencies_ms, 0.99)),
+        "max_ms": _round(max(latencies_ms, default=None)),
+        "messages_per_s": round(delivered / wall, 1),
+        "jobs_per_s": round(scenario.meetings / wall, 2),
+        "wall_s": round(wall, 1),
+    }
+
+
+def _round(value: float | None) -> float | None:
+    return None if value is None else round(value, 1)
+
+
+def holds_target(row: dict[str, Any]) -> bool:
+    return row["lost"] == 0 and row["p99_ms"] is not None and row["p99_ms"] <= TARGET_P99_MS
+
+
+@dataclass(frozen=True)
+class Plan:
+    headline: list[Scenario]
+    sweep: list[Scenario]
+    replicas: list[int]  # Ingress replica counts for the replica comparison (headline[0])
+
+
+def build_plan(opts: argparse.Namespace) -> Plan:
+    if opts.quick:
+        return Plan([Scenario("spread", 10, 3, live=2)], [], [])
+    if opts.meetings:
+        return Plan([Scenario("custom", opts.meetings, opts.watchers, opts.live)], [], [])
+    return Plan(
+        headline=[Scenario("spread", 100, 5, live=10), Scenario("one_room", 1, 200)],
+        sweep=[Scenario(f"sweep_{m}", m, 5) for m in (10, 25, 50, 100, 150)],
+        replicas=[1, 2],
+    )
+
+
+def set_ingress_replicas(platform: Platform, replicas: int) -> None:
+    config = copy.deepcopy(platform.app_config or {})
+    for deployment in config.get("deployments", []):
+        if deployment["name"] == "Ingress":
+            deployment["num_replicas"] = replicas
+    platform.redeploy(config)
+
+
+async def run_plan(platform: Platform, plan: Plan, feed: Feed) -> dict[str, Any]:
+    out: dict[str, Any] = {"headline": [], "sweep": [], "replicas": []}
+    for scenario in plan.headline:
+        out["headline"].append(await logged(platform, scenario, feed))
+    for scenario in plan.sweep:
+        out["sweep"].append(await logged(platform, scenario, feed))
+    held = [r["meetings"] for r in out["sweep"] if holds_target(r)]
+    out["largest_meetings_at_target"] = max(held, default=None)
+    for replicas in plan.replicas if platform.controllable else []:
+        set_ingress_replicas(platform, replicas)
+        row = await logged(platform, plan.headline[0], feed)
+        out["replicas"].append({"ingress_replicas": replicas, **row})
+    return out
+
+
+async def logged(platform: Platform, scenario: Scenario, feed: Feed) -> dict[str, Any]:
+    row = await run_scenario(platform, scenario, feed)
+    logger.info(
+        "%s: %d sockets, p50 %s ms, p99 %s ms, lost %d, %s msg/s",
+        scenario.name, row["sockets"], row["p50_ms"], row["p99_ms"], row["lost"],
+        row["messages_per_s"],
+    )  # fmt: skip
+    return row
+
+
+def parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="python -m benchmarks load", description=__doc__)
+    p.add_argument("--url", help="load a running platform instead of starting the load profile")
+    p.add_argument("--quick", action="store_true", help="10 meetings x 3 watchers, 2 live")
+    p.add_argument("--meetings", type=int, help="one custom scenario: meetings")
+    p.add_argument("--watchers", type=int, default=5, help="watchers per meeting (custom)")
+    p.add_argument("--live", type=int, default=0, help="live-streamed meetings (custom)")
+    p.add_argument("--meeting", default="planning2", help="corpus meeting each feed sends")
+    p.add_argument("--churn", type=int, help="instead: create, watch and delete N meetings")
+    p.add_argument("--out", type=Path, help="results directory")
+    return p
+
+
+def main(argv: list[str] | None = None) -> int:
+    from scripts.synth_meeting import ensure_meeting
+
+    opts = parser().parse_args(argv)
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
+    logging.getLogger("httpx").setLevel(logging.WARNING)  # one line per request drowns the rest
+    if opts.churn and opts.url:
+        parser().error("--churn reads process memory, so it needs the cluster it starts itself")
+    plan = build_plan(opts)
+    feed = Feed.read(ensure_meeting(opts.meeting, install=True).audio_path)
+    started = time.monotonic()
+    if opts.url:
+        measured = asyncio.run(run_plan(external_platform(opts.url, "load"), plan, feed))
+    else:
+        with started_platform("load", extra_env=BENCH_ENV) as platform:
+            work = run_churn(platform, opts.churn) if opts.churn else run_plan(platform, plan, feed)
+            measured = asyncio.run(work)
+    settings = {"plan": asdict(plan), "audio": opts.meeting, "url": opts.url, "env": BENCH_ENV}
+    settings["command"] = " ".join(["python -m benchmarks load", *sys.argv[2:]])
+    suite = "load-churn" if opts.churn else "load-quick" if opts.quick else "load"
+    result = new_result(suite, "load", settings)
+    result["churn" if opts.churn else "load"] = measured
+    result["wall_s"] = round(time.monotonic() - started, 1)
+    result["note"] = (
+        f"Clients and cluster share this {os.cpu_count()}-core machine; push latency is event "
+        "creation in the Processor to arrival at the client, through the Serve proxy."
+    )
+    print(f"load: wrote {write_result(result, opts.out)}")
+    return 0

@@ -1,0 +1,41 @@
+"""The load benchmark's scoring: latency from the event's own timestamp, loss per watcher."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime
+
+from benchmarks.load import Scenario, holds_target, score
+from benchmarks.load_clients import Owner, Watcher
+
+T0 = 1_700_000_000.0
+
+
+def frame(seq: int, created: float) -> str:
+    stamp = datetime.fromtimestamp(created, UTC).isoformat().replace("+00:00", "Z")
+    return json.dumps({"type": "status", "seq": seq, "timestamp": stamp})
+
+
+def watcher(meeting: str, arrivals: list[tuple[int, float, float]]) -> Watcher:
+    w = Watcher(Owner(meeting, "t"))
+    w.frames = [(T0 - 1, json.dumps({"type": "connected", "last_seq": 0}))]
+    w.frames += [(T0 + arrived, frame(seq, T0 + created)) for seq, created, arrived in arrivals]
+    return w
+
+
+def test_latency_is_arrival_minus_creation_and_loss_counts_every_missing_seq() -> None:
+    complete = watcher("m1", [(1, 0.0, 0.010), (2, 0.0, 0.030)])
+    gappy = watcher("m1", [(1, 0.0, 0.020), (1, 0.0, 0.021)])  # seq 2 lost, seq 1 twice
+    row = score(Scenario("s", 1, 2), [complete, gappy], {"m1": 2}, T0, T0 + 2)
+    assert (row["delivered"], row["expected"], row["lost"], row["duplicated"]) == (4, 4, 1, 1)
+    assert row["p50_ms"] == 21.0
+    assert row["max_ms"] == 30.0
+    assert row["messages_per_s"] == 2.0
+    assert not holds_target(row)  # a loss fails the target whatever the latency
+
+
+def test_target_needs_p99_at_most_100_ms_and_no_loss() -> None:
+    fast = watcher("m1", [(1, 0.0, 0.050)])
+    slow = watcher("m2", [(1, 0.0, 0.150)])
+    assert holds_target(score(Scenario("s", 1, 1), [fast], {"m1": 1}, T0, T0 + 1))
+    assert not holds_target(score(Scenario("s", 1, 1), [slow], {"m2": 1}, T0, T0 + 1))

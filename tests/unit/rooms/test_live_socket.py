@@ -1,0 +1,177 @@
+"""``WS /ws/meeting/{id}/audio`` bounds (issue #15, item 4) against a real uvicorn server.
+
+The Processor is the edge here: ``RecordingBackend`` keeps what the Ingress relays, so each
+test can show what reached the session and that a session is always detached or stopped.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from websockets.asyncio.client import ClientConnection, connect
+from websockets.exceptions import ConnectionClosed
+
+from app.backend import LocalBackend
+from app.config import Settings
+from app.main import create_app
+from tests.unit.rooms.conftest import Member
+from tests.unit.rooms.live_server import LiveServer
+
+START = json.dumps({"type": "start", "sample_rate": 16000})
+
+
+class RecordingBackend(LocalBackend):
+    def __init__(self, fail_feed: bool = False) -> None:
+        super().__init__()
+        self.fed: list[bytes] = []
+        self.detached: list[str] = []
+        self.stopped: list[str] = []
+        self.fail_feed = fail_feed
+
+    async def live_open(self, meeting_id: str, session_id: str | None) -> dict[str, Any]:
+        return {"session_id": session_id or "s1", "job_id": "j1", "received_s": 0.0}
+
+    async def live_feed(self, session_id: str, pcm: bytes) -> dict[str, Any]:
+        if self.fail_feed:
+            raise RuntimeError("processor replica died\nTraceback ...")
+        self.fed.append(pcm)
+        return {"session_id": session_id, "job_id": "j1", "received_s": 0.0}
+
+    async def live_detach(self, session_id: str) -> None:
+        self.detached.append(session_id)
+
+    async def live_stop(self, session_id: str) -> dict[str, Any]:
+        self.stopped.append(session_id)
+        return {"session_id": session_id, "job_id": "j1", "received_s": 0.0}
+
+
+@pytest.fixture
+def serve(settings: Settings, database_url: str) -> Iterator[Any]:
+    servers: list[LiveServer] = []
+
+    def start(backend: LocalBackend | None = None, **overrides: Any) -> LiveServer:
+        app = create_app(settings.model_copy(update=overrides), backend or RecordingBackend())
+        server = LiveServer(app).start()
+        servers.append(server)
+        return server
+
+    yield start
+    for server in servers:
+        server.stop()
+
+
+def audio_url(server: LiveServer, member: Member) -> str:
+    return f"{server.ws_url}/ws/meeting/{member.meeting_id}/audio?token={member.token}"
+
+
+async def close_code(ws: ClientConnection, timeout_s: float = 10) -> int | None:
+    try:
+        while True:
+            await asyncio.wait_for(ws.recv(), timeout_s)
+    except ConnectionClosed as e:
+        return e.rcvd.code if e.rcvd else None
+
+
+async def started(server: LiveServer, member: Member) -> ClientConnection:
+    ws = await connect(audio_url(server, member))
+    await ws.send(START)
+    assert json.loads(await ws.recv())["type"] == "started"
+    return ws
+
+
+async def test_no_start_message_closes_4408(serve: Any, alice: Member) -> None:
+    server = serve(ws_start_timeout_s=0.3)
+    async with connect(audio_url(server, alice)) as ws:
+        assert await close_code(ws) == 4408
+
+
+async def test_idle_socket_closes_4408_and_session_is_detached(serve: Any, alice: Member) -> None:
+    backend = RecordingBackend()
+    server = serve(backend, ws_idle_timeout_s=0.3)
+    ws = await started(server, alice)
+    assert await close_code(ws) == 4408
+    await asyncio.sleep(0.1)
+    assert backend.detached == ["s1"]
+
+
+@pytest.mark.parametrize("phase", ["start", "streaming"])
+async def test_oversize_text_frame_closes_1009(serve: Any, alice: Member, phase: str) -> None:
+    backend = RecordingBackend()
+    server = serve(backend, ws_max_message_bytes=1024)
+    big = json.dumps({"type": "ping", "pad": "x" * 2000})
+    if phase == "start":
+        async with connect(audio_url(server, alice)) as ws:
+            await ws.send(big)
+            assert await close_code(ws) == 1009
+        return
+    ws = await started(server, alice)
+    await ws.send(big)
+    assert await close_code(ws) == 1009
+    await asyncio.sleep(0.1)
+    assert backend.detached == ["s1"]
+
+
+async def test_odd_length_pcm_keeps_the_odd_byte_for_the_next_frame(
+    serve: Any, alice: Member
+) -> None:
+    backend = RecordingBackend()
+    server = serve(backend)
+    stream = bytes(range(256)) * 80  # 20,480 bytes sent in odd pieces
+    pieces = [stream[:8001], stream[8001:8004], stream[8004:16009], stream[16009:]]
+    ws = await started(server, alice)
+    for piece in pieces:
+        await ws.send(piece)
+    await ws.send(json.dumps({"type": "stop"}))
+    assert json.loads(await ws.recv())["type"] == "stopped"
+    assert await close_code(ws) == 1000
+    assert all(len(chunk) % 2 == 0 for chunk in backend.fed)
+    assert b"".join(backend.fed) == stream  # even total: nothing lost, nothing misaligned
+    assert backend.stopped == ["s1"] and backend.detached == []
+
+
+async def test_processor_failure_closes_1011_and_detaches_the_session(
+    serve: Any, alice: Member
+) -> None:
+    backend = RecordingBackend(fail_feed=True)
+    server = serve(backend)
+    ws = await started(server, alice)
+    await ws.send(b"\x00" * 9000)
+    assert await close_code(ws) == 1011
+    await asyncio.sleep(0.1)
+    assert backend.detached == ["s1"]
+    ws = await started(server, alice)  # the server still serves the next socket
+    await ws.close()
+
+
+async def test_room_and_live_sockets_share_the_per_user_cap(
+    serve: Any, alice: Member, bob: Member
+) -> None:
+    server = serve(ws_max_connections_per_user=2)
+    room = await connect(f"{server.ws_url}/ws/meeting/{alice.meeting_id}?token={alice.token}")
+    assert json.loads(await room.recv())["type"] == "connected"
+    live = await started(server, alice)
+    async with connect(audio_url(server, alice)) as third:
+        assert await close_code(third) == 4429
+    other = await started(server, bob)  # another user is not affected
+    for ws in (room, live, other):
+        await ws.close()
+
+
+async def test_unauthenticated_sockets_per_address_are_capped(serve: Any, alice: Member) -> None:
+    server = serve(ws_max_pending_auth_per_address=3, ws_auth_timeout_s=1.0)
+    paths = [f"/ws/meeting/{alice.meeting_id}", f"/ws/meeting/{alice.meeting_id}/audio"]
+    waiting = [await connect(server.ws_url + paths[i % 2]) for i in range(3)]
+    await asyncio.sleep(0.1)
+    for path in paths:
+        async with connect(server.ws_url + path) as refused:
+            assert await close_code(refused, 2) == 4429
+    live = await started(server, alice)  # a socket that offers its token never waits: served
+    await live.close()
+    for ws in waiting:
+        assert await close_code(ws) == 4408  # the auth timeout still ends them
+    live = await started(server, alice)  # and the address is served again afterwards
+    await live.close()
