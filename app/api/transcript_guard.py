@@ -13,6 +13,7 @@ import contextlib
 import anyio.to_thread
 from fastapi import HTTPException, Request, WebSocket, status
 from fastapi.responses import JSONResponse
+from sqlalchemy.orm import Session
 from starlette.websockets import WebSocketDisconnect, WebSocketState
 
 from app.db import Database, get_active_job
@@ -54,11 +55,10 @@ def would_replace(db: Database, meeting_id: str) -> bool:
         return has_transcript(session, meeting_id) and get_active_job(session, meeting_id) is None
 
 
-async def require_replace_consent(db: Database, meeting_id: str, replace: bool) -> None:
-    """409 ``transcript_exists`` unless ``replace`` or there is nothing to replace."""
-    if replace:
-        return
-    if await anyio.to_thread.run_sync(would_replace, db, meeting_id):
+def refuse_silent_replacement(session: Session, meeting_id: str, replace: bool) -> None:
+    """409 ``transcript_exists`` unless ``replace`` or there is nothing to replace (inside a
+    session the caller already holds; the caller has ruled out an active job)."""
+    if not replace and has_transcript(session, meeting_id):
         raise CodedHTTPException(
             status.HTTP_409_CONFLICT, TRANSCRIPT_EXISTS_DETAIL, TRANSCRIPT_EXISTS
         )

@@ -23,7 +23,7 @@ from app.api.deps import (
     authenticated_user,
 )
 from app.api.languages import LanguageCode, LanguagesDep, TranslationTarget, check_languages
-from app.api.transcript_guard import require_replace_consent
+from app.api.transcript_guard import refuse_silent_replacement
 from app.apikeys import ApiKeyGuard
 from app.backend import Backend, JobRequest
 from app.body_limits import BodyLimit
@@ -86,10 +86,9 @@ async def upload_audio(
     """
     api_keys = getattr(request.app.state, "api_keys", None)
     admission = await anyio.to_thread.run_sync(
-        admit_upload, db, settings, token, api_keys, meeting_id
+        admit_upload, db, settings, token, api_keys, meeting_id, replace
     )
     check_languages(languages, language, translate_to)
-    await require_replace_consent(db, meeting_id, replace)  # 409 transcript_exists
     staging = settings.uploads_dir / meeting_id / f"incoming-{uuid.uuid4().hex}"
     try:
         size = await receive_audio_upload(
@@ -119,6 +118,7 @@ def admit_upload(
     token: str | None,
     api_keys: ApiKeyGuard | None,
     meeting_id: str,
+    replace: bool,
 ) -> Admission:
     """Auth, access, busy and quota checks in one short session, before any body is read."""
     with db.session() as session:
@@ -131,6 +131,7 @@ def admit_upload(
             raise HTTPException(status.HTTP_403_FORBIDDEN, "Viewers cannot upload audio")
         if get_active_job(session, meeting_id) is not None:
             raise HTTPException(status.HTTP_409_CONFLICT, ALREADY_PROCESSING)
+        refuse_silent_replacement(session, meeting_id, replace)  # 409 transcript_exists
         try:
             check_job_slot(session, settings, meeting.owner_id)
             left = remaining_audio_bytes(session, settings, meeting.owner_id)

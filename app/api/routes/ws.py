@@ -15,6 +15,7 @@ from pydantic import TypeAdapter, ValidationError
 from starlette.websockets import WebSocketDisconnect, WebSocketState
 
 from app.api.socket_guard import remember_grant, run_while_permitted
+from app.client_address import client_address
 from app.config import Settings
 from app.db import Role, User
 from app.logging_context import bind_log_context
@@ -104,7 +105,9 @@ async def pending_auth_token(websocket: WebSocket, settings: Settings) -> str | 
     token are authorised at once and never wait here.
     """
     pending: ConnectionLimiter = websocket.app.state.ws_pending_auth
-    address = websocket.client.host if websocket.client else "unknown"
+    # Behind a load balancer every socket comes from its address: honour X-Forwarded-For from
+    # the configured trusted proxies, or one busy office would exhaust everyone's allowance.
+    address = client_address(websocket, settings.trusted_proxy_networks)
     if not pending.acquire(address):
         await safe_close(websocket, CLOSE_TOO_MANY, "Too many unauthenticated connections")
         return None

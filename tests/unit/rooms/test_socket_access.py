@@ -4,6 +4,7 @@ member is removed or the meeting deleted, on the replica that handled it and on 
 from __future__ import annotations
 
 import asyncio
+import json
 import time
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
@@ -193,3 +194,23 @@ async def test_recording_live_over_a_transcript_needs_replace(
     async with connect(f"{base}&replace=true") as ws:
         await ws.send('{"type":"start","sample_rate":16000}')
         assert (await recv_json(ws))["type"] == "started"
+
+
+async def test_pending_auth_cap_counts_the_forwarded_client_behind_a_trusted_proxy(
+    serve: ServerFactory, alice: Member
+) -> None:
+    """Behind a load balancer (here 127.0.0.1, trusted) clients are told apart by
+    X-Forwarded-For; a forged header from an untrusted peer would be ignored (unit-tested in
+    tests/unit/api/test_rate_limit.py)."""
+    server = serve(
+        ws_max_pending_auth_per_address=1, ws_auth_timeout_s=2.0, trusted_proxies="127.0.0.1"
+    )
+    url = room_url(server, alice.meeting_id)
+    first = await connect(url, additional_headers={"X-Forwarded-For": "203.0.113.1"})
+    await asyncio.sleep(0.1)
+    async with connect(url, additional_headers={"X-Forwarded-For": "203.0.113.1"}) as same:
+        assert await close_code(same, 2) == 4429  # that client's one pending socket is taken
+    async with connect(url, additional_headers={"X-Forwarded-For": "203.0.113.2"}) as other:
+        await other.send(json.dumps({"type": "auth", "token": alice.token}))
+        assert (await recv_json(other))["type"] == "connected"  # another client is not refused
+    assert await close_code(first) == 4408

@@ -21,7 +21,8 @@ const ACTIVE = new Set(['starting', 'connecting', 'recording', 'reconnecting', '
  * Record / Stop for the live microphone, with level meter, elapsed time and server lag.
  * Recording over an existing transcript asks first, then connects with `replace=true`.
  * `busyReason`: why recording cannot start now (the meeting is processing audio); Stop stays
- * available for a recording this panel runs itself.
+ * available for a recording this panel runs itself. Recording over an existing transcript
+ * asks first, then connects with `replace=true`.
  */
 export function RecordPanel({ token, meetingId, lagS, hasTranscript = false, busyReason = '' }) {
   const recorder = useRecorder(meetingId, token);

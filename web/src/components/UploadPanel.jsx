@@ -9,6 +9,8 @@ import { ConfirmDialog, REPLACE_MESSAGE, REPLACE_TITLE } from './ConfirmDialog.j
  * `transcript_exists`) and only then sends `replace=true`.
  * `busyReason`: why an upload cannot start now (a job or live session runs), shown and tied to
  * the disabled button so screen readers hear it too; empty when uploading is possible.
+ * Uploading over an existing transcript asks first (`hasTranscript`, or the server's 409
+ * `transcript_exists`) and only then sends `replace=true`.
  */
 export function UploadPanel({ token, meetingId, onApiError, hasTranscript = false, busyReason = '' }) {
   const inputId = useId();

@@ -158,6 +158,7 @@ export function LiveMeeting({ meetingId }) {
               lagS={room.details.lag_s}
               hasTranscript={hasTranscript}
               busyReason={processing ? RECORD_BUSY : ''}
+              hasTranscript={hasTranscript}
             />
           )}
           <SummaryPanel summary={room.summary} speakers={room.speakers} />
@@ -177,6 +178,7 @@ export function LiveMeeting({ meetingId }) {
             onApiError={onApiError}
             hasTranscript={hasTranscript}
             busyReason={processing ? UPLOAD_BUSY : ''}
+            hasTranscript={hasTranscript}
           />
           <ExportPanel token={token} meetingId={meetingId} onApiError={onApiError} textMode={captionText.mode} />
           {isOwner && <SharePanel token={token} meetingId={meetingId} onApiError={onApiError} />}
