@@ -1,6 +1,6 @@
 """Which limits logins, registrations and add-member lookups count against.
 
-See docs/security_accounts.md.
+See docs/security.md ("Accounts, sessions and access").
 
 Login: failures per client address (a fixed window), and per account a growing delay after a
 few failures. An address that has logged in to the account before ("known") has its own
