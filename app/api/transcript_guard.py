@@ -18,6 +18,7 @@ from starlette.websockets import WebSocketDisconnect, WebSocketState
 
 from app.db import Database, get_active_job
 from app.db.versions import has_transcript
+from app.rooms.close_codes import CloseCode
 from app.rooms.messages import ErrorMessage, wire
 
 TRANSCRIPT_EXISTS = "transcript_exists"
@@ -25,7 +26,7 @@ TRANSCRIPT_EXISTS_DETAIL = (
     "This meeting already has a transcript; send replace=true to record again "
     "(the current transcript stays available as an earlier version)"
 )
-CLOSE_CONFLICT = 4409
+CLOSE_CONFLICT = CloseCode.CONFLICT
 TRUE_VALUES = frozenset({"1", "true", "yes", "on"})
 
 

@@ -26,13 +26,14 @@ from app.config import Settings
 from app.db import Database, Membership, Role, User, meeting_role
 from app.db.limits import token_version, token_versions
 from app.ratelimit import RateLimited
+from app.rooms.close_codes import CloseCode
 from app.security import AuthenticationError, user_and_claims_for_token
 
 logger = logging.getLogger(__name__)
 
-CLOSE_UNAUTHORIZED = 4401
-CLOSE_NOT_FOUND = 4404
-CLOSE_TOO_MANY = 4429
+CLOSE_UNAUTHORIZED = CloseCode.UNAUTHORIZED
+CLOSE_NOT_FOUND = CloseCode.NOT_FOUND
+CLOSE_TOO_MANY = CloseCode.TOO_MANY
 TOKEN_EXPIRED = "Token expired; log in again"  # noqa: S105 (a message)
 TOKEN_REVOKED = "Session ended (logged out); log in again"  # noqa: S105 (a message)
 ACCESS_REVOKED = "Access to this meeting was removed or the meeting was deleted"

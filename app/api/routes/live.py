@@ -24,6 +24,7 @@ from app.backend import Backend
 from app.config import Settings
 from app.db import Database
 from app.db.languages import get_language_settings, set_language_settings
+from app.rooms.close_codes import CloseCode
 from app.rooms.messages import ErrorMessage, PongMessage, utc_timestamp, wire
 from core.audio import whole_samples
 from core.languages import UnsupportedLanguageError
@@ -32,14 +33,16 @@ logger = logging.getLogger(__name__)
 router = APIRouter()
 
 CHUNK_BYTES = 8_000  # 0.25 s of 16 kHz PCM16: fewer hops to the Processor, no added latency
-CLOSE_UNSUPPORTED = 1003
-CLOSE_FORBIDDEN = 4403
-CLOSE_SESSION_GONE = 4410
-CLOSE_BUSY = 4409
-CLOSE_TOO_FAST = 4429  # also: too many sockets or live sessions for the user
-CLOSE_TIMEOUT = 4408  # no start in MEETING_WS_START_TIMEOUT_S, or idle MEETING_WS_IDLE_TIMEOUT_S
-CLOSE_INTERNAL = 1011
-CLOSE_UNSUPPORTED_LANGUAGE = 4400
+CLOSE_UNSUPPORTED = CloseCode.UNSUPPORTED
+CLOSE_FORBIDDEN = CloseCode.FORBIDDEN
+CLOSE_SESSION_GONE = CloseCode.SESSION_GONE
+CLOSE_BUSY = CloseCode.CONFLICT
+CLOSE_TOO_FAST = CloseCode.TOO_MANY  # also: too many sockets or live sessions for the user
+CLOSE_TIMEOUT = (
+    CloseCode.TIMEOUT
+)  # no start in MEETING_WS_START_TIMEOUT_S, or idle MEETING_WS_IDLE_TIMEOUT_S
+CLOSE_INTERNAL = CloseCode.INTERNAL
+CLOSE_UNSUPPORTED_LANGUAGE = CloseCode.UNSUPPORTED_LANGUAGE
 ERROR_CLOSE_CODES = {
     "busy": CLOSE_BUSY,
     "unknown_session": CLOSE_SESSION_GONE,
@@ -144,7 +147,7 @@ async def receive_text_frame(websocket: WebSocket, settings: Settings) -> str | 
         return None
     text = message.get("text") or ""
     if len(text.encode()) > settings.ws_max_message_bytes:
-        await safe_close(websocket, 1009, "Message too large")
+        await safe_close(websocket, CloseCode.MESSAGE_TOO_BIG, "Message too large")
         return None
     return text
 
@@ -165,7 +168,9 @@ async def start_session(
         return None
     reply = await backend.live_open(meeting_id, start.session_id)
     if "error" in reply:
-        await safe_close(websocket, ERROR_CLOSE_CODES.get(reply["error"], 1011), reply["message"])
+        await safe_close(
+            websocket, ERROR_CLOSE_CODES.get(reply["error"], CLOSE_INTERNAL), reply["message"]
+        )
         return None
     await websocket.send_json({"type": "started", **reply, "timestamp": utc_timestamp()})
     return LiveRelay(websocket, backend, reply["session_id"])
@@ -218,7 +223,7 @@ async def relay_audio(relay: LiveRelay, settings: Settings) -> None:
         text = message.get("text") or ""
         size = len(data) if data is not None else len(text.encode())
         if size > settings.ws_max_message_bytes:
-            await safe_close(websocket, 1009, "Message too large")
+            await safe_close(websocket, CloseCode.MESSAGE_TOO_BIG, "Message too large")
             return
         if data is not None:
             if not await check_reply(relay, await relay.add(data)):
@@ -237,7 +242,7 @@ async def handle_control(relay: LiveRelay, text: str) -> bool:
         relay.stopped = True
         reply = await relay.backend.live_stop(relay.session_id)
         await relay.websocket.send_json({"type": "stopped", **reply, "timestamp": utc_timestamp()})
-        await safe_close(relay.websocket, 1000, "Stopped")
+        await safe_close(relay.websocket, CloseCode.NORMAL, "Stopped")
         return True
     else:
         await send_error(relay.websocket, "Unknown or malformed message")

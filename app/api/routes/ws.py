@@ -21,6 +21,7 @@ from app.db import Role, User
 from app.logging_context import bind_log_context
 from app.metrics import metrics_sink
 from app.rooms.access import RoomAccessError, authorize_room_grant
+from app.rooms.close_codes import CloseCode
 from app.rooms.fanout import Outgoing, RoomFanout, Subscriber, outgoing
 from app.rooms.messages import (
     AuthRequest,
@@ -40,11 +41,11 @@ router = APIRouter()
 # A window's segments and statuses usually fit: one frame instead of a dozen, and still a
 # bounded frame (each message is at most a segment of 30 s of speech).
 MAX_BATCH = 64
-CLOSE_GOING_AWAY = 1001
-CLOSE_MESSAGE_TOO_BIG = 1009
-CLOSE_AUTH_TIMEOUT = 4408
-CLOSE_TOO_MANY = 4429
-CLOSE_UNAUTHORIZED = 4401
+CLOSE_GOING_AWAY = CloseCode.GOING_AWAY
+CLOSE_MESSAGE_TOO_BIG = CloseCode.MESSAGE_TOO_BIG
+CLOSE_AUTH_TIMEOUT = CloseCode.TIMEOUT
+CLOSE_TOO_MANY = CloseCode.TOO_MANY
+CLOSE_UNAUTHORIZED = CloseCode.UNAUTHORIZED
 # Which server process holds a socket (sent in ``connected``): tells a client, an operator or a
 # test which Ingress replica it reached. Random per process, so it reveals nothing.
 SERVER_ID = uuid.uuid4().hex[:12]

@@ -18,6 +18,7 @@ export const STOPPED_TIMEOUT_MS = 300_000; // the server answers `stop` after th
 export const FATAL_AUDIO_CLOSES = {
   1003: 'The server did not accept the recording format.',
   1009: 'An audio frame was too large for the server.',
+  4400: "No model on this server can transcribe the meeting's language. Change the meeting's language and try again.",
   4401: 'Your session has expired or is invalid. Please log in again.',
   4403: 'Only the owner or an editor of this meeting can record audio.',
   4404: 'This meeting does not exist or you do not have access to it.',
