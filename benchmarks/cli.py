@@ -46,6 +46,9 @@ DEFAULT_LENGTHS = [1.0, 5.0, 10.0, 20.0]
 LONG_LENGTH = 60.0
 DEFAULT_CONCURRENCY = [1, 2, 4]
 ACCURACY_MEETINGS = ["standup3", "planning2"]
+# The throughput sweep uploads up to 8 files at once as one benchmark user: above the per-user
+# cap on concurrent jobs that protects a shared server (a platform given by --url needs it too).
+SUITE_ENV = {"MEETING_MAX_CONCURRENT_JOBS_PER_USER": "64"}
 OWN_OPTIONS = {"load": "benchmarks.load", "abuse": "benchmarks.abuse"}
 SUITES = ("all", "smoke", "accuracy", "latency", "throughput", "baseline", "memory")
 
@@ -86,7 +89,7 @@ def platform_for(plan: SuitePlan, opts: argparse.Namespace) -> Iterator[Platform
     elif opts.url:
         yield external_platform(opts.url, opts.profile)
     else:
-        with started_platform(opts.profile) as platform:
+        with started_platform(opts.profile, extra_env=SUITE_ENV) as platform:
             yield platform
 
 
