@@ -36,8 +36,8 @@ from deployments.vad import speech_regions
 logger = logging.getLogger(__name__)
 
 LIVE_WINDOWS = WindowOptions(target_s=1.5, min_s=0.5, max_s=12.0, search_s=12.0)
-MIN_PAUSE_S = 0.4  # a silence this long after speech ends an utterance
-VAD_EVERY_S = 0.25  # how much new audio triggers another look for an utterance end
+MIN_PAUSE_S = 0.3  # a silence this long after speech ends an utterance (benchmarked)
+VAD_EVERY_S = 0.15  # how much new audio triggers another look for an utterance end
 REALTIME_SLACK_S = 10.0  # how far ahead of the wall clock a client may send (network bursts)
 MAX_BACKLOG_S = 120.0  # audio waiting for the models before a session is refused
 MIN_PARTIAL_AUDIO_S = 0.5  # shorter open audio is not worth a decode

@@ -138,8 +138,8 @@ class ProcessorArgs(StrictModel):
     max_partials_in_flight: int = Field(default=4, ge=0, le=256)
     # Live endpointing: the silence that closes an utterance, and how much new audio
     # triggers another VAD look for it (together: how soon after a pause the final starts).
-    live_min_pause_s: float = Field(default=0.4, ge=0.2, le=2)
-    live_vad_every_s: float = Field(default=0.25, ge=0.05, le=1)
+    live_min_pause_s: float = Field(default=0.3, ge=0.2, le=2)
+    live_vad_every_s: float = Field(default=0.15, ge=0.05, le=1)
     # Speaker linking (core/speakers.py): cosine similarity that links a window's voice to a
     # meeting speaker; turns shorter than short_turn_s join the closest speaker unless their
     # similarity to everyone is below novel_speaker_below.
