@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Sequence
-from dataclasses import asdict
+from dataclasses import asdict, replace
 from typing import Any
 
 from sqlalchemy import delete, func, select
@@ -29,6 +29,7 @@ from app.db.models import (
     Summary,
     utcnow,
 )
+from app.db.speakers import load_speaker_edits
 from app.db.versions import archive_transcript
 from core.types import Segment, Word
 
@@ -97,7 +98,14 @@ def save_segments(session: Session, meeting_id: str, segments: Sequence[Segment]
 def clear_transcript(session: Session, meeting_id: str) -> None:
     """Archive the meeting's transcript and summary as an earlier version, then remove them
     (a new recording replaces them; ``app/db/versions.py``)."""
-    archive_transcript(session, meeting_id, list_segments(session, meeting_id))
+    # Archived as it was read: speaker names, merges and reassigned lines baked in, since the
+    # edits themselves belong to the current transcript and are removed with it.
+    edits = load_speaker_edits(session, meeting_id)
+    archived = [
+        replace(s, speaker=edits.display_name(edits.segment_label(s.id, s.speaker)))
+        for s in list_segments(session, meeting_id)
+    ]
+    archive_transcript(session, meeting_id, archived)
     session.execute(delete(SegmentRow).where(SegmentRow.meeting_id == meeting_id))
     session.execute(delete(Summary).where(Summary.meeting_id == meeting_id))
     session.execute(delete(MeetingSpeaker).where(MeetingSpeaker.meeting_id == meeting_id))

@@ -18,7 +18,13 @@ def test_readyz_lists_every_model_deployment(platform: RunningPlatform) -> None:
     assert r.status_code == 200
     assert r.json() == {
         "status": "ready",
-        "deployments": ["Diarizer", "Processor", "Summarizer", "Transcriber"],
+        "deployments": [
+            "Diarizer",
+            "MultilingualTranscriber",
+            "Processor",
+            "Summarizer",
+            "Transcriber",
+        ],
     }
 
 
@@ -30,6 +36,7 @@ def test_serve_status_reports_every_deployment_healthy(platform: RunningPlatform
     assert {name: d.status for name, d in app.deployments.items()} == {
         "Ingress": "HEALTHY",
         "Transcriber": "HEALTHY",
+        "MultilingualTranscriber": "HEALTHY",
         "Diarizer": "HEALTHY",
         "Summarizer": "HEALTHY",
         "Processor": "HEALTHY",

@@ -125,8 +125,9 @@ async def test_one_chunk_is_one_call() -> None:
 
 async def test_long_meeting_maps_chunks_then_reduces() -> None:
     llm = FakeLLM([reply("part"), reply("part"), reply("part"), reply("Whole meeting.")])
-    engine = fake_engine(llm, max_model_len=400)
-    # 400 context - 100 output - 68 instructions - 32 margin = 200 words per chunk
+    engine = fake_engine(llm, max_model_len=417)
+    # 417 context - 100 output - 85 instructions (with the language line) - 32 margin = 200
+    assert engine.budget.overhead_tokens == 85
     assert engine.budget.transcript_tokens == 200
     turns = render_turns(meeting(repeats=9))
     assert sum(len(t.split()) for t in turns) == 3 * 186
@@ -137,7 +138,7 @@ async def test_long_meeting_maps_chunks_then_reduces() -> None:
 
 async def test_unusable_reduce_output_falls_back_to_a_deterministic_merge() -> None:
     llm = FakeLLM([reply("First."), reply("Second.", owner="carol"), "{}"])
-    result = await fake_engine(llm, max_model_len=400).summarize(meeting(repeats=6))
+    result = await fake_engine(llm, max_model_len=417).summarize(meeting(repeats=6))
     assert llm.calls == 2 + 2  # two map calls, two reduce attempts
     assert result == SummaryResult(
         summary="First. Second.",

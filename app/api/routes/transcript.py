@@ -31,7 +31,7 @@ from app.login_guard import LoginGuard
 from app.ratelimit import RateLimited
 from app.schemas import TranscriptVersions
 from core.exports import TranscriptText, render_summary_markdown, render_transcript, select_text
-from core.speaker_edits import apply_to_summary, apply_to_wire_segments
+from core.speaker_edits import SpeakerEdits, apply_to_summary, apply_to_wire_segments
 from core.types import Segment
 
 logger = logging.getLogger(__name__)
@@ -54,13 +54,11 @@ def read_transcript(
 ) -> Response:
     """``text``: the original speech, its English ``translation`` (meetings with captions),
     or ``both``. Speaker names, merges and reassigned lines apply on read to the current
-    transcript (the stored one stays as diarized; an earlier version is shown as it was)."""
+    transcript (the stored one stays as diarized)."""
     segments = _transcript_segments(session, meeting.id, version)
-    named: list[Any] = (
-        apply_to_wire_segments(segments, load_speaker_edits(session, meeting.id))
-        if version is None
-        else segments
-    )
+    # An earlier version has its edits baked in (archived as it was read): no edits of its own.
+    edits = load_speaker_edits(session, meeting.id) if version is None else SpeakerEdits()
+    named = apply_to_wire_segments(segments, edits)
     rendered, media_type = render_transcript(select_text(named, text), format, meeting.id)
     suffix = f"-v{version}" if version is not None else ""
     filename = f"{meeting.id}{suffix}.{format}"

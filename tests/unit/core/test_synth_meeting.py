@@ -12,6 +12,7 @@ import pytest
 from core.action_items import find_action_items
 from core.types import Segment
 from scripts.synth_meeting import (
+    GUEST_VOICES,
     PAUSE_RANGE_S,
     SCRIPTS,
     VOICES,
@@ -43,7 +44,7 @@ def test_rounds_vary_slots() -> None:
 
 def test_default_script_uses_the_three_main_voices_and_guest4_all_four() -> None:
     assert {line.speaker for line in SCRIPTS["standup3"]} == {"alice", "bob", "carol"}
-    assert {line.speaker for line in SCRIPTS["guest4"]} == set(VOICES)
+    assert {line.speaker for line in SCRIPTS["guest4"]} == set(VOICES) | set(GUEST_VOICES)
     # The guest speaks exactly once.
     assert [line.speaker for line in SCRIPTS["guest4"]].count("marco") == 1
 
