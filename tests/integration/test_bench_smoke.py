@@ -46,7 +46,8 @@ def test_smoke_latency_is_consistent(smoke: dict[str, Any]) -> None:
     assert row["meeting"] == "planning2"
     assert row["runs"] == 1 and row["windows"] >= 1
     assert 0 < row["upload_s"] < row["ttfs_s"] <= row["e2e_s"]
-    assert row["rtf"] == pytest.approx(row["e2e_s"] / row["duration_s"], rel=1e-3)
+    # rtf is recorded to 4 decimals, so allow that rounding on top of the ratio.
+    assert row["rtf"] == pytest.approx(row["e2e_s"] / row["duration_s"], rel=1e-3, abs=1e-4)
     assert row["stages"]["total"] <= row["e2e_s"]
 
 
