@@ -4,7 +4,8 @@
     python -m benchmarks abuse --url http://127.0.0.1:8000   # a running one (no memory figures)
 
 An attacker account sends audio bombs, multipart floods, 100 trickling uploads, 200 idle
-sockets and odd-length PCM, bounded in count and time, on loopback only. Meanwhile a victim
+sockets, odd-length PCM and password guessing against the victim's account (lockout
+attempts from 20 addresses), bounded in count and time, on loopback only. Meanwhile a victim
 account uploads a meeting, streams one live and lists its meetings; the run passes when the
 victim's work completes, every attack got its documented answer, and no process's RSS grew by
 more than 200 MB over its level after a warm-up upload.
@@ -35,6 +36,9 @@ from scripts.synth_meeting import ensure_meeting
 
 logger = logging.getLogger(__name__)
 MAX_GROWTH_MB = 200.0
+OWNER_LOGIN_MAX_S = 5.0  # the owner's known address never waits out the attacker's backoff
+# Loopback is the trusted proxy, so the lockout attack can name its addresses in X-Forwarded-For.
+TRUSTED_LOOPBACK = {"MEETING_TRUSTED_PROXIES": "127.0.0.1/32"}
 T = TypeVar("T")
 
 
@@ -120,8 +124,10 @@ async def run_attacks(platform: Platform, opts: argparse.Namespace) -> dict[str,
     done = asyncio.Event()
     lists = asyncio.create_task(victim_lists(victim, done))
     durations: dict[str, Any] = {}
+    upload = asyncio.create_task(
+        timed("victim_upload", process_upload(victim, meeting.audio_path, "victim"), durations)
+    )
     results = await asyncio.gather(
-        timed("victim_upload", process_upload(victim, meeting.audio_path, "victim"), durations),
         timed("victim_live", victim_live(victim, meeting.load_audio()), durations),
         timed("bombs", attacks.audio_bombs(attacker, a_meetings[0], bombs), durations),
         timed("floods", attacks.multipart_floods(attacker, port, 50), durations),
@@ -131,7 +137,10 @@ async def run_attacks(platform: Platform, opts: argparse.Namespace) -> dict[str,
             durations,
         ),
         timed("idle", attacks.idle_sockets(attacker, a_meetings[2], 200, 20.0), durations),
+        timed("lockout", attacks.lockout_attempts(victim, 20, 10), durations),
     )
+    upload_run = await upload
+    owner = await attacks.owner_login(victim)
     odd = await timed("odd_pcm", attacks.odd_pcm(attacker, a_meetings[2]), durations)
     done.set()
     if watch is not None:
@@ -139,20 +148,21 @@ async def run_attacks(platform: Platform, opts: argparse.Namespace) -> dict[str,
         await watch
     await asyncio.sleep(3)
     after = memory_by_group() if memory else {}
-    upload_run = results[0]
     return {
         "warm_up_status": warm.status,
         "victim": {
             "upload_status": upload_run.status,
             "upload_segments": len(upload_run.segments),
-            "live": results[1],
+            "live": results[0],
             "rest": await lists,
+            "login_after_guessing": owner,
         },
         "attacks": {
-            "audio_bombs": results[2],
-            "multipart_floods": results[3],
-            "trickling_uploads": results[4],
-            "idle_sockets": results[5],
+            "audio_bombs": results[1],
+            "multipart_floods": results[2],
+            "trickling_uploads": results[3],
+            "idle_sockets": results[4],
+            "lockout_attempts": results[5],
             "odd_pcm": odd,
         },
         "seconds": durations,
@@ -196,6 +206,7 @@ def verdict(result: dict[str, Any]) -> list[str]:
         problems.append(f"victim REST failures: {victim['rest']['failures']}")
     if any(not key.endswith(":400") for key in result["attacks"]["audio_bombs"]):
         problems.append(f"audio bombs: {result['attacks']['audio_bombs']}")
+    problems += lockout_problems(result)
     if result["attacks"]["odd_pcm"].get("stopped") != 1:
         problems.append(f"odd PCM: {result['attacks']['odd_pcm']}")
     memory = result["memory_rss_mb"]
@@ -203,6 +214,18 @@ def verdict(result: dict[str, Any]) -> list[str]:
         problems.append(f"memory grew {memory['max_growth_mb']} MB")
     if result["leftover_staging_files"]:
         problems.append(f"{result['leftover_staging_files']} partial uploads left on disk")
+    return problems
+
+
+def lockout_problems(result: dict[str, Any]) -> list[str]:
+    """Guesses never succeed and are slowed (429); the owner still signs in at once."""
+    guesses = result["attacks"]["lockout_attempts"]
+    problems = []
+    if set(guesses) - {"guess:401", "guess:429"} or not guesses.get("guess:429"):
+        problems.append(f"lockout attempts: {guesses}")
+    owner = result["victim"]["login_after_guessing"]
+    if owner["status"] != 200 or owner["seconds"] > OWNER_LOGIN_MAX_S:
+        problems.append(f"owner login after guessing: {owner}")
     return problems
 
 
@@ -220,7 +243,7 @@ def main(argv: list[str] | None = None) -> int:
         platform = (
             external_platform(opts.url, opts.profile)
             if opts.url
-            else stack.enter_context(started_platform(opts.profile))
+            else stack.enter_context(started_platform(opts.profile, extra_env=TRUSTED_LOOPBACK))
         )
         stats = asyncio.run(run_attacks(platform, opts))
     result = new_result("abuse", opts.profile, {"trickle_s": opts.trickle_s})

@@ -16,7 +16,7 @@ import numpy as np
 import websockets
 from websockets.exceptions import ConnectionClosed, InvalidStatus
 
-from benchmarks.client import BenchUser
+from benchmarks.client import PASSWORD, BenchUser
 
 Tally = dict[str, int]
 
@@ -200,3 +200,30 @@ async def odd_pcm(user: BenchUser, meeting_id: str) -> Tally:
         r = await client.get(f"/api/meetings/{meeting_id}", headers=user.headers)
         tally[f"meeting-status:{r.json().get('status')}"] += 1
     return dict(tally)
+
+
+async def lockout_attempts(victim: BenchUser, addresses: int, per_address: int) -> Tally:
+    """Password guessing against the victim's account from ``addresses`` addresses (named in
+    ``X-Forwarded-For``; the run trusts loopback as a proxy). Every answer must be 401 or 429."""
+    tally: Counter[str] = Counter()
+
+    async def guess_from(n: int, client: httpx.AsyncClient) -> None:
+        forwarded = {"X-Forwarded-For": f"203.0.113.{n + 1}"}
+        for i in range(per_address):
+            body = {"email": victim.email, "password": f"wrong-guess-{n}-{i}"}
+            r = await client.post("/api/auth/login", json=body, headers=forwarded)
+            tally[f"guess:{r.status_code}"] += 1
+
+    async with httpx.AsyncClient(base_url=victim.base_url, timeout=60) as client:
+        await asyncio.gather(*(guess_from(n, client) for n in range(addresses)))
+    return dict(tally)
+
+
+async def owner_login(victim: BenchUser) -> dict[str, Any]:
+    """The owner, from the address it logged in from before, signs in right after the attack."""
+    async with httpx.AsyncClient(base_url=victim.base_url, timeout=120) as client:
+        began = asyncio.get_running_loop().time()
+        body = {"email": victim.email, "password": PASSWORD}
+        r = await client.post("/api/auth/login", json=body)
+        waited = asyncio.get_running_loop().time() - began
+    return {"status": r.status_code, "seconds": round(waited, 2)}

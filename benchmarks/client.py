@@ -66,6 +66,7 @@ class BenchUser:
     base_url: str
     ws_url: str
     token: str
+    email: str = ""
 
     @property
     def headers(self) -> dict[str, str]:
@@ -84,7 +85,7 @@ def register_user(base_url: str, ws_url: str) -> BenchUser:
     )
     if r.status_code != 200:
         raise BenchmarkApiError("login", r.status_code, r.text)
-    return BenchUser(base_url, ws_url, str(r.json()["access_token"]))
+    return BenchUser(base_url, ws_url, str(r.json()["access_token"]), email)
 
 
 def create_meeting(user: BenchUser, title: str) -> str:
