@@ -1,22 +1,14 @@
-"""Request-side language rules: the codes a request may carry and the 400 for ones no loaded
-model serves (``unsupported_language``), shared by meetings, uploads and live sessions."""
+"""Request-side language rules: the 400 for language codes no loaded model serves
+(``unsupported_language``), shared by meetings, uploads and live sessions. The codes a request
+may carry are typed in ``app.rooms.live_messages``."""
 
 from __future__ import annotations
 
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any
 
 from fastapi import Depends, HTTPException, Request, status
-from pydantic import StringConstraints
 
 from core.languages import LanguageRouter, UnsupportedLanguageError
-
-# "auto" or an ISO 639-1 code (Whisper also knows "haw" and "yue"); malformed ones get a 422,
-# well-formed ones no loaded model writes get the 400 below.
-LanguageCode = Annotated[
-    str,
-    StringConstraints(strip_whitespace=True, to_lower=True, pattern=r"(?i)^(auto|[a-z]{2,3})$"),
-]
-TranslationTarget = Literal["en"]
 
 
 def get_languages(request: Request) -> LanguageRouter:

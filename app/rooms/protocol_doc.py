@@ -13,6 +13,7 @@ from pathlib import Path
 
 from pydantic import BaseModel
 
+from app.rooms.live_messages import LIVE_CLIENT_MESSAGES, LIVE_SERVER_MESSAGES
 from app.rooms.messages import SERVER_MESSAGES, AuthRequest, PingRequest, ResumeRequest
 
 DOC_PATH = Path(__file__).resolve().parents[2] / "docs" / "protocol.md"
@@ -37,6 +38,10 @@ def render_schemas() -> str:
     parts += [_schema_block(name, model, "out") for name, model in SERVER_MESSAGES.items()]
     parts += ["### Client → server message schemas", ""]
     parts += [_schema_block(name, model, "in") for name, model in CLIENT_MESSAGES.items()]
+    parts += ["### Live-audio socket: server → client message schemas", ""]
+    parts += [_schema_block(name, model, "out") for name, model in LIVE_SERVER_MESSAGES.items()]
+    parts += ["### Live-audio socket: client → server message schemas", ""]
+    parts += [_schema_block(name, model, "in") for name, model in LIVE_CLIENT_MESSAGES.items()]
     parts.append(END)
     return "\n".join(parts)
 

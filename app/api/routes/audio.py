@@ -22,7 +22,7 @@ from app.api.deps import (
     TokenDep,
     authenticated_user,
 )
-from app.api.languages import LanguageCode, LanguagesDep, TranslationTarget, check_languages
+from app.api.languages import LanguagesDep, check_languages
 from app.api.transcript_guard import refuse_silent_replacement
 from app.apikeys import ApiKeyGuard
 from app.backend import Backend, JobRequest
@@ -39,6 +39,7 @@ from app.db import (
 )
 from app.db.languages import get_language_settings, set_language_settings
 from app.quotas import QuotaExceeded, check_job_slot, remaining_audio_bytes
+from app.rooms.live_messages import LanguageCode, TranslationTarget
 from app.schemas import JobAccepted
 from app.uploads import UploadError, receive_audio_upload
 from core.audio import AudioDecodeError, probe_audio

@@ -9,14 +9,13 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
-from typing import Any, Literal
+from typing import Any
 
 import anyio.to_thread
 from fastapi import APIRouter, WebSocket
-from pydantic import BaseModel, ValidationError
+from pydantic import ValidationError
 from starlette.websockets import WebSocketDisconnect
 
-from app.api.languages import LanguageCode, TranslationTarget
 from app.api.routes.ws import ConnectionLimiter, authenticate_socket, safe_close
 from app.api.socket_guard import run_while_permitted
 from app.api.transcript_guard import transcript_may_be_replaced
@@ -25,7 +24,8 @@ from app.config import Settings
 from app.db import Database
 from app.db.languages import get_language_settings, set_language_settings
 from app.rooms.close_codes import CloseCode
-from app.rooms.messages import ErrorMessage, PongMessage, utc_timestamp, wire
+from app.rooms.live_messages import LiveStartedMessage, LiveStartRequest, LiveStoppedMessage
+from app.rooms.messages import ErrorMessage, PongMessage, wire
 from core.audio import whole_samples
 from core.languages import UnsupportedLanguageError
 
@@ -49,16 +49,6 @@ ERROR_CLOSE_CODES = {
     "too_many": CLOSE_TOO_FAST,
     "bad_audio": CLOSE_UNSUPPORTED,
 }
-
-
-class StartMessage(BaseModel):
-    type: Literal["start"]
-    sample_rate: Literal[16000]
-    encoding: Literal["pcm_s16le"] = "pcm_s16le"
-    session_id: str | None = None  # to continue a session after a dropped connection
-    # the meeting's language settings for this session (omitted: the meeting's own apply)
-    language: LanguageCode | None = None
-    translate_to: TranslationTarget | None = None
 
 
 class LiveRelay:
@@ -159,7 +149,7 @@ async def start_session(
     if text is None:
         return None
     try:
-        start = StartMessage.model_validate_json(text)
+        start = LiveStartRequest.model_validate_json(text)
     except ValidationError:
         await send_error(websocket, 'Expected {"type":"start","sample_rate":16000,...}')
         await safe_close(websocket, CLOSE_UNSUPPORTED, "Expected a start message")
@@ -172,12 +162,12 @@ async def start_session(
             websocket, ERROR_CLOSE_CODES.get(reply["error"], CLOSE_INTERNAL), reply["message"]
         )
         return None
-    await websocket.send_json({"type": "started", **reply, "timestamp": utc_timestamp()})
+    await websocket.send_json(wire(LiveStartedMessage(**reply)))
     return LiveRelay(websocket, backend, reply["session_id"])
 
 
 async def apply_languages(
-    websocket: WebSocket, backend: Backend, meeting_id: str, start: StartMessage
+    websocket: WebSocket, backend: Backend, meeting_id: str, start: LiveStartRequest
 ) -> bool:
     """Store the start message's language settings on the meeting; False (after an
     ``unsupported_language`` error and close 4400) when no loaded model serves them."""
@@ -194,7 +184,7 @@ async def apply_languages(
     return True
 
 
-def _store_languages(db: Database, meeting_id: str, start: StartMessage) -> None:
+def _store_languages(db: Database, meeting_id: str, start: LiveStartRequest) -> None:
     with db.session() as session:
         current = get_language_settings(session, meeting_id)
         set_language_settings(
@@ -241,7 +231,9 @@ async def handle_control(relay: LiveRelay, text: str) -> bool:
         await check_reply(relay, await relay.flush())
         relay.stopped = True
         reply = await relay.backend.live_stop(relay.session_id)
-        await relay.websocket.send_json({"type": "stopped", **reply, "timestamp": utc_timestamp()})
+        if not await check_reply(relay, reply):  # e.g. the session was already finished
+            return True
+        await relay.websocket.send_json(wire(LiveStoppedMessage(**reply)))
         await safe_close(relay.websocket, CloseCode.NORMAL, "Stopped")
         return True
     else:

@@ -18,6 +18,7 @@ from websockets.exceptions import ConnectionClosed
 from app.backend import LocalBackend
 from app.config import Settings
 from app.main import create_app
+from app.rooms.live_messages import LiveStoppedMessage
 from tests.unit.rooms.conftest import Member
 from tests.unit.rooms.live_server import LiveServer
 
@@ -175,3 +176,25 @@ async def test_unauthenticated_sockets_per_address_are_capped(serve: Any, alice:
         assert await close_code(ws) == 4408  # the auth timeout still ends them
     live = await started(server, alice)  # and the address is served again afterwards
     await live.close()
+
+
+class FinishedSessionBackend(RecordingBackend):
+    async def live_stop(self, session_id: str) -> dict[str, Any]:
+        self.stopped.append(session_id)
+        return {"error": "unknown_session", "message": "No such live session"}
+
+
+async def test_stop_of_a_finished_session_closes_4410_without_a_stopped_message(
+    serve: Any, alice: Member
+) -> None:
+    server = serve(FinishedSessionBackend())
+    ws = await started(server, alice)
+    await ws.send(json.dumps({"type": "stop"}))
+    assert await close_code(ws) == 4410  # not a "stopped" message carrying an error
+
+
+async def test_started_and_stopped_follow_their_schemas(serve: Any, alice: Member) -> None:
+    ws = await started(serve(), alice)
+    await ws.send(json.dumps({"type": "stop"}))
+    stopped = LiveStoppedMessage.model_validate_json(await ws.recv())
+    assert (stopped.session_id, stopped.job_id, stopped.received_s) == ("s1", "j1", 0.0)

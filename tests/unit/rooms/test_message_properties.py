@@ -9,8 +9,9 @@ from hypothesis import example, given
 from hypothesis import strategies as st
 from pydantic import ValidationError
 
-from app.api.routes.live import StartMessage, control_kind
+from app.api.routes.live import control_kind
 from app.api.routes.ws import parse_client_message
+from app.rooms.live_messages import LiveStartRequest
 from app.rooms.messages import AuthRequest, PingRequest, ResumeRequest
 
 json_values = st.recursive(
@@ -50,7 +51,7 @@ def test_live_control_frames_parse_or_are_refused(text: str) -> None:
 @example('{"type":"start","sample_rate":1}')
 def test_live_start_is_exactly_16k_pcm_or_a_validation_error(text: str) -> None:
     try:
-        start = StartMessage.model_validate_json(text)
+        start = LiveStartRequest.model_validate_json(text)
     except ValidationError:
         return
     assert (start.type, start.sample_rate, start.encoding) == ("start", 16000, "pcm_s16le")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from app.rooms.live_messages import LIVE_CLIENT_MESSAGES, LIVE_SERVER_MESSAGES
 from app.rooms.messages import SERVER_MESSAGES
 from app.rooms.protocol_doc import BEGIN, DOC_PATH, END, render_schemas, replace_section
 
@@ -15,7 +16,9 @@ def test_protocol_doc_schema_section_is_current() -> None:
 
 def test_every_message_type_has_a_schema_heading() -> None:
     section = render_schemas()
-    for name in [*SERVER_MESSAGES, "ping", "auth", "resume"]:
+    for name in [*SERVER_MESSAGES, "ping", "auth", "resume", *LIVE_SERVER_MESSAGES]:
+        assert f"#### `{name}`" in section
+    for name in LIVE_CLIENT_MESSAGES:
         assert f"#### `{name}`" in section
     assert section.startswith(BEGIN) and section.endswith(END)
 
