@@ -9,6 +9,7 @@ from __future__ import annotations
 import logging
 import os
 import secrets
+import threading
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -30,6 +31,12 @@ DEV_SIGNING_FILE = "jwt_secret"
 REQUIRED_CLAIMS = ["sub", "exp", "iat", "iss", "aud"]
 
 _hasher = PasswordHasher()
+# Each Argon2id hash allocates its memory cost (64 MiB by default), so N logins at once would
+# cost N x 64 MiB: a flood of concurrent guesses could grow an Ingress replica by gigabytes
+# (the abuse run saw +305 MB from 20 addresses). Two at a time bound it; the rest wait their
+# turn in the thread pool, and the login limiter refuses most guesses before they hash at all.
+MAX_CONCURRENT_HASHES = 2
+_hashing = threading.BoundedSemaphore(MAX_CONCURRENT_HASHES)
 # Verified against when the account does not exist, so an unknown email costs the same time
 # as a wrong password and login timing does not reveal which emails are registered.
 _DUMMY_HASH = _hasher.hash(secrets.token_urlsafe(16))
@@ -51,13 +58,15 @@ class TokenConfigError(RuntimeError):
 
 
 def hash_password(password: str) -> str:
-    return _hasher.hash(password)
+    with _hashing:
+        return _hasher.hash(password)
 
 
 def verify_password(password: str, password_hash: str | None) -> bool:
     """True when ``password`` matches; ``None`` hash (unknown user) still spends the time."""
     try:
-        return _hasher.verify(password_hash or _DUMMY_HASH, password) and bool(password_hash)
+        with _hashing:
+            return _hasher.verify(password_hash or _DUMMY_HASH, password) and bool(password_hash)
     except (VerifyMismatchError, VerificationError, InvalidHashError):
         return False
 
