@@ -1,7 +1,9 @@
 """Attribute ASR words to diarization speakers and group them into transcript segments.
 
-ASR and diarization run independently on the same window, so each word is given to the
-speaker turn it overlaps most (or the nearest turn when it falls in a gap between turns).
+ASR and diarization run independently on the same window. When speakers take turns, words
+are matched to turns in order (``core.word_speakers``: Whisper's word times drift, worst on
+one-word answers); with overlapping speech each word is given to the speaker turn it overlaps
+most (or the nearest turn when it falls in a gap between turns).
 Segments break where the speaker changes, at long pauses, and before they grow too long to
 read as one line. Input times are window-local; output times are meeting time.
 """
@@ -11,6 +13,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from core.types import Segment, SpeakerTurn, Word
+from core.word_speakers import is_sequential, speakers_in_order
 
 # Used when diarization found no speaker at all but ASR still produced words.
 UNKNOWN_SPEAKER = "UNKNOWN"
@@ -29,8 +32,9 @@ def align_words(
     ordered_turns = sorted(turns, key=lambda t: (t.start, t.end))
     ordered = sorted((w for w in words if w.word.strip()), key=lambda w: (w.start, w.end))
     groups: list[tuple[str, list[Word]]] = []
-    for word in ordered:
-        speaker = assign_speaker(word, ordered_turns, fallback_speaker)
+    for word, speaker in zip(
+        ordered, word_speakers(ordered, ordered_turns, fallback_speaker), strict=True
+    ):
         if groups and not _starts_new_segment(
             groups[-1], speaker, word, max_pause_s, max_segment_s
         ):
@@ -41,6 +45,16 @@ def align_words(
         _make_segment(f"w{window}-{n}", speaker, group, window, window_offset)
         for n, (speaker, group) in enumerate(groups)
     ]
+
+
+def word_speakers(
+    words: Sequence[Word], turns: Sequence[SpeakerTurn], fallback_speaker: str = UNKNOWN_SPEAKER
+) -> list[str]:
+    """Each word's speaker: in order over turns that follow each other (see
+    ``core.word_speakers``), else word by word (overlapping speech is not monotone)."""
+    if turns and is_sequential(turns):
+        return speakers_in_order(words, turns)
+    return [assign_speaker(word, turns, fallback_speaker) for word in words]
 
 
 def assign_speaker(
