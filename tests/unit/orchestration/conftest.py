@@ -14,6 +14,7 @@ from tests.unit.orchestration.fakes import (
     MetricsLog,
     RecordingHub,
     fake_speech_regions,
+    migrated_database,
     new_meeting,
 )
 
@@ -31,16 +32,21 @@ def metrics(monkeypatch: pytest.MonkeyPatch) -> MetricsLog:
     return log
 
 
+@pytest.fixture(scope="session")
+def template_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return migrated_database(tmp_path_factory.mktemp("orchestration"))
+
+
 @pytest.fixture
-def meeting(tmp_path: Path) -> Iterator[Meeting]:
-    made = new_meeting(tmp_path)
+def meeting(template_db: Path, tmp_path: Path) -> Iterator[Meeting]:
+    made = new_meeting(template_db, tmp_path)
     yield made
     made.db.dispose()
 
 
 @pytest.fixture
-def live_meeting(tmp_path: Path) -> Iterator[Meeting]:
-    made = new_meeting(tmp_path, source="live")
+def live_meeting(template_db: Path, tmp_path: Path) -> Iterator[Meeting]:
+    made = new_meeting(template_db, tmp_path, source="live")
     yield made
     made.db.dispose()
 

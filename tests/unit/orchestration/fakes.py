@@ -14,6 +14,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import itertools
+import shutil
 import time
 import wave
 from collections.abc import Awaitable, Callable, Iterator
@@ -328,11 +329,18 @@ class Meeting:
         return self.db.url
 
 
-def new_meeting(directory: Path, source: str = "upload") -> Meeting:
-    """A migrated SQLite database with one user, one meeting and its queued job."""
-    url = f"sqlite:///{directory / 'orchestration.db'}"
-    upgrade_database(url)
-    db = Database(url)
+def migrated_database(directory: Path) -> Path:
+    """A migrated, empty SQLite file (copied per test: migrating takes most of a second)."""
+    path = directory / "template.db"
+    upgrade_database(f"sqlite:///{path}")
+    return path
+
+
+def new_meeting(template: Path, directory: Path, source: str = "upload") -> Meeting:
+    """A copy of the migrated ``template`` with one user, one meeting and its queued job."""
+    path = directory / "orchestration.db"
+    shutil.copyfile(template, path)
+    db = Database(f"sqlite:///{path}")
     with db.session() as session:
         user = create_user(session, email="o@example.com", name="O", password_hash="h")
         meeting_id = create_meeting(session, owner_id=user.id, title="Standup").id
