@@ -33,13 +33,13 @@ from core.llm_prompts import SummarizationError
 from core.speakers import SpeakerRegistry
 from core.types import DiarizationResult, Segment, SummaryResult, TranscriptionResult
 from core.windowing import WindowOptions
+from deployments.failures import JobFailedError
 from deployments.hub import ActorHubClient
 from deployments.live import LiveSession, LiveSessionError
 from deployments.metrics import record_error
 from deployments.options import ProcessorArgs
 from deployments.partials import PartialBudget
 from deployments.pipeline import (
-    JobFailedError,
     JobState,
     Models,
     UploadJob,
