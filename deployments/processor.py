@@ -61,7 +61,7 @@ def live_reply(session: LiveSession) -> dict[str, Any]:
     }
 
 
-@serve.deployment(ray_actor_options={"num_cpus": 0.1}, max_ongoing_requests=100)
+@serve.deployment(max_ongoing_requests=100)
 class Processor:
     def __init__(
         self,
