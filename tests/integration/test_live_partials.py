@@ -17,8 +17,9 @@ import pytest
 import websockets
 
 from benchmarks.live_client import StreamLog, stream_audio
+from meetingserve_cli.room import is_terminal
 from scripts.synth_meeting import MeetingAudio, ensure_meeting
-from tests.integration.client import ApiUser, Received, collect_until_done, is_terminal, register
+from tests.integration.client import ApiUser, Received, collect_until_done, register
 from tests.integration.conftest import RunningPlatform
 
 pytestmark = pytest.mark.slow
