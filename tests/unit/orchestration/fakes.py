@@ -150,6 +150,7 @@ class ScriptedModels:
     fail: dict[int, BaseException] = field(default_factory=dict)
     calls: list[Call] = field(default_factory=list)
     finished: list[int] = field(default_factory=list)  # first utterance of each finished call
+    failed: list[int] = field(default_factory=list)  # the utterance each failed call failed on
     summary: str = "We met."
     _done: dict[int, asyncio.Event] = field(default_factory=dict)
     _started: asyncio.Event = field(default_factory=asyncio.Event)
@@ -176,6 +177,7 @@ class ScriptedModels:
                 await self._done_event(self.after[k]).wait()
         for k in held:
             if k in self.fail:
+                self.failed.append(k)
                 raise self.fail[k]
         if held:
             self.finished.append(held[0])
