@@ -18,7 +18,9 @@ from python_multipart.multipart import MultipartParser, parse_options_header
 
 from core.audio_formats import SIGNATURE_BYTES, SUPPORTED_FORMATS_TEXT, looks_like_audio
 
-MAX_PARTS = 16  # the upload needs one ``file`` part; a few extra fields are tolerated
+# The upload needs one ``file`` part; the other parts are small text fields (e.g. the /v1
+# parameters). One bound on parts covers both: it is also the bound on text fields.
+MAX_PARTS = 16
 
 
 class UploadError(Exception):
@@ -30,7 +32,6 @@ class UploadError(Exception):
         self.detail = detail
 
 
-MAX_FORM_FIELDS = 32  # other (text) fields kept beside the file, e.g. the /v1 parameters
 MAX_FORM_FIELD_BYTES = 4096
 
 
@@ -59,7 +60,6 @@ class _FilePartWriter:
         self.found = False
         self.filename: str | None = None
         self.fields: dict[str, list[str]] = {}
-        self._field_count = 0
         self._field_name: str | None = None
         self._field_value = bytearray()
         self.parts = 0
@@ -103,9 +103,6 @@ class _FilePartWriter:
             self.filename = options[b"filename"].decode("utf-8", "replace")[:200]
         self._field_name = None
         if name is not None and name != b"file" and b"filename" not in options:
-            self._field_count += 1
-            if self._field_count > MAX_FORM_FIELDS:
-                raise UploadError(400, f"Too many form fields (limit {MAX_FORM_FIELDS})")
             self._field_name = name.decode("utf-8", "replace")
             self._field_value = bytearray()
 

@@ -17,8 +17,9 @@ from typing import Any
 import httpx
 import websockets
 
+from meetingserve_cli.room import bearer, is_terminal
+
 PASSWORD = "benchmark horse battery staple"  # noqa: S105 - throwaway benchmark account
-TERMINAL = frozenset({"completed", "failed"})
 
 
 class BenchmarkApiError(RuntimeError):
@@ -76,16 +77,21 @@ class BenchUser:
 def register_user(base_url: str, ws_url: str) -> BenchUser:
     """A fresh account per benchmark run, so runs never see each other's meetings."""
     email = f"bench-{uuid.uuid4().hex[:12]}@example.com"
-    body = {"email": email, "password": PASSWORD, "name": "Benchmark"}
+    return BenchUser(base_url, ws_url, sign_up(base_url, email, PASSWORD, "Benchmark"), email)
+
+
+def sign_up(base_url: str, email: str, password: str, name: str) -> str:
+    """Register an account and log in; returns its access token."""
+    body = {"email": email, "password": password, "name": name}
     r = httpx.post(f"{base_url}/api/auth/register", json=body, timeout=30)
     if r.status_code != 201:
         raise BenchmarkApiError("register", r.status_code, r.text)
     r = httpx.post(
-        f"{base_url}/api/auth/login", json={"email": email, "password": PASSWORD}, timeout=30
+        f"{base_url}/api/auth/login", json={"email": email, "password": password}, timeout=30
     )
     if r.status_code != 200:
         raise BenchmarkApiError("login", r.status_code, r.text)
-    return BenchUser(base_url, ws_url, str(r.json()["access_token"]), email)
+    return str(r.json()["access_token"])
 
 
 def create_meeting(user: BenchUser, title: str) -> str:
@@ -126,15 +132,14 @@ async def process_upload(
     terminal status. The socket connects (and receives ``connected``) before the upload."""
     meeting_id = await asyncio.to_thread(create_meeting, user, title)
     url = f"{user.ws_url}/ws/meeting/{meeting_id}?last_seq=0"
-    subprotocols: Any = ["bearer", user.token]
-    async with websockets.connect(url, subprotocols=subprotocols, max_size=None) as ws:
+    async with websockets.connect(url, subprotocols=bearer(user.token), max_size=None) as ws:
         first = json.loads(await ws.recv())
         if first.get("type") != "connected":
             raise BenchmarkApiError("subscribe", 0, json.dumps(first))
         run = MeetingRun(meeting_id, started=time.monotonic())
         upload = asyncio.create_task(asyncio.to_thread(upload_audio, user, meeting_id, path))
         upload.add_done_callback(lambda _t: setattr(run, "upload_done", time.monotonic()))
-        receiver = asyncio.create_task(_receive_until_terminal(ws, run))
+        receiver = asyncio.create_task(receive_until_terminal(ws, run.arrivals))
         try:
             async with asyncio.timeout(timeout_s):
                 # A rejected upload never produces a terminal status: stop on its error.
@@ -148,9 +153,13 @@ async def process_upload(
     return run
 
 
-async def _receive_until_terminal(ws: Any, run: MeetingRun) -> None:
+async def receive_until_terminal(
+    ws: Any, arrivals: list[Arrival], job_id: str | None = None
+) -> None:
+    """Append every room message, stamped on arrival, until a terminal status (of ``job_id``
+    when given)."""
     async for raw in ws:
         message = json.loads(raw)
-        run.arrivals.append(Arrival(time.monotonic(), message))
-        if message.get("type") == "status" and message.get("status") in TERMINAL:
+        arrivals.append(Arrival(time.monotonic(), message))
+        if is_terminal(message, job_id):
             return

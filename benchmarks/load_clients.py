@@ -21,8 +21,9 @@ import httpx
 import numpy as np
 from websockets.asyncio.client import ClientConnection, connect
 
+from meetingserve_cli.room import is_terminal
+
 PASSWORD = "load benchmark horse staple"  # noqa: S105 - throwaway benchmark accounts
-TERMINAL = frozenset({"completed", "failed"})
 LIVE_CHUNK_S = 0.1
 OPEN_TIMEOUT_S = 60
 
@@ -105,11 +106,7 @@ class Watcher:
 
 def finished_jobs(watcher: Watcher) -> int:
     """Terminal job statuses this watcher saw (each job ends with one)."""
-    return sum(
-        1
-        for _, m in watcher.messages()
-        if m.get("type") == "status" and m.get("status") in TERMINAL
-    )
+    return sum(1 for _, m in watcher.messages() if is_terminal(m, None))
 
 
 async def upload(client: httpx.AsyncClient, owner: Owner, audio: bytes) -> float:

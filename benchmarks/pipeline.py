@@ -23,7 +23,7 @@ from scripts.synth_meeting import MeetingAudio
 logger = logging.getLogger(__name__)
 
 
-class JobFailedError(RuntimeError):
+class RunFailedError(RuntimeError):
     """A benchmark upload ended ``failed``; the benchmark's figures would be meaningless."""
 
     def __init__(self, meeting: str, reason: str) -> None:
@@ -78,7 +78,7 @@ def median(values: Sequence[float | None]) -> float | None:
 def check_completed(meeting: str, run: MeetingRun) -> None:
     if run.status != "completed":
         errors = run.of_type("error")
-        raise JobFailedError(meeting, errors[-1]["error"] if errors else run.status)
+        raise RunFailedError(meeting, errors[-1]["error"] if errors else run.status)
 
 
 def timing_of(run: MeetingRun, duration_s: float) -> RunTiming:

@@ -15,6 +15,7 @@ from core.types import ActionItem, Segment, SummaryResult
 
 TranscriptFormat = Literal["json", "txt", "srt", "vtt", "rttm"]
 TRANSCRIPT_FORMATS: tuple[str, ...] = get_args(TranscriptFormat)
+SummaryFormat = Literal["json", "md"]
 SegmentLike = Segment | Mapping[str, Any]
 
 MEDIA_TYPES: dict[str, str] = {

@@ -15,6 +15,7 @@ from deployments.instant_models import InstantDiarizer, InstantSummarizer, Insta
 from deployments.options import MULTILINGUAL_TRANSCRIBER, AppArgs, language_router
 from deployments.packaged import PACKAGED_PREFIX
 from deployments.processor import Processor
+from deployments.profiles import profile_resources
 from deployments.summarizer import Summarizer
 from deployments.transcriber import Transcriber
 
@@ -32,12 +33,19 @@ def build_app(args: AppArgs) -> Application:
 
 def compose_app(args: AppArgs, options: dict[str, dict[str, Any]]) -> Application:
     """``build_app`` with per-deployment options given in code (what Serve YAML's
-    ``deployments:`` section does), for ``serve.run`` in tests and scripts."""
+    ``deployments:`` section does), for ``serve.run`` in tests and scripts.
+
+    Every deployment starts from its resource numbers in the profile's YAML (the only place
+    they are written); ``options``, then a Serve config's ``deployments:``, apply on top.
+    """
+    resources = profile_resources(args.profile)
 
     def deployment(decorated: object, name: str | None = None) -> Deployment:
         d = as_deployment(decorated)
         if name is not None:
             d = d.options(name=name)
+        if d.name in resources:
+            d = d.options(ray_actor_options=resources[d.name])
         return d.options(**options[d.name]) if d.name in options else d
 
     if args.profile == "load":

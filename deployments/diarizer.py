@@ -52,7 +52,7 @@ def make_backend(args: DiarizerArgs) -> DiarizerBackend:
     return EmbeddedBackend(args)
 
 
-@serve.deployment(ray_actor_options={"num_cpus": 0.5}, max_ongoing_requests=32)
+@serve.deployment(max_ongoing_requests=32)
 class Diarizer:
     def __init__(self, args: DiarizerArgs) -> None:
         self._backend = make_backend(args)

@@ -1,4 +1,7 @@
-"""What a client is told when a job fails unexpectedly: a clean message and a code.
+"""What a client is told when a job fails: a clean message and a code.
+
+Every error a client hears about takes ``(message, code)``, in that order, as
+``public_failure`` returns them: a sentence for people, then the wire code for programs.
 
 Raw exception text can carry a Ray traceback, file paths or model internals. It goes to the
 Processor's log (which carries the meeting and job ids) and never into the room or
@@ -17,6 +20,15 @@ MODEL_UNAVAILABLE = (
 )
 TIMED_OUT = ("Processing took too long and was stopped; try again later.", "processing_timeout")
 INTERNAL = ("Processing failed because of an internal error; try again later.", "processing_failed")
+
+
+class JobFailedError(Exception):
+    """A job that cannot finish; ``code`` goes to the client in the ``error`` event."""
+
+    def __init__(self, message: str, code: str) -> None:
+        super().__init__(message)
+        self.message = message
+        self.code = code
 
 
 def public_failure(error: BaseException) -> tuple[str, str]:

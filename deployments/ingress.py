@@ -93,7 +93,7 @@ class ServeBackend:
 
 
 # Open WebSockets count against max_ongoing_requests, so it is far above Serve's default of 5.
-@serve.deployment(max_ongoing_requests=2000, ray_actor_options={"num_cpus": 0.25})
+@serve.deployment(max_ongoing_requests=2000)
 @serve.ingress()
 class Ingress:
     def __init__(

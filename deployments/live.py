@@ -27,9 +27,9 @@ from core.audio import pcm16_to_float, whole_samples
 from core.clips import CLIP_MAX_S
 from core.types import SAMPLE_RATE, Word
 from core.windowing import Window, WindowOptions, find_utterance_end
-from deployments.failures import public_failure
+from deployments.failures import JobFailedError, public_failure
 from deployments.partials import OpenUtterance, PartialBudget
-from deployments.pipeline import JobFailedError, JobRecorder, JobState, Models
+from deployments.pipeline import JobRecorder, JobState, Models
 from deployments.speaker_naming import SpeakerNaming
 from deployments.vad import speech_regions
 
@@ -51,10 +51,10 @@ PARTIAL_BACKOFF = 2.0
 class LiveSessionError(Exception):
     """The session cannot accept more audio; ``code`` becomes the client's close reason."""
 
-    def __init__(self, code: str, message: str) -> None:
+    def __init__(self, message: str, code: str) -> None:
         super().__init__(message)
-        self.code = code
         self.message = message
+        self.code = code
 
 
 class LiveSession(JobRecorder):
@@ -135,21 +135,13 @@ class LiveSession(JobRecorder):
             await self._worker
         await self.finish(self.received_s)
 
-    async def abort(self, message: str, code: str) -> None:
-        self._stopping = True
-        if self._worker is not None:
-            self._worker.cancel()
-        if self._partial is not None:
-            self._partial.cancel()
-        await self.fail(message, code)
-
     def _check_rate(self, samples: int) -> None:
         ahead = (self.received + samples) / SAMPLE_RATE - (time.monotonic() - self._opened)
         if ahead > REALTIME_SLACK_S:
-            raise LiveSessionError("too_fast", "Audio is arriving faster than real time")
+            raise LiveSessionError("Audio is arriving faster than real time", "too_fast")
         backlog = sum(len(audio) for _, audio in self._pending) / SAMPLE_RATE
         if backlog > MAX_BACKLOG_S:
-            raise LiveSessionError("overloaded", "Transcription cannot keep up; try again later")
+            raise LiveSessionError("Transcription cannot keep up; try again later", "overloaded")
 
     def _cut_utterances(self) -> None:
         while True:

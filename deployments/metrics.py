@@ -41,7 +41,7 @@ PipelineStage = Literal[
     "language_detection",
     "translation",
 ]
-JobOutcome = Literal["completed", "failed", "cancelled"]
+JobOutcome = Literal["completed", "failed"]
 
 # Seconds: a VAD pass takes milliseconds, a summary of an hour of speech can take a minute.
 LATENCY_BUCKETS_S = [0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 60.0, 120.0]

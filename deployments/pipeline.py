@@ -41,7 +41,7 @@ from core.speakers import SpeakerRegistry, relabel
 from core.translation import TranslatedSpan, attach_translations, span_audio
 from core.types import SAMPLE_RATE, DiarizationResult, Segment, SummaryResult, TranscriptionResult
 from core.windowing import Window, WindowOptions, plan_windows
-from deployments.failures import public_failure
+from deployments.failures import JobFailedError, public_failure
 from deployments.metrics import (
     record_error,
     record_job_outcome,
@@ -61,15 +61,6 @@ Transcribe = Callable[[np.ndarray, str | None, str], Awaitable[TranscriptionResu
 Diarize = Callable[[np.ndarray], Awaitable[DiarizationResult]]
 Summarize = Callable[[list[Segment], str | None], Awaitable[SummaryResult]]
 Detect = Callable[[np.ndarray], Awaitable[tuple[str, float]]]
-
-
-class JobFailedError(Exception):
-    """A job that cannot finish; ``code`` goes to the client in the ``error`` event."""
-
-    def __init__(self, message: str, code: str) -> None:
-        super().__init__(message)
-        self.message = message
-        self.code = code
 
 
 @dataclass(frozen=True)

@@ -33,13 +33,13 @@ from core.llm_prompts import SummarizationError
 from core.speakers import SpeakerRegistry
 from core.types import DiarizationResult, Segment, SummaryResult, TranscriptionResult
 from core.windowing import WindowOptions
+from deployments.failures import JobFailedError
 from deployments.hub import ActorHubClient
 from deployments.live import LiveSession, LiveSessionError
 from deployments.metrics import record_error
 from deployments.options import ProcessorArgs
 from deployments.partials import PartialBudget
 from deployments.pipeline import (
-    JobFailedError,
     JobState,
     Models,
     UploadJob,
@@ -61,7 +61,7 @@ def live_reply(session: LiveSession) -> dict[str, Any]:
     }
 
 
-@serve.deployment(ray_actor_options={"num_cpus": 0.1}, max_ongoing_requests=100)
+@serve.deployment(max_ongoing_requests=100)
 class Processor:
     def __init__(
         self,

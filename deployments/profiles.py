@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from pathlib import Path
 from typing import Any
 
@@ -10,7 +11,12 @@ from pydantic import ValidationError
 
 from deployments.options import AppArgs
 
+logger = logging.getLogger(__name__)
 CONFIG_DIR = Path(__file__).resolve().parent.parent / "configs"
+
+
+# ``ray_actor_options`` keys that are resource numbers (a runtime_env is not one).
+RESOURCE_KEYS = ("num_cpus", "num_gpus", "memory", "resources", "accelerator_type")
 
 
 class ProfileError(Exception):
@@ -27,6 +33,29 @@ def profile_path(profile: str) -> Path:
         known = ", ".join(available_profiles())
         raise ProfileError(f"unknown profile {profile!r}; choose one of: {known}")
     return path
+
+
+def profile_resources(profile: str) -> dict[str, dict[str, Any]]:
+    """Each deployment's resource numbers as its profile's Serve config states them.
+
+    The YAML is the only place they are written (the ``@serve.deployment`` decorators carry
+    none); the builder applies them so an app deployed without the YAML (``serve.run`` in
+    tests and scripts) gets the same numbers. Empty when the config is not installed.
+    """
+    path = CONFIG_DIR / f"serve_{profile}.yaml"
+    if not path.is_file():
+        logger.warning("no %s: deployments get Serve's default resources", path)
+        return {}
+    config = yaml.safe_load(path.read_text())
+    return {
+        d["name"]: resource_options(d.get("ray_actor_options") or {})
+        for app in config["applications"]
+        for d in app.get("deployments", [])
+    }
+
+
+def resource_options(ray_actor_options: dict[str, Any]) -> dict[str, Any]:
+    return {k: v for k, v in ray_actor_options.items() if k in RESOURCE_KEYS}
 
 
 def load_config(path: Path) -> dict[str, Any]:

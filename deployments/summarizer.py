@@ -23,7 +23,7 @@ from deployments.packaged import resolve_model
 logger = logging.getLogger(__name__)
 
 
-@serve.deployment(ray_actor_options={"num_cpus": 0.25}, max_ongoing_requests=16)
+@serve.deployment(max_ongoing_requests=16)
 class Summarizer:
     def __init__(self, args: SummarizerArgs) -> None:
         self._args = args

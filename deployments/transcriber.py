@@ -48,7 +48,7 @@ def speech_only(audio: np.ndarray) -> np.ndarray:
     return np.concatenate(parts) if parts else audio
 
 
-@serve.deployment(ray_actor_options={"num_cpus": 1}, max_ongoing_requests=32)
+@serve.deployment(max_ongoing_requests=32)
 class Transcriber:
     def __init__(self, args: TranscriberArgs) -> None:
         from faster_whisper import BatchedInferencePipeline, WhisperModel

@@ -8,7 +8,6 @@ import contextlib
 import json
 import signal
 import sys
-from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -23,6 +22,7 @@ from rich.progress import (
     TransferSpeedColumn,
 )
 
+from core.exports import SummaryFormat, TranscriptFormat
 from meetingserve_cli.api import ApiClient
 from meetingserve_cli.config import (
     Credentials,
@@ -52,19 +52,6 @@ ServerOption = Annotated[
     typer.Option("--server", help="Server URL (default: MEETINGSERVE_URL, then the login's)."),
 ]
 JsonOption = Annotated[bool, typer.Option("--json", help="Machine-readable JSON output.")]
-
-
-class TranscriptFormat(StrEnum):
-    srt = "srt"
-    vtt = "vtt"
-    txt = "txt"
-    json = "json"
-    rttm = "rttm"
-
-
-class SummaryFormat(StrEnum):
-    md = "md"
-    json = "json"
 
 
 MeetingArg = Annotated[str, typer.Argument(help="Meeting id.")]
@@ -293,7 +280,7 @@ async def stream_live(
 def export(
     ctx: typer.Context,
     meeting_id: MeetingArg,
-    fmt: Annotated[TranscriptFormat, typer.Option("--format", "-f")] = TranscriptFormat.srt,
+    fmt: Annotated[TranscriptFormat, typer.Option("--format", "-f")] = "srt",
     output: Annotated[
         Path | None, typer.Option("--output", "-o", dir_okay=False, help="Write to this file.")
     ] = None,
@@ -302,7 +289,7 @@ def export(
     creds = credentials(ctx)
     creds.require_token()
     with ApiClient(creds) as api:
-        content = api.transcript(meeting_id, fmt.value)
+        content = api.transcript(meeting_id, fmt)
     write_output(content, output)
 
 
@@ -310,7 +297,7 @@ def export(
 def summary(
     ctx: typer.Context,
     meeting_id: MeetingArg,
-    fmt: Annotated[SummaryFormat, typer.Option("--format", "-f")] = SummaryFormat.md,
+    fmt: Annotated[SummaryFormat, typer.Option("--format", "-f")] = "md",
     output: Annotated[
         Path | None, typer.Option("--output", "-o", dir_okay=False, help="Write to this file.")
     ] = None,
@@ -319,7 +306,7 @@ def summary(
     creds = credentials(ctx)
     creds.require_token()
     with ApiClient(creds) as api:
-        content = api.summary(meeting_id, fmt.value)
+        content = api.summary(meeting_id, fmt)
     write_output(content, output)
 
 

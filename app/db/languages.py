@@ -20,10 +20,6 @@ class LanguageSettings:
     spoken_language: str | None
     translate_to: str | None
 
-    @property
-    def needs_detection(self) -> bool:
-        return self.language == "auto"
-
 
 def _meeting(session: Session, meeting_id: str) -> Meeting:
     meeting = session.get(Meeting, meeting_id)

@@ -7,7 +7,8 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-JobStatus = Literal["queued", "processing", "completed", "failed"]
+from app.db.models import JobStatus  # the wire reports the job row's status
+
 Stage = Literal["upload", "diarization", "transcription", "alignment", "summarization", "done"]
 
 

@@ -1,17 +1,22 @@
-"""A small API client for integration tests: REST over httpx, the room over websockets."""
+"""A small API client for integration tests: REST over httpx, the room over websockets.
+
+The room is followed with the benchmarks' client (``benchmarks/client.py``), which uses the
+shipped CLI's protocol helpers (the bearer subprotocol, what ends a job).
+"""
 
 from __future__ import annotations
 
 import asyncio
-import json
-import time
 import uuid
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import httpx
 import websockets
+
+from benchmarks.client import Arrival, receive_until_terminal, sign_up
+from meetingserve_cli.room import bearer
 
 PASSWORD = "correct horse battery staple"
 
@@ -50,19 +55,10 @@ class ApiUser:
 
 def register(base_url: str, ws_url: str) -> ApiUser:
     email = f"user-{uuid.uuid4().hex[:10]}@example.com"
-    r = httpx.post(
-        f"{base_url}/api/auth/register", json={"email": email, "password": PASSWORD, "name": "T"}
-    )
-    assert r.status_code == 201, r.text
-    r = httpx.post(f"{base_url}/api/auth/login", json={"email": email, "password": PASSWORD})
-    assert r.status_code == 200, r.text
-    return ApiUser(base_url, ws_url, email, r.json()["access_token"])
+    return ApiUser(base_url, ws_url, email, sign_up(base_url, email, PASSWORD, "T"))
 
 
-@dataclass
-class Received:
-    message: dict[str, Any]
-    at: float = field(default_factory=time.monotonic)
+Received = Arrival  # a room message and its arrival time
 
 
 async def collect_until_done(
@@ -77,17 +73,7 @@ async def collect_until_done(
     if last_seq is not None:
         url += f"?last_seq={last_seq}"
     received: list[Received] = []
-    async with websockets.connect(url, subprotocols=["bearer", user.token]) as ws:  # type: ignore[list-item]
+    async with websockets.connect(url, subprotocols=bearer(user.token)) as ws:
         async with asyncio.timeout(timeout_s):
-            async for raw in ws:
-                message = json.loads(raw)
-                received.append(Received(message))
-                if is_terminal(message, job_id):
-                    return received
+            await receive_until_terminal(ws, received, job_id)
     return received
-
-
-def is_terminal(message: dict[str, Any], job_id: str | None) -> bool:
-    if message.get("type") != "status" or message["status"] not in {"completed", "failed"}:
-        return False
-    return job_id is None or message["details"].get("job_id") == job_id

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import time
 from dataclasses import dataclass
 from typing import Any
 
@@ -17,8 +18,9 @@ import pytest
 import websockets
 
 from benchmarks.live_client import StreamLog, stream_audio
+from meetingserve_cli.room import is_terminal
 from scripts.synth_meeting import MeetingAudio, ensure_meeting
-from tests.integration.client import ApiUser, Received, collect_until_done, is_terminal, register
+from tests.integration.client import ApiUser, Received, collect_until_done, register
 from tests.integration.conftest import RunningPlatform
 
 pytestmark = pytest.mark.slow
@@ -43,7 +45,7 @@ async def drop_mid_utterance(user: ApiUser, meeting_id: str) -> tuple[list[Recei
     async with websockets.connect(url, subprotocols=["bearer", user.token]) as ws:  # type: ignore[list-item]
         async for raw in ws:
             message = json.loads(raw)
-            received.append(Received(message))
+            received.append(Received(time.monotonic(), message))
             if message["type"] == "transcript":
                 final_ids.add(message["segment"].get("segment_id"))
             elif (

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any
 
 from fastapi import APIRouter, HTTPException, Query, Request, Response, status
 from sqlalchemy.orm import Session
@@ -30,15 +30,20 @@ from app.db.versions import (
 from app.login_guard import LoginGuard
 from app.ratelimit import RateLimited
 from app.schemas import TranscriptVersions
-from core.exports import TranscriptText, render_summary_markdown, render_transcript, select_text
+from core.exports import (
+    SummaryFormat,
+    TranscriptFormat,
+    TranscriptText,
+    render_summary_markdown,
+    render_transcript,
+    select_text,
+)
 from core.speaker_edits import SpeakerEdits, apply_to_summary, apply_to_wire_segments
 from core.types import Segment
 
 logger = logging.getLogger(__name__)
 router = APIRouter(prefix="/meetings", tags=["exports"])
 
-TranscriptFormat = Literal["json", "txt", "srt", "vtt", "rttm"]
-SummaryFormat = Literal["json", "md"]
 SUMMARY_RUNNING = "A summary is already being generated for this meeting; wait for it"
 # Background regenerations, referenced until done (the event loop keeps only weak references).
 _summary_runs: set[asyncio.Task[None]] = set()

@@ -6,7 +6,7 @@ import pytest
 
 from benchmarks.client import Arrival, MeetingRun
 from benchmarks.pipeline import (
-    JobFailedError,
+    RunFailedError,
     ThroughputPoint,
     batching_ratios,
     check_completed,
@@ -79,7 +79,7 @@ def test_check_completed_raises_with_the_error_event() -> None:
         Arrival(1.0, {"type": "error", "error": "Audio is empty", "code": "empty_audio"}),
         Arrival(1.1, status("done", "01.000", status="failed")),
     ]
-    with pytest.raises(JobFailedError, match="Audio is empty") as info:
+    with pytest.raises(RunFailedError, match="Audio is empty") as info:
         check_completed("standup3", run)
     assert info.value.meeting == "standup3"
     check_completed("ok", make_run())

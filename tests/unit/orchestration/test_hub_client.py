@@ -1,0 +1,137 @@
+"""``ActorHubClient`` against a hub actor that fails transiently, without Ray: the actor handle is
+a ``FlakyActor`` over the real event log, and every re-resolution of the named actor yields a
+new incarnation of the hub over the same database (as a restarted MeetingHub does)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import pytest
+from ray.exceptions import ActorDiedError, ActorUnavailableError
+
+from app.rooms.hub import EventLog
+from deployments import hub as hub_module
+from deployments.hub import ActorHubClient
+from tests.unit.orchestration.fakes import FlakyActor, Meeting, Outage
+
+
+class Incarnations:
+    """Stands in for ``get_or_create_hub``: each call starts the hub afresh."""
+
+    def __init__(self, database_url: str, outages: list[Outage]) -> None:
+        self.database_url = database_url
+        self.outages = outages
+        self.started: list[FlakyActor] = []
+
+    def __call__(self, database_url: str) -> FlakyActor:
+        assert database_url == self.database_url
+        actor = FlakyActor(EventLog(database_url), self.outages)
+        self.started.append(actor)
+        return actor
+
+    @property
+    def calls(self) -> list[str]:
+        return [method for actor in self.started for method in actor.calls]
+
+
+def died() -> BaseException:
+    return ActorDiedError()
+
+
+def unavailable() -> BaseException:
+    return ActorUnavailableError("the hub's node is restarting", None)
+
+
+@pytest.fixture
+def hub_actor(
+    meeting: Meeting, monkeypatch: pytest.MonkeyPatch
+) -> Callable[..., tuple[ActorHubClient, Incarnations]]:
+    monkeypatch.setattr(hub_module, "RETRY_DELAY_S", 0.0)
+
+    def start(*outages: Outage) -> tuple[ActorHubClient, Incarnations]:
+        incarnations = Incarnations(meeting.url, list(outages))
+        monkeypatch.setattr(hub_module, "get_or_create_hub", incarnations)
+        return ActorHubClient(meeting.url), incarnations
+
+    return start
+
+
+STATUS = {"type": "status", "status": "processing", "details": {"stage": "upload"}}
+
+
+async def test_a_publish_is_retried_on_a_new_incarnation_until_the_hub_answers(
+    meeting: Meeting, hub_actor: Callable[..., tuple[ActorHubClient, Incarnations]]
+) -> None:
+    client, incarnations = hub_actor(Outage("publish", 2, died), Outage("last_seq", 1, unavailable))
+    stored = await client.publish(meeting.meeting_id, STATUS)
+    assert stored["seq"] == 1
+    assert incarnations.calls == ["publish"] * 3
+    assert len(incarnations.started) == 3, "the actor is re-resolved after each failure"
+    assert await client.last_seq(meeting.meeting_id) == 1
+    assert len(incarnations.started) == 4
+    assert await client.replay(meeting.meeting_id, 0) == [stored]
+
+
+async def test_a_publish_stored_before_the_hub_died_is_not_stored_twice(
+    meeting: Meeting, hub_actor: Callable[..., tuple[ActorHubClient, Incarnations]]
+) -> None:
+    client, incarnations = hub_actor(Outage("publish", 1, unavailable, after_work=True))
+    stored = await client.publish(meeting.meeting_id, STATUS)
+    # The retry carried the same event_id; the new incarnation answered with the stored event.
+    assert len(incarnations.started) == 2
+    assert stored["seq"] == 1 and stored["event_id"]
+    following = await client.publish(meeting.meeting_id, {**STATUS, "status": "completed"})
+    assert following["seq"] == 2
+    replayed = await client.replay(meeting.meeting_id, 0)
+    assert [(e["seq"], e["event_id"]) for e in replayed] == [
+        (1, stored["event_id"]),
+        (2, following["event_id"]),
+    ]
+
+
+async def test_a_hub_down_for_longer_than_the_retries_fails_the_call(
+    meeting: Meeting,
+    hub_actor: Callable[..., tuple[ActorHubClient, Incarnations]],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(hub_module, "RETRIES", 3)
+    client, incarnations = hub_actor(Outage("publish", 5, died))
+    with pytest.raises(ActorDiedError):
+        await client.publish(meeting.meeting_id, STATUS)
+    assert incarnations.calls == ["publish"] * 3
+    assert await client.last_seq(meeting.meeting_id) == 0, "nothing was stored"
+
+
+async def test_an_error_that_is_not_an_outage_is_not_retried(
+    meeting: Meeting, hub_actor: Callable[..., tuple[ActorHubClient, Incarnations]]
+) -> None:
+    client, incarnations = hub_actor(Outage("replay", 1, lambda: ValueError("bad cursor")))
+    with pytest.raises(ValueError, match="bad cursor"):
+        await client.replay(meeting.meeting_id, 0)
+    assert (incarnations.calls, len(incarnations.started)) == (["replay"], 1)
+
+
+async def test_a_partial_is_dropped_not_retried_when_the_hub_is_down(
+    meeting: Meeting, hub_actor: Callable[..., tuple[ActorHubClient, Incarnations]]
+) -> None:
+    client, incarnations = hub_actor(Outage("publish_ephemeral", 1, died))
+    partial = {"type": "transcript_partial", "segment_id": "u0", "revision": 0}
+    assert await client.publish_ephemeral(meeting.meeting_id, partial) == partial
+    assert incarnations.calls == ["publish_ephemeral"]
+    delivered = await client.publish_ephemeral(meeting.meeting_id, {**partial, "revision": 1})
+    assert len(incarnations.started) == 2, "the next call finds the restarted hub"
+    assert delivered["revision"] == 1 and "ephemeral_id" in delivered
+
+
+async def test_a_listen_interrupted_by_an_outage_raises_and_the_next_one_reconnects(
+    meeting: Meeting, hub_actor: Callable[..., tuple[ActorHubClient, Incarnations]]
+) -> None:
+    client, incarnations = hub_actor(Outage("listen", 1, unavailable))
+    stored = await client.publish(meeting.meeting_id, STATUS)
+    with pytest.raises(ActorUnavailableError):
+        await client.listen({meeting.meeting_id: 0}, timeout_s=0.1)
+    # The caller (the fan-out) listens again; the client resolves the hub afresh.
+    assert await client.listen({meeting.meeting_id: 0}, timeout_s=0.1) == {
+        meeting.meeting_id: [stored]
+    }
+    assert len(incarnations.started) == 2
