@@ -152,7 +152,9 @@ def started_platform(
         if processor:
             args = app.setdefault("args", {})
             args["processor"] = {**args.get("processor", {}), **processor}
-        app["runtime_env"] = {**app.get("runtime_env", {}), "env_vars": env}
+        runtime_env = app.get("runtime_env", {})
+        # The profile's own variables (e.g. MEETING_HUB_SHARDS), then this run's on top.
+        app["runtime_env"] = {**runtime_env, "env_vars": {**runtime_env.get("env_vars", {}), **env}}
         deploy_application(app)
         base = f"http://127.0.0.1:{port}"
         wait_ready(base)
