@@ -112,6 +112,12 @@ def profile_application(profile: str) -> dict[str, Any]:
     return applications[0]
 
 
+def profile_hub_shards(profile: str) -> int:
+    """The hub shard count a profile sets (``MEETING_HUB_SHARDS`` in its runtime_env), else 1."""
+    env_vars = profile_application(profile).get("runtime_env", {}).get("env_vars", {})
+    return int(env_vars.get("MEETING_HUB_SHARDS", 1))
+
+
 def external_platform(url: str, profile: str) -> Platform:
     base = url.rstrip("/")
     ws = "ws" + base.removeprefix("http")

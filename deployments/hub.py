@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 import uuid
 from typing import Any, cast
 
@@ -28,7 +29,9 @@ logger = logging.getLogger(__name__)
 
 HUB_NAME_PREFIX = "meetinghub"
 HUB_NAMESPACE = "meetingserve"
-RETRIES = 20
+# How long a call waits for a hub shard that Ray is restarting (a new process, imports and a
+# database check: seconds on a loaded node) before the caller sees the failure.
+RETRY_WINDOW_S = 30.0
 RETRY_DELAY_S = 0.25
 _UNAVAILABLE = (ActorDiedError, ActorUnavailableError, RayActorError)
 
@@ -167,13 +170,13 @@ class ActorHubClient:
         return self._actor
 
     async def _call(self, method: str, *args: Any) -> Any:
-        for attempt in range(RETRIES):
+        deadline = time.monotonic() + RETRY_WINDOW_S
+        while True:
             try:
                 return await getattr(await self._handle(), method).remote(*args)
             except _UNAVAILABLE:
-                if attempt == RETRIES - 1:
+                self._actor = None
+                if time.monotonic() >= deadline:
                     raise
                 logger.warning("%s unavailable for %s; retrying", self._name, method)
-                self._actor = None
                 await asyncio.sleep(RETRY_DELAY_S)
-        raise AssertionError("unreachable")
