@@ -22,7 +22,14 @@ from ray.actor import ActorHandle
 from ray.exceptions import ActorDiedError, ActorUnavailableError, RayActorError
 
 from app.db import upgrade_database
-from app.rooms.hub import LISTEN_TIMEOUT_S, REPLAY_PAGE, Event, EventLog
+from app.rooms.hub import (
+    LISTEN_TIMEOUT_S,
+    REPLAY_PAGE,
+    ROOM_SWEEP_EVERY_S,
+    Event,
+    EventLog,
+    _Room,
+)
 from deployments.metrics import record_event_published
 
 logger = logging.getLogger(__name__)
@@ -43,8 +50,8 @@ class HubLayoutError(Exception):
         super().__init__(
             f"hub actor {name!r} serves shard {found[0]} of {found[1]}, but this process "
             f"expects shard {expected[0]} of {expected[1]}: every process must have the same "
-            "MEETING_HUB_SHARDS; after changing it, restart the cluster (or kill the "
-            f"{HUB_NAME_PREFIX}-* actors in namespace {HUB_NAMESPACE!r})"
+            "MEETING_HUB_SHARDS; after changing it, stop the application, run "
+            "`python -m deployments.hub_shards kill` and deploy again"
         )
         self.name = name
         self.found = found
@@ -56,10 +63,23 @@ class MeetingHub(EventLog):
         upgrade_database(database_url)  # idempotent; the hub may start before any Ingress
         super().__init__(database_url)
         self._layout = (shard, shards)
+        self._sweeper: asyncio.Task[None] | None = None
 
     def layout(self) -> tuple[int, int]:
         """(this shard's index, shard count) it was started for; clients check it once."""
         return self._layout
+
+    async def _room(self, meeting_id: str) -> _Room:
+        # Eviction also runs on a timer: a shard whose meetings all went quiet gets no calls
+        # that would sweep it, and would keep their rooms until the next one.
+        if self._sweeper is None:
+            self._sweeper = asyncio.create_task(self._sweep_forever())
+        return await super()._room(meeting_id)
+
+    async def _sweep_forever(self) -> None:
+        while True:
+            await asyncio.sleep(ROOM_SWEEP_EVERY_S)
+            self._evict_idle_rooms()
 
     async def publish(self, meeting_id: str, event: Event) -> Event:
         stored = await super().publish(meeting_id, event)

@@ -28,26 +28,11 @@ WATCHERS_PER_MEETING = 2
 JOB_TIMEOUT_S = 300
 
 
-def hub_actor_names() -> list[str]:
-    import ray
-
-    from deployments.hub import HUB_NAME_PREFIX, HUB_NAMESPACE
-
-    return sorted(
-        a["name"]
-        for a in ray.util.list_named_actors(all_namespaces=True)
-        if a["namespace"] == HUB_NAMESPACE and a["name"].startswith(f"{HUB_NAME_PREFIX}-")
-    )
-
-
 def kill_hub_actors() -> None:
     """Every hub shard, for good (a new layout's clients create them afresh)."""
-    import ray
+    from deployments.hub_shards import hub_actor_names, kill_hub_actors
 
-    from deployments.hub import HUB_NAMESPACE
-
-    for name in hub_actor_names():
-        ray.kill(ray.get_actor(name, namespace=HUB_NAMESPACE), no_restart=True)
+    kill_hub_actors()
     deadline = time.monotonic() + 30
     while hub_actor_names():
         assert time.monotonic() < deadline, f"hub actors still listed: {hub_actor_names()}"
@@ -158,7 +143,7 @@ async def test_a_shard_killed_mid_stream_costs_no_watcher_an_event_on_any_shard(
     import ray
 
     from deployments.hub import HUB_NAMESPACE
-    from deployments.hub_shards import shard_actor_name
+    from deployments.hub_shards import hub_actor_names, shard_actor_name
 
     assert hub_actor_names() == []  # the fixture killed the old layout's actors
     user = register(two_shards.base_url, two_shards.ws_url)
