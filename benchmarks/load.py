@@ -256,6 +256,12 @@ async def logged(platform: Platform, scenario: Scenario, feed: Feed) -> dict[str
     return row
 
 
+def running_hub_actors() -> list[str]:
+    from deployments.hub_shards import hub_actor_names
+
+    return hub_actor_names()
+
+
 def parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="python -m benchmarks load", description=__doc__)
     p.add_argument("--url", help="load a running platform instead of starting the load profile")
@@ -291,6 +297,7 @@ def main(argv: list[str] | None = None) -> int:
         with started_platform("load", extra_env=env) as platform:
             work = run_churn(platform, opts.churn) if opts.churn else run_plan(platform, plan, feed)
             measured = asyncio.run(work)
+            measured["hub_actors"] = running_hub_actors()  # what the cluster really ran
     settings = {"plan": asdict(plan), "audio": opts.meeting, "url": opts.url, "env": env}
     settings["hub_shards"] = opts.hub_shards or profile_hub_shards("load")
     settings["command"] = " ".join(["python -m benchmarks load", *sys.argv[2:]])
