@@ -95,6 +95,10 @@ class Settings(BaseSettings):
     model_cache_dir: Path | None = Field(
         default=None, description="Where split packaged models are reassembled; data_dir/models."
     )
+    # Hub shards (app/rooms/shards.py): meetings hash over this many MeetingHub actors. Every
+    # process of a cluster must see the same value (set it where Ray starts, or in the
+    # profile's application runtime_env); change it only with the whole cluster restarted.
+    hub_shards: int = Field(default=1, ge=1, le=64)
 
     @model_validator(mode="after")
     def _refuse_placeholder_secret(self) -> Settings:

@@ -12,6 +12,7 @@
     fanout      WebSocket fan-out under plain uvicorn (benchmarks.fanout; explains a cost)
     load        control-plane load through the real Serve path (benchmarks.load, own options)
     abuse       hostile input while other users work (benchmarks.abuse, own options)
+    hubs        the hub alone, 1 vs 2 shards: publish and long-poll delivery (own options)
     compare     diff two result files
 
 Without ``--url`` a private local Ray cluster runs the chosen profile on a free port.
@@ -49,7 +50,11 @@ ACCURACY_MEETINGS = ["standup3", "planning2"]
 # The throughput sweep uploads up to 8 files at once as one benchmark user: above the per-user
 # cap on concurrent jobs that protects a shared server (a platform given by --url needs it too).
 SUITE_ENV = {"MEETING_MAX_CONCURRENT_JOBS_PER_USER": "64"}
-OWN_OPTIONS = {"load": "benchmarks.load", "abuse": "benchmarks.abuse"}
+OWN_OPTIONS = {
+    "load": "benchmarks.load",
+    "abuse": "benchmarks.abuse",
+    "hubs": "benchmarks.hub_shards",
+}
 SUITES = ("all", "smoke", "accuracy", "latency", "throughput", "baseline", "memory")
 
 

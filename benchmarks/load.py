@@ -42,7 +42,12 @@ from benchmarks.load_clients import (
     stream_live,
     upload,
 )
-from benchmarks.platform import Platform, external_platform, started_platform
+from benchmarks.platform import (
+    Platform,
+    external_platform,
+    profile_hub_shards,
+    started_platform,
+)
 from benchmarks.report import new_result, write_result
 
 logger = logging.getLogger(__name__)
@@ -251,6 +256,12 @@ async def logged(platform: Platform, scenario: Scenario, feed: Feed) -> dict[str
     return row
 
 
+def running_hub_actors() -> list[str]:
+    from deployments.hub_shards import hub_actor_names
+
+    return hub_actor_names()
+
+
 def parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="python -m benchmarks load", description=__doc__)
     p.add_argument("--url", help="load a running platform instead of starting the load profile")
@@ -261,6 +272,7 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--no-batch", action="store_true", help="watchers do not opt in to batches")
     p.add_argument("--meeting", default="planning2", help="corpus meeting each feed sends")
     p.add_argument("--churn", type=int, help="instead: create, watch and delete N meetings")
+    p.add_argument("--hub-shards", type=int, help="MEETING_HUB_SHARDS (default: the profile's)")
     p.add_argument("--out", type=Path, help="results directory")
     return p
 
@@ -273,16 +285,21 @@ def main(argv: list[str] | None = None) -> int:
     logging.getLogger("httpx").setLevel(logging.WARNING)  # one line per request drowns the rest
     if opts.churn and opts.url:
         parser().error("--churn reads process memory, so it needs the cluster it starts itself")
+    if opts.hub_shards and opts.url:
+        parser().error("--hub-shards sets up the cluster it starts; a running one keeps its own")
+    env = {**BENCH_ENV, **({"MEETING_HUB_SHARDS": str(opts.hub_shards)} if opts.hub_shards else {})}
     plan = build_plan(opts)
     feed = Feed.read(ensure_meeting(opts.meeting, install=True).audio_path)
     started = time.monotonic()
     if opts.url:
         measured = asyncio.run(run_plan(external_platform(opts.url, "load"), plan, feed))
     else:
-        with started_platform("load", extra_env=BENCH_ENV) as platform:
+        with started_platform("load", extra_env=env) as platform:
             work = run_churn(platform, opts.churn) if opts.churn else run_plan(platform, plan, feed)
             measured = asyncio.run(work)
-    settings = {"plan": asdict(plan), "audio": opts.meeting, "url": opts.url, "env": BENCH_ENV}
+            measured["hub_actors"] = running_hub_actors()  # what the cluster really ran
+    settings = {"plan": asdict(plan), "audio": opts.meeting, "url": opts.url, "env": env}
+    settings["hub_shards"] = opts.hub_shards or profile_hub_shards("load")
     settings["command"] = " ".join(["python -m benchmarks load", *sys.argv[2:]])
     suite = "load-churn" if opts.churn else "load-quick" if opts.quick else "load"
     result = new_result(suite, "load", settings)

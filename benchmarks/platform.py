@@ -112,6 +112,12 @@ def profile_application(profile: str) -> dict[str, Any]:
     return applications[0]
 
 
+def profile_hub_shards(profile: str) -> int:
+    """The hub shard count a profile sets (``MEETING_HUB_SHARDS`` in its runtime_env), else 1."""
+    env_vars = profile_application(profile).get("runtime_env", {}).get("env_vars", {})
+    return int(env_vars.get("MEETING_HUB_SHARDS", 1))
+
+
 def external_platform(url: str, profile: str) -> Platform:
     base = url.rstrip("/")
     ws = "ws" + base.removeprefix("http")
@@ -152,7 +158,9 @@ def started_platform(
         if processor:
             args = app.setdefault("args", {})
             args["processor"] = {**args.get("processor", {}), **processor}
-        app["runtime_env"] = {**app.get("runtime_env", {}), "env_vars": env}
+        runtime_env = app.get("runtime_env", {})
+        # The profile's own variables (e.g. MEETING_HUB_SHARDS), then this run's on top.
+        app["runtime_env"] = {**runtime_env, "env_vars": {**runtime_env.get("env_vars", {}), **env}}
         deploy_application(app)
         base = f"http://127.0.0.1:{port}"
         wait_ready(base)

@@ -1,7 +1,9 @@
-"""The MeetingHub: one named, detached Ray actor running ``app.rooms.hub.EventLog``.
+"""The MeetingHub: a named, detached Ray actor running ``app.rooms.hub.EventLog``, one per
+hub shard (``meetinghub-0`` .. ``meetinghub-<K-1>``; ``deployments/hub_shards.py`` routes
+meetings to them).
 
-Any Ingress replica or Processor reaches it by name (``get_if_exists``), so every replica can
-stream every meeting. It is restartable; a new incarnation continues each meeting's seq from
+Any Ingress replica or Processor reaches a shard by name (``get_if_exists``), so every replica
+can stream every meeting. It is restartable; a new incarnation continues each meeting's seq from
 the database. ``ActorHubClient`` re-resolves the actor after a kill and retries; a publish is
 retried with the same ``event_id``, so a hub that stored it before dying is not asked to store
 it twice (the new incarnation recognises the id and answers with the stored event).
@@ -11,6 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 import uuid
 from typing import Any, cast
 
@@ -19,22 +22,64 @@ from ray.actor import ActorHandle
 from ray.exceptions import ActorDiedError, ActorUnavailableError, RayActorError
 
 from app.db import upgrade_database
-from app.rooms.hub import LISTEN_TIMEOUT_S, REPLAY_PAGE, Event, EventLog
+from app.rooms.hub import (
+    LISTEN_TIMEOUT_S,
+    REPLAY_PAGE,
+    ROOM_SWEEP_EVERY_S,
+    Event,
+    EventLog,
+    _Room,
+)
 from deployments.metrics import record_event_published
 
 logger = logging.getLogger(__name__)
 
-HUB_NAME = "MeetingHub"
+HUB_NAME_PREFIX = "meetinghub"
 HUB_NAMESPACE = "meetingserve"
-RETRIES = 20
+# How long a call waits for a hub shard that Ray is restarting (a new process, imports and a
+# database check: seconds on a loaded node) before the caller sees the failure.
+RETRY_WINDOW_S = 30.0
 RETRY_DELAY_S = 0.25
 _UNAVAILABLE = (ActorDiedError, ActorUnavailableError, RayActorError)
 
 
+class HubLayoutError(Exception):
+    """A hub actor was started for another shard layout than this process uses."""
+
+    def __init__(self, name: str, found: tuple[int, int], expected: tuple[int, int]) -> None:
+        super().__init__(
+            f"hub actor {name!r} serves shard {found[0]} of {found[1]}, but this process "
+            f"expects shard {expected[0]} of {expected[1]}: every process must have the same "
+            "MEETING_HUB_SHARDS; after changing it, stop the application, run "
+            "`python -m deployments.hub_shards kill` and deploy again"
+        )
+        self.name = name
+        self.found = found
+        self.expected = expected
+
+
 class MeetingHub(EventLog):
-    def __init__(self, database_url: str) -> None:
+    def __init__(self, database_url: str, shard: int = 0, shards: int = 1) -> None:
         upgrade_database(database_url)  # idempotent; the hub may start before any Ingress
         super().__init__(database_url)
+        self._layout = (shard, shards)
+        self._sweeper: asyncio.Task[None] | None = None
+
+    def layout(self) -> tuple[int, int]:
+        """(this shard's index, shard count) it was started for; clients check it once."""
+        return self._layout
+
+    async def _room(self, meeting_id: str) -> _Room:
+        # Eviction also runs on a timer: a shard whose meetings all went quiet gets no calls
+        # that would sweep it, and would keep their rooms until the next one.
+        if self._sweeper is None:
+            self._sweeper = asyncio.create_task(self._sweep_forever())
+        return await super()._room(meeting_id)
+
+    async def _sweep_forever(self) -> None:
+        while True:
+            await asyncio.sleep(ROOM_SWEEP_EVERY_S)
+            self._evict_idle_rooms()
 
     async def publish(self, meeting_id: str, event: Event) -> Event:
         stored = await super().publish(meeting_id, event)
@@ -50,9 +95,15 @@ class MeetingHub(EventLog):
 MeetingHubActor = ray.remote(MeetingHub)
 
 
-def get_or_create_hub(database_url: str) -> ActorHandle:
+def hub_actor_name(shard: int) -> str:
+    """The Ray actor name of hub shard ``shard`` (namespace ``HUB_NAMESPACE``)."""
+    return f"{HUB_NAME_PREFIX}-{shard}"
+
+
+def get_or_create_hub(database_url: str, shard: int = 0, shards: int = 1) -> ActorHandle:
+    """The handle of shard ``shard``'s actor; created (for ``shards`` shards) if missing."""
     options: dict[str, Any] = {
-        "name": HUB_NAME,
+        "name": hub_actor_name(shard),
         "namespace": HUB_NAMESPACE,
         "lifetime": "detached",
         "get_if_exists": True,
@@ -60,14 +111,18 @@ def get_or_create_hub(database_url: str) -> ActorHandle:
         "max_concurrency": 10_000,
         "num_cpus": 0,
     }
-    return cast(ActorHandle, MeetingHubActor.options(**options).remote(database_url))
+    actor = MeetingHubActor.options(**options).remote(database_url, shard, shards)
+    return cast(ActorHandle, actor)
 
 
 class ActorHubClient:
-    """``HubClient`` over the named actor."""
+    """``HubClient`` over one named hub actor (one shard; ``hub_shards.connect_hub`` builds
+    the router over all of them, which is what callers use)."""
 
-    def __init__(self, database_url: str) -> None:
+    def __init__(self, database_url: str, shard: int = 0, shards: int = 1) -> None:
         self._database_url = database_url
+        self._layout = (shard, shards)
+        self._name = hub_actor_name(shard)
         self._actor: ActorHandle | None = None
 
     async def publish(self, meeting_id: str, event: Event) -> Event:
@@ -79,10 +134,11 @@ class ActorHubClient:
     async def publish_ephemeral(self, meeting_id: str, event: Event) -> Event:
         """One attempt, no retries: a lost partial is replaced by the next one within a second."""
         try:
-            result: Event = await self._handle().publish_ephemeral.remote(meeting_id, event)
+            handle = await self._handle()
+            result: Event = await handle.publish_ephemeral.remote(meeting_id, event)
         except _UNAVAILABLE:
             self._actor = None
-            logger.info("MeetingHub unavailable; partial for %s dropped", meeting_id)
+            logger.info("%s unavailable; partial for %s dropped", self._name, meeting_id)
             return event
         return result
 
@@ -92,7 +148,12 @@ class ActorHubClient:
         timeout_s: float = LISTEN_TIMEOUT_S,
         ephemeral_after: int | None = None,
     ) -> dict[str, list[Event]]:
-        ref: Any = self._handle().listen.remote(cursors, timeout_s, ephemeral_after)
+        try:
+            handle = await self._handle()
+        except _UNAVAILABLE:
+            self._actor = None
+            raise
+        ref: Any = handle.listen.remote(cursors, timeout_s, ephemeral_after)
         try:
             result: dict[str, list[Event]] = await ref
         except asyncio.CancelledError:
@@ -116,19 +177,26 @@ class ActorHubClient:
         result: list[Event] = await self._call("replay", meeting_id, after_seq, limit)
         return result
 
-    def _handle(self) -> ActorHandle:
+    async def _handle(self) -> ActorHandle:
+        """The actor, resolved (or created) by name; its layout is checked once per
+        resolution, so a process with another MEETING_HUB_SHARDS fails loudly instead of
+        splitting a meeting's room over two actors."""
         if self._actor is None:
-            self._actor = get_or_create_hub(self._database_url)
+            actor = get_or_create_hub(self._database_url, *self._layout)
+            found = tuple(await actor.layout.remote())
+            if found != self._layout:
+                raise HubLayoutError(self._name, (found[0], found[1]), self._layout)
+            self._actor = actor
         return self._actor
 
     async def _call(self, method: str, *args: Any) -> Any:
-        for attempt in range(RETRIES):
+        deadline = time.monotonic() + RETRY_WINDOW_S
+        while True:
             try:
-                return await getattr(self._handle(), method).remote(*args)
+                return await getattr(await self._handle(), method).remote(*args)
             except _UNAVAILABLE:
-                if attempt == RETRIES - 1:
-                    raise
-                logger.warning("MeetingHub unavailable for %s; retrying", method)
                 self._actor = None
+                if time.monotonic() >= deadline:
+                    raise
+                logger.warning("%s unavailable for %s; retrying", self._name, method)
                 await asyncio.sleep(RETRY_DELAY_S)
-        raise AssertionError("unreachable")

@@ -16,7 +16,7 @@ from app.logging_context import install_log_record_factory
 from app.main import create_app
 from app.rooms.hub import HubClient
 from core.languages import LanguageRouter
-from deployments.hub import ActorHubClient
+from deployments.hub_shards import connect_hub
 from deployments.metrics import install_ray_metrics_sink
 
 logger = logging.getLogger(__name__)
@@ -77,7 +77,8 @@ class ServeBackend:
         return dict(zip(names, results, strict=True))
 
     def make_hub(self, database_url: str) -> HubClient:
-        return ActorHubClient(database_url)
+        # The router over every hub shard (MEETING_HUB_SHARDS), as the Processor uses.
+        return connect_hub(database_url, get_settings().hub_shards)
 
     @staticmethod
     async def _probe(handle: DeploymentHandle) -> bool:

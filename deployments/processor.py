@@ -34,7 +34,7 @@ from core.speakers import SpeakerRegistry
 from core.types import DiarizationResult, Segment, SummaryResult, TranscriptionResult
 from core.windowing import WindowOptions
 from deployments.failures import JobFailedError
-from deployments.hub import ActorHubClient
+from deployments.hub_shards import hub_for_settings
 from deployments.live import LiveSession, LiveSessionError
 from deployments.metrics import record_error
 from deployments.options import ProcessorArgs
@@ -77,7 +77,7 @@ class Processor:
         self._db = Database(settings.resolved_database_url, db_pool(settings))
         self._max_duration_s = settings.max_audio_duration_s
         self._settings = settings
-        self._hub = ActorHubClient(settings.resolved_database_url)
+        self._hub = hub_for_settings(settings)
         self._transcribers = transcribers
         self._router = router
         self._diarizer = diarizer

@@ -86,9 +86,23 @@ async def opened() -> AsyncIterator[list[ClientConnection]]:
 
 @pytest.fixture
 async def hub(two_ingress: RunningPlatform) -> AsyncIterator[Any]:
-    from deployments.hub import ActorHubClient
+    from app.config import get_settings
+    from deployments.hub_shards import connect_hub
 
-    yield ActorHubClient(f"sqlite:///{two_ingress.data_dir / 'meetings.db'}")
+    database_url = f"sqlite:///{two_ingress.data_dir / 'meetings.db'}"
+    yield connect_hub(database_url, get_settings().hub_shards)
+
+
+def hub_actor_of(meeting_id: str) -> Any:
+    """The hub actor (shard) holding ``meeting_id``'s room."""
+    import ray
+
+    from app.config import get_settings
+    from deployments.hub import HUB_NAMESPACE
+    from deployments.hub_shards import shard_actor_name
+
+    name = shard_actor_name(meeting_id, get_settings().hub_shards)
+    return ray.get_actor(name, namespace=HUB_NAMESPACE)
 
 
 def room_url(user: ApiUser, meeting_id: str, last_seq: int | None = None) -> str:
@@ -199,15 +213,13 @@ async def test_stream_survives_a_killed_hub_actor_without_gap_or_reuse(
 ) -> None:
     import ray
 
-    from deployments.hub import HUB_NAME, HUB_NAMESPACE
-
     alice = register(two_ingress.base_url, two_ingress.ws_url)
     meeting = alice.create_meeting()
     sockets = await open_on_both_replicas(room_url(alice, meeting), opened)
     await publish(hub, meeting, 3, "before")
     for ws in sockets.values():
         assert [e["seq"] for e in await recv_durable(ws, 3)] == [1, 2, 3]
-    ray.kill(ray.get_actor(HUB_NAME, namespace=HUB_NAMESPACE))  # mid-stream
+    ray.kill(hub_actor_of(meeting))  # mid-stream
     assert await publish(hub, meeting, 3, "after") == [4, 5, 6]  # seq continues from the DB
     for ws in sockets.values():  # each replica's long poll re-resolves the new hub
         events = await recv_durable(ws, 3)
@@ -218,7 +230,7 @@ async def test_stream_survives_a_killed_hub_actor_without_gap_or_reuse(
         ]
     closed = next(iter(sockets.values()))
     await closed.close()
-    ray.kill(ray.get_actor(HUB_NAME, namespace=HUB_NAMESPACE))
+    ray.kill(hub_actor_of(meeting))
     await publish(hub, meeting, 2, "away")
     async with connect(room_url(alice, meeting, last_seq=6)) as ws:
         await recv_json(ws)
