@@ -253,15 +253,20 @@ class FlakyActor:
     """A MeetingHub actor handle over a real ``EventLog``: ``handle.publish.remote(...)``
     awaits the log's method, unless an ``Outage`` says this call fails."""
 
-    def __init__(self, log: EventLog, outages: list[Outage]) -> None:
+    def __init__(
+        self, log: EventLog, outages: list[Outage], layout: tuple[int, int] = (0, 1)
+    ) -> None:
         self.log = log
         self.outages = outages
         self.calls: list[str] = []
+        self.hub_layout = layout  # (shard, shards), checked by the client at each lookup
 
     def __getattr__(self, method: str) -> _RemoteMethod:
         return _RemoteMethod(self, method)
 
     async def call(self, method: str, *args: Any) -> Any:
+        if method == "layout":
+            return self.hub_layout
         self.calls.append(method)
         outage = next((o for o in self.outages if o.method == method and o.calls > 0), None)
         if outage is None:
