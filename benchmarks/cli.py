@@ -12,6 +12,8 @@
     fanout      WebSocket fan-out under plain uvicorn (benchmarks.fanout; explains a cost)
     load        control-plane load through the real Serve path (benchmarks.load, own options)
     abuse       hostile input while other users work (benchmarks.abuse, own options)
+    long-upload a 2-hour upload through the real Serve path: Processor memory, first window
+                (benchmarks.long_upload, own options)
     compare     diff two result files
 
 Without ``--url`` a private local Ray cluster runs the chosen profile on a free port.
@@ -49,7 +51,11 @@ ACCURACY_MEETINGS = ["standup3", "planning2"]
 # The throughput sweep uploads up to 8 files at once as one benchmark user: above the per-user
 # cap on concurrent jobs that protects a shared server (a platform given by --url needs it too).
 SUITE_ENV = {"MEETING_MAX_CONCURRENT_JOBS_PER_USER": "64"}
-OWN_OPTIONS = {"load": "benchmarks.load", "abuse": "benchmarks.abuse"}
+OWN_OPTIONS = {
+    "load": "benchmarks.load",
+    "abuse": "benchmarks.abuse",
+    "long-upload": "benchmarks.long_upload",
+}
 SUITES = ("all", "smoke", "accuracy", "latency", "throughput", "baseline", "memory")
 
 
@@ -179,6 +185,8 @@ def parser() -> argparse.ArgumentParser:
     load.add_argument("rest", nargs=argparse.REMAINDER)
     abuse = sub.add_parser("abuse", help="abuse run against the real cluster (own options)")
     abuse.add_argument("rest", nargs=argparse.REMAINDER)
+    long_upload = sub.add_parser("long-upload", help="long upload: memory, first window")
+    long_upload.add_argument("rest", nargs=argparse.REMAINDER)
     cmp = sub.add_parser("compare", help="diff two result JSON files")
     cmp.add_argument("a", type=Path)
     cmp.add_argument("b", type=Path)
