@@ -71,6 +71,7 @@ class WindowSource:
         self._buffer = SampleBuffer()
         self._vad: StreamingVad | None = None
         self._steps: Generator[PlannedWindow, None, None] | None = None
+        self._recorded = False
 
     @property
     def declared_s(self) -> float | None:
@@ -88,12 +89,20 @@ class WindowSource:
 
     async def next_window(self) -> PlannedWindow | None:
         """The next window, decoded and planned in a worker thread; None after the last."""
-        return await asyncio.to_thread(next, iter(self), None)
+        planned = await asyncio.to_thread(next, iter(self), None)
+        if planned is None and not self._recorded:
+            self._recorded = True
+            self._record_stages()
+        return planned
 
     def close(self) -> None:
         """Stop decoding (closes the file); call when the job ends early."""
-        if self._steps is not None:
+        if self._steps is None:
+            return
+        try:
             self._steps.close()
+        except ValueError:  # a worker thread is still in a step: it ends with the generator
+            logger.info("window source closed while decoding; the step in flight finishes")
 
     def _plan(self) -> Generator[PlannedWindow, None, None]:
         self._vad = vad = StreamingVad()
@@ -111,7 +120,6 @@ class WindowSource:
         self.duration_s = self._buffer.end / SAMPLE_RATE
         last = planner.finish(tracker.regions(), self.duration_s)
         self.windows_total = planner.planned
-        self._record_stages()
         yield from self._hand_out(last)
 
     def _chunks(self) -> Iterator[np.ndarray]:
@@ -138,7 +146,8 @@ class WindowSource:
             yield PlannedWindow(window, audio, before_speech)
 
     def _record_stages(self) -> None:
-        """Decode and VAD time of the whole file, as the stage metrics always counted them."""
+        """Decode and VAD time of the whole file, as the stage metrics always counted them
+        (recorded on the event loop, once the file is read to its end)."""
         record_stage_latency("decode", self.decode_s)
         record_stage_latency("windowing", self.vad_s)
         logger.info(

@@ -32,11 +32,22 @@ from core.types import (
     Word,
 )
 from core.windowing import WindowOptions
+from deployments import window_source
 from deployments.pipeline import JobState, Models, UploadJob
 from scripts.synth_meeting import ensure_meeting
 from tests.unit.deployments.test_pipeline_languages import no_ray_metrics  # noqa: F401
 
 OPTIONS = WindowOptions(target_s=30.0, min_s=10.0, max_s=45.0)
+
+
+@pytest.fixture(autouse=True)
+def stage_times(monkeypatch: pytest.MonkeyPatch) -> dict[str, float]:
+    """The decode and VAD stage times the source reports (Ray metrics stay out of unit tests)."""
+    recorded: dict[str, float] = {}
+    monkeypatch.setattr(
+        window_source, "record_stage_latency", lambda stage, s: recorded.__setitem__(stage, s)
+    )
+    return recorded
 
 
 class CountingModels:
@@ -117,7 +128,7 @@ def statuses(events: list[dict[str, Any]], stage: str) -> list[dict[str, Any]]:
 
 
 async def test_leading_silence_is_published_empty_and_totals_arrive_with_the_end(
-    meeting: tuple[Database, str, str], tmp_path: Path
+    meeting: tuple[Database, str, str], tmp_path: Path, stage_times: dict[str, float]
 ) -> None:
     speech = ensure_meeting("planning2", install=True).load_audio()
     path = write_wav(tmp_path / "late.wav", np.concatenate([quiet(100), speech]))
@@ -136,6 +147,7 @@ async def test_leading_silence_is_published_empty_and_totals_arrive_with_the_end
     assert progress == sorted(progress) and progress[-1] == pytest.approx(0.9)
     transcripts = [e["segment"] for e in events if e["type"] == "transcript"]
     assert transcripts[0]["window"] == len(silent)
+    assert stage_times.keys() == {"decode", "windowing"}
     db, _, job_id = meeting
     with db.session() as session:
         row = get_job(session, job_id)
