@@ -141,6 +141,8 @@ async def read_until_done(ws: Any, marks: dict[str, Any]) -> None:
         if kind == "transcript":
             marks.setdefault("first_segment", time.monotonic())
             marks["segments"] += 1
+        elif kind == "error":
+            marks["error"] = f"{message.get('code')}: {message.get('error')}"
         elif kind == "status" and message["details"].get("stage") == "diarization":
             marks.setdefault("started", time.monotonic())
         elif kind == "status" and message.get("status") in ("completed", "failed"):
@@ -159,6 +161,7 @@ def summarize(marks: dict[str, Any], rss: list[float], idle: dict[str, float]) -
     peak = max(rss) if rss else None
     return {
         "status": marks.get("status"),
+        "error": marks.get("error"),
         "segments": marks["segments"],
         "windows": marks.get("windows"),
         "upload_transfer_s": since("accepted", "request"),
@@ -180,7 +183,9 @@ async def measure(platform: Any, files: list[tuple[float, Path]], warmup: Path) 
             token = await register(client)
             await asyncio.sleep(IDLE_SAMPLE_S)
             idle = {"cold": statistics.median(sampler.between(0, time.monotonic()))}
-            await upload_and_watch(client, platform.ws_url, token, warmup)
+            warm = await upload_and_watch(client, platform.ws_url, token, warmup)
+            if warm.get("status") != "completed":  # a broken path measures nothing
+                raise RuntimeError(f"warm-up upload {warm.get('status')}: {warm.get('error')}")
             settle = time.monotonic()
             await asyncio.sleep(IDLE_SAMPLE_S)
             idle["warm"] = statistics.median(sampler.between(settle, time.monotonic()))
