@@ -148,7 +148,6 @@ async def read_until_done(ws: Any, marks: dict[str, Any]) -> None:
         elif kind == "status" and message.get("status") in ("completed", "failed"):
             marks["done"] = time.monotonic()
             marks["status"] = message["status"]
-            marks["windows"] = message["details"].get("windows")
             return
         elif kind == "status" and message["details"].get("windows") is not None:
             marks["windows"] = message["details"]["windows"]
