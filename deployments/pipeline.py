@@ -357,6 +357,7 @@ class UploadJob(JobRecorder):
         self._concurrency = max_concurrent_windows
         self._max_duration_s = max_duration_s
         self._total_stored = False  # the job row learns windows_total once the file is decoded
+        self._progress = 0.0
 
     async def run(self, audio_path: str) -> None:
         """Process the job to a terminal state; never raises for bad input or model errors."""
@@ -456,7 +457,10 @@ class UploadJob(JobRecorder):
         n, duration = source.windows_total, source.duration_s
         published = self.state.published
         length = duration or source.declared_s
-        progress = 0.9 * min(1.0, window.end / length) if length else None
+        progress = None
+        if length:  # never backwards when the exact length replaces the declared one
+            self._progress = max(self._progress, 0.9 * min(1.0, window.end / length))
+            progress = self._progress
         totals: dict[str, float | int] = {}
         if n is not None and duration is not None:
             totals = {"windows": n, "duration": round(duration, 3)}
