@@ -51,3 +51,32 @@ def test_buffer_takes_across_chunks_and_forgets_whole_chunks() -> None:
         buffer.take(5, 12)
     buffer.forget_before(30)
     assert buffer.held == 0
+
+
+def _wav(seconds: float, rate: int = 22_050) -> bytes:
+    import io
+    import wave
+
+    t = np.arange(round(seconds * rate)) / rate
+    pcm = (0.3 * np.sin(2 * np.pi * 440.0 * t) * 32767).astype("<i2").tobytes()
+    buffer = io.BytesIO()
+    with wave.open(buffer, "wb") as w:
+        w.setnchannels(1)
+        w.setsampwidth(2)
+        w.setframerate(rate)
+        w.writeframes(pcm)
+    return buffer.getvalue()
+
+
+def test_reader_streams_what_decode_audio_returns_and_declares_the_length() -> None:
+    from core.audio import AudioReader, decode_audio
+
+    data = _wav(3.0)
+    reader = AudioReader(data)
+    assert reader.declared_s is None  # nothing is read before iteration
+    frames = list(reader)
+    assert len(frames) > 1 and reader.declared_s == pytest.approx(3.0, abs=0.01)
+    np.testing.assert_array_equal(np.concatenate(frames), decode_audio(data))
+    assert reader.samples == sum(f.size for f in frames)
+    chunks = list(fixed_chunks(AudioReader(data), 16_000))
+    assert [c.size for c in chunks] == [16_000, 16_000, 16_000]
