@@ -13,6 +13,8 @@
     load        control-plane load through the real Serve path (benchmarks.load, own options)
     abuse       hostile input while other users work (benchmarks.abuse, own options)
     hubs        the hub alone, 1 vs 2 shards: publish and long-poll delivery (own options)
+    long-upload a 2-hour upload through the real Serve path: Processor memory, first window
+                (benchmarks.long_upload, own options)
     compare     diff two result files
 
 Without ``--url`` a private local Ray cluster runs the chosen profile on a free port.
@@ -54,6 +56,7 @@ OWN_OPTIONS = {
     "load": "benchmarks.load",
     "abuse": "benchmarks.abuse",
     "hubs": "benchmarks.hub_shards",
+    "long-upload": "benchmarks.long_upload",
 }
 SUITES = ("all", "smoke", "accuracy", "latency", "throughput", "baseline", "memory")
 
@@ -184,6 +187,8 @@ def parser() -> argparse.ArgumentParser:
     load.add_argument("rest", nargs=argparse.REMAINDER)
     abuse = sub.add_parser("abuse", help="abuse run against the real cluster (own options)")
     abuse.add_argument("rest", nargs=argparse.REMAINDER)
+    long_upload = sub.add_parser("long-upload", help="long upload: memory, first window")
+    long_upload.add_argument("rest", nargs=argparse.REMAINDER)
     cmp = sub.add_parser("compare", help="diff two result JSON files")
     cmp.add_argument("a", type=Path)
     cmp.add_argument("b", type=Path)

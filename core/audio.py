@@ -56,16 +56,105 @@ def decode_audio(
     Corruption after some audio was decoded is tolerated (the samples so far are returned and a
     warning is logged), because a recording cut short at the end is still worth transcribing.
     A missing path raises ``FileNotFoundError``: that is a storage fault, not bad audio.
+    Long recordings should be read piece by piece with :class:`AudioReader` instead.
     """
-    limits = limits or DecodeLimits()
-    if isinstance(source, str | os.PathLike):
-        with Path(source).open("rb") as file:
-            return _decode_stream(file, sample_rate, limits)
-    if isinstance(source, bytes | bytearray | memoryview):
-        return _decode_stream(io.BytesIO(source), sample_rate, limits)
-    if not source.seekable():  # FFmpeg probes by seeking back to the start
-        return _decode_stream(io.BytesIO(source.read()), sample_rate, limits)
-    return _decode_stream(source, sample_rate, limits)
+    return _join(list(AudioReader(source, sample_rate, limits)))
+
+
+class AudioReader:
+    """The decoded samples of a source, frame by frame, as :func:`decode_audio` checks them.
+
+    Iterating yields float32 mono arrays (one per decoded frame, any size) and never holds more
+    than one frame: the uploads pipeline reads hours of audio through it in bounded memory
+    (``core/audio_stream.py``). The same errors as :func:`decode_audio` are raised, at the
+    point of iteration where they are found: format and declared-duration problems before the
+    first array, ``audio_too_long`` as soon as the output passes the limit. ``declared_s`` is
+    the sum of the packets' durations (an estimate of the length) once the first array is out.
+    """
+
+    def __init__(
+        self,
+        source: AudioSource,
+        sample_rate: int = SAMPLE_RATE,
+        limits: DecodeLimits | None = None,
+    ) -> None:
+        self.source = source
+        self.sample_rate = sample_rate
+        self.limits = limits or DecodeLimits()
+        self.declared_s: float | None = None
+        self.samples = 0  # decoded so far
+
+    def __iter__(self) -> Iterator[np.ndarray]:
+        source = self.source
+        if isinstance(source, str | os.PathLike):
+            with Path(source).open("rb") as file:
+                yield from self._decode_stream(file)
+        elif isinstance(source, bytes | bytearray | memoryview):
+            yield from self._decode_stream(io.BytesIO(source))
+        elif not source.seekable():  # FFmpeg probes by seeking back to the start
+            yield from self._decode_stream(io.BytesIO(source.read()))
+        else:
+            yield from self._decode_stream(source)
+
+    def _decode_stream(self, stream: BinaryIO) -> Iterator[np.ndarray]:
+        start = stream.tell()
+        head = stream.read(SIGNATURE_BYTES)
+        stream.seek(start)
+        if not head:
+            raise AudioDecodeError("The uploaded file is empty (0 bytes).", "empty_audio")
+        errors: list[str] = []
+        yield from self._decode_frames(stream, head, errors)
+        if not self.samples:
+            if errors:
+                logger.info("No audio decoded before error: %s", errors[0])
+                raise AudioDecodeError(
+                    "The audio stream could not be decoded; the file looks truncated or corrupt. "
+                    "Re-export or re-upload the complete recording.",
+                    "truncated_audio",
+                )
+            raise AudioDecodeError(
+                "The file contains no audio samples. Upload a recording with sound in it.",
+                "empty_audio",
+            )
+        if errors:
+            logger.warning("Audio decoded partially; ignored a damaged tail: %s", errors[0])
+
+    def _decode_frames(
+        self, stream: BinaryIO, head: bytes, errors: list[str]
+    ) -> Iterator[np.ndarray]:
+        """Decode and resample every audio frame; decode errors end the stream into ``errors``."""
+        limits = self.limits
+        start = stream.tell()
+        with _open_container(stream, head) as container:
+            _check_declared(container, limits)
+            self.declared_s = _check_packet_duration(container, limits)
+        stream.seek(start)
+        with _open_container(stream, head) as container:
+            resampler = av.AudioResampler(format="flt", layout="mono", rate=self.sample_rate)
+            try:
+                for frame in _iter_frames(container):
+                    _check_frame(frame, limits)
+                    yield from self._bounded(_frame_samples(resampler, frame))
+            # ValueError: the resampler refuses a frame whose rate or layout changed mid-stream.
+            except (av.error.FFmpegError, ValueError) as e:
+                errors.append(str(e))
+            try:  # flush the resampler's buffer; it fails again if it never got configured
+                flushed = _frame_samples(resampler, None)
+            except (av.error.FFmpegError, ValueError) as e:
+                errors.append(str(e))
+            else:
+                yield from self._bounded(flushed)
+
+    def _bounded(self, chunks: list[np.ndarray]) -> Iterator[np.ndarray]:
+        """Count the output and refuse to go past ``max_duration_s``."""
+        max_samples = int(self.limits.max_duration_s * self.sample_rate)
+        for chunk in chunks:
+            if not chunk.size:
+                continue
+            self.samples += chunk.size
+            if self.samples > max_samples:
+                raise AudioDecodeError(self.limits.too_long_text(), "audio_too_long")
+            yield chunk
 
 
 def probe_audio(path: str | os.PathLike[str], limits: DecodeLimits | None = None) -> None:
@@ -115,30 +204,6 @@ def whole_samples(pending: bytearray) -> bytes:
     return chunk
 
 
-def _decode_stream(stream: BinaryIO, sample_rate: int, limits: DecodeLimits) -> np.ndarray:
-    start = stream.tell()
-    head = stream.read(SIGNATURE_BYTES)
-    stream.seek(start)
-    if not head:
-        raise AudioDecodeError("The uploaded file is empty (0 bytes).", "empty_audio")
-    chunks, errors = _decode_chunks(stream, sample_rate, head, limits)
-    if not chunks:
-        if errors:
-            logger.info("No audio decoded before error: %s", errors[0])
-            raise AudioDecodeError(
-                "The audio stream could not be decoded; the file looks truncated or corrupt. "
-                "Re-export or re-upload the complete recording.",
-                "truncated_audio",
-            )
-        raise AudioDecodeError(
-            "The file contains no audio samples. Upload a recording with sound in it.",
-            "empty_audio",
-        )
-    if errors:
-        logger.warning("Audio decoded partially; ignored a damaged tail: %s", errors[0])
-    return _join(chunks)
-
-
 def _join(chunks: list[np.ndarray]) -> np.ndarray:
     """Concatenate while releasing each chunk as it is copied: the output's pages are only
     touched as they are written, so peak memory stays near one copy, not two."""
@@ -150,53 +215,6 @@ def _join(chunks: list[np.ndarray]) -> np.ndarray:
         out[offset : offset + chunk.size] = chunk
         offset += chunk.size
     return out
-
-
-class _BoundedSamples:
-    """Collects resampled chunks and refuses to hold more than ``max_samples``."""
-
-    def __init__(self, max_samples: int, limits: DecodeLimits) -> None:
-        self.chunks: list[np.ndarray] = []
-        self.total = 0
-        self._max = max_samples
-        self._limits = limits
-
-    def extend(self, chunks: list[np.ndarray]) -> None:
-        for chunk in chunks:
-            if not chunk.size:
-                continue
-            self.total += chunk.size
-            if self.total > self._max:
-                self.chunks.clear()
-                raise AudioDecodeError(self._limits.too_long_text(), "audio_too_long")
-            self.chunks.append(chunk)
-
-
-def _decode_chunks(
-    stream: BinaryIO, sample_rate: int, head: bytes, limits: DecodeLimits
-) -> tuple[list[np.ndarray], list[str]]:
-    """Decode and resample every audio frame; return the sample chunks and decode errors."""
-    samples = _BoundedSamples(int(limits.max_duration_s * sample_rate), limits)
-    errors: list[str] = []
-    start = stream.tell()
-    with _open_container(stream, head) as container:
-        _check_declared(container, limits)
-        _check_packet_duration(container, limits)
-    stream.seek(start)
-    with _open_container(stream, head) as container:
-        resampler = av.AudioResampler(format="flt", layout="mono", rate=sample_rate)
-        try:
-            for frame in _iter_frames(container):
-                _check_frame(frame, limits)
-                samples.extend(_frame_samples(resampler, frame))
-        # ValueError: the resampler refuses a frame whose rate or layout changed mid-stream.
-        except (av.error.FFmpegError, ValueError) as e:
-            errors.append(str(e))
-        try:  # flush the resampler's buffer; it fails again if it never got configured
-            samples.extend(_frame_samples(resampler, None))
-        except (av.error.FFmpegError, ValueError) as e:
-            errors.append(str(e))
-    return samples.chunks, errors
 
 
 def _open_container(stream: BinaryIO, head: bytes) -> av.container.InputContainer:
@@ -219,16 +237,19 @@ def _check_declared(container: av.container.InputContainer, limits: DecodeLimits
     _refuse_format(context.sample_rate or 0, context.channels or 0, limits)
 
 
-def _check_packet_duration(container: av.container.InputContainer, limits: DecodeLimits) -> None:
+def _check_packet_duration(
+    container: av.container.InputContainer, limits: DecodeLimits
+) -> float | None:
     """Sum the audio packets' durations without decoding them; refuse past the limit.
 
     Cheap, and it stops the common bomb (hours of silence compressed into a small FLAC or Opus
     file) holding nothing. A container that lies about packet durations still meets the bound
-    that ``_BoundedSamples`` enforces on the decoded output.
+    that :class:`AudioReader` enforces on the decoded output. Returns the summed duration in
+    seconds (None when the container has no time base or its packets are damaged).
     """
     stream = container.streams.audio[0]
     if stream.time_base is None:
-        return
+        return None
     ticks = 0
     limit_ticks = limits.max_duration_s / float(stream.time_base)
     try:
@@ -237,7 +258,8 @@ def _check_packet_duration(container: av.container.InputContainer, limits: Decod
             if ticks > limit_ticks:
                 raise AudioDecodeError(limits.too_long_text(), "audio_too_long")
     except (av.error.FFmpegError, ValueError):
-        return  # damaged packets: decoding reports (or tolerates) them
+        return None  # damaged packets: decoding reports (or tolerates) them
+    return ticks * float(stream.time_base)
 
 
 def _check_frame(frame: av.AudioFrame, limits: DecodeLimits) -> None:

@@ -88,7 +88,7 @@ def plan_windows(
     windows: list[Window] = []
     start = 0.0
     while duration - start > opts.max_s:
-        cut = _next_cut(gaps, start, duration, opts)
+        cut = next_cut(gaps, start, duration, opts)
         windows.append(Window(len(windows), start, cut))
         start = cut
     windows.append(Window(len(windows), start, duration))
@@ -118,7 +118,10 @@ def find_utterance_end(
     return opts.max_s if buffered_s >= opts.max_s else None
 
 
-def _next_cut(gaps: Sequence[Region], start: float, duration: float, opts: WindowOptions) -> float:
+def next_cut(gaps: Sequence[Region], start: float, duration: float, opts: WindowOptions) -> float:
+    """Where the window starting at ``start`` ends, in a silence of ``gaps``; only gaps
+    within ``[start + min_s, start + max_s]`` matter, and ``duration`` only when it is less
+    than ``start + max_s + min_s`` (``core/window_stream.py`` relies on both)."""
     lo, hi = start + opts.min_s, start + opts.max_s
     target = start + opts.target_s
     # Prefer leaving at least min_s for the last window, but a short last window is better

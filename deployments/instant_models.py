@@ -122,7 +122,11 @@ class InstantTranscriber:
     def is_ready(self) -> bool:
         return True
 
-    async def transcribe(self, audio: np.ndarray, **_options: object) -> TranscriptionResult:
+    async def transcribe(
+        self, audio: np.ndarray, language: str | None = None, task: str = "transcribe"
+    ) -> TranscriptionResult:
+        """The real Transcriber's signature (the Processor passes language and task
+        positionally); the stand-in words ignore both."""
         await model_time(audio, self._args.transcribe_rtf)
         return instant_transcription(audio, self._args)
 
@@ -148,7 +152,9 @@ class InstantSummarizer:
     def is_ready(self) -> bool:
         return True
 
-    async def summarize(self, segments: list[Segment]) -> SummaryResult:
+    async def summarize(
+        self, segments: list[Segment], language: str | None = None
+    ) -> SummaryResult:
         if self._args.summary_s > 0:
             await asyncio.sleep(self._args.summary_s)
         return instant_summary(segments)

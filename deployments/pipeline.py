@@ -32,15 +32,15 @@ from app.rooms.publish import (
 )
 from app.webhooks.outbox import enqueue_event
 from core.alignment import align_words
-from core.audio import AudioDecodeError, decode_audio
+from core.audio import AudioDecodeError
 from core.audio_formats import DecodeLimits
 from core.languages import language_name
 from core.llm_prompts import SummarizationError
 from core.meeting_language import MeetingLanguage
 from core.speakers import SpeakerRegistry, relabel
 from core.translation import TranslatedSpan, attach_translations, span_audio
-from core.types import SAMPLE_RATE, DiarizationResult, Segment, SummaryResult, TranscriptionResult
-from core.windowing import Window, WindowOptions, plan_windows
+from core.types import DiarizationResult, Segment, SummaryResult, TranscriptionResult
+from core.windowing import Window, WindowOptions
 from deployments.failures import JobFailedError, public_failure
 from deployments.metrics import (
     record_error,
@@ -52,7 +52,7 @@ from deployments.metrics import (
     timed,
 )
 from deployments.speaker_naming import SpeakerNaming
-from deployments.vad import speech_regions
+from deployments.window_source import PlannedWindow, WindowSource
 
 logger = logging.getLogger(__name__)
 
@@ -328,8 +328,9 @@ class JobRecorder:
 
 
 class UploadJob(JobRecorder):
-    """An uploaded file: decode, plan windows at silences, process them concurrently, publish
-    each the moment it and all earlier windows are done."""
+    """An uploaded file: decode it chunk by chunk while windows are planned at silences
+    (``deployments/window_source.py``), process them concurrently, publish each the moment it
+    and all earlier windows are done."""
 
     def __init__(
         self,
@@ -346,77 +347,138 @@ class UploadJob(JobRecorder):
         self._window_options = window_options
         self._concurrency = max_concurrent_windows
         self._max_duration_s = max_duration_s
+        self._total_stored = False  # the job row learns windows_total once the file is decoded
+        self._progress = 0.0
 
     async def run(self, audio_path: str) -> None:
         """Process the job to a terminal state; never raises for bad input or model errors."""
+        # The duration bound is enforced while decoding: a small file that expands to hours of
+        # audio stops at the limit instead of filling the Processor's memory first.
+        source = WindowSource(
+            audio_path, self._window_options, DecodeLimits(max_duration_s=self._max_duration_s)
+        )
         try:
             await self.status("processing", "upload", "Audio received, starting processing", 0.0)
-            audio = await self._load(audio_path)
-            await self._process(audio)
-            await self.finish(len(audio) / SAMPLE_RATE)
+            await self._process(source)
+            await self.finish(source.duration_s or 0.0)
         except JobFailedError as e:
             await self.fail(e.message, e.code)
         except Exception as e:
             logger.exception("meeting %s job %s failed", self.state.meeting_id, self.state.job_id)
             await self.fail(*public_failure(e))
+        finally:
+            source.close()
 
-    async def _load(self, audio_path: str) -> np.ndarray:
-        # The duration bound is enforced while decoding: a small file that expands to hours of
-        # audio stops at the limit instead of filling the Processor's memory first.
-        limits = DecodeLimits(max_duration_s=self._max_duration_s)
+    async def _next_window(self, source: WindowSource) -> PlannedWindow | None:
         try:
-            with time_stage("decode"):
-                audio = await asyncio.to_thread(decode_audio, audio_path, SAMPLE_RATE, limits)
+            return await source.next_window()
         except AudioDecodeError as e:
             raise JobFailedError(f"Processing failed: {e}", e.code) from e
-        duration = len(audio) / SAMPLE_RATE
-        with time_stage("windowing"):
-            regions = await asyncio.to_thread(speech_regions, audio)
-            if not regions:
-                raise JobFailedError("No speech was found in the audio", "no_speech")
-            self.state.windows = plan_windows(regions, duration, self._window_options)
-        return audio
 
-    async def _process(self, audio: np.ndarray) -> None:
+    async def _begin(self, source: WindowSource) -> None:
+        """The first window with speech is planned: the new recording is usable, so the job
+        starts (replacing the old transcript) and says so."""
+        await self.start(None)
+        await self.status(
+            "processing", "diarization", "Starting speaker diarization...", 0.0, window=0
+        )
+        estimate = source.declared_s  # the exact length is only known at the end of the file
+        extra = {"duration": round(estimate, 3)} if estimate else {}
+        await self.status(
+            "processing", "transcription", "Transcribing audio...", 0.0, window=0, **extra
+        )
+
+    async def _process(self, source: WindowSource) -> None:
+        """Pull windows as the file decodes, at most ``max_concurrent_windows`` holding audio
+        at once, and publish them in order. Windows before the first speech (VAD found none
+        in them) are published empty without calling the models: until speech is found the
+        job has not started, and a file with none fails with ``no_speech`` having touched
+        nothing."""
         state = self.state
-        n = len(state.windows)
-        await self.start(n)
-        await self.status(
-            "processing", "diarization", "Starting speaker diarization...", 0.0, window=0, windows=n
-        )
-        await self.status(
-            "processing",
-            "transcription",
-            "Transcribing audio...",
-            0.0,
-            window=0,
-            windows=n,
-            duration=round(len(audio) / SAMPLE_RATE, 3),  # the /v1 answers report it
-        )
         gate = asyncio.Semaphore(self._concurrency)
         first_done = asyncio.Event()
         done: dict[int, WindowResult] = {}
         publishing = asyncio.Lock()
+        tasks: list[asyncio.Task[None]] = []
 
-        async def one(window: Window) -> None:
-            if window.index > 0:
-                # The first window runs alone: sharing the models with window 2 would delay
-                # the user's first lines (time to first segment) for no throughput gain.
-                await first_done.wait()
-            async with gate:
-                clip = audio[window.sample_slice(SAMPLE_RATE)]
-                done[window.index] = await self.run_window(clip, window)
-            first_done.set()
+        async def publish_ready() -> None:
             async with publishing:
                 while state.published in done:
-                    await self.publish_window(done.pop(state.published))
-                    await self.status(
-                        "processing",
-                        "alignment",
-                        f"Aligned window {state.published} of {n}",
-                        0.9 * state.published / n,
-                        window=state.published,
-                        windows=n,
-                    )
+                    result = done.pop(state.published)
+                    await self.publish_window(result)
+                    await self._aligned(source, result.window)
 
-        await asyncio.gather(*(one(w) for w in state.windows))
+        async def one(planned: PlannedWindow) -> None:
+            try:
+                if tasks and tasks[0] is not asyncio.current_task():
+                    # The first window runs alone: sharing the models with window 2 would delay
+                    # the user's first lines (time to first segment) for no throughput gain.
+                    await first_done.wait()
+                done[planned.window.index] = await self.run_window(planned.audio, planned.window)
+            finally:
+                gate.release()
+            first_done.set()
+            await publish_ready()
+
+        try:
+            while True:
+                await gate.acquire()
+                raise_failure(tasks)  # a failed window ends the job before more is decoded
+                planned = await self._next_window(source)
+                if planned is None:
+                    gate.release()
+                    break
+                state.windows.append(planned.window)
+                if planned.before_speech:
+                    done[planned.window.index] = empty_result(planned.window)
+                    gate.release()
+                    continue
+                if not tasks:
+                    await self._begin(source)
+                tasks.append(asyncio.create_task(one(planned)))
+            if not tasks:
+                raise JobFailedError("No speech was found in the audio", "no_speech")
+            await asyncio.gather(*tasks)
+        finally:
+            for task in tasks:
+                task.cancel()
+
+    async def _aligned(self, source: WindowSource, window: Window) -> None:
+        """Progress after a published window; the totals join once the file is decoded."""
+        n, duration = source.windows_total, source.duration_s
+        published = self.state.published
+        length = duration or source.declared_s
+        progress = None
+        if length:  # never backwards when the exact length replaces the declared one
+            self._progress = max(self._progress, 0.9 * min(1.0, window.end / length))
+            progress = self._progress
+        totals: dict[str, float | int] = {}
+        if n is not None and duration is not None:
+            totals = {"windows": n, "duration": round(duration, 3)}
+            if not self._total_stored:
+                self._total_stored = True
+                await asyncio.to_thread(self._db_write_job, windows_total=n)
+        await self.status(
+            "processing",
+            "alignment",
+            f"Aligned window {published} of {n}" if n else f"Aligned window {published}",
+            progress,
+            window=published,
+            **totals,
+        )
+
+
+def raise_failure(tasks: list[asyncio.Task[None]]) -> None:
+    """Re-raise the error of the first window task that failed."""
+    for task in tasks:
+        if task.done() and not task.cancelled() and task.exception() is not None:
+            task.result()
+
+
+def empty_result(window: Window) -> WindowResult:
+    """A window with no speech: nothing to transcribe, nobody to diarize."""
+    return WindowResult(
+        window,
+        TranscriptionResult(words=[], text="", duration=window.duration),
+        DiarizationResult(turns=[]),
+    )

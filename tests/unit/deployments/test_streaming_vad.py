@@ -1,0 +1,127 @@
+"""Streaming VAD gives the whole-file regions, and says truthfully how far they are final."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import faster_whisper.vad as fw_vad
+import numpy as np
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from core.speech_tracker import FRAME_SAMPLES, SpeechTracker
+from core.windowing import Region
+from deployments.vad import StreamingVad, speech_regions
+from scripts.synth_meeting import ensure_meeting
+
+
+def clipped(regions: list[Region], until: float) -> list[Region]:
+    return [(s, min(e, until)) for s, e in regions if s < until]
+
+
+class FixedProbabilities:
+    """Stands in for the Silero model in faster-whisper's own region code."""
+
+    def __init__(self, probabilities: np.ndarray) -> None:
+        self.probabilities = probabilities
+
+    def __call__(self, padded: np.ndarray) -> np.ndarray:
+        assert padded.size == self.probabilities.size * FRAME_SAMPLES
+        return self.probabilities
+
+
+def reference_regions(
+    probabilities: np.ndarray, length: int, monkeypatch: pytest.MonkeyPatch
+) -> list[Region]:
+    """faster-whisper's own ``get_speech_timestamps`` on these probabilities."""
+    monkeypatch.setattr(fw_vad, "get_vad_model", lambda: FixedProbabilities(probabilities))
+    return speech_regions(np.zeros(length, dtype=np.float32))
+
+
+def frames_of(length: int) -> int:
+    return length // FRAME_SAMPLES + 1  # faster-whisper always pads, a whole frame if need be
+
+
+runs = st.lists(
+    st.tuples(st.sampled_from([0.05, 0.3, 0.45, 0.6, 0.95]), st.integers(1, 40)), max_size=40
+)
+
+
+@settings(
+    max_examples=300, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(runs=runs, tail=st.integers(0, FRAME_SAMPLES - 1), step=st.integers(1, 50))
+def test_tracker_matches_faster_whisper_and_never_revises_settled_regions(
+    runs: list[tuple[float, int]], tail: int, step: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    probabilities = np.array([p for p, n in runs for _ in range(n)] + [0.0], dtype=np.float32)
+    length = (probabilities.size - 1) * FRAME_SAMPLES + tail
+    if frames_of(length) != probabilities.size:
+        return
+    if length < FRAME_SAMPLES:  # speech_regions refuses under one frame: tested below
+        return
+    expected = reference_regions(probabilities, length, monkeypatch)
+    tracker = SpeechTracker(min_silence_ms=300, pad_ms=100)
+    settled = 0.0
+    for at in range(0, probabilities.size, step):
+        tracker.push(probabilities[at : at + step])
+        if at + step >= probabilities.size:
+            break
+        assert tracker.settled_s >= settled  # what was final stays final
+        settled = tracker.settled_s
+        assert clipped(tracker.regions(), settled) == clipped(expected, settled)
+    tracker.finish(length)
+    assert tracker.regions() == expected
+    assert tracker.first_speech_s == (expected[0][0] if expected else None)
+
+
+def test_speech_in_the_end_padding_alone_is_dropped_as_faster_whisper_does(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # Speech, a pause that ends it, then "speech" only in the zero frame past the end.
+    probabilities = np.array([0.9] * 20 + [0.05] * 11 + [0.9], dtype=np.float32)
+    length = 31 * FRAME_SAMPLES
+    expected = reference_regions(probabilities, length, monkeypatch)
+    tracker = SpeechTracker(min_silence_ms=300, pad_ms=100)
+    tracker.push(probabilities)
+    tracker.finish(length)
+    assert tracker.regions() == expected == [(0.0, 20 * FRAME_SAMPLES / 16_000 + 0.1)]
+
+
+def test_under_one_frame_has_no_speech() -> None:
+    tracker = SpeechTracker()
+    tracker.push([0.99])
+    tracker.finish(FRAME_SAMPLES - 1)
+    assert tracker.regions() == [] and tracker.first_speech_s is None
+
+
+def corpus_audio(name: str) -> np.ndarray:
+    return ensure_meeting(name, install=True).load_audio()
+
+
+def chunks_of(audio: np.ndarray, size: int) -> Iterator[np.ndarray]:
+    for at in range(0, audio.size, size):
+        yield audio[at : at + size]
+
+
+@pytest.mark.parametrize("chunk", [300, 512, 16_000 * 5 + 7, 160 * 512])
+def test_real_speech_gives_the_whole_file_regions_for_any_chunk_size(chunk: int) -> None:
+    audio = corpus_audio("standup3")
+    expected = speech_regions(audio)
+    vad = StreamingVad()
+    for part in chunks_of(audio, chunk):
+        vad.push(part)
+        settled = vad.tracker.settled_s
+        assert clipped(vad.tracker.regions(), settled) == clipped(expected, settled)
+    vad.finish()
+    assert vad.tracker.regions() == expected and len(expected) > 10
+
+
+def test_silence_has_no_regions_and_settles_as_it_goes() -> None:
+    noise = np.random.default_rng(0).normal(0, 0.001, 16_000 * 20).astype(np.float32)
+    vad = StreamingVad()
+    vad.push(noise)
+    assert vad.tracker.settled_s > 19.0
+    vad.finish()
+    assert vad.tracker.regions() == speech_regions(noise) == []
