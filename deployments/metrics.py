@@ -149,10 +149,11 @@ def time_stage(stage: PipelineStage) -> Iterator[None]:
         record_stage_latency(stage, time.perf_counter() - started)
 
 
-async def timed(stage: PipelineStage, awaitable: Awaitable[T]) -> T:
-    """``await awaitable``, recorded as ``stage`` latency (for calls run under gather)."""
+async def timed(stage: PipelineStage, call: Callable[[], Awaitable[T]]) -> T:
+    """``await call()``, recorded as ``stage`` latency (for calls run under gather). The call is
+    made inside, so a gather cancelled before it starts leaves no coroutine never awaited."""
     with time_stage(stage):
-        return await awaitable
+        return await call()
 
 
 def record_time_to_first_segment(seconds: float) -> None:

@@ -135,8 +135,11 @@ class JobRecorder:
         if language.detecting:
             await self._detect_language(audio)
         transcription, diarization = await asyncio.gather(
-            timed("transcription", self._models.transcribe(audio, language.code, "transcribe")),
-            timed("diarization", self._models.diarize(audio)),
+            timed(
+                "transcription",
+                lambda: self._models.transcribe(audio, language.code, "transcribe"),
+            ),
+            timed("diarization", lambda: self._models.diarize(audio)),
         )
         result = WindowResult(window, transcription, diarization)
         if language.wants_translation(self._models.can_translate):
@@ -400,22 +403,30 @@ class UploadJob(JobRecorder):
         done: dict[int, WindowResult] = {}
         publishing = asyncio.Lock()
         tasks: list[asyncio.Task[None]] = []
+        at_models: set[asyncio.Task[None] | None] = set()  # window tasks not yet publishing
+        stopped: list[BaseException] = []  # once set, nothing more is published
 
         async def publish_ready() -> None:
             async with publishing:
-                while state.published in done:
+                while not stopped and state.published in done:
                     result = done.pop(state.published)
                     await self.publish_window(result)
                     await self._aligned(source, result.window)
 
         async def one(planned: PlannedWindow) -> None:
+            me = asyncio.current_task()
+            at_models.add(me)
             try:
-                if tasks and tasks[0] is not asyncio.current_task():
+                if tasks and tasks[0] is not me:
                     # The first window runs alone: sharing the models with window 2 would delay
                     # the user's first lines (time to first segment) for no throughput gain.
                     await first_done.wait()
                 done[planned.window.index] = await self.run_window(planned.audio, planned.window)
+            except Exception as e:
+                stopped.append(e)
+                raise
             finally:
+                at_models.discard(me)
                 gate.release()
             first_done.set()
             await publish_ready()
@@ -439,9 +450,17 @@ class UploadJob(JobRecorder):
             if not tasks:
                 raise JobFailedError("No speech was found in the audio", "no_speech")
             await asyncio.gather(*tasks)
+        except BaseException as e:
+            stopped.append(e)
+            raise
         finally:
+            # Windows still at the models are cancelled; one that is publishing finishes that
+            # window (a publish cut off mid-way could leave its room half-written) and stops.
+            # Every task has ended before the job's failure is published.
             for task in tasks:
-                task.cancel()
+                if task in at_models:
+                    task.cancel()
+            await asyncio.gather(*tasks, return_exceptions=True)
 
     async def _aligned(self, source: WindowSource, window: Window) -> None:
         """Progress after a published window; the totals join once the file is decoded."""

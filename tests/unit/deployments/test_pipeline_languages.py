@@ -36,8 +36,8 @@ def no_ray_metrics(monkeypatch: pytest.MonkeyPatch) -> None:
     def no_stage(_stage: str) -> Iterator[None]:
         yield
 
-    async def untimed(_stage: str, awaitable: Any) -> Any:
-        return await awaitable
+    async def untimed(_stage: str, call: Any) -> Any:
+        return await call()
 
     monkeypatch.setattr(pipeline, "time_stage", no_stage)
     monkeypatch.setattr(pipeline, "timed", untimed)

@@ -169,7 +169,7 @@ async def test_timed_returns_the_result_and_records_the_stage(
         await asyncio.sleep(0.01)
         return "text"
 
-    assert await metrics.timed("transcription", transcribe()) == "text"
+    assert await metrics.timed("transcription", transcribe) == "text"
     ((_, seconds, tags),) = calls(fake.stage_latency)
     assert tags == {"stage": "transcription"}
     assert 0.005 <= seconds < 1  # slept 10 ms; loop and perf clocks differ slightly

@@ -8,8 +8,9 @@ from pathlib import Path
 
 import pytest
 
-from deployments import live, pipeline
+from deployments import live, pipeline, window_source
 from tests.unit.orchestration.fakes import (
+    LevelVad,
     Meeting,
     MetricsLog,
     RecordingHub,
@@ -21,7 +22,7 @@ from tests.unit.orchestration.fakes import (
 
 @pytest.fixture(autouse=True)
 def fake_vad(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(pipeline, "speech_regions", fake_speech_regions)
+    monkeypatch.setattr(window_source, "StreamingVad", LevelVad)
     monkeypatch.setattr(live, "speech_regions", fake_speech_regions)
 
 

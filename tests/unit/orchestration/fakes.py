@@ -27,6 +27,7 @@ import pytest
 
 from app.db import Database, create_job, create_meeting, create_user, upgrade_database
 from app.rooms.hub import Event, EventLog
+from core.speech_tracker import FRAME_SAMPLES, SpeechTracker
 from core.types import (
     SAMPLE_RATE,
     DiarizationResult,
@@ -37,6 +38,7 @@ from core.types import (
     Word,
 )
 from deployments.pipeline import Models
+from deployments.vad import StreamingVad
 
 VAD_THRESHOLD = 0.05
 LEVEL_STEP = 0.04  # utterance k is at (k + 2) * LEVEL_STEP: 0.08, 0.12, ... up to k = 20
@@ -92,6 +94,22 @@ def fake_speech_regions(
     starts = np.concatenate([[loud[0]], loud[breaks + 1]])
     ends = np.concatenate([loud[breaks], [loud[-1]]])
     return [(s / SAMPLE_RATE, (e + 1) / SAMPLE_RATE) for s, e in zip(starts, ends, strict=True)]
+
+
+class LevelVad(StreamingVad):
+    """The upload path's streaming VAD with Silero replaced by a level threshold per frame; the
+    speech tracker (padding, minimum silence, what is final) is the real one."""
+
+    def __init__(
+        self, min_silence_ms: int = 300, threshold: float = 0.5, pad_ms: int = 100
+    ) -> None:
+        self.tracker = SpeechTracker(SAMPLE_RATE, threshold, min_silence_ms, pad_ms)
+        self._rest = np.zeros(0, dtype=np.float32)
+        self.samples = 0
+
+    def _probabilities(self, audio: np.ndarray) -> np.ndarray:
+        frames = audio.reshape(-1, FRAME_SAMPLES)
+        return (np.abs(frames).max(axis=1) > VAD_THRESHOLD).astype(np.float32)
 
 
 def heard(audio: np.ndarray) -> list[int]:
@@ -305,8 +323,8 @@ class MetricsLog:
         def no_stage(_stage: str) -> Iterator[None]:
             yield
 
-        async def untimed(_stage: str, awaitable: Awaitable[Any]) -> Any:
-            return await awaitable
+        async def untimed(_stage: str, call: Callable[[], Awaitable[Any]]) -> Any:
+            return await call()
 
         monkeypatch.setattr(module, "time_stage", no_stage)
         monkeypatch.setattr(module, "timed", untimed)
