@@ -20,6 +20,7 @@ from sqlalchemy.orm import Session
 
 from app.db import Database, clear_transcript, save_segments, save_summary, set_meeting_status
 from app.db.languages import LanguageSettings, get_language_settings, record_detected_language
+from app.db.leases import LeaseLostError, commit_window
 from app.db.records import update_job
 from app.rooms.hub import HubClient
 from app.rooms.messages import JobStatus, Stage
@@ -42,6 +43,13 @@ from core.translation import TranslatedSpan, attach_translations, span_audio
 from core.types import SAMPLE_RATE, DiarizationResult, Segment, SummaryResult, TranscriptionResult
 from core.windowing import Window, WindowOptions, plan_windows
 from deployments.failures import public_failure
+from deployments.job_resume import (
+    missing_from_room,
+    republish_missing,
+    resume_state,
+    segment_event_id,
+    stored_segments,
+)
 from deployments.metrics import (
     record_error,
     record_job_outcome,
@@ -101,6 +109,10 @@ class JobState:
     started: float = field(default_factory=time.monotonic)
     first_segment_s: float | None = None
     language: MeetingLanguage = field(default_factory=MeetingLanguage)
+    # Ownership (app/db/leases.py): the replica that must still own the job to store a window
+    # (None: unfenced), and whether it continues a job another replica started.
+    owner_id: str | None = None
+    resumed: bool = False
 
 
 def store_summary(session: Session, meeting_id: str, summary: SummaryResult) -> None:
@@ -217,9 +229,11 @@ class JobRecorder:
             for segment in segments:
                 segment.segment_id = segment_id
         with time_stage("persistence"):
-            await asyncio.to_thread(self._db_write, save_segments, state.meeting_id, segments)
+            await asyncio.to_thread(self._store_window, segments)
         for segment in segments:
-            await publish_segment(self._hub, state.meeting_id, segment)
+            await publish_segment(
+                self._hub, state.meeting_id, segment, segment_event_id(state.job_id, segment)
+            )
             if state.first_segment_s is None:
                 state.first_segment_s = time.monotonic() - state.started
                 record_time_to_first_segment(state.first_segment_s)
@@ -228,13 +242,29 @@ class JobRecorder:
             with time_stage("speaker_linking"):
                 await self._naming.after_window(state.registry, result.diarization.backend)
         state.published += 1
-        await asyncio.to_thread(self._db_write_job, windows_done=state.published)
         record_windows_processed()
         return segments
 
     async def start(self, windows_total: int | None) -> None:
         settings = await asyncio.to_thread(self._start_in_db, windows_total)
         self.state.language = MeetingLanguage.start(settings.language, settings.translate_to)
+
+    async def resume(self, windows_total: int | None) -> None:
+        """Continue a job another replica started (``job_resume.py``): keep its transcript,
+        publish what it stored but had not published, and go on after its last window."""
+        state = self.state
+        settings = await asyncio.to_thread(self._resume_in_db, windows_total)
+        if state.published == 0:  # nothing stored yet: the language decision starts afresh
+            state.language = MeetingLanguage.start(settings.language, settings.translate_to)
+        state.segments = await asyncio.to_thread(stored_segments, self._db, state)
+        missing = await asyncio.to_thread(missing_from_room, self._db, state, state.segments)
+        await republish_missing(self._hub, state, missing)
+        logger.info(
+            "meeting %s job %s: resumed after %d window(s)",
+            state.meeting_id,
+            state.job_id,
+            state.published,
+        )
 
     async def finish(self, duration: float) -> None:
         state = self.state
@@ -305,9 +335,15 @@ class JobRecorder:
         with self._db.session() as session:
             fn(session, *args)
 
-    def _db_write_job(self, **fields: object) -> None:
+    def _store_window(self, segments: list[Segment]) -> None:
+        """The window's segments and the job's progress in one transaction, fenced by the
+        lease: a replica that lost the job raises ``LeaseLostError`` here and stores nothing."""
+        state = self.state
         with self._db.session() as session:
-            update_job(session, self.state.job_id, **fields)  # type: ignore[arg-type]
+            save_segments(session, state.meeting_id, segments)
+            commit_window(
+                session, state.job_id, state.owner_id, state.published + 1, resume_state(state)
+            )
 
     def _start_in_db(self, windows_total: int | None) -> LanguageSettings:
         with self._db.session() as session:
@@ -315,6 +351,11 @@ class JobRecorder:
             clear_transcript(session, self.state.meeting_id)
             update_job(session, self.state.job_id, status="processing", windows_total=windows_total)
             set_meeting_status(session, self.state.meeting_id, "processing")
+            return get_language_settings(session, self.state.meeting_id)
+
+    def _resume_in_db(self, windows_total: int | None) -> LanguageSettings:
+        with self._db.session() as session:
+            update_job(session, self.state.job_id, windows_total=windows_total)
             return get_language_settings(session, self.state.meeting_id)
 
     def _summary_in_db(self, summary: SummaryResult) -> None:
@@ -363,6 +404,12 @@ class UploadJob(JobRecorder):
             audio = await self._load(audio_path)
             await self._process(audio)
             await self.finish(len(audio) / SAMPLE_RATE)
+        except LeaseLostError:
+            # Another replica took the job over (this one stalled past its lease): it finishes
+            # the job; this one must neither store, publish nor fail anything more.
+            logger.warning(
+                "meeting %s job %s: lease lost", self.state.meeting_id, self.state.job_id
+            )
         except JobFailedError as e:
             await self.fail(e.message, e.code)
         except Exception as e:
@@ -389,7 +436,8 @@ class UploadJob(JobRecorder):
     async def _process(self, audio: np.ndarray) -> None:
         state = self.state
         n = len(state.windows)
-        await self.start(n)
+        first = state.published  # > 0 when resuming after windows another replica stored
+        await (self.resume(n) if state.resumed else self.start(n))
         await self.status(
             "processing", "diarization", "Starting speaker diarization...", 0.0, window=0, windows=n
         )
@@ -408,7 +456,7 @@ class UploadJob(JobRecorder):
         publishing = asyncio.Lock()
 
         async def one(window: Window) -> None:
-            if window.index > 0:
+            if window.index > first:
                 # The first window runs alone: sharing the models with window 2 would delay
                 # the user's first lines (time to first segment) for no throughput gain.
                 await first_done.wait()
@@ -428,4 +476,4 @@ class UploadJob(JobRecorder):
                         windows=n,
                     )
 
-        await asyncio.gather(*(one(w) for w in state.windows))
+        await asyncio.gather(*(one(w) for w in state.windows[first:]))

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
 import time
 import uuid
 from typing import Any
@@ -18,12 +19,10 @@ from app.db import (
     JobAlreadyActiveError,
     create_job,
     list_segments,
-    set_meeting_status,
     upgrade_database,
 )
 from app.db.languages import get_language_settings
-from app.db.models import ACTIVE_JOB_STATUSES, Job
-from app.db.records import update_job
+from app.db.leases import ClaimedJob
 from app.logging_context import bind_log_context, install_log_record_factory
 from app.quotas import QuotaExceeded, check_live_slot
 from app.rooms.publish import publish_error, publish_summary
@@ -34,16 +33,18 @@ from core.speakers import SpeakerRegistry
 from core.types import DiarizationResult, Segment, SummaryResult, TranscriptionResult
 from core.windowing import WindowOptions
 from deployments.hub import ActorHubClient
+from deployments.job_leases import LeaseKeeper, LeaseOptions, replica_identity
+from deployments.job_resume import restore_state
 from deployments.live import LiveSession, LiveSessionError
 from deployments.metrics import record_error
 from deployments.options import ProcessorArgs
 from deployments.partials import PartialBudget
 from deployments.pipeline import (
     JobFailedError,
+    JobRecorder,
     JobState,
     Models,
     UploadJob,
-    enqueue_failed,
     store_summary,
 )
 from deployments.speaker_naming import SpeakerNaming
@@ -87,7 +88,22 @@ class Processor:
         self._live: dict[str, LiveSession] = {}
         self._partial_budget = PartialBudget(args.max_partials_in_flight)
         self._reaper: asyncio.Task[None] | None = None
-        self._fail_orphaned_jobs()
+        # No start-up sweep: a job whose replica died is taken over by a live replica once its
+        # lease expires (app/db/leases.py), so any number of replicas can run side by side.
+        self._leases = LeaseKeeper(
+            self._db,
+            replica_identity(),
+            LeaseOptions(
+                args.lease_s,
+                args.heartbeat_every_s,
+                args.takeover_every_s,
+                args.unclaimed_job_grace_s,
+                LIVE_GRACE_S,
+            ),
+            self._lease_lost,
+            self._take_over,
+        )
+        self._leases.start()
         # Webhook deliveries queued in the database (by any process, before any restart)
         # are sent from here; Serve runs __init__ on the replica's event loop.
         self._webhooks = WebhookDispatcher(self._db, settings)
@@ -97,8 +113,16 @@ class Processor:
         return True
 
     async def submit(self, request: JobRequest) -> None:
-        """Start the job in the background and return at once (the upload answers 202)."""
-        state = self._job_state(request.job_id, request.meeting_id)
+        """Own the job and start it in the background; returns at once (the upload answers
+        202). A job another replica already owns (it took an unclaimed job over) is left to it."""
+        claimed = await self._leases.claim(request.job_id, request.audio_path)
+        if claimed is None:
+            logger.info("job %s: already owned by another replica", request.job_id)
+            return
+        self._start_upload(self._job_state(request.job_id, request.meeting_id), request.audio_path)
+
+    def _start_upload(self, state: JobState, audio_path: str) -> None:
+        state.owner_id = self._leases.owner_id
         job = UploadJob(
             state,
             self._models(),
@@ -111,13 +135,69 @@ class Processor:
             ),
             self._args.max_concurrent_windows,
             self._max_duration_s,
-            self._naming(request.meeting_id),
+            self._naming(state.meeting_id),
         )
-        with bind_log_context(meeting_id=request.meeting_id, job_id=request.job_id):
+        job_id = state.job_id
+        with bind_log_context(meeting_id=state.meeting_id, job_id=job_id):
             # The task copies the context now, so every log line of the job carries both ids.
-            task = asyncio.create_task(job.run(request.audio_path), name=f"job-{request.job_id}")
-        self._jobs[request.job_id] = task
-        task.add_done_callback(lambda _t: self._jobs.pop(request.job_id, None))
+            task = asyncio.create_task(job.run(audio_path), name=f"job-{job_id}")
+        self._jobs[job_id] = task
+        task.add_done_callback(lambda _t: self._job_ended(job_id))
+
+    def _job_ended(self, job_id: str) -> None:
+        self._jobs.pop(job_id, None)
+        self._leases.forget(job_id)
+
+    def _lease_lost(self, job_id: str) -> None:
+        """Another replica owns the job now (this one stalled past its lease): stop here."""
+        task = self._jobs.pop(job_id, None)
+        if task is not None:
+            task.cancel()
+
+    async def _take_over(self, claimed: ClaimedJob) -> None:
+        """A job whose replica died: resume an upload after its last stored window; end a
+        live session whose client did not come back as if it had stopped."""
+        state = self._job_state(claimed.job_id, claimed.meeting_id)
+        if claimed.status == "processing":
+            restore_state(state, claimed.resume_state, claimed.windows_done)
+        state.owner_id = self._leases.owner_id
+        if claimed.source == "live":
+            await self._finish_orphaned_live(state)
+            return
+        audio_path = claimed.audio_path
+        if audio_path is None or not await asyncio.to_thread(os.path.exists, audio_path):
+            await self._fail_unreadable(state, audio_path)
+            return
+        self._start_upload(state, audio_path)
+
+    async def _fail_unreadable(self, state: JobState, audio_path: str | None) -> None:
+        recorder = JobRecorder(state, self._models(), self._hub, self._db)
+        if audio_path is None:
+            message = "Interrupted before processing started; upload the audio again"
+        else:
+            message = (
+                "The uploaded audio is not readable by the Processor replica that took the job "
+                "over (multi-node clusters need the upload directory on shared storage); "
+                "upload the audio again"
+            )
+        logger.warning("job %s: cannot resume: %s (%s)", state.job_id, message, audio_path)
+        try:
+            await recorder.fail(message, "interrupted")
+        finally:
+            self._leases.forget(state.job_id)
+
+    async def _finish_orphaned_live(self, state: JobState) -> None:
+        recorder = JobRecorder(
+            state, self._models(), self._hub, self._db, self._naming(state.meeting_id)
+        )
+        try:
+            await recorder.resume(None)
+            duration = max((s.end for s in state.segments), default=0.0)
+            await recorder.finish(duration)
+        except JobFailedError as e:
+            await recorder.fail(e.message, e.code)
+        finally:
+            self._leases.forget(state.job_id)
 
     async def regenerate_summary(self, meeting_id: str) -> None:
         """Summarise the stored transcript again and publish the new summary."""
@@ -288,29 +368,3 @@ class Processor:
     def _store_summary(self, meeting_id: str, summary: SummaryResult) -> None:
         with self._db.session() as session:
             store_summary(session, meeting_id, summary)
-
-    def _fail_orphaned_jobs(self) -> None:
-        """Jobs left queued/processing by a crashed Processor end failed, with a reason.
-
-        The profiles run one Processor replica, so any active job at start-up is an orphan.
-        """
-        with self._db.session() as session:
-            orphans = session.query(Job).filter(Job.status.in_(ACTIVE_JOB_STATUSES)).all()
-            for job in orphans:
-                update_job(
-                    session,
-                    job.id,
-                    status="failed",
-                    error="Interrupted by a restart; upload the audio again",
-                    error_code="interrupted",
-                )
-                set_meeting_status(session, job.meeting_id, "failed")
-                enqueue_failed(
-                    session,
-                    job.meeting_id,
-                    job.id,
-                    "Interrupted by a restart; upload the audio again",
-                    "interrupted",
-                )
-        if orphans:
-            logger.warning("marked %d interrupted job(s) as failed", len(orphans))
