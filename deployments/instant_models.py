@@ -122,7 +122,10 @@ class InstantTranscriber:
     def is_ready(self) -> bool:
         return True
 
-    async def transcribe(self, audio: np.ndarray, **_options: object) -> TranscriptionResult:
+    async def transcribe(
+        self, audio: np.ndarray, *_language_task: object, **_options: object
+    ) -> TranscriptionResult:
+        # The Processor passes (audio, language, task); the stand-in writes the same words.
         await model_time(audio, self._args.transcribe_rtf)
         return instant_transcription(audio, self._args)
 
@@ -148,7 +151,9 @@ class InstantSummarizer:
     def is_ready(self) -> bool:
         return True
 
-    async def summarize(self, segments: list[Segment]) -> SummaryResult:
+    async def summarize(
+        self, segments: list[Segment], _language: str | None = None
+    ) -> SummaryResult:
         if self._args.summary_s > 0:
             await asyncio.sleep(self._args.summary_s)
         return instant_summary(segments)

@@ -37,7 +37,9 @@ def db(tmp_path: Path) -> Database:
 
 def new_job(db: Database, source: str = "upload", created: datetime = T0) -> str:
     with db.session() as s:
-        user = create_user(s, email=f"{created.timestamp()}-{source}@x.org", name="O", password_hash="h")
+        user = create_user(
+            s, email=f"{created.timestamp()}-{source}@x.org", name="O", password_hash="h"
+        )
         meeting = create_meeting(s, owner_id=user.id, title="m")
         job = create_job(s, meeting.id, source=source)
         job.created_at = created
