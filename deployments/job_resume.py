@@ -46,10 +46,10 @@ def restore_state(state: JobState, saved: dict[str, Any] | None, windows_done: i
     """Continue a job after ``windows_done`` stored windows, from their ``resume_state``."""
     state.published = windows_done
     state.resumed = True
-    if not saved:
-        return
-    state.registry = SpeakerRegistry.from_state(saved["registry"])
-    state.language = MeetingLanguage(**saved["language"])
+    if saved and "registry" in saved:
+        state.registry = SpeakerRegistry.from_state(saved["registry"])
+    if saved and "language" in saved:
+        state.language = MeetingLanguage(**saved["language"])
 
 
 def stored_segments(db: Database, state: JobState) -> list[Segment]:

@@ -100,6 +100,9 @@ class LiveSession(JobRecorder):
         self._min_pause_s = min_pause_s
         self._vad_every = int(vad_every_s * SAMPLE_RATE)
 
+    def resume_fields(self) -> dict[str, str]:
+        return {"session_id": self.session_id}  # how a reconnect finds the owner (leases.py)
+
     @property
     def received_s(self) -> float:
         return self.received / SAMPLE_RATE

@@ -341,9 +341,12 @@ class JobRecorder:
         state = self.state
         with self._db.session() as session:
             save_segments(session, state.meeting_id, segments)
-            commit_window(
-                session, state.job_id, state.owner_id, state.published + 1, resume_state(state)
-            )
+            saved = {**resume_state(state), **self.resume_fields()}
+            commit_window(session, state.job_id, state.owner_id, state.published + 1, saved)
+
+    def resume_fields(self) -> dict[str, str]:
+        """Extra ``resume_state`` fields of this kind of job (live sessions: the session id)."""
+        return {}
 
     def _start_in_db(self, windows_total: int | None) -> LanguageSettings:
         with self._db.session() as session:

@@ -10,6 +10,7 @@ import uuid
 from typing import Any
 
 from ray import serve
+from ray.serve.config import RequestRouterConfig
 from ray.serve.handle import DeploymentHandle
 
 from app.backend import JobRequest
@@ -22,7 +23,7 @@ from app.db import (
     upgrade_database,
 )
 from app.db.languages import get_language_settings
-from app.db.leases import ClaimedJob
+from app.db.leases import ClaimedJob, commit_window, live_session_owner
 from app.logging_context import bind_log_context, install_log_record_factory
 from app.quotas import QuotaExceeded, check_live_slot
 from app.rooms.publish import publish_error, publish_summary
@@ -50,19 +51,30 @@ from deployments.pipeline import (
 from deployments.speaker_naming import SpeakerNaming
 
 logger = logging.getLogger(__name__)
+SESSION_ROUTER = "deployments.session_router.SessionOwnerRouter"
 LIVE_GRACE_S = 120.0  # how long a dropped live session waits for its client to reconnect
 REAP_EVERY_S = 5.0
 
 
 def live_reply(session: LiveSession) -> dict[str, Any]:
+    """``owner``: the replica holding the session; the Ingress names it in the session's
+    next calls so that ``SessionOwnerRouter`` delivers them there."""
     return {
         "session_id": session.session_id,
         "job_id": session.state.job_id,
         "received_s": round(session.received_s, 3),
+        "owner": session.state.owner_id,
     }
 
 
-@serve.deployment(ray_actor_options={"num_cpus": 0.1}, max_ongoing_requests=100)
+# Live calls name the replica that holds their session (deployments/session_router.py).
+@serve.deployment(
+    ray_actor_options={"num_cpus": 0.1},
+    max_ongoing_requests=100,
+    request_router_config=RequestRouterConfig.model_validate(
+        {"request_router_class": SESSION_ROUTER}
+    ),
+)
 class Processor:
     def __init__(
         self,
@@ -153,6 +165,9 @@ class Processor:
         task = self._jobs.pop(job_id, None)
         if task is not None:
             task.cancel()
+        for session_id, session in list(self._live.items()):
+            if session.state.job_id == job_id:
+                self._live.pop(session_id, None)
 
     async def _take_over(self, claimed: ClaimedJob) -> None:
         """A job whose replica died: resume an upload after its last stored window; end a
@@ -218,12 +233,26 @@ class Processor:
         await asyncio.to_thread(self._store_summary, meeting_id, summary)
         await publish_summary(self._hub, meeting_id, summary)
 
-    async def live_open(self, meeting_id: str, session_id: str | None) -> dict[str, Any]:
-        """Start a live session, or re-attach to one whose connection dropped."""
+    async def live_open(
+        self, meeting_id: str, session_id: str | None, owner: str | None = None
+    ) -> dict[str, Any]:
+        """Start a live session, or re-attach to one whose connection dropped.
+
+        ``owner``: the replica the caller believes holds ``session_id`` (routing only)."""
         session = self._live.get(session_id or "")
         if session is not None and session.state.meeting_id == meeting_id:
             session.detached_at = None
             return live_reply(session)
+        if session_id:
+            elsewhere = await asyncio.to_thread(self._live_owner, meeting_id, session_id)
+            if elsewhere is not None and elsewhere != owner:
+                return {"redirect": elsewhere}
+            if elsewhere is not None:  # the caller named the owner and reached us: it is gone
+                return {
+                    "error": "owner_gone",
+                    "message": "The server holding this session is gone; "
+                    "what was transcribed is kept and the meeting will be finished",
+                }
         try:
             job_id = await asyncio.to_thread(self._create_live_job, meeting_id)
         except JobAlreadyActiveError:
@@ -242,12 +271,17 @@ class Processor:
             vad_every_s=self._args.live_vad_every_s,
             naming=self._naming(meeting_id),
         )
+        claimed = await self._leases.claim(job_id)
+        session.state.owner_id = self._leases.owner_id if claimed is not None else None
+        await asyncio.to_thread(self._record_session, job_id, session)
         self._live[session.session_id] = session
         await session.open()
         self._start_reaper()
         return live_reply(session)
 
-    async def live_feed(self, session_id: str, pcm: bytes) -> dict[str, Any]:
+    async def live_feed(
+        self, session_id: str, pcm: bytes, owner: str | None = None
+    ) -> dict[str, Any]:
         session = self._live.get(session_id)
         if session is None:
             return {"error": "unknown_session", "message": "No such live session"}
@@ -260,13 +294,13 @@ class Processor:
             return {"error": "bad_audio", "message": "The audio could not be read; reconnect"}
         return live_reply(session)
 
-    async def live_detach(self, session_id: str) -> None:
+    async def live_detach(self, session_id: str, owner: str | None = None) -> None:
         """The audio socket dropped without ``stop``: keep the session for a reconnect."""
         session = self._live.get(session_id)
         if session is not None:
             session.detached_at = time.monotonic()
 
-    async def live_stop(self, session_id: str) -> dict[str, Any]:
+    async def live_stop(self, session_id: str, owner: str | None = None) -> dict[str, Any]:
         session = self._live.pop(session_id, None)
         if session is None:
             return {"error": "unknown_session", "message": "No such live session"}
@@ -274,7 +308,18 @@ class Processor:
             await session.stop()
         except JobFailedError as e:
             await session.fail(e.message, e.code)
+        finally:
+            self._leases.forget(session.state.job_id)
         return live_reply(session)
+
+    def _live_owner(self, meeting_id: str, session_id: str) -> str | None:
+        with self._db.session() as session:
+            return live_session_owner(session, meeting_id, session_id)
+
+    def _record_session(self, job_id: str, live: LiveSession) -> None:
+        """The session id on the job row, so a reconnect through any replica finds its owner."""
+        with self._db.session() as session:
+            commit_window(session, job_id, live.state.owner_id, 0, live.resume_fields())
 
     def _create_live_job(self, meeting_id: str) -> str:
         with self._db.session() as session:

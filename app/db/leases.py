@@ -161,6 +161,21 @@ def commit_window(
         raise LeaseLostError(job_id, owner_id)
 
 
+def live_session_owner(session: Session, meeting_id: str, session_id: str) -> str | None:
+    """The replica holding live session ``session_id`` of the meeting (its active live job
+    records the session id in ``resume_state``); None when no such session is running."""
+    job = session.scalars(
+        select(Job).where(
+            Job.meeting_id == meeting_id,
+            Job.source == "live",
+            Job.status.in_(ACTIVE_JOB_STATUSES),
+        )
+    ).first()
+    if job is None or not job.resume_state or job.resume_state.get("session_id") != session_id:
+        return None
+    return job.owner_id
+
+
 def published_event_ids(session: Session, meeting_id: str, last: int = 1000) -> set[str]:
     """``event_id``s of the meeting's latest stored ``transcript`` events (a resumed job
     republishes only the stored segments whose event is missing)."""

@@ -159,3 +159,44 @@ def wait_for_progress(db: Database, meeting_id: str, timeout_s: float = 60) -> t
                 return str(job.owner_id), int(job.windows_done)
         time.sleep(0.05)
     raise AssertionError("the job stored no window in time")
+
+
+def test_live_calls_reach_the_session_owner_and_a_reconnect_finds_it(
+    cluster: ReplicaCluster, standup: MeetingAudio
+) -> None:
+    """With two replicas, every live call must reach the one holding the session (a call on
+    the other would answer unknown_session), also after a reconnect with ``session_id``."""
+    from benchmarks.live_client import StreamLog, stream_audio
+
+    audio = standup.load_audio()
+    user = register(cluster.base_url, cluster.ws_url)
+    meeting_id = user.create_meeting("live over replicas")
+    log = StreamLog()
+
+    async def run() -> list[Received]:
+        listener = asyncio.create_task(collect_until_done(user, meeting_id, last_seq=0))
+        await asyncio.sleep(0.5)
+        started = await stream_audio(
+            user.ws_url, meeting_id, user.token, audio, log, stop_s=8.0, finish=False
+        )
+        assert "owner" not in started  # an internal replica name stays inside
+        for drop_at in (16.0, 24.0):  # each reconnect may land on either Processor replica
+            resumed = await stream_audio(
+                user.ws_url,
+                meeting_id,
+                user.token,
+                audio,
+                log,
+                start_s=drop_at - 8.0,
+                stop_s=drop_at,
+                session_id=started["session_id"],
+                finish=drop_at == 24.0,
+            )
+            assert resumed["session_id"] == started["session_id"]
+            assert resumed["received_s"] == pytest.approx(drop_at - 8.0, abs=0.01)
+        return await listener
+
+    received = asyncio.run(run())
+    assert_completed_once_in_order(received)
+    assert log.replies[-1]["type"] == "stopped"
+    assert len(transcript(received)) >= 3
