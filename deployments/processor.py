@@ -323,7 +323,8 @@ class Processor:
 
     def _create_live_job(self, meeting_id: str) -> str:
         with self._db.session() as session:
-            check_live_slot(session, self._settings, meeting_id)  # one Processor: no race
+            # Per replica: two replicas opening sessions at one instant may pass it together.
+            check_live_slot(session, self._settings, meeting_id)
             return create_job(session, meeting_id, source="live").id
 
     def _start_reaper(self) -> None:
