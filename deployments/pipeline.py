@@ -14,6 +14,7 @@ import logging
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 from sqlalchemy.orm import Session
@@ -229,7 +230,7 @@ class JobRecorder:
             for segment in segments:
                 segment.segment_id = segment_id
         with time_stage("persistence"):
-            await asyncio.to_thread(self._store_window, segments)
+            await asyncio.to_thread(self._store_window, segments, window)
         for segment in segments:
             await publish_segment(
                 self._hub, state.meeting_id, segment, segment_event_id(state.job_id, segment)
@@ -335,17 +336,18 @@ class JobRecorder:
         with self._db.session() as session:
             fn(session, *args)
 
-    def _store_window(self, segments: list[Segment]) -> None:
+    def _store_window(self, segments: list[Segment], window: Window) -> None:
         """The window's segments and the job's progress in one transaction, fenced by the
         lease: a replica that lost the job raises ``LeaseLostError`` here and stores nothing."""
         state = self.state
         with self._db.session() as session:
             save_segments(session, state.meeting_id, segments)
-            saved = {**resume_state(state), **self.resume_fields()}
+            saved = {**resume_state(state), **self.resume_fields(window)}
             commit_window(session, state.job_id, state.owner_id, state.published + 1, saved)
 
-    def resume_fields(self) -> dict[str, str]:
-        """Extra ``resume_state`` fields of this kind of job (live sessions: the session id)."""
+    def resume_fields(self, window: Window | None) -> dict[str, Any]:
+        """Extra ``resume_state`` fields of this kind of job after ``window`` is stored (live
+        sessions: the session id and where its audio resumes)."""
         return {}
 
     def _start_in_db(self, windows_total: int | None) -> LanguageSettings:

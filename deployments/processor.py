@@ -244,33 +244,18 @@ class Processor:
             session.detached_at = None
             return live_reply(session)
         if session_id:
-            elsewhere = await asyncio.to_thread(self._live_owner, meeting_id, session_id)
-            if elsewhere is not None and elsewhere != owner:
-                return {"redirect": elsewhere}
-            if elsewhere is not None:  # the caller named the owner and reached us: it is gone
-                return {
-                    "error": "owner_gone",
-                    "message": "The server holding this session is gone; "
-                    "what was transcribed is kept and the meeting will be finished",
-                }
+            found = await asyncio.to_thread(self._live_owner, meeting_id, session_id)
+            if found is not None and found[1] != owner:
+                return {"redirect": found[1]}
+            if found is not None:  # the caller named the owner and reached us: it is gone
+                return await self._take_over_live(found[0], session_id)
         try:
             job_id = await asyncio.to_thread(self._create_live_job, meeting_id)
         except JobAlreadyActiveError:
             return {"error": "busy", "message": "The meeting is already being processed"}
         except QuotaExceeded as e:
             return {"error": "too_many", "message": f"{e.detail} (retry after {e.retry_after_s} s)"}
-        session = LiveSession(
-            self._job_state(job_id, meeting_id),
-            self._models(),
-            self._hub,
-            self._db,
-            session_id=uuid.uuid4().hex,
-            partial_every_s=self._args.partial_every_s,
-            partial_budget=self._partial_budget,
-            min_pause_s=self._args.live_min_pause_s,
-            vad_every_s=self._args.live_vad_every_s,
-            naming=self._naming(meeting_id),
-        )
+        session = self._live_session(self._job_state(job_id, meeting_id), uuid.uuid4().hex)
         claimed = await self._leases.claim(job_id)
         session.state.owner_id = self._leases.owner_id if claimed is not None else None
         await asyncio.to_thread(self._record_session, job_id, session)
@@ -312,20 +297,56 @@ class Processor:
             self._leases.forget(session.state.job_id)
         return live_reply(session)
 
-    def _live_owner(self, meeting_id: str, session_id: str) -> str | None:
+    async def _take_over_live(self, job_id: str, session_id: str) -> dict[str, Any]:
+        """Re-attach a session whose replica died: wait for its lease to expire, claim the
+        job, and continue after the last stored window (the client resends from there)."""
+        deadline = time.monotonic() + self._args.lease_s + self._args.heartbeat_every_s
+        claimed = await self._leases.claim(job_id)
+        while claimed is None and time.monotonic() < deadline:
+            await asyncio.sleep(min(0.5, self._args.heartbeat_every_s))
+            claimed = await self._leases.claim(job_id)
+        if claimed is None:
+            return {"error": "owner_busy", "message": "The session is held elsewhere; reconnect"}
+        state = self._job_state(claimed.job_id, claimed.meeting_id)
+        restore_state(state, claimed.resume_state, claimed.windows_done)
+        state.owner_id = self._leases.owner_id
+        saved = claimed.resume_state or {}
+        session = self._live_session(state, session_id)
+        session.resume_at(float(saved.get("audio_end_s", 0.0)), int(saved.get("next_index", 0)))
+        self._live[session_id] = session
+        await session.reopen()
+        self._start_reaper()
+        logger.warning("live session %s: taken over after its replica died", session_id)
+        return live_reply(session)
+
+    def _live_owner(self, meeting_id: str, session_id: str) -> tuple[str, str | None] | None:
         with self._db.session() as session:
             return live_session_owner(session, meeting_id, session_id)
 
     def _record_session(self, job_id: str, live: LiveSession) -> None:
         """The session id on the job row, so a reconnect through any replica finds its owner."""
         with self._db.session() as session:
-            commit_window(session, job_id, live.state.owner_id, 0, live.resume_fields())
+            commit_window(session, job_id, live.state.owner_id, 0, live.resume_fields(None))
 
     def _create_live_job(self, meeting_id: str) -> str:
         with self._db.session() as session:
             # Per replica: two replicas opening sessions at one instant may pass it together.
             check_live_slot(session, self._settings, meeting_id)
             return create_job(session, meeting_id, source="live").id
+
+    def _live_session(self, state: JobState, session_id: str) -> LiveSession:
+        return LiveSession(
+            state,
+            self._models(),
+            self._hub,
+            self._db,
+            session_id=session_id,
+            partial_every_s=self._args.partial_every_s,
+            partial_budget=self._partial_budget,
+            min_pause_s=self._args.live_min_pause_s,
+            vad_every_s=self._args.live_vad_every_s,
+            naming=self._naming(state.meeting_id),
+        )
 
     def _start_reaper(self) -> None:
         if self._reaper is None or self._reaper.done():

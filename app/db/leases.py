@@ -161,9 +161,11 @@ def commit_window(
         raise LeaseLostError(job_id, owner_id)
 
 
-def live_session_owner(session: Session, meeting_id: str, session_id: str) -> str | None:
-    """The replica holding live session ``session_id`` of the meeting (its active live job
-    records the session id in ``resume_state``); None when no such session is running."""
+def live_session_owner(
+    session: Session, meeting_id: str, session_id: str
+) -> tuple[str, str | None] | None:
+    """The job and the replica holding live session ``session_id`` of the meeting (its active
+    live job records the session id in ``resume_state``); None when no such session runs."""
     job = session.scalars(
         select(Job).where(
             Job.meeting_id == meeting_id,
@@ -173,7 +175,7 @@ def live_session_owner(session: Session, meeting_id: str, session_id: str) -> st
     ).first()
     if job is None or not job.resume_state or job.resume_state.get("session_id") != session_id:
         return None
-    return job.owner_id
+    return job.id, job.owner_id
 
 
 def published_event_ids(session: Session, meeting_id: str, last: int = 1000) -> set[str]:

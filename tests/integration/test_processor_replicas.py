@@ -200,3 +200,75 @@ def test_live_calls_reach_the_session_owner_and_a_reconnect_finds_it(
     assert_completed_once_in_order(received)
     assert log.replies[-1]["type"] == "stopped"
     assert len(transcript(received)) >= 3
+
+
+async def reattach(user: ApiUser, meeting_id: str, session_id: str) -> float:
+    """Reconnect with ``session_id`` until a replica takes the session (the dead owner's calls
+    fail until Serve drops it); the server's ``received_s``. The socket then drops again."""
+    import json
+
+    import websockets
+
+    url = f"{user.ws_url}/ws/meeting/{meeting_id}/audio"
+    start = {"type": "start", "sample_rate": 16000, "encoding": "pcm_s16le"}
+    deadline = time.monotonic() + 60
+    while True:
+        try:
+            async with websockets.connect(url, subprotocols=["bearer", user.token]) as ws:  # type: ignore[list-item]
+                await ws.send(json.dumps({**start, "session_id": session_id}))
+                reply = json.loads(await ws.recv())
+                if reply.get("type") == "started":
+                    assert reply["session_id"] == session_id
+                    return float(reply["received_s"])
+        except websockets.ConnectionClosed:
+            pass
+        assert time.monotonic() < deadline, "no replica took the session over"
+        await asyncio.sleep(1.0)
+
+
+def test_killing_a_live_sessions_owner_resumes_it_on_another_replica(
+    cluster: ReplicaCluster, standup: MeetingAudio
+) -> None:
+    """The client's documented resume (``session_id`` + ``received_s``) after the owner dies:
+    the transcript continues on the other replica with no gap and nothing twice."""
+    from benchmarks.live_client import StreamLog, stream_audio
+
+    audio = standup.load_audio()
+    user = register(cluster.base_url, cluster.ws_url)
+    db = database(cluster)
+
+    async def live(meeting_id: str, kill: bool) -> tuple[list[Received], float]:
+        log = StreamLog()
+        listener = asyncio.create_task(collect_until_done(user, meeting_id, last_seq=0))
+        await asyncio.sleep(0.5)
+        started = await stream_audio(
+            user.ws_url, meeting_id, user.token, audio, log, stop_s=14.0, finish=False
+        )
+        resume_from = 14.0
+        if kill:
+            owner, _ = await asyncio.to_thread(wait_for_progress, db, meeting_id)
+            await asyncio.to_thread(cluster.kill_actor, owner)
+            resume_from = await reattach(user, meeting_id, started["session_id"])
+        await stream_audio(
+            user.ws_url,
+            meeting_id,
+            user.token,
+            audio,
+            log,
+            start_s=resume_from,
+            stop_s=24.0,
+            session_id=started["session_id"],
+        )
+        return await listener, resume_from
+
+    plain, _ = asyncio.run(live(user.create_meeting("live, uninterrupted"), kill=False))
+    killed_meeting = user.create_meeting("live, owner killed")
+    killed, resumed_at = asyncio.run(live(killed_meeting, kill=True))
+    assert 0 < resumed_at <= 14.0  # the end of the last window the dead owner stored
+    for received in (plain, killed):
+        assert_completed_once_in_order(received)
+    assert [t for t, _, _ in transcript(killed)] == [t for t, _, _ in transcript(plain)]
+    with db.session() as s:
+        job = s.query(Job).filter(Job.meeting_id == killed_meeting).one()
+        assert job.status == "completed" and job.source == "live"
+    db.dispose()
