@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from app.db import Database
-from app.db.leases import ClaimedJob, claim_job, orphaned_jobs, release_job, renew_leases
+from app.db.leases import ClaimedJob, claim_job, orphaned_jobs, release_jobs, renew_leases
 
 logger = logging.getLogger(__name__)
 
@@ -77,9 +77,14 @@ class LeaseKeeper:
         """The job ended here: stop renewing it."""
         self._held.discard(job_id)
 
-    async def release(self, job_id: str) -> None:
-        self._held.discard(job_id)
-        await asyncio.to_thread(self._write, release_job, job_id)
+    async def release_all(self) -> None:
+        """Stop heartbeating and hand every held job back (graceful shutdown)."""
+        if self._task is not None:
+            self._task.cancel()
+        held, self._held = set(self._held), set()
+        if held:
+            await asyncio.to_thread(self._release, held)
+            logger.info("released %d job lease(s) for takeover", len(held))
 
     async def _loop(self) -> None:
         next_scan = 0.0
@@ -130,6 +135,6 @@ class LeaseKeeper:
         with self._db.session() as session:
             return orphaned_jobs(session, utc_now(), unclaimed_grace_s, live_grace_s)
 
-    def _write(self, fn: Callable[..., object], job_id: str) -> None:
+    def _release(self, job_ids: set[str]) -> None:
         with self._db.session() as session:
-            fn(session, job_id, self.owner_id)
+            release_jobs(session, self.owner_id, job_ids, utc_now())

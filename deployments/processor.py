@@ -124,6 +124,15 @@ class Processor:
     def is_ready(self) -> bool:
         return True
 
+    async def __del__(self) -> None:
+        """Graceful shutdown (scale-down, redeploy): stop this replica's jobs and hand their
+        leases back, so another replica resumes them now rather than after the lease."""
+        for task in list(getattr(self, "_jobs", {}).values()):
+            task.cancel()
+        leases = getattr(self, "_leases", None)  # absent when __init__ failed
+        if leases is not None:
+            await leases.release_all()
+
     async def submit(self, request: JobRequest) -> None:
         """Own the job and start it in the background; returns at once (the upload answers
         202). A job another replica already owns (it took an unclaimed job over) is left to it."""

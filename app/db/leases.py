@@ -100,12 +100,13 @@ def renew_leases(
     return set(session.scalars(select(Job.id).where(_owned(owner_id, ids))))
 
 
-def release_job(session: Session, job_id: str, owner_id: str) -> None:
-    """Give a job's lease up at once (a replica shutting down): another may claim it now."""
+def release_jobs(session: Session, owner_id: str, job_ids: Iterable[str], now: datetime) -> None:
+    """Give leases up at once (a replica shutting down): they count as expired from ``now``,
+    so another replica takes the jobs over on its next look instead of after the lease."""
     session.execute(
         update(Job)
-        .where(Job.id == job_id, Job.owner_id == owner_id)
-        .values(lease_expires_at=None, owner_id=None)
+        .where(Job.id.in_(list(job_ids)), Job.owner_id == owner_id)
+        .values(lease_expires_at=now)
         .execution_options(synchronize_session=False)
     )
 

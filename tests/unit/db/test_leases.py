@@ -15,7 +15,7 @@ from app.db.leases import (
     claim_job,
     commit_window,
     orphaned_jobs,
-    release_job,
+    release_jobs,
     renew_leases,
 )
 from app.db.records import update_job
@@ -102,12 +102,14 @@ def test_a_window_commit_is_fenced_by_the_lease(db: Database) -> None:
     assert (claimed.windows_done, claimed.resume_state) == (1, {"registry": "after window 0"})
 
 
-def test_released_jobs_are_claimable_at_once(db: Database) -> None:
-    job = new_job(db)
-    assert claim(db, job, "A", at(0))
+def test_released_jobs_are_orphans_at_once(db: Database) -> None:
+    job, other = new_job(db), new_job(db, created=at(1))
+    assert claim(db, job, "A", at(0)) and claim(db, other, "B", at(0))
     with db.session() as s:
-        release_job(s, job, "A")
-    assert claim(db, job, "B", at(1))
+        release_jobs(s, "A", [job, other], at(1))  # only A's own lease is given up
+        assert orphaned_jobs(s, at(1.5), unclaimed_grace_s=60) == [job]
+    assert claim(db, job, "B", at(2))
+    assert not claim(db, other, "A", at(2))
 
 
 def test_orphans_are_expired_leases_and_stale_unclaimed_jobs(db: Database) -> None:
