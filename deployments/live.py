@@ -22,6 +22,7 @@ from typing import Any
 import numpy as np
 
 from app.db import Database
+from app.db.leases import LeaseLostError
 from app.rooms.hub import HubClient
 from app.rooms.publish import publish_partial
 from core.audio import pcm16_to_float, whole_samples
@@ -251,8 +252,8 @@ class LiveSession(JobRecorder):
                 if self._stopping:
                     return
                 self._start_partial()
-        except asyncio.CancelledError:
-            raise
+        except (asyncio.CancelledError, LeaseLostError):
+            raise  # a lost lease: the session's new owner carries on, nothing fails here
         except Exception as e:
             logger.exception("live session %s failed", self.session_id)
             raise JobFailedError(*public_failure(e)) from e

@@ -21,7 +21,7 @@ from sqlalchemy.orm import Session
 
 from app.db import Database, clear_transcript, save_segments, save_summary, set_meeting_status
 from app.db.languages import LanguageSettings, get_language_settings, record_detected_language
-from app.db.leases import LeaseLostError, commit_window
+from app.db.leases import LeaseLostError, commit_window, owns_job
 from app.db.records import update_job
 from app.rooms.hub import HubClient
 from app.rooms.messages import JobStatus, Stage
@@ -292,6 +292,11 @@ class JobRecorder:
         )
 
     async def fail(self, message: str, code: str) -> None:
+        if not await asyncio.to_thread(self._still_owner):
+            logger.warning(
+                "job %s: not failing it (%s): another replica owns it", self.state.job_id, code
+            )
+            return
         record_job_outcome("failed")
         record_error(code)
         try:
@@ -357,6 +362,10 @@ class JobRecorder:
             update_job(session, self.state.job_id, status="processing", windows_total=windows_total)
             set_meeting_status(session, self.state.meeting_id, "processing")
             return get_language_settings(session, self.state.meeting_id)
+
+    def _still_owner(self) -> bool:
+        with self._db.session() as session:
+            return owns_job(session, self.state.job_id, self.state.owner_id)
 
     def _resume_in_db(self, windows_total: int | None) -> LanguageSettings:
         with self._db.session() as session:

@@ -162,6 +162,13 @@ def commit_window(
         raise LeaseLostError(job_id, owner_id)
 
 
+def owns_job(session: Session, job_id: str, owner_id: str | None) -> bool:
+    """Whether ``owner_id`` still owns the job (None: an unfenced job, always)."""
+    if owner_id is None:
+        return True
+    return session.scalar(select(Job.owner_id).where(Job.id == job_id)) == owner_id
+
+
 def live_session_owner(
     session: Session, meeting_id: str, session_id: str
 ) -> tuple[str, str | None] | None:

@@ -11,6 +11,7 @@ import pytest
 
 from app.db import Database, create_job, create_meeting, create_user, upgrade_database
 from app.db.leases import LeaseLostError, claim_job
+from app.db.models import Job
 from app.rooms.hub import Event, EventLog
 from core.types import DiarizationResult, SpeakerTurn, TranscriptionResult, Word
 from core.windowing import Window
@@ -117,4 +118,16 @@ async def test_a_new_owner_continues_without_loss_duplicate_or_relabel(
     assert len({e["event_id"] for e in events}) == len(events)
     assert [s.text for s in b_state.segments][-1] == "bob2a bob2b"
     assert len(b_state.segments) == 5  # the summary will see the whole meeting
+    database.dispose()
+
+
+async def test_an_old_owner_cannot_fail_a_job_taken_over(db: tuple[Database, str, str]) -> None:
+    database, meeting_id, job_id = db
+    hub = EventLog(database.url)
+    a = JobRecorder(owned_state(database, job_id, meeting_id, "A", T0), MODELS, hub, database)
+    owned_state(database, job_id, meeting_id, "B", T0 + timedelta(seconds=11))
+    await a.fail("Transcription failed", "transcriber_failed")
+    with database.session() as s:
+        assert s.get(Job, job_id).status == "processing"  # type: ignore[union-attr]
+    assert await hub.replay(meeting_id, 0) == []  # nothing told to the room either
     database.dispose()
