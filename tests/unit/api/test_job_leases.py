@@ -1,11 +1,11 @@
-"""Job leases between Processor replicas on a real SQLite database: one winner per claim,
-expiry, heartbeat renewal, fenced window commits, and which jobs count as orphaned."""
+"""Job leases between Processor replicas on real SQLite and PostgreSQL databases: one winner
+per claim, expiry, heartbeat renewal, fenced window commits, and which jobs count as orphaned."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 
 import pytest
 
@@ -29,10 +29,11 @@ def at(seconds: float) -> datetime:
 
 
 @pytest.fixture
-def db(tmp_path: Path) -> Database:
-    url = f"sqlite:///{tmp_path / 'leases.db'}"
-    upgrade_database(url)
-    return Database(url)
+def db(database_url: str) -> Iterator[Database]:
+    upgrade_database(database_url)
+    database = Database(database_url)
+    yield database
+    database.dispose()
 
 
 def new_job(db: Database, source: str = "upload", created: datetime = T0) -> str:
