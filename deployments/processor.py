@@ -254,6 +254,8 @@ class Processor:
             return live_reply(session)
         if session_id:
             found = await asyncio.to_thread(self._live_owner, meeting_id, session_id)
+            if found is not None and found[1] == self._leases.owner_id:  # stopping here
+                return {"error": "busy", "message": "The live session is finishing"}
             if found is not None and found[1] != owner:
                 return {"redirect": found[1]}
             if found is not None:  # the caller named the owner and reached us: it is gone
@@ -316,6 +318,10 @@ class Processor:
             claimed = await self._leases.claim(job_id)
         if claimed is None:
             return {"error": "owner_busy", "message": "The session is held elsewhere; reconnect"}
+        existing = self._live.get(session_id)
+        if existing is not None:  # a concurrent reconnect took it over a moment ago
+            return live_reply(existing)
+        # From here to the insertion below nothing awaits, so one reconnect wins.
         state = self._job_state(claimed.job_id, claimed.meeting_id)
         restore_state(state, claimed.resume_state, claimed.windows_done)
         state.owner_id = self._leases.owner_id
