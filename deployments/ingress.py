@@ -37,6 +37,9 @@ class ServeBackend:
         self._processor = processor
         self._router = router
         self._served = list(served or [])
+        # session id → the Processor replica holding it, from the session's replies: live
+        # calls name it so SessionOwnerRouter delivers them there (deployments/session_router.py).
+        self._owners: dict[str, str] = {}
 
     def served_models(self) -> list[ServedModel]:
         return list(self._served)
@@ -48,19 +51,40 @@ class ServeBackend:
         await self._processor.submit.remote(job)
 
     async def live_open(self, meeting_id: str, session_id: str | None) -> dict[str, Any]:
-        result: dict[str, Any] = await self._processor.live_open.remote(meeting_id, session_id)
-        return result
+        owner = self._owners.get(session_id or "")
+        result: dict[str, Any] = await self._processor.live_open.remote(
+            meeting_id, session_id, owner=owner
+        )
+        if "redirect" in result:  # another replica holds the session: ask it
+            result = await self._processor.live_open.remote(
+                meeting_id, session_id, owner=result["redirect"]
+            )
+        return self._remember_owner(result)
 
     async def live_feed(self, session_id: str, pcm: bytes) -> dict[str, Any]:
-        result: dict[str, Any] = await self._processor.live_feed.remote(session_id, pcm)
-        return result
+        owner = self._owners.get(session_id)
+        result: dict[str, Any] = await self._processor.live_feed.remote(
+            session_id, pcm, owner=owner
+        )
+        return self._remember_owner(result)
 
     async def live_detach(self, session_id: str) -> None:
-        await self._processor.live_detach.remote(session_id)
+        owner = self._owners.pop(session_id, None)  # a reconnect may reach another Ingress
+        await self._processor.live_detach.remote(session_id, owner=owner)
 
     async def live_stop(self, session_id: str) -> dict[str, Any]:
-        result: dict[str, Any] = await self._processor.live_stop.remote(session_id)
+        owner = self._owners.pop(session_id, None)
+        result: dict[str, Any] = await self._processor.live_stop.remote(session_id, owner=owner)
+        result.pop("owner", None)
         return result
+
+    def _remember_owner(self, result: dict[str, Any]) -> dict[str, Any]:
+        """Note the session's owner; clients never see it (an internal replica name)."""
+        reply = dict(result)
+        session_id, owner = reply.get("session_id"), reply.pop("owner", None)
+        if session_id and owner:
+            self._owners[str(session_id)] = str(owner)
+        return reply
 
     async def embed_voice(self, audio: Any) -> dict[str, Any]:
         result: dict[str, Any] = await self._processor.embed_voice.remote(audio)

@@ -17,10 +17,12 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
+from typing import Any
 
 import numpy as np
 
 from app.db import Database
+from app.db.leases import LeaseLostError
 from app.rooms.hub import HubClient
 from app.rooms.publish import publish_partial
 from core.audio import pcm16_to_float, whole_samples
@@ -99,6 +101,30 @@ class LiveSession(JobRecorder):
         self._revisions = 0  # partials published by this session (their ``revision``)
         self._min_pause_s = min_pause_s
         self._vad_every = int(vad_every_s * SAMPLE_RATE)
+
+    def resume_fields(self, window: Window | None) -> dict[str, Any]:
+        """How a reconnect finds the owner (``leases.live_session_owner``), and where a new
+        owner resumes: after the last stored window (``resume_at``)."""
+        return {
+            "session_id": self.session_id,
+            "audio_end_s": window.end if window is not None else 0.0,
+            "next_index": window.index + 1 if window is not None else 0,
+        }
+
+    def resume_at(self, audio_end_s: float, next_index: int) -> None:
+        """Continue a session another replica held: the client resends from ``audio_end_s``
+        (``received_s``), the end of the last window that replica stored."""
+        self.received = round(audio_end_s * SAMPLE_RATE)
+        self._buffer_start = audio_end_s
+        self._next_index = next_index
+        self._opened = time.monotonic() - audio_end_s  # the real-time check counts from 0 s
+        self._utterance = self._new_utterance()
+
+    async def reopen(self) -> None:
+        """``open`` for a session taken over: keep the transcript, publish what is missing."""
+        await self.resume(None)
+        await self.status("processing", "transcription", "Live transcription resumed", None)
+        self._worker = asyncio.create_task(self._work(), name=f"live-{self.session_id}")
 
     @property
     def received_s(self) -> float:
@@ -218,8 +244,8 @@ class LiveSession(JobRecorder):
                 if self._stopping:
                     return
                 self._start_partial()
-        except asyncio.CancelledError:
-            raise
+        except (asyncio.CancelledError, LeaseLostError):
+            raise  # a lost lease: the session's new owner carries on, nothing fails here
         except Exception as e:
             logger.exception("live session %s failed", self.session_id)
             raise JobFailedError(*public_failure(e)) from e

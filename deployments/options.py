@@ -150,12 +150,29 @@ class ProcessorArgs(StrictModel):
     # the similarity clears the threshold and beats the next person by the margin.
     voice_match_threshold: float = Field(default=0.88, gt=0, lt=1)
     voice_match_margin: float = Field(default=0.04, ge=0, lt=1)
+    # Job ownership between replicas (app/db/leases.py): a replica renews the leases of its
+    # jobs every heartbeat; a job whose lease expired (its replica died) is taken over by
+    # another replica, which looks for such jobs every takeover_every_s. A queued job nobody
+    # claimed within unclaimed_job_grace_s (its Ingress died before handing it over) too.
+    lease_s: float = Field(default=10.0, ge=1, le=600)
+    heartbeat_every_s: float = Field(default=2.0, gt=0, le=120)
+    takeover_every_s: float = Field(default=3.0, gt=0, le=600)
+    unclaimed_job_grace_s: float = Field(default=60.0, ge=1, le=3600)
 
     @model_validator(mode="after")
     def _check_window_bounds(self) -> ProcessorArgs:
         if not self.window_min_s <= self.window_target_s <= self.window_max_s:
             raise ValueError(
                 "processor windows need window_min_s <= window_target_s <= window_max_s"
+            )
+        return self
+
+    @model_validator(mode="after")
+    def _check_lease(self) -> ProcessorArgs:
+        if self.heartbeat_every_s * 2 > self.lease_s:
+            raise ValueError(
+                "processor.heartbeat_every_s must be at most half of processor.lease_s, "
+                "or a busy replica loses its jobs between two heartbeats"
             )
         return self
 

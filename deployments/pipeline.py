@@ -14,12 +14,14 @@ import logging
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 from sqlalchemy.orm import Session
 
 from app.db import Database, clear_transcript, save_segments, save_summary, set_meeting_status
 from app.db.languages import LanguageSettings, get_language_settings, record_detected_language
+from app.db.leases import LeaseLostError, commit_window, owns_job
 from app.db.records import update_job
 from app.rooms.hub import HubClient
 from app.rooms.messages import JobStatus, Stage
@@ -42,6 +44,13 @@ from core.translation import TranslatedSpan, attach_translations, span_audio
 from core.types import DiarizationResult, Segment, SummaryResult, TranscriptionResult
 from core.windowing import Window, WindowOptions
 from deployments.failures import JobFailedError, public_failure
+from deployments.job_resume import (
+    missing_from_room,
+    republish_missing,
+    resume_state,
+    segment_event_id,
+    stored_segments,
+)
 from deployments.metrics import (
     record_error,
     record_job_outcome,
@@ -92,6 +101,10 @@ class JobState:
     started: float = field(default_factory=time.monotonic)
     first_segment_s: float | None = None
     language: MeetingLanguage = field(default_factory=MeetingLanguage)
+    # Ownership (app/db/leases.py): the replica that must still own the job to store a window
+    # (None: unfenced), and whether it continues a job another replica started.
+    owner_id: str | None = None
+    resumed: bool = False
 
 
 def store_summary(session: Session, meeting_id: str, summary: SummaryResult) -> None:
@@ -211,9 +224,11 @@ class JobRecorder:
             for segment in segments:
                 segment.segment_id = segment_id
         with time_stage("persistence"):
-            await asyncio.to_thread(self._db_write, save_segments, state.meeting_id, segments)
+            await asyncio.to_thread(self._store_window, segments, window)
         for segment in segments:
-            await publish_segment(self._hub, state.meeting_id, segment)
+            await publish_segment(
+                self._hub, state.meeting_id, segment, segment_event_id(state.job_id, segment)
+            )
             if state.first_segment_s is None:
                 state.first_segment_s = time.monotonic() - state.started
                 record_time_to_first_segment(state.first_segment_s)
@@ -222,13 +237,29 @@ class JobRecorder:
             with time_stage("speaker_linking"):
                 await self._naming.after_window(state.registry, result.diarization.backend)
         state.published += 1
-        await asyncio.to_thread(self._db_write_job, windows_done=state.published)
         record_windows_processed()
         return segments
 
     async def start(self, windows_total: int | None) -> None:
         settings = await asyncio.to_thread(self._start_in_db, windows_total)
         self.state.language = MeetingLanguage.start(settings.language, settings.translate_to)
+
+    async def resume(self, windows_total: int | None) -> None:
+        """Continue a job another replica started (``job_resume.py``): keep its transcript,
+        publish what it stored but had not published, and go on after its last window."""
+        state = self.state
+        settings = await asyncio.to_thread(self._resume_in_db, windows_total)
+        if state.published == 0:  # nothing stored yet: the language decision starts afresh
+            state.language = MeetingLanguage.start(settings.language, settings.translate_to)
+        state.segments = await asyncio.to_thread(stored_segments, self._db, state)
+        missing = await asyncio.to_thread(missing_from_room, self._db, state, state.segments)
+        await republish_missing(self._hub, state, missing)
+        logger.info(
+            "meeting %s job %s: resumed after %d window(s)",
+            state.meeting_id,
+            state.job_id,
+            state.published,
+        )
 
     async def finish(self, duration: float) -> None:
         state = self.state
@@ -255,6 +286,11 @@ class JobRecorder:
         )
 
     async def fail(self, message: str, code: str) -> None:
+        if not await asyncio.to_thread(self._still_owner):
+            logger.warning(
+                "job %s: not failing it (%s): another replica owns it", self.state.job_id, code
+            )
+            return
         record_job_outcome("failed")
         record_error(code)
         try:
@@ -303,12 +339,36 @@ class JobRecorder:
         with self._db.session() as session:
             update_job(session, self.state.job_id, **fields)  # type: ignore[arg-type]
 
+    def _store_window(self, segments: list[Segment], window: Window) -> None:
+        """The window's segments and the job's progress in one transaction, fenced by the
+        lease: a replica that lost the job raises ``LeaseLostError`` here and stores nothing."""
+        state = self.state
+        with self._db.session() as session:
+            save_segments(session, state.meeting_id, segments)
+            saved = {**resume_state(state), **self.resume_fields(window)}
+            commit_window(session, state.job_id, state.owner_id, state.published + 1, saved)
+
+    def resume_fields(self, window: Window | None) -> dict[str, Any]:
+        """Extra ``resume_state`` fields of this kind of job after ``window`` is stored (live
+        sessions: the session id and where its audio resumes)."""
+        return {}
+
     def _start_in_db(self, windows_total: int | None) -> LanguageSettings:
         with self._db.session() as session:
             # The new recording replaces the old transcript only once it is known to be usable.
             clear_transcript(session, self.state.meeting_id)
             update_job(session, self.state.job_id, status="processing", windows_total=windows_total)
             set_meeting_status(session, self.state.meeting_id, "processing")
+            return get_language_settings(session, self.state.meeting_id)
+
+    def _still_owner(self) -> bool:
+        with self._db.session() as session:
+            return owns_job(session, self.state.job_id, self.state.owner_id)
+
+    def _resume_in_db(self, windows_total: int | None) -> LanguageSettings:
+        with self._db.session() as session:
+            if windows_total is not None:
+                update_job(session, self.state.job_id, windows_total=windows_total)
             return get_language_settings(session, self.state.meeting_id)
 
     def _summary_in_db(self, summary: SummaryResult) -> None:
@@ -364,6 +424,12 @@ class UploadJob(JobRecorder):
             await self.status("processing", "upload", "Audio received, starting processing", 0.0)
             await self._process(source)
             await self.finish(source.duration_s or 0.0)
+        except LeaseLostError:
+            # Another replica took the job over (this one stalled past its lease): it finishes
+            # the job; this one must neither store, publish nor fail anything more.
+            logger.warning(
+                "meeting %s job %s: lease lost", self.state.meeting_id, self.state.job_id
+            )
         except JobFailedError as e:
             await self.fail(e.message, e.code)
         except Exception as e:
@@ -398,6 +464,7 @@ class UploadJob(JobRecorder):
         job has not started, and a file with none fails with ``no_speech`` having touched
         nothing."""
         state = self.state
+        first = state.published  # > 0 when resuming after windows another replica stored
         gate = asyncio.Semaphore(self._concurrency)
         first_done = asyncio.Event()
         done: dict[int, WindowResult] = {}
@@ -431,6 +498,8 @@ class UploadJob(JobRecorder):
             first_done.set()
             await publish_ready()
 
+        if state.resumed:
+            await self.resume(None)
         try:
             while True:
                 await gate.acquire()
@@ -440,14 +509,17 @@ class UploadJob(JobRecorder):
                     gate.release()
                     break
                 state.windows.append(planned.window)
+                if planned.window.index < first:  # stored (and published) by the old owner
+                    gate.release()
+                    continue
                 if planned.before_speech:
                     done[planned.window.index] = empty_result(planned.window)
                     gate.release()
                     continue
-                if not tasks:
+                if not tasks and not state.resumed:
                     await self._begin(source)
                 tasks.append(asyncio.create_task(one(planned)))
-            if not tasks:
+            if not tasks and not state.resumed:
                 raise JobFailedError("No speech was found in the audio", "no_speech")
             await asyncio.gather(*tasks)
         except BaseException as e:

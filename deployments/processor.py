@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
 import time
 import uuid
 from typing import Any
 
 from ray import serve
+from ray.serve.config import RequestRouterConfig
 from ray.serve.handle import DeploymentHandle
 
 from app.backend import JobRequest
@@ -18,12 +20,10 @@ from app.db import (
     JobAlreadyActiveError,
     create_job,
     list_segments,
-    set_meeting_status,
     upgrade_database,
 )
 from app.db.languages import get_language_settings
-from app.db.models import ACTIVE_JOB_STATUSES, Job
-from app.db.records import update_job
+from app.db.leases import ClaimedJob, commit_window, live_session_owner
 from app.logging_context import bind_log_context, install_log_record_factory
 from app.quotas import QuotaExceeded, check_live_slot
 from app.rooms.publish import publish_error, publish_summary
@@ -35,33 +35,45 @@ from core.types import DiarizationResult, Segment, SummaryResult, TranscriptionR
 from core.windowing import WindowOptions
 from deployments.failures import JobFailedError
 from deployments.hub_shards import hub_for_settings
+from deployments.job_leases import LeaseKeeper, LeaseOptions, replica_identity
+from deployments.job_resume import restore_state
 from deployments.live import LiveSession, LiveSessionError
 from deployments.metrics import record_error
 from deployments.options import ProcessorArgs
 from deployments.partials import PartialBudget
 from deployments.pipeline import (
+    JobRecorder,
     JobState,
     Models,
     UploadJob,
-    enqueue_failed,
     store_summary,
 )
 from deployments.speaker_naming import SpeakerNaming
 
 logger = logging.getLogger(__name__)
+SESSION_ROUTER = "deployments.session_router.SessionOwnerRouter"
 LIVE_GRACE_S = 120.0  # how long a dropped live session waits for its client to reconnect
 REAP_EVERY_S = 5.0
 
 
 def live_reply(session: LiveSession) -> dict[str, Any]:
+    """``owner``: the replica holding the session; the Ingress names it in the session's
+    next calls so that ``SessionOwnerRouter`` delivers them there."""
     return {
         "session_id": session.session_id,
         "job_id": session.state.job_id,
         "received_s": round(session.received_s, 3),
+        "owner": session.state.owner_id,
     }
 
 
-@serve.deployment(max_ongoing_requests=100)
+# Live calls name the replica that holds their session (deployments/session_router.py).
+@serve.deployment(
+    max_ongoing_requests=100,
+    request_router_config=RequestRouterConfig.model_validate(
+        {"request_router_class": SESSION_ROUTER}
+    ),
+)
 class Processor:
     def __init__(
         self,
@@ -87,7 +99,22 @@ class Processor:
         self._live: dict[str, LiveSession] = {}
         self._partial_budget = PartialBudget(args.max_partials_in_flight)
         self._reaper: asyncio.Task[None] | None = None
-        self._fail_orphaned_jobs()
+        # No start-up sweep: a job whose replica died is taken over by a live replica once its
+        # lease expires (app/db/leases.py), so any number of replicas can run side by side.
+        self._leases = LeaseKeeper(
+            self._db,
+            replica_identity(),
+            LeaseOptions(
+                args.lease_s,
+                args.heartbeat_every_s,
+                args.takeover_every_s,
+                args.unclaimed_job_grace_s,
+                LIVE_GRACE_S,
+            ),
+            self._lease_lost,
+            self._take_over,
+        )
+        self._leases.start()
         # Webhook deliveries queued in the database (by any process, before any restart)
         # are sent from here; Serve runs __init__ on the replica's event loop.
         self._webhooks = WebhookDispatcher(self._db, settings)
@@ -96,9 +123,26 @@ class Processor:
     def is_ready(self) -> bool:
         return True
 
+    async def __del__(self) -> None:
+        """Graceful shutdown (scale-down, redeploy): stop this replica's jobs and hand their
+        leases back, so another replica resumes them now rather than after the lease."""
+        for task in list(getattr(self, "_jobs", {}).values()):
+            task.cancel()
+        leases = getattr(self, "_leases", None)  # absent when __init__ failed
+        if leases is not None:
+            await leases.release_all()
+
     async def submit(self, request: JobRequest) -> None:
-        """Start the job in the background and return at once (the upload answers 202)."""
-        state = self._job_state(request.job_id, request.meeting_id)
+        """Own the job and start it in the background; returns at once (the upload answers
+        202). A job another replica already owns (it took an unclaimed job over) is left to it."""
+        claimed = await self._leases.claim(request.job_id, request.audio_path)
+        if claimed is None:
+            logger.info("job %s: already owned by another replica", request.job_id)
+            return
+        self._start_upload(self._job_state(request.job_id, request.meeting_id), request.audio_path)
+
+    def _start_upload(self, state: JobState, audio_path: str) -> None:
+        state.owner_id = self._leases.owner_id
         job = UploadJob(
             state,
             self._models(),
@@ -111,13 +155,72 @@ class Processor:
             ),
             self._args.max_concurrent_windows,
             self._max_duration_s,
-            self._naming(request.meeting_id),
+            self._naming(state.meeting_id),
         )
-        with bind_log_context(meeting_id=request.meeting_id, job_id=request.job_id):
+        job_id = state.job_id
+        with bind_log_context(meeting_id=state.meeting_id, job_id=job_id):
             # The task copies the context now, so every log line of the job carries both ids.
-            task = asyncio.create_task(job.run(request.audio_path), name=f"job-{request.job_id}")
-        self._jobs[request.job_id] = task
-        task.add_done_callback(lambda _t: self._jobs.pop(request.job_id, None))
+            task = asyncio.create_task(job.run(audio_path), name=f"job-{job_id}")
+        self._jobs[job_id] = task
+        task.add_done_callback(lambda _t: self._job_ended(job_id))
+
+    def _job_ended(self, job_id: str) -> None:
+        self._jobs.pop(job_id, None)
+        self._leases.forget(job_id)
+
+    def _lease_lost(self, job_id: str) -> None:
+        """Another replica owns the job now (this one stalled past its lease): stop here."""
+        task = self._jobs.pop(job_id, None)
+        if task is not None:
+            task.cancel()
+        for session_id, session in list(self._live.items()):
+            if session.state.job_id == job_id:
+                self._live.pop(session_id, None)
+
+    async def _take_over(self, claimed: ClaimedJob) -> None:
+        """A job whose replica died: resume an upload after its last stored window; end a
+        live session whose client did not come back as if it had stopped."""
+        state = self._job_state(claimed.job_id, claimed.meeting_id)
+        if claimed.status == "processing":
+            restore_state(state, claimed.resume_state, claimed.windows_done)
+        state.owner_id = self._leases.owner_id
+        if claimed.source == "live":
+            await self._finish_orphaned_live(state)
+            return
+        audio_path = claimed.audio_path
+        if audio_path is None or not await asyncio.to_thread(os.path.exists, audio_path):
+            await self._fail_unreadable(state, audio_path)
+            return
+        self._start_upload(state, audio_path)
+
+    async def _fail_unreadable(self, state: JobState, audio_path: str | None) -> None:
+        recorder = JobRecorder(state, self._models(), self._hub, self._db)
+        if audio_path is None:
+            message = "Interrupted before processing started; upload the audio again"
+        else:
+            message = (
+                "The uploaded audio is not readable by the Processor replica that took the job "
+                "over (multi-node clusters need the upload directory on shared storage); "
+                "upload the audio again"
+            )
+        logger.warning("job %s: cannot resume: %s (%s)", state.job_id, message, audio_path)
+        try:
+            await recorder.fail(message, "interrupted")
+        finally:
+            self._leases.forget(state.job_id)
+
+    async def _finish_orphaned_live(self, state: JobState) -> None:
+        recorder = JobRecorder(
+            state, self._models(), self._hub, self._db, self._naming(state.meeting_id)
+        )
+        try:
+            await recorder.resume(None)
+            duration = max((s.end for s in state.segments), default=0.0)
+            await recorder.finish(duration)
+        except JobFailedError as e:
+            await recorder.fail(e.message, e.code)
+        finally:
+            self._leases.forget(state.job_id)
 
     async def regenerate_summary(self, meeting_id: str) -> None:
         """Summarise the stored transcript again and publish the new summary."""
@@ -138,36 +241,42 @@ class Processor:
         await asyncio.to_thread(self._store_summary, meeting_id, summary)
         await publish_summary(self._hub, meeting_id, summary)
 
-    async def live_open(self, meeting_id: str, session_id: str | None) -> dict[str, Any]:
-        """Start a live session, or re-attach to one whose connection dropped."""
+    async def live_open(
+        self, meeting_id: str, session_id: str | None, owner: str | None = None
+    ) -> dict[str, Any]:
+        """Start a live session, or re-attach to one whose connection dropped.
+
+        ``owner``: the replica the caller believes holds ``session_id`` (routing only)."""
         session = self._live.get(session_id or "")
         if session is not None and session.state.meeting_id == meeting_id:
             session.detached_at = None
             return live_reply(session)
+        if session_id:
+            found = await asyncio.to_thread(self._live_owner, meeting_id, session_id)
+            if found is not None and found[1] == self._leases.owner_id:  # stopping here
+                return {"error": "busy", "message": "The live session is finishing"}
+            if found is not None and found[1] != owner:
+                return {"redirect": found[1]}
+            if found is not None:  # the caller named the owner and reached us: it is gone
+                return await self._take_over_live(found[0], session_id)
         try:
             job_id = await asyncio.to_thread(self._create_live_job, meeting_id)
         except JobAlreadyActiveError:
             return {"error": "busy", "message": "The meeting is already being processed"}
         except QuotaExceeded as e:
             return {"error": "too_many", "message": f"{e.detail} (retry after {e.retry_after_s} s)"}
-        session = LiveSession(
-            self._job_state(job_id, meeting_id),
-            self._models(),
-            self._hub,
-            self._db,
-            session_id=uuid.uuid4().hex,
-            partial_every_s=self._args.partial_every_s,
-            partial_budget=self._partial_budget,
-            min_pause_s=self._args.live_min_pause_s,
-            vad_every_s=self._args.live_vad_every_s,
-            naming=self._naming(meeting_id),
-        )
+        session = self._live_session(self._job_state(job_id, meeting_id), uuid.uuid4().hex)
+        claimed = await self._leases.claim(job_id)
+        session.state.owner_id = self._leases.owner_id if claimed is not None else None
+        await asyncio.to_thread(self._record_session, job_id, session)
         self._live[session.session_id] = session
         await session.open()
         self._start_reaper()
         return live_reply(session)
 
-    async def live_feed(self, session_id: str, pcm: bytes) -> dict[str, Any]:
+    async def live_feed(
+        self, session_id: str, pcm: bytes, owner: str | None = None
+    ) -> dict[str, Any]:
         session = self._live.get(session_id)
         if session is None:
             return {"error": "unknown_session", "message": "No such live session"}
@@ -180,13 +289,13 @@ class Processor:
             return {"error": "bad_audio", "message": "The audio could not be read; reconnect"}
         return live_reply(session)
 
-    async def live_detach(self, session_id: str) -> None:
+    async def live_detach(self, session_id: str, owner: str | None = None) -> None:
         """The audio socket dropped without ``stop``: keep the session for a reconnect."""
         session = self._live.get(session_id)
         if session is not None:
             session.detached_at = time.monotonic()
 
-    async def live_stop(self, session_id: str) -> dict[str, Any]:
+    async def live_stop(self, session_id: str, owner: str | None = None) -> dict[str, Any]:
         session = self._live.pop(session_id, None)
         if session is None:
             return {"error": "unknown_session", "message": "No such live session"}
@@ -194,12 +303,64 @@ class Processor:
             await session.stop()
         except JobFailedError as e:
             await session.fail(e.message, e.code)
+        finally:
+            self._leases.forget(session.state.job_id)
         return live_reply(session)
+
+    async def _take_over_live(self, job_id: str, session_id: str) -> dict[str, Any]:
+        """Re-attach a session whose replica died: wait for its lease to expire, claim the
+        job, and continue after the last stored window (the client resends from there)."""
+        deadline = time.monotonic() + self._args.lease_s + self._args.heartbeat_every_s
+        claimed = await self._leases.claim(job_id)
+        while claimed is None and time.monotonic() < deadline:
+            await asyncio.sleep(min(0.5, self._args.heartbeat_every_s))
+            claimed = await self._leases.claim(job_id)
+        if claimed is None:
+            return {"error": "owner_busy", "message": "The session is held elsewhere; reconnect"}
+        existing = self._live.get(session_id)
+        if existing is not None:  # a concurrent reconnect took it over a moment ago
+            return live_reply(existing)
+        # From here to the insertion below nothing awaits, so one reconnect wins.
+        state = self._job_state(claimed.job_id, claimed.meeting_id)
+        restore_state(state, claimed.resume_state, claimed.windows_done)
+        state.owner_id = self._leases.owner_id
+        saved = claimed.resume_state or {}
+        session = self._live_session(state, session_id)
+        session.resume_at(float(saved.get("audio_end_s", 0.0)), int(saved.get("next_index", 0)))
+        self._live[session_id] = session
+        await session.reopen()
+        self._start_reaper()
+        logger.warning("live session %s: taken over after its replica died", session_id)
+        return live_reply(session)
+
+    def _live_owner(self, meeting_id: str, session_id: str) -> tuple[str, str | None] | None:
+        with self._db.session() as session:
+            return live_session_owner(session, meeting_id, session_id)
+
+    def _record_session(self, job_id: str, live: LiveSession) -> None:
+        """The session id on the job row, so a reconnect through any replica finds its owner."""
+        with self._db.session() as session:
+            commit_window(session, job_id, live.state.owner_id, 0, live.resume_fields(None))
 
     def _create_live_job(self, meeting_id: str) -> str:
         with self._db.session() as session:
-            check_live_slot(session, self._settings, meeting_id)  # one Processor: no race
+            # Per replica: two replicas opening sessions at one instant may pass it together.
+            check_live_slot(session, self._settings, meeting_id)
             return create_job(session, meeting_id, source="live").id
+
+    def _live_session(self, state: JobState, session_id: str) -> LiveSession:
+        return LiveSession(
+            state,
+            self._models(),
+            self._hub,
+            self._db,
+            session_id=session_id,
+            partial_every_s=self._args.partial_every_s,
+            partial_budget=self._partial_budget,
+            min_pause_s=self._args.live_min_pause_s,
+            vad_every_s=self._args.live_vad_every_s,
+            naming=self._naming(state.meeting_id),
+        )
 
     def _start_reaper(self) -> None:
         if self._reaper is None or self._reaper.done():
@@ -288,29 +449,3 @@ class Processor:
     def _store_summary(self, meeting_id: str, summary: SummaryResult) -> None:
         with self._db.session() as session:
             store_summary(session, meeting_id, summary)
-
-    def _fail_orphaned_jobs(self) -> None:
-        """Jobs left queued/processing by a crashed Processor end failed, with a reason.
-
-        The profiles run one Processor replica, so any active job at start-up is an orphan.
-        """
-        with self._db.session() as session:
-            orphans = session.query(Job).filter(Job.status.in_(ACTIVE_JOB_STATUSES)).all()
-            for job in orphans:
-                update_job(
-                    session,
-                    job.id,
-                    status="failed",
-                    error="Interrupted by a restart; upload the audio again",
-                    error_code="interrupted",
-                )
-                set_meeting_status(session, job.meeting_id, "failed")
-                enqueue_failed(
-                    session,
-                    job.meeting_id,
-                    job.id,
-                    "Interrupted by a restart; upload the audio again",
-                    "interrupted",
-                )
-        if orphans:
-            logger.warning("marked %d interrupted job(s) as failed", len(orphans))

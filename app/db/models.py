@@ -154,6 +154,16 @@ class Job(Base):
     windows_done: Mapped[int] = mapped_column(Integer, default=0)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), default=None)
+    # Ownership (migration 0007, app/db/leases.py): the Processor replica running the job and
+    # until when its lease holds; another replica takes the job over once the lease expires,
+    # resuming from ``resume_state`` (speaker registry and language after the last window).
+    owner_id: Mapped[str | None] = mapped_column(String(200), default=None)
+    lease_expires_at: Mapped[datetime | None] = mapped_column(
+        UTCDateTime(), default=None, index=True
+    )
+    heartbeat_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), default=None)
+    audio_path: Mapped[str | None] = mapped_column(Text, default=None)
+    resume_state: Mapped[dict[str, Any] | None] = mapped_column(JsonValue, default=None)
 
 
 class SegmentRow(Base):

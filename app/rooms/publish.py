@@ -41,9 +41,16 @@ async def publish_status(
     return await hub.publish(meeting_id, wire(payload))
 
 
-async def publish_segment(hub: HubClient, meeting_id: str, segment: Segment) -> Event:
+async def publish_segment(
+    hub: HubClient, meeting_id: str, segment: Segment, event_id: str | None = None
+) -> Event:
+    """``event_id``: the same for every publication of one stored segment (a job resumed on
+    another Processor replica republishes a segment only when the room lacks that id)."""
     payload = TranscriptMessage(segment=SegmentPayload.model_validate(segment.to_wire()))
-    return await hub.publish(meeting_id, wire(payload))
+    event = wire(payload)
+    if event_id is not None:
+        event["event_id"] = event_id
+    return await hub.publish(meeting_id, event)
 
 
 async def publish_partial(
