@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, Protocol
 
+from app.live_replies import UNKNOWN_SESSION, LiveRefusal, LiveReply
 from app.rooms.hub import EventLog, HubClient
 from core.languages import ENGLISH, LanguageRouter, ModelRoute
 
@@ -64,16 +65,17 @@ class Backend(Protocol):
         ``{backend, embedding, speech_s}`` or ``{error, message}``."""
         ...
 
-    async def live_open(self, meeting_id: str, session_id: str | None) -> dict[str, Any]:
-        """Start (or re-attach to) a live session: ``{session_id, job_id, received_s}`` or
-        ``{error, message}``."""
+    async def live_open(self, meeting_id: str, session_id: str | None) -> LiveReply:
+        """Start (or re-attach to) a live session."""
         ...
 
-    async def live_feed(self, session_id: str, pcm: bytes) -> dict[str, Any]: ...
+    async def live_feed(self, session_id: str, pcm: bytes) -> LiveReply: ...
 
     async def live_detach(self, session_id: str) -> None: ...
 
-    async def live_stop(self, session_id: str) -> dict[str, Any]: ...
+    async def live_stop(self, session_id: str) -> LiveReply:
+        """Finish the session (every window and the summary) and end it."""
+        ...
 
 
 class LocalBackend:
@@ -116,14 +118,14 @@ class LocalBackend:
     async def embed_voice(self, audio: Any) -> dict[str, Any]:
         return {"error": "unavailable", "message": "Voice samples need the Diarizer deployment"}
 
-    async def live_open(self, meeting_id: str, session_id: str | None) -> dict[str, Any]:
-        return {"error": "unavailable", "message": "Live audio needs the Processor deployment"}
+    async def live_open(self, meeting_id: str, session_id: str | None) -> LiveReply:
+        return LiveRefusal("unavailable", "Live audio needs the Processor deployment")
 
-    async def live_feed(self, session_id: str, pcm: bytes) -> dict[str, Any]:
-        return {"error": "unknown_session", "message": "No such live session"}
+    async def live_feed(self, session_id: str, pcm: bytes) -> LiveReply:
+        return UNKNOWN_SESSION
 
     async def live_detach(self, session_id: str) -> None:
         return None
 
-    async def live_stop(self, session_id: str) -> dict[str, Any]:
-        return {"error": "unknown_session", "message": "No such live session"}
+    async def live_stop(self, session_id: str) -> LiveReply:
+        return UNKNOWN_SESSION

@@ -12,6 +12,7 @@ from ray.serve.handle import DeploymentHandle
 
 from app.backend import JobRequest, ServedModel
 from app.config import get_settings
+from app.live_replies import LiveRedirect, LiveRefusal, LiveReply, LiveSessionState
 from app.logging_context import install_log_record_factory
 from app.main import create_app
 from app.rooms.hub import HubClient
@@ -50,40 +51,37 @@ class ServeBackend:
     async def submit_job(self, job: JobRequest) -> None:
         await self._processor.submit.remote(job)
 
-    async def live_open(self, meeting_id: str, session_id: str | None) -> dict[str, Any]:
+    async def live_open(self, meeting_id: str, session_id: str | None) -> LiveReply:
         owner = self._owners.get(session_id or "")
-        result: dict[str, Any] = await self._processor.live_open.remote(
+        result: LiveReply | LiveRedirect = await self._processor.live_open.remote(
             meeting_id, session_id, owner=owner
         )
-        if "redirect" in result:  # another replica holds the session: ask it
+        if isinstance(result, LiveRedirect):  # another replica holds the session: ask it
             result = await self._processor.live_open.remote(
-                meeting_id, session_id, owner=result["redirect"]
+                meeting_id, session_id, owner=result.owner
             )
+        if isinstance(result, LiveRedirect):  # it moved again meanwhile: the client retries
+            return LiveRefusal("owner_busy", "The session is moving; reconnect")
         return self._remember_owner(result)
 
-    async def live_feed(self, session_id: str, pcm: bytes) -> dict[str, Any]:
+    async def live_feed(self, session_id: str, pcm: bytes) -> LiveReply:
         owner = self._owners.get(session_id)
-        result: dict[str, Any] = await self._processor.live_feed.remote(
-            session_id, pcm, owner=owner
-        )
+        result: LiveReply = await self._processor.live_feed.remote(session_id, pcm, owner=owner)
         return self._remember_owner(result)
 
     async def live_detach(self, session_id: str) -> None:
         owner = self._owners.pop(session_id, None)  # a reconnect may reach another Ingress
         await self._processor.live_detach.remote(session_id, owner=owner)
 
-    async def live_stop(self, session_id: str) -> dict[str, Any]:
+    async def live_stop(self, session_id: str) -> LiveReply:
         owner = self._owners.pop(session_id, None)
-        result: dict[str, Any] = await self._processor.live_stop.remote(session_id, owner=owner)
-        result.pop("owner", None)
+        result: LiveReply = await self._processor.live_stop.remote(session_id, owner=owner)
         return result
 
-    def _remember_owner(self, result: dict[str, Any]) -> dict[str, Any]:
-        """Note the session's owner; clients never see it (an internal replica name)."""
-        reply = dict(result)
-        session_id, owner = reply.get("session_id"), reply.pop("owner", None)
-        if session_id and owner:
-            self._owners[str(session_id)] = str(owner)
+    def _remember_owner(self, reply: LiveReply) -> LiveReply:
+        """Note the session's owner for its next calls (``public()`` never sends it out)."""
+        if isinstance(reply, LiveSessionState) and reply.owner:
+            self._owners[reply.session_id] = reply.owner
         return reply
 
     async def embed_voice(self, audio: Any) -> dict[str, Any]:

@@ -23,6 +23,7 @@ import numpy as np
 
 from app.db import Database
 from app.db.leases import LeaseLostError
+from app.live_replies import LiveRefusalCode
 from app.rooms.hub import HubClient
 from app.rooms.publish import publish_partial
 from core.audio import pcm16_to_float, whole_samples
@@ -53,10 +54,10 @@ PARTIAL_BACKOFF = 2.0
 class LiveSessionError(Exception):
     """The session cannot accept more audio; ``code`` becomes the client's close reason."""
 
-    def __init__(self, message: str, code: str) -> None:
+    def __init__(self, message: str, code: LiveRefusalCode) -> None:
         super().__init__(message)
         self.message = message
-        self.code = code
+        self.code: LiveRefusalCode = code
 
 
 class LiveSession(JobRecorder):

@@ -24,6 +24,13 @@ from app.db import (
 )
 from app.db.languages import get_language_settings
 from app.db.leases import ClaimedJob, commit_window, live_session_owner
+from app.live_replies import (
+    UNKNOWN_SESSION,
+    LiveRedirect,
+    LiveRefusal,
+    LiveReply,
+    LiveSessionState,
+)
 from app.logging_context import bind_log_context, install_log_record_factory
 from app.quotas import QuotaExceeded, check_live_slot
 from app.rooms.publish import publish_error, publish_summary
@@ -56,15 +63,15 @@ LIVE_GRACE_S = 120.0  # how long a dropped live session waits for its client to 
 REAP_EVERY_S = 5.0
 
 
-def live_reply(session: LiveSession) -> dict[str, Any]:
+def live_reply(session: LiveSession) -> LiveSessionState:
     """``owner``: the replica holding the session; the Ingress names it in the session's
     next calls so that ``SessionOwnerRouter`` delivers them there."""
-    return {
-        "session_id": session.session_id,
-        "job_id": session.state.job_id,
-        "received_s": round(session.received_s, 3),
-        "owner": session.state.owner_id,
-    }
+    return LiveSessionState(
+        session_id=session.session_id,
+        job_id=session.state.job_id,
+        received_s=round(session.received_s, 3),
+        owner=session.state.owner_id,
+    )
 
 
 # Live calls name the replica that holds their session (deployments/session_router.py).
@@ -243,7 +250,7 @@ class Processor:
 
     async def live_open(
         self, meeting_id: str, session_id: str | None, owner: str | None = None
-    ) -> dict[str, Any]:
+    ) -> LiveReply | LiveRedirect:
         """Start a live session, or re-attach to one whose connection dropped.
 
         ``owner``: the replica the caller believes holds ``session_id`` (routing only)."""
@@ -254,17 +261,17 @@ class Processor:
         if session_id:
             found = await asyncio.to_thread(self._live_owner, meeting_id, session_id)
             if found is not None and found[1] == self._leases.owner_id:  # stopping here
-                return {"error": "busy", "message": "The live session is finishing"}
+                return LiveRefusal("busy", "The live session is finishing")
             if found is not None and found[1] != owner:
-                return {"redirect": found[1]}
+                return LiveRedirect(found[1])
             if found is not None:  # the caller named the owner and reached us: it is gone
                 return await self._take_over_live(found[0], session_id)
         try:
             job_id = await asyncio.to_thread(self._create_live_job, meeting_id)
         except JobAlreadyActiveError:
-            return {"error": "busy", "message": "The meeting is already being processed"}
+            return LiveRefusal("busy", "The meeting is already being processed")
         except QuotaExceeded as e:
-            return {"error": "too_many", "message": f"{e.detail} (retry after {e.retry_after_s} s)"}
+            return LiveRefusal("too_many", f"{e.detail} (retry after {e.retry_after_s} s)")
         session = self._live_session(self._job_state(job_id, meeting_id), uuid.uuid4().hex)
         claimed = await self._leases.claim(job_id)
         session.state.owner_id = self._leases.owner_id if claimed is not None else None
@@ -274,19 +281,17 @@ class Processor:
         self._start_reaper()
         return live_reply(session)
 
-    async def live_feed(
-        self, session_id: str, pcm: bytes, owner: str | None = None
-    ) -> dict[str, Any]:
+    async def live_feed(self, session_id: str, pcm: bytes, owner: str | None = None) -> LiveReply:
         session = self._live.get(session_id)
         if session is None:
-            return {"error": "unknown_session", "message": "No such live session"}
+            return UNKNOWN_SESSION
         try:
             session.feed(pcm)
         except LiveSessionError as e:
-            return {"error": e.code, "message": e.message}
+            return LiveRefusal(e.code, e.message)
         except Exception:  # never leave the socket (and the meeting) hanging on a surprise
             logger.exception("live session %s: could not take audio", session_id)
-            return {"error": "bad_audio", "message": "The audio could not be read; reconnect"}
+            return LiveRefusal("bad_audio", "The audio could not be read; reconnect")
         return live_reply(session)
 
     async def live_detach(self, session_id: str, owner: str | None = None) -> None:
@@ -295,10 +300,10 @@ class Processor:
         if session is not None:
             session.detached_at = time.monotonic()
 
-    async def live_stop(self, session_id: str, owner: str | None = None) -> dict[str, Any]:
+    async def live_stop(self, session_id: str, owner: str | None = None) -> LiveReply:
         session = self._live.pop(session_id, None)
         if session is None:
-            return {"error": "unknown_session", "message": "No such live session"}
+            return UNKNOWN_SESSION
         try:
             await session.stop()
         except JobFailedError as e:
@@ -307,7 +312,7 @@ class Processor:
             self._leases.forget(session.state.job_id)
         return live_reply(session)
 
-    async def _take_over_live(self, job_id: str, session_id: str) -> dict[str, Any]:
+    async def _take_over_live(self, job_id: str, session_id: str) -> LiveReply:
         """Re-attach a session whose replica died: wait for its lease to expire, claim the
         job, and continue after the last stored window (the client resends from there)."""
         deadline = time.monotonic() + self._args.lease_s + self._args.heartbeat_every_s
@@ -316,7 +321,7 @@ class Processor:
             await asyncio.sleep(min(0.5, self._args.heartbeat_every_s))
             claimed = await self._leases.claim(job_id)
         if claimed is None:
-            return {"error": "owner_busy", "message": "The session is held elsewhere; reconnect"}
+            return LiveRefusal("owner_busy", "The session is held elsewhere; reconnect")
         existing = self._live.get(session_id)
         if existing is not None:  # a concurrent reconnect took it over a moment ago
             return live_reply(existing)

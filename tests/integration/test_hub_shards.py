@@ -19,8 +19,9 @@ from typing import Any
 import pytest
 import websockets
 
+from meetingserve_cli.room import is_terminal
 from scripts.synth_meeting import ensure_meeting
-from tests.integration.client import ApiUser, is_terminal, register
+from tests.integration.client import ApiUser, register
 from tests.integration.conftest import RunningPlatform, wait_ready
 
 SHARDS = 2

@@ -9,7 +9,6 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
-from typing import Any
 
 import anyio.to_thread
 from fastapi import APIRouter, WebSocket
@@ -23,6 +22,7 @@ from app.backend import Backend
 from app.config import Settings
 from app.db import Database
 from app.db.languages import get_language_settings, set_language_settings
+from app.live_replies import LiveRefusal, LiveReply
 from app.rooms.close_codes import CloseCode
 from app.rooms.live_messages import LiveStartedMessage, LiveStartRequest, LiveStoppedMessage
 from app.rooms.messages import ErrorMessage, PongMessage, wire
@@ -47,6 +47,8 @@ ERROR_CLOSE_CODES = {
     "busy": CLOSE_BUSY,
     "unknown_session": CLOSE_SESSION_GONE,
     "too_many": CLOSE_TOO_FAST,
+    "too_fast": CLOSE_TOO_FAST,
+    "overloaded": CLOSE_TOO_FAST,
     "bad_audio": CLOSE_UNSUPPORTED,
 }
 
@@ -61,16 +63,16 @@ class LiveRelay:
         self.pending = bytearray()
         self.stopped = False
 
-    async def flush(self) -> dict[str, Any]:
+    async def flush(self) -> LiveReply | None:
         # Whole 16-bit samples only: an odd trailing byte waits for the next frame.
         chunk = whole_samples(self.pending)
         if not chunk:
-            return {}
+            return None
         return await self.backend.live_feed(self.session_id, chunk)
 
-    async def add(self, data: bytes) -> dict[str, Any]:
+    async def add(self, data: bytes) -> LiveReply | None:
         self.pending += data
-        return await self.flush() if len(self.pending) >= CHUNK_BYTES else {}
+        return await self.flush() if len(self.pending) >= CHUNK_BYTES else None
 
     async def detach(self) -> None:
         """Keep the session for a reconnect (unless it was stopped); never raises."""
@@ -157,13 +159,13 @@ async def start_session(
     if not await apply_languages(websocket, backend, meeting_id, start):
         return None
     reply = await backend.live_open(meeting_id, start.session_id)
-    if "error" in reply:
+    if isinstance(reply, LiveRefusal):
         await safe_close(
-            websocket, ERROR_CLOSE_CODES.get(reply["error"], CLOSE_INTERNAL), reply["message"]
+            websocket, ERROR_CLOSE_CODES.get(reply.code, CLOSE_INTERNAL), reply.message
         )
         return None
-    await websocket.send_json(wire(LiveStartedMessage(**reply)))
-    return LiveRelay(websocket, backend, reply["session_id"])
+    await websocket.send_json(wire(LiveStartedMessage(**reply.public())))
+    return LiveRelay(websocket, backend, reply.session_id)
 
 
 async def apply_languages(
@@ -231,9 +233,10 @@ async def handle_control(relay: LiveRelay, text: str) -> bool:
         await check_reply(relay, await relay.flush())
         relay.stopped = True
         reply = await relay.backend.live_stop(relay.session_id)
-        if not await check_reply(relay, reply):  # e.g. the session was already finished
+        if isinstance(reply, LiveRefusal):  # e.g. the session was already finished
+            await check_reply(relay, reply)
             return True
-        await relay.websocket.send_json(wire(LiveStoppedMessage(**reply)))
+        await relay.websocket.send_json(wire(LiveStoppedMessage(**reply.public())))
         await safe_close(relay.websocket, CloseCode.NORMAL, "Stopped")
         return True
     else:
@@ -251,12 +254,12 @@ def control_kind(text: str) -> str | None:
     return kind if isinstance(kind, str) else None
 
 
-async def check_reply(relay: LiveRelay, reply: dict[str, Any]) -> bool:
+async def check_reply(relay: LiveRelay, reply: LiveReply | None) -> bool:
     """False (after closing the socket) when the Processor refused the audio."""
-    if "error" not in reply:
+    if not isinstance(reply, LiveRefusal):
         return True
-    code = ERROR_CLOSE_CODES.get(reply["error"], CLOSE_TOO_FAST)
-    await safe_close(relay.websocket, code, reply["message"])
+    code = ERROR_CLOSE_CODES.get(reply.code, CLOSE_INTERNAL)
+    await safe_close(relay.websocket, code, reply.message)
     return False
 
 

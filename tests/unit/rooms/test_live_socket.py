@@ -17,6 +17,7 @@ from websockets.exceptions import ConnectionClosed
 
 from app.backend import LocalBackend
 from app.config import Settings
+from app.live_replies import UNKNOWN_SESSION, LiveReply, LiveSessionState
 from app.main import create_app
 from app.rooms.live_messages import LiveStoppedMessage
 from tests.unit.rooms.conftest import Member
@@ -33,21 +34,21 @@ class RecordingBackend(LocalBackend):
         self.stopped: list[str] = []
         self.fail_feed = fail_feed
 
-    async def live_open(self, meeting_id: str, session_id: str | None) -> dict[str, Any]:
-        return {"session_id": session_id or "s1", "job_id": "j1", "received_s": 0.0}
+    async def live_open(self, meeting_id: str, session_id: str | None) -> LiveReply:
+        return LiveSessionState(session_id or "s1", "j1", 0.0)
 
-    async def live_feed(self, session_id: str, pcm: bytes) -> dict[str, Any]:
+    async def live_feed(self, session_id: str, pcm: bytes) -> LiveReply:
         if self.fail_feed:
             raise RuntimeError("processor replica died\nTraceback ...")
         self.fed.append(pcm)
-        return {"session_id": session_id, "job_id": "j1", "received_s": 0.0}
+        return LiveSessionState(session_id, "j1", 0.0)
 
     async def live_detach(self, session_id: str) -> None:
         self.detached.append(session_id)
 
-    async def live_stop(self, session_id: str) -> dict[str, Any]:
+    async def live_stop(self, session_id: str) -> LiveReply:
         self.stopped.append(session_id)
-        return {"session_id": session_id, "job_id": "j1", "received_s": 0.0}
+        return LiveSessionState(session_id, "j1", 0.0)
 
 
 @pytest.fixture
@@ -179,9 +180,9 @@ async def test_unauthenticated_sockets_per_address_are_capped(serve: Any, alice:
 
 
 class FinishedSessionBackend(RecordingBackend):
-    async def live_stop(self, session_id: str) -> dict[str, Any]:
+    async def live_stop(self, session_id: str) -> LiveReply:
         self.stopped.append(session_id)
-        return {"error": "unknown_session", "message": "No such live session"}
+        return UNKNOWN_SESSION
 
 
 async def test_stop_of_a_finished_session_closes_4410_without_a_stopped_message(

@@ -17,6 +17,7 @@ from websockets.asyncio.client import ClientConnection, connect
 from app.backend import LocalBackend
 from app.config import Settings
 from app.db import Database, save_segments, share_meeting
+from app.live_replies import LiveReply, LiveSessionState
 from app.main import create_app
 from app.security import create_access_token
 from core.types import Segment
@@ -35,12 +36,12 @@ class LiveBackend(LocalBackend):
         self.detached: list[str] = []
         self.fed = 0
 
-    async def live_open(self, meeting_id: str, session_id: str | None) -> dict[str, Any]:
-        return {"session_id": "s1", "job_id": "j1", "received_s": 0.0}
+    async def live_open(self, meeting_id: str, session_id: str | None) -> LiveReply:
+        return LiveSessionState("s1", "j1", 0.0)
 
-    async def live_feed(self, session_id: str, pcm: bytes) -> dict[str, Any]:
+    async def live_feed(self, session_id: str, pcm: bytes) -> LiveReply:
         self.fed += len(pcm)
-        return {"session_id": session_id, "received_s": self.fed / 32000}
+        return LiveSessionState(session_id, "j1", self.fed / 32000)
 
     async def live_detach(self, session_id: str) -> None:
         self.detached.append(session_id)
