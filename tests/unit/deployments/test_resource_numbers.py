@@ -102,3 +102,24 @@ def test_without_the_yaml_serve_defaults_apply(
     assert profile_resources("cpu") == {}
     built = build_deployments(build_app(AppArgs()), name="meetingserve")
     assert {d.ray_actor_options["num_cpus"] for d in built.deployments} == {1}  # Serve's own
+
+
+def test_a_runtime_env_set_on_the_deployment_in_code_survives_the_profiles_numbers(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # tests/integration/test_hub_shards.py redeploys the Processor with its own env vars.
+    import deployments.builder as builder
+
+    env = {"env_vars": {"MEETING_HUB_SHARDS": "2"}}
+    decorated = as_deployment(builder.Processor)
+    with_env = decorated.options(
+        ray_actor_options={**decorated.ray_actor_options, "runtime_env": env}
+    )
+    monkeypatch.setattr(builder, "Processor", with_env)
+    built = build_deployments(build_app(AppArgs()), name="meetingserve")
+    [processor_app] = [d for d in built.deployments if d.name == "Processor"]
+    assert processor_app.ray_actor_options["runtime_env"] == env
+    assert (
+        processor_app.ray_actor_options["num_cpus"]
+        == profile_resources("cpu")["Processor"]["num_cpus"]
+    )
