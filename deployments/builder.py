@@ -45,7 +45,7 @@ def compose_app(args: AppArgs, options: dict[str, dict[str, Any]]) -> Applicatio
         if name is not None:
             d = d.options(name=name)
         if d.name in resources:  # keeps what code set beside them (e.g. a runtime_env)
-            d = d.options(ray_actor_options={**d.ray_actor_options, **resources[d.name]})
+            d = d.options(ray_actor_options={**(d.ray_actor_options or {}), **resources[d.name]})
         return d.options(**options[d.name]) if d.name in options else d
 
     if args.profile == "load":
