@@ -133,6 +133,9 @@ class Processor:
     async def __del__(self) -> None:
         """Graceful shutdown (scale-down, redeploy): stop this replica's jobs and hand their
         leases back, so another replica resumes them now rather than after the lease."""
+        webhooks = getattr(self, "_webhooks", None)  # stopped first: its next database round
+        if webhooks is not None:  # would find the thread pool already shut down
+            await webhooks.stop()
         for task in list(getattr(self, "_jobs", {}).values()):
             task.cancel()
         leases = getattr(self, "_leases", None)  # absent when __init__ failed
