@@ -94,10 +94,11 @@ def _distance(word: Word, starts: np.ndarray, ends: np.ndarray) -> np.ndarray:
 
 
 def _prefix_min_before(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """For each j: the smallest ``values[k]`` over k < j (inf for j = 0) and the first such k."""
-    minima = np.full(len(values), np.inf)
-    where = np.zeros(len(values), dtype=int)
-    for j in range(1, len(values)):
-        k = j - 1 if values[j - 1] < minima[j - 1] else where[j - 1]
-        minima[j], where[j] = values[k], k
-    return minima, where
+    """For each j: the smallest ``values[k]`` over k < j (inf for j = 0) and the first such k.
+    Vectorised: it runs once per word of every window."""
+    running = np.minimum.accumulate(values)
+    before = np.concatenate([[np.inf], running[:-1]])
+    # Where a value undercuts everything before it, the prefix minimum moves there.
+    moves = np.where(values < before, np.arange(len(values)), 0)
+    first_at = np.maximum.accumulate(moves)
+    return before, np.concatenate([[0], first_at[:-1]])

@@ -80,3 +80,18 @@ def test_segments_split_where_the_in_order_speakers_change() -> None:
         ("A", "Good."),
     ]
     assert segments[1].start == 13.4
+
+
+def test_prefix_minimum_before_each_index_matches_its_definition() -> None:
+    import numpy as np
+
+    from core.word_speakers import _prefix_min_before
+
+    rng = np.random.default_rng(7)
+    for _ in range(200):
+        values = rng.integers(0, 5, size=rng.integers(1, 12)).astype(float)
+        minima, where = _prefix_min_before(values)
+        assert minima[0] == np.inf and where[0] == 0
+        for j in range(1, len(values)):
+            assert minima[j] == values[:j].min()
+            assert where[j] == int(np.argmin(values[:j]))  # the first of equal minima
