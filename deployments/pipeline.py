@@ -471,11 +471,11 @@ class UploadJob(JobRecorder):
         publishing = asyncio.Lock()
         tasks: list[asyncio.Task[None]] = []
         at_models: set[asyncio.Task[None] | None] = set()  # window tasks not yet publishing
-        stopped: list[BaseException] = []  # once set, nothing more is published
+        stopped = asyncio.Event()  # set on any failure: nothing more is published
 
         async def publish_ready() -> None:
             async with publishing:
-                while not stopped and state.published in done:
+                while not stopped.is_set() and state.published in done:
                     result = done.pop(state.published)
                     await self.publish_window(result)
                     await self._aligned(source, result.window)
@@ -489,8 +489,8 @@ class UploadJob(JobRecorder):
                     # the user's first lines (time to first segment) for no throughput gain.
                     await first_done.wait()
                 done[planned.window.index] = await self.run_window(planned.audio, planned.window)
-            except Exception as e:
-                stopped.append(e)
+            except Exception:
+                stopped.set()
                 raise
             finally:
                 at_models.discard(me)
@@ -522,8 +522,8 @@ class UploadJob(JobRecorder):
             if not tasks and not state.resumed:
                 raise JobFailedError("No speech was found in the audio", "no_speech")
             await asyncio.gather(*tasks)
-        except BaseException as e:
-            stopped.append(e)
+        except BaseException:
+            stopped.set()
             raise
         finally:
             # Windows still at the models are cancelled; one that is publishing finishes that
