@@ -3,8 +3,6 @@ stand-ins at the edge (they record what they were asked and answer fixed text)."
 
 from __future__ import annotations
 
-import contextlib
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -26,25 +24,13 @@ from core.types import (
 from core.windowing import Window
 from deployments import pipeline
 from deployments.pipeline import JobRecorder, JobState, Models
+from tests.unit.orchestration.fakes import MetricsLog
 
 
 @pytest.fixture(autouse=True)
 def no_ray_metrics(monkeypatch: pytest.MonkeyPatch) -> None:
     """Metrics are Ray Serve objects; unit tests never start Ray."""
-
-    @contextlib.contextmanager
-    def no_stage(_stage: str) -> Iterator[None]:
-        yield
-
-    async def untimed(_stage: str, call: Any) -> Any:
-        return await call()
-
-    monkeypatch.setattr(pipeline, "time_stage", no_stage)
-    monkeypatch.setattr(pipeline, "timed", untimed)
-    for name in dir(pipeline):
-        module = getattr(getattr(pipeline, name), "__module__", "")
-        if name.startswith("record_") and module == "deployments.metrics":
-            monkeypatch.setattr(pipeline, name, lambda *a, **k: None)
+    MetricsLog().install(monkeypatch, pipeline)
 
 
 class FakeModels:
