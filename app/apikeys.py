@@ -25,12 +25,12 @@ from dataclasses import dataclass
 
 from sqlalchemy.orm import Session
 
-from app.config import Settings
-from app.db import Database, User, get_user
-from app.db.api_keys import KeyUsage, add_api_key_usage, get_api_key_by_prefix
-from app.db.models import utcnow
 from app.local_ratelimit import SlidingWindowLimiter
 from app.security import AuthenticationError, user_for_token
+from persistence import Database, User, get_user
+from persistence.api_keys import KeyUsage, add_api_key_usage, get_api_key_by_prefix
+from persistence.models import utcnow
+from settings.config import Settings
 
 logger = logging.getLogger(__name__)
 

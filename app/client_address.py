@@ -14,21 +14,9 @@ from collections.abc import Iterable, Sequence
 
 from starlette.requests import HTTPConnection
 
-IPNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
+from settings.networks import IPNetwork
+
 UNKNOWN = "unknown"
-
-
-def parse_networks(value: str) -> tuple[IPNetwork, ...]:
-    """Comma-separated addresses or CIDRs; raises ``ValueError`` naming a bad entry."""
-    networks = []
-    for item in (part.strip() for part in value.split(",")):
-        if not item:
-            continue
-        try:
-            networks.append(ipaddress.ip_network(item, strict=False))
-        except ValueError as e:
-            raise ValueError(f"not an IP address or CIDR: {item!r}") from e
-    return tuple(networks)
 
 
 def _is_trusted(address: str, trusted: Sequence[IPNetwork]) -> bool:

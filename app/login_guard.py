@@ -12,9 +12,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from app.config import Settings
-from app.db.limits import BucketState, bucket_key, change_bucket, read_bucket
 from app.ratelimit import BackoffPolicy, Policy, SharedLimiter, WindowPolicy
+from persistence.limits import BucketState, bucket_key, change_bucket, read_bucket
+from settings.config import Settings
 
 
 @dataclass(frozen=True, slots=True)

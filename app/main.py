@@ -16,21 +16,21 @@ from app.api.router import api_router
 from app.api.routes import audio, health, live, voice_profiles, ws
 from app.api.transcript_guard import CodedHTTPException, coded_http_exception_handler
 from app.apikeys import ApiKeyGuard
-from app.backend import Backend, LocalBackend
 from app.body_limits import BodyLimitMiddleware
-from app.config import Settings, db_pool, get_settings
-from app.db import Database, upgrade_database
 from app.login_guard import LoginGuard
-from app.metrics import metrics_sink
 from app.openai_compat import install_openai_compat
 from app.openai_compat.routes import transcription_body_limit
 from app.ratelimit import SharedLimiter
-from app.rooms.access import AccessWatcher
-from app.rooms.fanout import RoomFanout
-from app.rooms.redaction import install_token_redaction
+from app.redaction import install_token_redaction
 from app.security import signing_keys
 from app.security_headers import SecurityHeadersMiddleware
+from app.sockets.access import AccessWatcher
+from app.sockets.fanout import RoomFanout
 from app.static import mount_web
+from observability.web_metrics import metrics_sink
+from persistence import Database, upgrade_database
+from processor_api.backend import Backend, LocalBackend
+from settings.config import Settings, db_pool, get_settings
 
 logger = logging.getLogger(__name__)
 

@@ -1,6 +1,6 @@
 """Rate limits whose state lives in the database, so N Ingress replicas enforce one limit.
 
-Two policies over the same bucket rows (``app/db/limits.py``):
+Two policies over the same bucket rows (``persistence/limits.py``):
 
 - ``WindowPolicy``: at most ``limit`` counted events per fixed window (per-address login
   failures, registrations, add-member misses, summary regenerations).
@@ -21,8 +21,8 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 
-from app.db import Database
-from app.db.limits import (
+from persistence import Database
+from persistence.limits import (
     BucketContended,
     BucketState,
     bucket_key,

@@ -8,7 +8,7 @@ from typing import Annotated, Any, Literal
 from email_validator import EmailNotValidError, validate_email
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints
 
-from app.rooms.live_messages import LanguageCode, TranslationTarget
+from rooms.live_messages import LanguageCode, TranslationTarget
 
 PASSWORD_MIN_LENGTH = 8
 PASSWORD_MAX_LENGTH = 128

@@ -20,10 +20,10 @@ from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
 from sqlalchemy.orm import Session
 
-from app.config import Settings
-from app.db import User, get_user
-from app.db.limits import token_version
-from app.secret_strength import MIN_HMAC_SECRET_BYTES
+from persistence import User, get_user
+from persistence.limits import token_version
+from settings.config import Settings
+from settings.secret_strength import MIN_HMAC_SECRET_BYTES
 
 logger = logging.getLogger(__name__)
 

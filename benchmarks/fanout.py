@@ -97,9 +97,9 @@ def summarize(samples: Samples, expected: int, published: dict[str, Any]) -> dic
 
 def make_fixtures(database_url: str, meetings: int, jwt_secret: str) -> list[tuple[str, str]]:
     """One user per meeting (the per-user socket cap stays out of the way): (meeting, token)."""
-    from app.config import Settings
-    from app.db import Database, create_meeting, create_user, upgrade_database
     from app.security import create_access_token
+    from persistence import Database, create_meeting, create_user, upgrade_database
+    from settings.config import Settings
 
     upgrade_database(database_url)
     settings = Settings(environment="test", jwt_secret=jwt_secret)
@@ -121,8 +121,8 @@ def server_process(data_dir: str, jwt_secret: str, conn: Connection) -> None:
 async def _serve(data_dir: Path, jwt_secret: str, conn: Connection) -> None:
     import uvicorn
 
-    from app.config import Settings
     from app.main import create_app
+    from settings.config import Settings
 
     settings = Settings(
         environment="test", data_dir=data_dir, jwt_secret=jwt_secret, login_rate_limit=10**6

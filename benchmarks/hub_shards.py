@@ -47,7 +47,7 @@ def percentile(values: list[float], q: float) -> float | None:
 
 
 def make_meetings(database_url: str, count: int) -> list[str]:
-    from app.db import Database, create_meeting, create_user, upgrade_database
+    from persistence import Database, create_meeting, create_user, upgrade_database
 
     upgrade_database(database_url)
     db = Database(database_url)

@@ -8,7 +8,6 @@ from typing import Any
 
 from ray.serve import Application, Deployment
 
-from app.backend import ServedModel
 from deployments.diarizer import Diarizer
 from deployments.ingress import Ingress
 from deployments.instant_models import InstantDiarizer, InstantSummarizer, InstantTranscriber
@@ -18,6 +17,7 @@ from deployments.processor import Processor
 from deployments.profiles import profile_resources
 from deployments.summarizer import Summarizer
 from deployments.transcriber import Transcriber
+from processor_api.backend import ServedModel
 
 
 def as_deployment(decorated: object) -> Deployment:

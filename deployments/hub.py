@@ -1,4 +1,4 @@
-"""The MeetingHub: a named, detached Ray actor running ``app.rooms.hub.EventLog``, one per
+"""The MeetingHub: a named, detached Ray actor running ``rooms.hub.EventLog``, one per
 hub shard (``meetinghub-0`` .. ``meetinghub-<K-1>``; ``deployments/hub_shards.py`` routes
 meetings to them).
 
@@ -21,8 +21,9 @@ import ray
 from ray.actor import ActorHandle
 from ray.exceptions import ActorDiedError, ActorUnavailableError, RayActorError
 
-from app.db import upgrade_database
-from app.rooms.hub import (
+from deployments.metrics import record_event_published
+from persistence import upgrade_database
+from rooms.hub import (
     LISTEN_TIMEOUT_S,
     REPLAY_PAGE,
     ROOM_SWEEP_EVERY_S,
@@ -30,7 +31,6 @@ from app.rooms.hub import (
     EventLog,
     _Room,
 )
-from deployments.metrics import record_event_published
 
 logger = logging.getLogger(__name__)
 

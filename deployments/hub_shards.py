@@ -18,9 +18,9 @@ import argparse
 import logging
 import sys
 
-from app.config import Settings
-from app.rooms.shards import ShardedHub, shard_of
 from deployments.hub import HUB_NAME_PREFIX, HUB_NAMESPACE, ActorHubClient, hub_actor_name
+from rooms.shards import ShardedHub, shard_of
+from settings.config import Settings
 
 logger = logging.getLogger(__name__)
 LEGACY_HUB_NAME = "MeetingHub"  # the single hub actor of releases before shards

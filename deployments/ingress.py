@@ -10,15 +10,15 @@ from fastapi import FastAPI
 from ray import serve
 from ray.serve.handle import DeploymentHandle
 
-from app.backend import JobRequest, ServedModel
-from app.config import get_settings
-from app.live_replies import LiveRedirect, LiveRefusal, LiveReply, LiveSessionState
-from app.logging_context import install_log_record_factory
 from app.main import create_app
-from app.rooms.hub import HubClient
 from core.languages import LanguageRouter
 from deployments.hub_shards import connect_hub
 from deployments.metrics import install_ray_metrics_sink
+from observability.logging_context import install_log_record_factory
+from processor_api.backend import JobRequest, ServedModel
+from processor_api.live_replies import LiveRedirect, LiveRefusal, LiveReply, LiveSessionState
+from rooms.hub import HubClient
+from settings.config import get_settings
 
 logger = logging.getLogger(__name__)
 READINESS_TIMEOUT_S = 2.0

@@ -1,4 +1,4 @@
-"""One Processor replica's side of job ownership (the rules are in ``app/db/leases.py``).
+"""One Processor replica's side of job ownership (the rules are in ``persistence/leases.py``).
 
 ``LeaseKeeper`` claims the jobs the replica starts, renews their leases on a heartbeat, stops
 a job whose lease it lost, and periodically looks for jobs whose owner is gone and hands each
@@ -16,8 +16,8 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from app.db import Database
-from app.db.leases import ClaimedJob, claim_job, orphaned_jobs, release_jobs, renew_leases
+from persistence import Database
+from persistence.leases import ClaimedJob, claim_job, orphaned_jobs, release_jobs, renew_leases
 
 logger = logging.getLogger(__name__)
 

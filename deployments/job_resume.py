@@ -18,13 +18,13 @@ import logging
 from dataclasses import asdict
 from typing import TYPE_CHECKING, Any
 
-from app.db import Database, list_segments
-from app.db.leases import published_event_ids
-from app.rooms.hub import HubClient
-from app.rooms.publish import publish_segment
 from core.meeting_language import MeetingLanguage
 from core.speakers import SpeakerRegistry
 from core.types import Segment
+from persistence import Database, list_segments
+from persistence.leases import published_event_ids
+from rooms.hub import HubClient
+from rooms.publish import publish_segment
 
 if TYPE_CHECKING:
     from deployments.pipeline import JobState

@@ -21,11 +21,6 @@ from typing import Any
 
 import numpy as np
 
-from app.db import Database
-from app.db.leases import LeaseLostError
-from app.live_replies import LiveRefusalCode
-from app.rooms.hub import HubClient
-from app.rooms.publish import publish_partial
 from core.audio import pcm16_to_float, whole_samples
 from core.clips import CLIP_MAX_S
 from core.types import SAMPLE_RATE, Word
@@ -35,6 +30,11 @@ from deployments.partials import OpenUtterance, PartialBudget
 from deployments.pipeline import JobRecorder, JobState, Models
 from deployments.speaker_naming import SpeakerNaming
 from deployments.vad import speech_regions
+from persistence import Database
+from persistence.leases import LeaseLostError
+from processor_api.live_replies import LiveRefusalCode
+from rooms.hub import HubClient
+from rooms.publish import publish_partial
 
 logger = logging.getLogger(__name__)
 

@@ -24,7 +24,7 @@ from typing import Literal, TypeVar
 
 from ray.serve.metrics import Counter, Gauge, Histogram
 
-from app.metrics import set_metrics_sink
+from observability.web_metrics import set_metrics_sink
 
 logger = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -205,7 +205,7 @@ def record_partial_words(shown: int, revised: int) -> None:
 
 
 class RayMetricsSink:
-    """``app.metrics.MetricsSink`` over the Ray metrics; one per Ingress replica process."""
+    """``observability.web_metrics.MetricsSink`` over the Ray metrics; one per Ingress replica."""
 
     def __init__(self) -> None:
         # Held while setting the gauge too, so a stale count can never overwrite a newer one.

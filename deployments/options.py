@@ -150,7 +150,7 @@ class ProcessorArgs(StrictModel):
     # the similarity clears the threshold and beats the next person by the margin.
     voice_match_threshold: float = Field(default=0.88, gt=0, lt=1)
     voice_match_margin: float = Field(default=0.04, ge=0, lt=1)
-    # Job ownership between replicas (app/db/leases.py): a replica renews the leases of its
+    # Job ownership between replicas (persistence/leases.py): a replica renews the leases of its
     # jobs every heartbeat; a job whose lease expired (its replica died) is taken over by
     # another replica, which looks for such jobs every takeover_every_s. A queued job nobody
     # claimed within unclaimed_job_grace_s (its Ingress died before handing it over) too.

@@ -59,6 +59,6 @@ def resolve_model(spec: str, cache_dir: Path | None = None) -> str:
 
 
 def default_cache_dir() -> Path:
-    from app.config import get_settings
+    from settings.config import get_settings
 
     return get_settings().resolved_model_cache_dir

@@ -19,20 +19,6 @@ from typing import Any
 import numpy as np
 from sqlalchemy.orm import Session
 
-from app.db import Database, clear_transcript, save_segments, save_summary, set_meeting_status
-from app.db.languages import LanguageSettings, get_language_settings, record_detected_language
-from app.db.leases import LeaseLostError, commit_window, owns_job
-from app.db.records import update_job
-from app.rooms.hub import HubClient
-from app.rooms.messages import JobStatus, Stage
-from app.rooms.publish import (
-    publish_error,
-    publish_segment,
-    publish_status,
-    publish_summary,
-    summary_fields,
-)
-from app.webhooks.outbox import enqueue_event
 from core.alignment import align_words
 from core.audio import AudioDecodeError
 from core.audio_formats import DecodeLimits
@@ -62,6 +48,20 @@ from deployments.metrics import (
 )
 from deployments.speaker_naming import SpeakerNaming
 from deployments.window_source import PlannedWindow, WindowSource
+from persistence import Database, clear_transcript, save_segments, save_summary, set_meeting_status
+from persistence.languages import LanguageSettings, get_language_settings, record_detected_language
+from persistence.leases import LeaseLostError, commit_window, owns_job
+from persistence.records import update_job
+from rooms.hub import HubClient
+from rooms.messages import JobStatus, Stage
+from rooms.publish import (
+    publish_error,
+    publish_segment,
+    publish_status,
+    publish_summary,
+    summary_fields,
+)
+from webhooks.outbox import enqueue_event
 
 logger = logging.getLogger(__name__)
 
@@ -101,7 +101,7 @@ class JobState:
     started: float = field(default_factory=time.monotonic)
     first_segment_s: float | None = None
     language: MeetingLanguage = field(default_factory=MeetingLanguage)
-    # Ownership (app/db/leases.py): the replica that must still own the job to store a window
+    # Ownership (persistence/leases.py): the replica that must still own the job to store a window
     # (None: unfenced), and whether it continues a job another replica started.
     owner_id: str | None = None
     resumed: bool = False

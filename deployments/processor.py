@@ -13,28 +13,6 @@ from ray import serve
 from ray.serve.config import RequestRouterConfig
 from ray.serve.handle import DeploymentHandle
 
-from app.backend import JobRequest
-from app.config import db_pool, get_settings
-from app.db import (
-    Database,
-    JobAlreadyActiveError,
-    create_job,
-    list_segments,
-    upgrade_database,
-)
-from app.db.languages import get_language_settings
-from app.db.leases import ClaimedJob, commit_window, live_session_owner
-from app.live_replies import (
-    UNKNOWN_SESSION,
-    LiveRedirect,
-    LiveRefusal,
-    LiveReply,
-    LiveSessionState,
-)
-from app.logging_context import bind_log_context, install_log_record_factory
-from app.quotas import QuotaExceeded, check_live_slot
-from app.rooms.publish import publish_error, publish_summary
-from app.webhooks.dispatcher import WebhookDispatcher
 from core.languages import LanguageRouter
 from core.llm_prompts import SummarizationError
 from core.speakers import SpeakerRegistry
@@ -56,6 +34,28 @@ from deployments.pipeline import (
     store_summary,
 )
 from deployments.speaker_naming import SpeakerNaming
+from observability.logging_context import bind_log_context, install_log_record_factory
+from persistence import (
+    Database,
+    JobAlreadyActiveError,
+    create_job,
+    list_segments,
+    upgrade_database,
+)
+from persistence.languages import get_language_settings
+from persistence.leases import ClaimedJob, commit_window, live_session_owner
+from persistence.quotas import QuotaExceeded, check_live_slot
+from processor_api.backend import JobRequest
+from processor_api.live_replies import (
+    UNKNOWN_SESSION,
+    LiveRedirect,
+    LiveRefusal,
+    LiveReply,
+    LiveSessionState,
+)
+from rooms.publish import publish_error, publish_summary
+from settings.config import db_pool, get_settings
+from webhooks.dispatcher import WebhookDispatcher
 
 logger = logging.getLogger(__name__)
 SESSION_ROUTER = "deployments.session_router.SessionOwnerRouter"
@@ -107,7 +107,7 @@ class Processor:
         self._partial_budget = PartialBudget(args.max_partials_in_flight)
         self._reaper: asyncio.Task[None] | None = None
         # No start-up sweep: a job whose replica died is taken over by a live replica once its
-        # lease expires (app/db/leases.py), so any number of replicas can run side by side.
+        # lease expires (persistence/leases.py), so any number of replicas can run side by side.
         self._leases = LeaseKeeper(
             self._db,
             replica_identity(),

@@ -14,8 +14,11 @@ import logging
 
 from sqlalchemy.orm import Session
 
-from app.db import Database, get_meeting
-from app.db.speakers import (
+from core.speaker_edits import SpeakerEdits
+from core.speakers import SpeakerRegistry
+from core.voice_profiles import VoiceProfileVector, match_profiles
+from persistence import Database, get_meeting
+from persistence.speakers import (
     SpeakerCentroid,
     SpeakerEditError,
     list_voice_profiles,
@@ -24,11 +27,8 @@ from app.db.speakers import (
     save_profile_names,
     save_speaker_centroids,
 )
-from app.rooms.hub import HubClient
-from app.rooms.publish import publish_speakers
-from core.speaker_edits import SpeakerEdits
-from core.speakers import SpeakerRegistry
-from core.voice_profiles import VoiceProfileVector, match_profiles
+from rooms.hub import HubClient
+from rooms.publish import publish_speakers
 
 logger = logging.getLogger(__name__)
 

@@ -14,11 +14,11 @@ from fastapi.security import OAuth2PasswordBearer
 from sqlalchemy.orm import Session
 
 from app.apikeys import ApiKeyGuard, user_for_credential
-from app.config import Settings
-from app.db import Database, Meeting, Role, User, meeting_role, visible_meeting
 from app.login_guard import LoginGuard
 from app.ratelimit import RateLimited
 from app.security import AuthenticationError
+from persistence import Database, Meeting, Role, User, meeting_role, visible_meeting
+from settings.config import Settings
 
 logger = logging.getLogger(__name__)
 

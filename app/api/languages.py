@@ -1,6 +1,6 @@
 """Request-side language rules: the 400 for language codes no loaded model serves
 (``unsupported_language``), shared by meetings, uploads and live sessions. The codes a request
-may carry are typed in ``app.rooms.live_messages``."""
+may carry are typed in ``rooms.live_messages``."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Run a socket's conversation only while its access lasts (``app/rooms/access.py``)."""
+"""Run a socket's conversation only while its access lasts (``app/sockets/access.py``)."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ from typing import Any
 from fastapi import WebSocket
 from starlette.websockets import WebSocketDisconnect, WebSocketState
 
-from app.rooms.access import AccessWatcher, SocketGrant
+from app.sockets.access import AccessWatcher, SocketGrant
 
 logger = logging.getLogger(__name__)
 

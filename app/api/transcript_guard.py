@@ -3,7 +3,7 @@
 Without it an upload answers 409 ``{"detail": ..., "code": "transcript_exists"}`` and a live
 socket gets an ``error`` message with that code and closes with 4409. With it the recording
 goes ahead and the old transcript is archived as an earlier version when processing starts
-(``app/db/versions.py``), so nothing is lost either way.
+(``persistence/versions.py``), so nothing is lost either way.
 """
 
 from __future__ import annotations
@@ -16,10 +16,10 @@ from fastapi.responses import JSONResponse
 from sqlalchemy.orm import Session
 from starlette.websockets import WebSocketDisconnect, WebSocketState
 
-from app.db import Database, get_active_job
-from app.db.versions import has_transcript
-from app.rooms.close_codes import CloseCode
-from app.rooms.messages import ErrorMessage, wire
+from persistence import Database, get_active_job
+from persistence.versions import has_transcript
+from rooms.close_codes import CloseCode
+from rooms.messages import ErrorMessage, wire
 
 TRANSCRIPT_EXISTS = "transcript_exists"
 TRANSCRIPT_EXISTS_DETAIL = (

@@ -22,9 +22,10 @@ from typing import Any
 
 import anyio.to_thread
 
-from app.backend import Backend, JobRequest
-from app.config import Settings
-from app.db import (
+from app.openai_compat.errors import OpenAIError
+from app.sockets.fanout import RoomFanout
+from core.types import Segment, Word
+from persistence import (
     Database,
     create_job,
     create_meeting,
@@ -34,11 +35,15 @@ from app.db import (
     set_meeting_status,
     update_job,
 )
-from app.db.languages import set_language_settings
-from app.openai_compat.errors import OpenAIError
-from app.quotas import QuotaExceeded, check_job_slot, check_meeting_slot, remaining_audio_bytes
-from app.rooms.fanout import RoomFanout
-from core.types import Segment, Word
+from persistence.languages import set_language_settings
+from persistence.quotas import (
+    QuotaExceeded,
+    check_job_slot,
+    check_meeting_slot,
+    remaining_audio_bytes,
+)
+from processor_api.backend import Backend, JobRequest
+from settings.config import Settings
 
 logger = logging.getLogger(__name__)
 

@@ -9,9 +9,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Literal, get_args
 
-from app.backend import ServedModel
 from app.openai_compat.errors import OpenAIError
 from app.uploads import ReceivedUpload
+from processor_api.backend import ServedModel
 
 ResponseFormat = Literal["json", "text", "srt", "vtt", "verbose_json", "diarized_json"]
 RESPONSE_FORMATS: tuple[str, ...] = get_args(ResponseFormat)

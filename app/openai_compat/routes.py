@@ -24,8 +24,6 @@ from python_multipart.exceptions import MultipartParseError
 
 from app.apikeys import user_for_credential
 from app.body_limits import BodyLimit
-from app.config import Settings
-from app.db import Database, User
 from app.openai_compat.errors import OpenAIError
 from app.openai_compat.formats import (
     diarized_segment,
@@ -55,6 +53,8 @@ from app.ratelimit import RateLimited
 from app.security import AuthenticationError
 from app.uploads import ReceivedUpload, UploadError, receive_audio_form
 from core.types import Segment
+from persistence import Database, User
+from settings.config import Settings
 
 logger = logging.getLogger(__name__)
 router = APIRouter(prefix="/v1", tags=["openai-compatible"])

@@ -109,7 +109,7 @@ class Watcher:
 
 def meetings_on_each_shard(user: ApiUser) -> list[str]:
     """One new meeting per shard, in shard order."""
-    from app.rooms.shards import shard_of
+    from rooms.shards import shard_of
 
     found: dict[int, str] = {}
     while len(found) < SHARDS:

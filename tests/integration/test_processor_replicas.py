@@ -15,9 +15,9 @@ from typing import Any
 
 import pytest
 
-from app.db import Database
-from app.db.models import Job
 from benchmarks.platform import free_port
+from persistence import Database
+from persistence.models import Job
 from scripts.synth_meeting import MeetingAudio, ensure_meeting
 from tests.integration.client import ApiUser, Received, collect_until_done, register
 from tests.integration.conftest import RunningPlatform

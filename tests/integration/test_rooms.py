@@ -86,8 +86,8 @@ async def opened() -> AsyncIterator[list[ClientConnection]]:
 
 @pytest.fixture
 async def hub(two_ingress: RunningPlatform) -> AsyncIterator[Any]:
-    from app.config import get_settings
     from deployments.hub_shards import connect_hub
+    from settings.config import get_settings
 
     database_url = f"sqlite:///{two_ingress.data_dir / 'meetings.db'}"
     yield connect_hub(database_url, get_settings().hub_shards)
@@ -97,9 +97,9 @@ def hub_actor_of(meeting_id: str) -> Any:
     """The hub actor (shard) holding ``meeting_id``'s room."""
     import ray
 
-    from app.config import get_settings
     from deployments.hub import HUB_NAMESPACE
     from deployments.hub_shards import shard_actor_name
+    from settings.config import get_settings
 
     name = shard_actor_name(meeting_id, get_settings().hub_shards)
     return ray.get_actor(name, namespace=HUB_NAMESPACE)

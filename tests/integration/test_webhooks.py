@@ -16,11 +16,11 @@ from typing import Any
 import httpx
 import pytest
 
-from app.webhooks.signing import verify_signature
 from scripts.synth_meeting import ensure_meeting
 from tests.integration.client import ApiUser, collect_until_done, register
 from tests.integration.conftest import RunningPlatform
 from tests.webhook_receiver import WebhookReceiver
+from webhooks.signing import verify_signature
 
 pytestmark = pytest.mark.slow
 

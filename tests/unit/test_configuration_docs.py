@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from app.config import Settings
+from settings.config import Settings
 
 DOC = Path(__file__).resolve().parents[2] / "docs" / "configuration.md"
 

@@ -33,22 +33,32 @@ def probe_module(request: pytest.FixtureRequest) -> Iterator[Path]:
 def test_the_tree_keeps_every_layer_contract() -> None:
     result = lint_imports()
     assert result.returncode == 0, result.stdout + result.stderr
-    assert "4 kept, 0 broken" in result.stdout
+    assert "7 kept, 0 broken" in result.stdout
 
 
 CORE_RULE = "The model-free core imports no other layer and no model or web runtime"
 WEB_RULE = "The web layer never imports Ray, torch, model runtimes or the deployments"
 INGRESS_RULE = "Only the Ingress deployment imports the web application"
+DEPLOYMENTS_RULE = "Deployments other than the Ingress import nothing from the web layer"
+SHARED_RULE = "Shared layers never import the web layer, deployments, Ray or models"
+STACK_RULE = "Shared layers stack: Processor API, rooms/webhooks, DB, settings"
 
 
 @pytest.mark.parametrize(
     ("probe_module", "statement", "contract"),
     [
-        ("core", "import app.db", CORE_RULE),
+        ("core", "import persistence", CORE_RULE),
         ("core", "import ray", CORE_RULE),
         ("app", "import torch", WEB_RULE),
         ("app", "import deployments.processor", WEB_RULE),
         ("deployments", "import app.main", INGRESS_RULE),
+        ("deployments", "import app.security", DEPLOYMENTS_RULE),
+        ("persistence", "import app.security", SHARED_RULE),
+        ("rooms", "import ray", SHARED_RULE),
+        ("webhooks", "import deployments.processor", SHARED_RULE),
+        ("persistence", "import rooms.hub", STACK_RULE),
+        ("settings", "import persistence", STACK_RULE),
+        ("rooms", "import webhooks.outbox", STACK_RULE),
     ],
     indirect=["probe_module"],
 )

@@ -25,10 +25,12 @@ from app.api.deps import (
 from app.api.languages import LanguagesDep, check_languages
 from app.api.transcript_guard import refuse_silent_replacement
 from app.apikeys import ApiKeyGuard
-from app.backend import Backend, JobRequest
 from app.body_limits import BodyLimit
-from app.config import Settings
-from app.db import (
+from app.schemas import JobAccepted
+from app.uploads import UploadError, receive_audio_upload
+from core.audio import AudioDecodeError, probe_audio
+from core.audio_formats import DecodeLimits
+from persistence import (
     Database,
     JobAlreadyActiveError,
     create_job,
@@ -37,13 +39,11 @@ from app.db import (
     update_job,
     visible_meeting,
 )
-from app.db.languages import get_language_settings, set_language_settings
-from app.quotas import QuotaExceeded, check_job_slot, remaining_audio_bytes
-from app.rooms.live_messages import LanguageCode, TranslationTarget
-from app.schemas import JobAccepted
-from app.uploads import UploadError, receive_audio_upload
-from core.audio import AudioDecodeError, probe_audio
-from core.audio_formats import DecodeLimits
+from persistence.languages import get_language_settings, set_language_settings
+from persistence.quotas import QuotaExceeded, check_job_slot, remaining_audio_bytes
+from processor_api.backend import Backend, JobRequest
+from rooms.live_messages import LanguageCode, TranslationTarget
+from settings.config import Settings
 
 logger = logging.getLogger(__name__)
 router = APIRouter(prefix="/meetings", tags=["audio"])

@@ -18,18 +18,8 @@ from app.api.deps import (
     unauthorized,
 )
 from app.client_address import client_address
-from app.config import Settings
-from app.db import (
-    EmailTakenError,
-    create_user,
-    get_user_by_email,
-    normalize_email,
-    update_password_hash,
-)
-from app.db.limits import revoke_tokens, token_version
 from app.login_guard import LoginGuard
 from app.ratelimit import RateLimited
-from app.rooms.access import recheck_access_soon
 from app.schemas import Token, UserLogin, UserPublic, UserRegister
 from app.security import (
     create_access_token,
@@ -37,6 +27,16 @@ from app.security import (
     password_needs_rehash,
     verify_password,
 )
+from app.sockets.access import recheck_access_soon
+from persistence import (
+    EmailTakenError,
+    create_user,
+    get_user_by_email,
+    normalize_email,
+    update_password_hash,
+)
+from persistence.limits import revoke_tokens, token_version
+from settings.config import Settings
 
 logger = logging.getLogger(__name__)
 

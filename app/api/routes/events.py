@@ -7,8 +7,8 @@ from typing import Annotated
 from fastapi import APIRouter, Query
 
 from app.api.deps import SessionDep, VisibleMeeting
-from app.db import events_after
 from app.schemas import EventsPage
+from persistence import events_after
 
 router = APIRouter(prefix="/meetings", tags=["events"])
 

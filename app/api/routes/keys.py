@@ -16,7 +16,12 @@ from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
 from app.api.deps import ApiKeysDep, CurrentUser, SessionDep, SettingsDep, TokenDep
 from app.apikeys import generate_api_key, looks_like_api_key
-from app.db.api_keys import count_active_api_keys, create_api_key, list_api_keys, revoke_api_key
+from persistence.api_keys import (
+    count_active_api_keys,
+    create_api_key,
+    list_api_keys,
+    revoke_api_key,
+)
 
 logger = logging.getLogger(__name__)
 router = APIRouter(prefix="/keys", tags=["api keys"])

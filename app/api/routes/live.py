@@ -18,16 +18,16 @@ from starlette.websockets import WebSocketDisconnect
 from app.api.routes.ws import ConnectionLimiter, authenticate_socket, safe_close
 from app.api.socket_guard import run_while_permitted
 from app.api.transcript_guard import transcript_may_be_replaced
-from app.backend import Backend
-from app.config import Settings
-from app.db import Database
-from app.db.languages import get_language_settings, set_language_settings
-from app.live_replies import LiveRefusal, LiveReply
-from app.rooms.close_codes import CloseCode
-from app.rooms.live_messages import LiveStartedMessage, LiveStartRequest, LiveStoppedMessage
-from app.rooms.messages import ErrorMessage, PongMessage, wire
 from core.audio import whole_samples
 from core.languages import UnsupportedLanguageError
+from persistence import Database
+from persistence.languages import get_language_settings, set_language_settings
+from processor_api.backend import Backend
+from processor_api.live_replies import LiveRefusal, LiveReply
+from rooms.close_codes import CloseCode
+from rooms.live_messages import LiveStartedMessage, LiveStartRequest, LiveStoppedMessage
+from rooms.messages import ErrorMessage, PongMessage, wire
+from settings.config import Settings
 
 logger = logging.getLogger(__name__)
 router = APIRouter()

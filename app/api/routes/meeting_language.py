@@ -12,11 +12,11 @@ from sqlalchemy.orm import Session
 
 from app.api.deps import CallerRole, SessionDep, SettingsDep, VisibleMeeting
 from app.api.languages import LanguagesDep, check_languages
-from app.backend import JobRequest
-from app.db import JobAlreadyActiveError, create_job, get_active_job, update_job
-from app.db.languages import set_language_settings
-from app.db.models import Job
 from app.schemas import MeetingLanguageUpdate, MeetingPublic
+from persistence import JobAlreadyActiveError, create_job, get_active_job, update_job
+from persistence.languages import set_language_settings
+from persistence.models import Job
+from processor_api.backend import JobRequest
 
 logger = logging.getLogger(__name__)
 router = APIRouter(prefix="/meetings", tags=["meetings"])

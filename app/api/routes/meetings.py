@@ -21,20 +21,20 @@ from app.api.deps import (
     rate_limited,
 )
 from app.api.languages import LanguagesDep, check_languages
-from app.db import (
+from app.ratelimit import RateLimited
+from app.schemas import MeetingCreate, MeetingPublic, MemberCreate, MemberPublic
+from app.sockets.access import recheck_access_soon
+from persistence import (
     create_meeting,
     delete_meeting,
     get_user_by_email,
     list_visible_meetings,
     share_meeting,
 )
-from app.db.accounts import list_members, remove_member
-from app.db.languages import set_language_settings
-from app.quotas import QuotaExceeded, check_meeting_slot
-from app.ratelimit import RateLimited
-from app.rooms.access import recheck_access_soon
-from app.rooms.hub import HubClient
-from app.schemas import MeetingCreate, MeetingPublic, MemberCreate, MemberPublic
+from persistence.accounts import list_members, remove_member
+from persistence.languages import set_language_settings
+from persistence.quotas import QuotaExceeded, check_meeting_slot
+from rooms.hub import HubClient
 
 logger = logging.getLogger(__name__)
 

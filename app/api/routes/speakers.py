@@ -1,7 +1,7 @@
 """Who said what, as people correct it: rename a speaker, merge two, reassign one line.
 
 Editors and owners edit; viewers read. Each edit is stored beside the untouched transcript
-(``app.db.speakers``) and announced to the room as one durable ``speakers`` event carrying the
+(``persistence.speakers``) and announced to the room as one durable ``speakers`` event carrying the
 meeting's complete speaker state.
 """
 
@@ -15,8 +15,9 @@ from fastapi import APIRouter, HTTPException, Path, Request, status
 from pydantic import BaseModel, Field, StringConstraints
 
 from app.api.deps import CallerRole, DatabaseDep, VisibleMeeting
-from app.db import Database
-from app.db.speakers import (
+from core.speaker_edits import SpeakerEdits
+from persistence import Database
+from persistence.speakers import (
     SpeakerEditError,
     load_speaker_edits,
     meeting_labels,
@@ -25,8 +26,7 @@ from app.db.speakers import (
     rename_speaker,
     unmerge_speaker,
 )
-from app.rooms.publish import publish_speakers
-from core.speaker_edits import SpeakerEdits
+from rooms.publish import publish_speakers
 
 logger = logging.getLogger(__name__)
 router = APIRouter(prefix="/meetings", tags=["speakers"])

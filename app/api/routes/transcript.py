@@ -18,15 +18,6 @@ from app.api.deps import (
     VisibleMeeting,
     rate_limited,
 )
-from app.backend import Backend
-from app.db import get_active_job, get_summary, list_segments
-from app.db.speakers import load_speaker_edits
-from app.db.versions import (
-    archived_segments,
-    current_version,
-    has_transcript,
-    list_archived_versions,
-)
 from app.login_guard import LoginGuard
 from app.ratelimit import RateLimited
 from app.schemas import TranscriptVersions
@@ -40,6 +31,15 @@ from core.exports import (
 )
 from core.speaker_edits import SpeakerEdits, apply_to_summary, apply_to_wire_segments
 from core.types import Segment
+from persistence import get_active_job, get_summary, list_segments
+from persistence.speakers import load_speaker_edits
+from persistence.versions import (
+    archived_segments,
+    current_version,
+    has_transcript,
+    list_archived_versions,
+)
+from processor_api.backend import Backend
 
 logger = logging.getLogger(__name__)
 router = APIRouter(prefix="/meetings", tags=["exports"])

@@ -21,18 +21,18 @@ from sqlalchemy.orm import Session
 
 from app.api.deps import CurrentUser, DatabaseDep, SettingsDep
 from app.body_limits import BodyLimit
-from app.db import meeting_role
-from app.db.models import VoiceProfile
-from app.db.speakers import (
+from app.uploads import UploadError, receive_audio_upload
+from core.audio import AudioDecodeError, decode_audio
+from core.types import SAMPLE_RATE
+from persistence import meeting_role
+from persistence.models import VoiceProfile
+from persistence.speakers import (
     create_voice_profile,
     delete_voice_profile,
     get_voice_profile,
     list_voice_profiles,
     speaker_centroid,
 )
-from app.uploads import UploadError, receive_audio_upload
-from core.audio import AudioDecodeError, decode_audio
-from core.types import SAMPLE_RATE
 
 logger = logging.getLogger(__name__)
 router = APIRouter(prefix="/voice-profiles", tags=["voice profiles"])

@@ -13,10 +13,10 @@ from typing import Annotated
 from fastapi import APIRouter, HTTPException, Path, Query, Response, status
 
 from app.api.deps import MEETING_NOT_FOUND, CurrentUser, SessionDep, SettingsDep
-from app.db import meeting_role
-from app.db.models import Webhook
 from app.schemas import WebhookCreate, WebhookCreated, WebhookDeliveryPublic, WebhookPublic
-from app.webhooks.outbox import (
+from persistence import meeting_role
+from persistence.models import Webhook
+from webhooks.outbox import (
     HOOK_ROLES,
     count_webhooks,
     create_webhook,
@@ -25,7 +25,7 @@ from app.webhooks.outbox import (
     list_deliveries,
     list_webhooks,
 )
-from app.webhooks.ssrf import BlockedUrlError, check_target, parse_networks
+from webhooks.ssrf import BlockedUrlError, check_target, parse_networks
 
 logger = logging.getLogger(__name__)
 

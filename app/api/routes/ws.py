@@ -16,14 +16,13 @@ from starlette.websockets import WebSocketDisconnect, WebSocketState
 
 from app.api.socket_guard import remember_grant, run_while_permitted
 from app.client_address import client_address
-from app.config import Settings
-from app.db import Role, User
-from app.logging_context import bind_log_context
-from app.metrics import metrics_sink
-from app.rooms.access import RoomAccessError, authorize_room_grant
-from app.rooms.close_codes import CloseCode
-from app.rooms.fanout import Outgoing, RoomFanout, Subscriber, outgoing
-from app.rooms.messages import (
+from app.sockets.access import RoomAccessError, authorize_room_grant
+from app.sockets.fanout import Outgoing, RoomFanout, Subscriber, outgoing
+from observability.logging_context import bind_log_context
+from observability.web_metrics import metrics_sink
+from persistence import Role, User
+from rooms.close_codes import CloseCode
+from rooms.messages import (
     AuthRequest,
     ClientMessage,
     ConnectedMessage,
@@ -34,6 +33,7 @@ from app.rooms.messages import (
     utc_timestamp,
     wire,
 )
+from settings.config import Settings
 
 logger = logging.getLogger(__name__)
 router = APIRouter()

@@ -13,9 +13,9 @@ from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
 from app import security
-from app.config import Settings
-from app.db import Database
 from app.main import create_app
+from persistence import Database
+from settings.config import Settings
 from tests.unit.api.pg_server import PostgresServer, find_bindir
 
 JWT_SECRET = "unit-test-secret-0123456789abcdef0123456789abcdef"

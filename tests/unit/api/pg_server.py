@@ -20,7 +20,7 @@ from pathlib import Path
 import psycopg
 import pytest
 
-from app.db import upgrade_database
+from persistence import upgrade_database
 
 INSTALL_HINT = (
     "PostgreSQL server binaries (initdb, pg_ctl) were not found under "

@@ -12,11 +12,11 @@ import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
-from app.backend import LocalBackend
-from app.config import Settings
-from app.db import Database, clear_transcript, create_job, save_segments, save_summary
 from app.main import create_app
 from core.types import Segment, Word
+from persistence import Database, clear_transcript, create_job, save_segments, save_summary
+from processor_api.backend import LocalBackend
+from settings.config import Settings
 from tests.unit.api.conftest import PASSWORD, Account, Api
 from tests.unit.api.test_audio_routes import upload, wav_bytes
 

@@ -7,16 +7,16 @@ from collections.abc import Iterator
 
 import pytest
 
-from app.db import Database, create_meeting, create_user, share_meeting, upgrade_database
-from app.db.accounts import remove_member
-from app.db.limits import revoke_tokens
-from app.rooms.access import (
+from app.sockets.access import (
     ACCESS_REVOKED,
     QUERY_CHUNK,
     TOKEN_REVOKED,
     AccessWatcher,
     SocketGrant,
 )
+from persistence import Database, create_meeting, create_user, share_meeting, upgrade_database
+from persistence.accounts import remove_member
+from persistence.limits import revoke_tokens
 
 
 @pytest.fixture

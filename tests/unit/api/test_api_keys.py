@@ -17,12 +17,12 @@ from app.apikeys import (
     looks_like_api_key,
     parse_api_key,
 )
-from app.config import Settings
-from app.db import Database
-from app.db.api_keys import KeyUsage
-from app.db.models import ApiKey
-from app.rooms.redaction import redact_tokens
+from app.redaction import redact_tokens
 from app.security import AuthenticationError
+from persistence import Database
+from persistence.api_keys import KeyUsage
+from persistence.models import ApiKey
+from settings.config import Settings
 from tests.unit.api.conftest import Account, Api
 
 # ---- format, hashing, usage recorder (no app) ----------------------------------------------
@@ -215,7 +215,7 @@ def test_usage_is_written_in_batches_not_per_request(
 
 
 def test_usage_flushes_from_replicas_add_up(db: Database, alice: Account) -> None:
-    from app.db.api_keys import add_api_key_usage, create_api_key
+    from persistence.api_keys import add_api_key_usage, create_api_key
 
     new = generate_api_key()
     with db.session() as session:

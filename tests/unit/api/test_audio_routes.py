@@ -12,9 +12,9 @@ from pathlib import Path
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
-from app.config import Settings
-from app.db import Database, get_active_job, save_segments, save_summary
 from core.types import Segment, Word
+from persistence import Database, get_active_job, save_segments, save_summary
+from settings.config import Settings
 from tests.unit.api.conftest import Account, Api
 
 

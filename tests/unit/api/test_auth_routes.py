@@ -6,7 +6,7 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 
-from app.db import Database, User
+from persistence import Database, User
 from tests.unit.api.conftest import PASSWORD, Account, Api
 
 

@@ -16,10 +16,10 @@ import numpy as np
 import pytest
 from fastapi.testclient import TestClient
 
-from app.config import Settings
-from app.db import Database, update_job
-from app.db.session import POOL
 from app.main import create_app
+from persistence import Database, update_job
+from persistence.session import POOL
+from settings.config import Settings
 from tests.unit.api.conftest import PASSWORD, Account, Api
 from tests.unit.api.test_audio_routes import stored_files, upload, wav_bytes
 from tests.unit.rooms.live_server import LiveServer

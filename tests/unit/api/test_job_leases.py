@@ -9,8 +9,8 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from app.db import Database, create_job, create_meeting, create_user, upgrade_database
-from app.db.leases import (
+from persistence import Database, create_job, create_meeting, create_user, upgrade_database
+from persistence.leases import (
     LeaseLostError,
     claim_job,
     commit_window,
@@ -18,7 +18,7 @@ from app.db.leases import (
     release_jobs,
     renew_leases,
 )
-from app.db.records import update_job
+from persistence.records import update_job
 
 T0 = datetime(2026, 11, 30, 12, 0, tzinfo=UTC)
 LEASE_S = 10.0

@@ -7,8 +7,8 @@ import logging
 import pytest
 from fastapi.testclient import TestClient
 
-from app.config import Settings
 from app.main import create_app
+from settings.config import Settings
 
 WATCHED_LOGGERS = [
     "",

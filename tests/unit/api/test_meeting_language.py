@@ -10,11 +10,11 @@ import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
-from app.backend import LocalBackend
-from app.config import Settings
-from app.db import Database, JobAlreadyActiveError, create_job
 from app.main import create_app
 from core.languages import ENGLISH, WHISPER_LANGUAGES, LanguageRouter, ModelRoute
+from persistence import Database, JobAlreadyActiveError, create_job
+from processor_api.backend import LocalBackend
+from settings.config import Settings
 from tests.unit.api.conftest import Account, Api
 from tests.unit.api.test_audio_routes import upload, wav_bytes
 
@@ -140,7 +140,7 @@ def test_reprocess_reruns_the_stored_upload(
     r = client.patch(url, json={"language": "it", "reprocess": True}, headers=alice.headers)
     assert r.status_code == 409, "the first job is still queued"
     with db.session() as session:  # the LocalBackend never finishes jobs: finish it by hand
-        from app.db import update_job
+        from persistence import update_job
 
         update_job(session, first.job_id, status="completed")
     r = client.patch(url, json={"language": "it", "reprocess": True}, headers=alice.headers)
@@ -152,8 +152,8 @@ def test_reprocess_reruns_the_stored_upload(
 
 
 def test_translated_export(client: TestClient, api: Api, alice: Account, db: Database) -> None:
-    from app.db import save_segments
     from core.types import Segment
+    from persistence import save_segments
 
     meeting = api.create_meeting(alice)
     with db.session() as session:
@@ -192,7 +192,7 @@ def test_live_start_takes_the_language_and_refuses_unsupported_ones(
 
     from starlette.websockets import WebSocketDisconnect
 
-    from app.db.languages import get_language_settings
+    from persistence.languages import get_language_settings
 
     meeting = api.create_meeting(alice)
     url = f"/ws/meeting/{meeting['id']}/audio"

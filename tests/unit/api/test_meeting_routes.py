@@ -9,8 +9,8 @@ from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 
-from app.config import Settings
-from app.db import (
+from core.types import Segment, Word
+from persistence import (
     Database,
     Job,
     Meeting,
@@ -21,8 +21,8 @@ from app.db import (
     save_segments,
     save_summary,
 )
-from app.db.models import RoomEvent, SegmentRow
-from core.types import Segment, Word
+from persistence.models import RoomEvent, SegmentRow
+from settings.config import Settings
 from tests.unit.api.conftest import Account, Api
 
 

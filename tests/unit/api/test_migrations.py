@@ -11,9 +11,15 @@ from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 from sqlalchemy import inspect
 
-from app.db import Database, create_meeting, create_user, get_user_by_email, list_visible_meetings
-from app.db.migrate import current_revision, head_revision, upgrade_database
-from app.db.models import Base
+from persistence import (
+    Database,
+    create_meeting,
+    create_user,
+    get_user_by_email,
+    list_visible_meetings,
+)
+from persistence.migrate import current_revision, head_revision, upgrade_database
+from persistence.models import Base
 from tests.unit.api.pg_server import PostgresServer
 
 TABLES = {

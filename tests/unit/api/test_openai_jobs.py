@@ -6,11 +6,11 @@ import asyncio
 from contextlib import aclosing
 from pathlib import Path
 
-from app.db import Database, create_meeting, create_user, upgrade_database
 from app.openai_compat.jobs import room_events
-from app.rooms.fanout import RoomFanout, Subscriber
-from app.rooms.hub import EventLog
-from app.rooms.publish import publish_status
+from app.sockets.fanout import RoomFanout, Subscriber
+from persistence import Database, create_meeting, create_user, upgrade_database
+from rooms.hub import EventLog
+from rooms.publish import publish_status
 
 
 def new_meeting(url: str) -> str:

@@ -6,13 +6,13 @@ from __future__ import annotations
 import pytest
 from openai.types.audio import Transcription, TranscriptionDiarized, TranscriptionVerbose
 
-from app.backend import ServedModel
 from app.openai_compat.errors import OpenAIError
 from app.openai_compat.formats import render_response, speaker_letters
 from app.openai_compat.params import TranscriptionParams, model_ids, parse_params
 from app.uploads import ReceivedUpload
 from core.exports import render_transcript
 from core.types import Segment, Word
+from processor_api.backend import ServedModel
 
 TINY = ServedModel("tiny.en", "en")
 MULTI = ServedModel("large-v3", None)
@@ -177,8 +177,8 @@ def test_speaker_letters_go_past_the_alphabet() -> None:
 
 
 def test_openai_model_names_go_to_a_model_that_writes_the_language() -> None:
-    from app.backend import ServedModel
     from app.openai_compat.params import resolve_model
+    from processor_api.backend import ServedModel
 
     served = [ServedModel(id="tiny.en", language="en"), ServedModel(id="base", language=None)]
     assert resolve_model("whisper-1", served).id == "tiny.en"  # the profile's default

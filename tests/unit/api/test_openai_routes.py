@@ -16,13 +16,19 @@ import httpx
 import openai
 import pytest
 
-from app.backend import JobRequest, LocalBackend, ServedModel
-from app.config import Settings
-from app.db import Database, get_user_by_email, list_visible_meetings, save_segments, update_job
 from app.main import create_app
 from app.openai_compat import jobs
-from app.rooms.publish import publish_error, publish_segment, publish_status
 from core.types import Segment, Word
+from persistence import (
+    Database,
+    get_user_by_email,
+    list_visible_meetings,
+    save_segments,
+    update_job,
+)
+from processor_api.backend import JobRequest, LocalBackend, ServedModel
+from rooms.publish import publish_error, publish_segment, publish_status
+from settings.config import Settings
 from tests.unit.rooms.live_server import LiveServer
 
 JWT_SECRET = "openai-unit-test-secret-0123456789abcdef0123"

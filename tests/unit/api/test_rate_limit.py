@@ -13,12 +13,13 @@ from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 
-from app.client_address import forwarded_client, parse_networks
-from app.config import Settings
-from app.db import Database, User
-from app.db.limits import BucketState
+from app.client_address import forwarded_client
 from app.main import create_app
 from app.ratelimit import BackoffPolicy, WindowPolicy
+from persistence import Database, User
+from persistence.limits import BucketState
+from settings.config import Settings
+from settings.networks import parse_networks
 from tests.unit.api.conftest import PASSWORD
 from tests.unit.rooms.live_server import LiveServer
 

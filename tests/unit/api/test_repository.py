@@ -6,7 +6,8 @@ from collections.abc import Iterator
 
 import pytest
 
-from app.db import (
+from core.types import Segment, Word
+from persistence import (
     Database,
     EmailTakenError,
     EventSeqConflictError,
@@ -30,7 +31,6 @@ from app.db import (
     upgrade_database,
     visible_meeting,
 )
-from core.types import Segment, Word
 
 
 @pytest.fixture

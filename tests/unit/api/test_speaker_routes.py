@@ -7,8 +7,8 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 
-from app.db import Database, save_segments, save_summary
 from core.types import Segment
+from persistence import Database, save_segments, save_summary
 from tests.unit.api.conftest import Account, Api
 
 SEGMENTS = [

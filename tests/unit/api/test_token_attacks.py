@@ -19,8 +19,6 @@ from fastapi.testclient import TestClient
 from pydantic import ValidationError
 from sqlalchemy import func, select
 
-from app.config import Settings
-from app.db import Database, Meeting, delete_user
 from app.main import create_app
 from app.security import (
     AuthenticationError,
@@ -29,6 +27,8 @@ from app.security import (
     decode_access_token,
     development_secret,
 )
+from persistence import Database, Meeting, delete_user
+from settings.config import Settings
 from tests.unit.api.conftest import JWT_SECRET, Account
 
 

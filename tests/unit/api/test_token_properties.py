@@ -21,10 +21,10 @@ from pydantic import ValidationError
 from starlette.websockets import WebSocket
 
 from app.api.routes.ws import offered_token, redact_query_token
-from app.config import Settings
 from app.main import create_app
-from app.rooms.messages import AuthRequest
 from app.security import AuthenticationError, create_access_token, decode_access_token
+from rooms.messages import AuthRequest
+from settings.config import Settings
 from tests.unit.api.conftest import JWT_SECRET
 
 SETTINGS = Settings(environment="test", data_dir=Path("/nonexistent"), jwt_secret=JWT_SECRET)

@@ -12,11 +12,11 @@ from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from sqlalchemy import select
 
-from app.config import Settings
-from app.db import Database, save_segments
-from app.db.models import MeetingSpeaker, VoiceProfile
-from app.db.speakers import SpeakerCentroid, save_profile_names, save_speaker_centroids
 from core.types import Segment
+from persistence import Database, save_segments
+from persistence.models import MeetingSpeaker, VoiceProfile
+from persistence.speakers import SpeakerCentroid, save_profile_names, save_speaker_centroids
+from settings.config import Settings
 from tests.unit.api.conftest import Account, Api
 
 

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from fastapi.testclient import TestClient
 
-from app.db import Database
-from app.webhooks.outbox import enqueue_event
+from persistence import Database
 from tests.unit.api.conftest import Account, Api
+from webhooks.outbox import enqueue_event
 
 PUBLIC_URL = "https://93.184.216.34/hooks"  # a literal public address: no DNS needed
 

@@ -12,11 +12,11 @@ from pathlib import Path
 import pytest
 from fastapi.testclient import TestClient
 
-from app.backend import LocalBackend
-from app.config import Settings
-from app.db import Database, save_segments
 from app.main import create_app
 from core.types import Segment, Word
+from persistence import Database, save_segments
+from processor_api.backend import LocalBackend
+from settings.config import Settings
 from tests.unit.rooms.live_server import LiveServer
 
 PASSWORD = "correct horse battery"

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import pytest
 
-from app.config import Settings
 from benchmarks.platform import profile_application, profile_hub_shards
+from settings.config import Settings
 
 
 @pytest.mark.parametrize(("profile", "shards"), [("cpu", 1), ("load", 2), ("gpu", 2)])

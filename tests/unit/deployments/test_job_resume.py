@@ -9,14 +9,14 @@ from pathlib import Path
 
 import pytest
 
-from app.db import Database, create_job, create_meeting, create_user, upgrade_database
-from app.db.leases import LeaseLostError, claim_job
-from app.db.models import Job
-from app.rooms.hub import Event, EventLog
 from core.types import DiarizationResult, SpeakerTurn, TranscriptionResult, Word
 from core.windowing import Window
 from deployments.job_resume import restore_state
 from deployments.pipeline import JobRecorder, JobState, Models, WindowResult
+from persistence import Database, create_job, create_meeting, create_user, upgrade_database
+from persistence.leases import LeaseLostError, claim_job
+from persistence.models import Job
+from rooms.hub import Event, EventLog
 
 T0 = datetime(2026, 11, 30, 12, 0, tzinfo=UTC)
 ALICE, BOB = [1.0, 0.0, 0.0], [0.0, 1.0, 0.0]

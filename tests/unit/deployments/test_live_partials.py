@@ -17,9 +17,6 @@ from typing import Any
 import numpy as np
 import pytest
 
-from app.config import Settings
-from app.db import Database, create_job
-from app.rooms.hub import EventLog
 from core.types import (
     SAMPLE_RATE,
     DiarizationResult,
@@ -32,6 +29,9 @@ from deployments import live
 from deployments.live import LiveSession
 from deployments.partials import PartialBudget
 from deployments.pipeline import JobState, Models
+from persistence import Database, create_job
+from rooms.hub import EventLog
+from settings.config import Settings
 from tests.unit.rooms.conftest import JWT_SECRET, add_member
 
 CHUNK = SAMPLE_RATE // 10  # 100 ms frames, as the browser and the benchmark send
@@ -106,7 +106,7 @@ async def session_parts(
     settings = Settings(
         environment="test", data_dir=tmp_path, database_url=url, jwt_secret=JWT_SECRET
     )
-    from app.db import upgrade_database
+    from persistence import upgrade_database
 
     upgrade_database(url)
     member = add_member(url, settings, "live@example.com")

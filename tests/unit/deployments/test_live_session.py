@@ -12,16 +12,16 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from app.config import Settings
-from app.db import Database, create_job, create_meeting, create_user, get_job, upgrade_database
-from app.db.models import Meeting
-from app.quotas import QuotaExceeded, check_live_slot
-from app.rooms.hub import EventLog
 from core.audio import AudioDecodeError
 from core.types import DiarizationResult, Segment, SummaryResult, TranscriptionResult
 from deployments.failures import INTERNAL, public_failure
 from deployments.live import LiveSession
 from deployments.pipeline import JobState, Models
+from persistence import Database, create_job, create_meeting, create_user, get_job, upgrade_database
+from persistence.models import Meeting
+from persistence.quotas import QuotaExceeded, check_live_slot
+from rooms.hub import EventLog
+from settings.config import Settings
 
 
 async def transcribe(

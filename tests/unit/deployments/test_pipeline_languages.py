@@ -9,9 +9,6 @@ from typing import Any
 import numpy as np
 import pytest
 
-from app.db import Database, create_job, create_meeting, create_user, upgrade_database
-from app.db.languages import get_language_settings, set_language_settings
-from app.rooms.hub import EventLog
 from core.types import (
     SAMPLE_RATE,
     DiarizationResult,
@@ -24,6 +21,9 @@ from core.types import (
 from core.windowing import Window
 from deployments import pipeline
 from deployments.pipeline import JobRecorder, JobState, Models
+from persistence import Database, create_job, create_meeting, create_user, upgrade_database
+from persistence.languages import get_language_settings, set_language_settings
+from rooms.hub import EventLog
 from tests.unit.orchestration.fakes import MetricsLog
 
 

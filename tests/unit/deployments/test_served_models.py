@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from app.backend import ServedModel
 from deployments.builder import served_models
 from deployments.options import AppArgs
+from processor_api.backend import ServedModel
 
 
 def test_the_cpu_profile_serves_packaged_tiny_en_in_english() -> None:

@@ -4,17 +4,17 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from app.db import Database, create_meeting, create_user, save_segments, upgrade_database
-from app.db.speakers import (
+from core.speakers import SpeakerRegistry
+from core.types import Segment
+from deployments.speaker_naming import SpeakerNaming
+from persistence import Database, create_meeting, create_user, save_segments, upgrade_database
+from persistence.speakers import (
     create_voice_profile,
     load_speaker_edits,
     rename_speaker,
     speaker_centroid,
 )
-from app.rooms.hub import EventLog
-from core.speakers import SpeakerRegistry
-from core.types import Segment
-from deployments.speaker_naming import SpeakerNaming
+from rooms.hub import EventLog
 
 
 async def test_enrolled_voice_is_named_once_and_unknown_stays_anonymous(tmp_path: Path) -> None:

@@ -21,7 +21,7 @@ def base(tmp_path_factory: pytest.TempPathFactory) -> Any:
     import os
 
     os.environ["MEETING_MODEL_CACHE_DIR"] = str(tmp_path_factory.mktemp("models"))
-    from app.config import get_settings
+    from settings.config import get_settings
 
     get_settings.cache_clear()
     deployment: Any = Transcriber

@@ -11,17 +11,6 @@ from typing import Any
 import numpy as np
 import pytest
 
-from app.db import (
-    Database,
-    create_job,
-    create_meeting,
-    create_user,
-    get_job,
-    list_segments,
-    save_segments,
-    upgrade_database,
-)
-from app.rooms.hub import EventLog
 from core.types import (
     SAMPLE_RATE,
     DiarizationResult,
@@ -34,6 +23,17 @@ from core.types import (
 from core.windowing import WindowOptions
 from deployments import window_source
 from deployments.pipeline import JobState, Models, UploadJob
+from persistence import (
+    Database,
+    create_job,
+    create_meeting,
+    create_user,
+    get_job,
+    list_segments,
+    save_segments,
+    upgrade_database,
+)
+from rooms.hub import EventLog
 from scripts.synth_meeting import ensure_meeting
 from tests.unit.deployments.test_pipeline_languages import no_ray_metrics  # noqa: F401
 

@@ -5,11 +5,11 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from app.db import Database, create_job, create_meeting, create_user, upgrade_database
-from app.rooms.hub import EventLog
-from app.webhooks.outbox import create_webhook, list_deliveries
 from core.types import Segment, SummaryResult
 from deployments.pipeline import JobRecorder, JobState, Models
+from persistence import Database, create_job, create_meeting, create_user, upgrade_database
+from rooms.hub import EventLog
+from webhooks.outbox import create_webhook, list_deliveries
 
 
 async def no_model(*_args: object) -> object:

@@ -8,7 +8,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from app.logging_context import (
+from observability.logging_context import (
     TEXT_FORMAT,
     LogContextFilter,
     bind_log_context,

@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 
 import deployments.metrics as metrics
-from app.metrics import NoopMetricsSink, metrics_sink, set_metrics_sink
+from observability.web_metrics import NoopMetricsSink, metrics_sink, set_metrics_sink
 
 
 class FakeMetric:

@@ -25,8 +25,6 @@ from typing import Any
 import numpy as np
 import pytest
 
-from app.db import Database, create_job, create_meeting, create_user, upgrade_database
-from app.rooms.hub import Event, EventLog
 from core.speech_tracker import FRAME_SAMPLES, SpeechTracker
 from core.types import (
     SAMPLE_RATE,
@@ -39,6 +37,8 @@ from core.types import (
 )
 from deployments.pipeline import Models
 from deployments.vad import StreamingVad
+from persistence import Database, create_job, create_meeting, create_user, upgrade_database
+from rooms.hub import Event, EventLog
 
 VAD_THRESHOLD = 0.05
 LEVEL_STEP = 0.04  # utterance k is at (k + 2) * LEVEL_STEP: 0.08, 0.12, ... up to k = 20

@@ -9,9 +9,9 @@ from collections.abc import Callable
 import pytest
 from ray.exceptions import ActorDiedError, ActorUnavailableError
 
-from app.rooms.hub import EventLog
 from deployments import hub as hub_module
 from deployments.hub import ActorHubClient
+from rooms.hub import EventLog
 from tests.unit.orchestration.fakes import FlakyActor, Meeting, Outage
 
 

@@ -13,7 +13,6 @@ import math
 import numpy as np
 import pytest
 
-from app.db import get_job
 from core.clips import CLIP_MAX_S
 from core.types import SAMPLE_RATE
 from deployments import live
@@ -21,6 +20,7 @@ from deployments.failures import INTERNAL, JobFailedError
 from deployments.live import LiveSession, LiveSessionError
 from deployments.partials import PartialBudget
 from deployments.pipeline import JobState
+from persistence import get_job
 from tests.unit.orchestration.fakes import (
     Meeting,
     RecordingHub,

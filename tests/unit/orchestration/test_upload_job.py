@@ -12,11 +12,11 @@ from pathlib import Path
 
 import pytest
 
-from app.db import get_job, list_segments
-from app.db.models import Meeting as MeetingRow
 from core.windowing import WindowOptions
 from deployments.failures import INTERNAL
 from deployments.pipeline import JobState, UploadJob
+from persistence import get_job, list_segments
+from persistence.models import Meeting as MeetingRow
 from tests.unit.orchestration.fakes import (
     Meeting,
     MetricsLog,

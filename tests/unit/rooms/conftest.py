@@ -7,9 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from app.config import Settings
-from app.db import Database, create_meeting, create_user, upgrade_database
 from app.security import create_access_token
+from persistence import Database, create_meeting, create_user, upgrade_database
+from settings.config import Settings
 
 JWT_SECRET = "rooms-unit-test-secret-0123456789abcdef0123"
 

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from app.rooms.close_codes import CloseCode
+from rooms.close_codes import CloseCode
 
 ROOT = Path(__file__).resolve().parents[3]
 WEB_TABLES = {

@@ -9,8 +9,8 @@ from typing import Any
 
 import pytest
 
-from app.rooms.fanout import RoomFanout, Subscriber
-from app.rooms.hub import Event, EventLog
+from app.sockets.fanout import RoomFanout, Subscriber
+from rooms.hub import Event, EventLog
 from tests.unit.rooms.conftest import Member, make_meetings
 
 

@@ -8,8 +8,8 @@ from collections.abc import AsyncIterator
 
 import pytest
 
-from app.db import Database, events_after
-from app.rooms.hub import EventLog
+from persistence import Database, events_after
+from rooms.hub import EventLog
 from tests.unit.rooms.conftest import Member, make_meetings
 
 

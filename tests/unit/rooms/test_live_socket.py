@@ -15,11 +15,11 @@ import pytest
 from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import ConnectionClosed
 
-from app.backend import LocalBackend
-from app.config import Settings
-from app.live_replies import UNKNOWN_SESSION, LiveReply, LiveSessionState
 from app.main import create_app
-from app.rooms.live_messages import LiveStoppedMessage
+from processor_api.backend import LocalBackend
+from processor_api.live_replies import UNKNOWN_SESSION, LiveReply, LiveSessionState
+from rooms.live_messages import LiveStoppedMessage
+from settings.config import Settings
 from tests.unit.rooms.conftest import Member
 from tests.unit.rooms.live_server import LiveServer
 

@@ -11,8 +11,8 @@ from pydantic import ValidationError
 
 from app.api.routes.live import control_kind
 from app.api.routes.ws import parse_client_message
-from app.rooms.live_messages import LiveStartRequest
-from app.rooms.messages import AuthRequest, PingRequest, ResumeRequest
+from rooms.live_messages import LiveStartRequest
+from rooms.messages import AuthRequest, PingRequest, ResumeRequest
 
 json_values = st.recursive(
     st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(max_size=20),

@@ -7,8 +7,8 @@ import json
 from typing import Any
 
 from app.api.routes.ws import MAX_BATCH, pump
-from app.rooms.fanout import Outgoing, RoomFanout, Subscriber
-from app.rooms.hub import EventLog
+from app.sockets.fanout import Outgoing, RoomFanout, Subscriber
+from rooms.hub import EventLog
 from tests.unit.rooms.conftest import Member
 from tests.unit.rooms.test_fanout import wait_until
 

@@ -2,15 +2,15 @@
 
 from __future__ import annotations
 
-from app.rooms.live_messages import LIVE_CLIENT_MESSAGES, LIVE_SERVER_MESSAGES
-from app.rooms.messages import SERVER_MESSAGES
-from app.rooms.protocol_doc import BEGIN, DOC_PATH, END, render_schemas, replace_section
+from rooms.live_messages import LIVE_CLIENT_MESSAGES, LIVE_SERVER_MESSAGES
+from rooms.messages import SERVER_MESSAGES
+from rooms.protocol_doc import BEGIN, DOC_PATH, END, render_schemas, replace_section
 
 
 def test_protocol_doc_schema_section_is_current() -> None:
     document = DOC_PATH.read_text()
     assert replace_section(document, render_schemas()) == document, (
-        "docs/protocol.md is out of date: run `python -m app.rooms.protocol_doc`"
+        "docs/protocol.md is out of date: run `python -m rooms.protocol_doc`"
     )
 
 

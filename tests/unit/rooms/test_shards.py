@@ -15,9 +15,9 @@ from typing import Any
 
 import pytest
 
-from app.rooms.fanout import RoomFanout
-from app.rooms.hub import Event, EventLog
-from app.rooms.shards import ShardedHub, shard_of
+from app.sockets.fanout import RoomFanout
+from rooms.hub import Event, EventLog
+from rooms.shards import ShardedHub, shard_of
 from tests.unit.rooms.conftest import Member, make_meetings
 from tests.unit.rooms.test_fanout import JitteryHub, attach, wait_until
 
@@ -82,7 +82,7 @@ def test_shard_of_is_stable_across_processes_and_spreads_meetings() -> None:
     # Pinned: a different hash would move live rooms to other actors on upgrade.
     assert [shard_of(f"meeting-{i}", 4) for i in range(8)] == [0, 3, 2, 1, 1, 1, 2, 1]
     assert [shard_of(f"meeting-{i}", 2) for i in range(8)] == [0, 1, 0, 1, 1, 1, 0, 1]
-    code = "from app.rooms.shards import shard_of; print(shard_of('meeting-7', 7))"
+    code = "from rooms.shards import shard_of; print(shard_of('meeting-7', 7))"
     other = subprocess.run(
         [sys.executable, "-c", code],
         capture_output=True,

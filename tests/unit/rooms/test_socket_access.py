@@ -14,13 +14,13 @@ import httpx
 import pytest
 from websockets.asyncio.client import ClientConnection, connect
 
-from app.backend import LocalBackend
-from app.config import Settings
-from app.db import Database, save_segments, share_meeting
-from app.live_replies import LiveReply, LiveSessionState
 from app.main import create_app
 from app.security import create_access_token
 from core.types import Segment
+from persistence import Database, save_segments, share_meeting
+from processor_api.backend import LocalBackend
+from processor_api.live_replies import LiveReply, LiveSessionState
+from settings.config import Settings
 from tests.unit.rooms.conftest import Member
 from tests.unit.rooms.live_server import LiveServer
 from tests.unit.rooms.test_ws import close_code, recv_json, room_url

@@ -17,12 +17,12 @@ from websockets.exceptions import ConnectionClosed
 from websockets.frames import Frame, Opcode
 from websockets.uri import parse_uri
 
-from app.config import Settings
 from app.main import create_app
-from app.rooms.fanout import RoomFanout
-from app.rooms.hub import EventLog
-from app.rooms.publish import publish_error, publish_status
 from app.security import create_access_token
+from app.sockets.fanout import RoomFanout
+from rooms.hub import EventLog
+from rooms.publish import publish_error, publish_status
+from settings.config import Settings
 from tests.unit.rooms.conftest import Member
 from tests.unit.rooms.live_server import LiveServer
 

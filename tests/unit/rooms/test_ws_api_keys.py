@@ -8,10 +8,10 @@ import json
 from websockets.asyncio.client import connect
 
 from app.apikeys import generate_api_key
-from app.config import Settings
-from app.db import Database
-from app.db.api_keys import create_api_key, revoke_api_key
 from app.main import create_app
+from persistence import Database
+from persistence.api_keys import create_api_key, revoke_api_key
+from settings.config import Settings
 from tests.unit.rooms.conftest import Member
 from tests.unit.rooms.live_server import LiveServer
 from tests.unit.rooms.test_ws import close_code, room_url

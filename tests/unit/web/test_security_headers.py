@@ -10,7 +10,7 @@ import pytest
 from fastapi.testclient import TestClient
 from playwright.sync_api import sync_playwright
 
-from app.config import REPO_ROOT, Settings
+from settings.config import REPO_ROOT, Settings
 from app.main import create_app
 from app.security_headers import APP_POLICY, DOCS_POLICY
 from tests.unit.rooms.live_server import LiveServer

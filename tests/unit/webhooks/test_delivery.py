@@ -16,13 +16,13 @@ from typing import Any
 import pytest
 from sqlalchemy import update
 
-from app.config import Settings
-from app.db import Database, create_meeting, create_user, share_meeting, upgrade_database
-from app.db.models import WebhookDelivery, utcnow
-from app.webhooks.dispatcher import WebhookDispatcher
-from app.webhooks.outbox import claim_due, create_webhook, enqueue_event, list_deliveries
-from app.webhooks.signing import verify_signature
+from persistence import Database, create_meeting, create_user, share_meeting, upgrade_database
+from persistence.models import WebhookDelivery, utcnow
+from settings.config import Settings
 from tests.webhook_receiver import WebhookReceiver
+from webhooks.dispatcher import WebhookDispatcher
+from webhooks.outbox import claim_due, create_webhook, enqueue_event, list_deliveries
+from webhooks.signing import verify_signature
 
 
 @pytest.fixture

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-from app.config import Settings
-from app.webhooks.dispatcher import policy_from
-from app.webhooks.schedule import RetryPolicy
+from settings.config import Settings
+from webhooks.dispatcher import policy_from
+from webhooks.schedule import RetryPolicy
 
 T0 = datetime(2026, 11, 30, 12, 0, tzinfo=UTC)
 

@@ -7,7 +7,7 @@ import hmac
 
 import pytest
 
-from app.webhooks.signing import SignatureError, new_secret, sign, verify_signature
+from webhooks.signing import SignatureError, new_secret, sign, verify_signature
 
 SECRET = "whsec_0123456789abcdef"
 BODY = b'{"id":"evt_1","type":"completed"}'

@@ -6,7 +6,7 @@ import ipaddress
 
 import pytest
 
-from app.webhooks.ssrf import (
+from webhooks.ssrf import (
     BlockedUrlError,
     check_target,
     check_url_syntax,

@@ -1,0 +1,1 @@
+"""The browser side of rooms: per-replica socket fan-out and live access checks."""

@@ -1,0 +1,1 @@
+"""Process settings: the ``MEETING_*`` environment, read once by every layer."""
