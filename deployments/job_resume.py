@@ -16,18 +16,16 @@ from __future__ import annotations
 
 import logging
 from dataclasses import asdict
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from core.meeting_language import MeetingLanguage
 from core.speakers import SpeakerRegistry
 from core.types import Segment
+from deployments.job_state import JobState
 from persistence import Database, list_segments
 from persistence.leases import published_event_ids
 from rooms.hub import HubClient
 from rooms.publish import publish_segment
-
-if TYPE_CHECKING:
-    from deployments.pipeline import JobState
 
 logger = logging.getLogger(__name__)
 

@@ -26,8 +26,10 @@ from core.clips import CLIP_MAX_S
 from core.types import SAMPLE_RATE, Word
 from core.windowing import Window, WindowOptions, find_utterance_end
 from deployments.failures import JobFailedError, public_failure
+from deployments.job_output import JobOutput
+from deployments.job_state import JobState, Models
 from deployments.partials import OpenUtterance, PartialBudget
-from deployments.pipeline import JobRecorder, JobState, Models
+from deployments.pipeline import WindowRunner
 from deployments.speaker_naming import SpeakerNaming
 from deployments.vad import speech_regions
 from persistence import Database
@@ -60,9 +62,9 @@ class LiveSessionError(Exception):
         self.code: LiveRefusalCode = code
 
 
-class LiveSession(JobRecorder):
-    # The first utterances may be a word or two: an unsure guess is retried on the next ones.
-    detection_attempts = 3
+class LiveSession:
+    """One live microphone session: cuts windows from the socket's audio, runs them through
+    its ``WindowRunner`` and hands them, in order, to its ``JobOutput``."""
 
     def __init__(
         self,
@@ -77,8 +79,13 @@ class LiveSession(JobRecorder):
         vad_every_s: float = VAD_EVERY_S,
         naming: SpeakerNaming | None = None,
     ) -> None:
-        super().__init__(state, models, hub, db, naming)
+        self.state = state
         self.session_id = session_id
+        self._models = models
+        self._hub = hub
+        self.output = JobOutput(state, hub, db, models.summarize, naming, self.resume_fields)
+        # The first utterances may be a word or two: an unsure guess is retried on the next ones.
+        self._windows = WindowRunner(state, models, self.output, detection_attempts=3)
         self.received = 0  # samples accepted since the session started
         self.detached_at: float | None = None
         self._buffer = np.zeros(0, dtype=np.float32)
@@ -123,17 +130,21 @@ class LiveSession(JobRecorder):
 
     async def reopen(self) -> None:
         """``open`` for a session taken over: keep the transcript, publish what is missing."""
-        await self.resume(None)
-        await self.status("processing", "transcription", "Live transcription resumed", None)
+        await self.output.resume(None)
+        await self.output.status("processing", "transcription", "Live transcription resumed", None)
         self._worker = asyncio.create_task(self._work(), name=f"live-{self.session_id}")
+
+    async def fail(self, message: str, code: str) -> None:
+        """End the session as failed (unless another replica owns it now)."""
+        await self.output.fail(message, code)
 
     @property
     def received_s(self) -> float:
         return self.received / SAMPLE_RATE
 
     async def open(self) -> None:
-        await self.start(None)
-        await self.status("processing", "transcription", "Live transcription started", None)
+        await self.output.start(None)
+        await self.output.status("processing", "transcription", "Live transcription started", None)
         self._worker = asyncio.create_task(self._work(), name=f"live-{self.session_id}")
 
     def feed(self, pcm: bytes) -> None:
@@ -160,7 +171,7 @@ class LiveSession(JobRecorder):
         self._wake.set()
         if self._worker is not None:
             await self._worker
-        await self.finish(self.received_s)
+        await self.output.finish(self.received_s)
 
     def _check_rate(self, samples: int) -> None:
         ahead = (self.received + samples) / SAMPLE_RATE - (time.monotonic() - self._opened)
@@ -229,11 +240,11 @@ class LiveSession(JobRecorder):
                 await self._finish_partial()
                 while self._pending:
                     window, audio = self._next_window()
-                    result = await self.run_window(audio, window)
-                    await self.publish_window(result, self.segment_id(window.index))
+                    result = await self._windows.run(audio, window)
+                    await self.output.publish_window(result, self.segment_id(window.index))
                     await self._close_shown(window.index, result.transcription.words)
                     lag = round(self.received_s - window.end, 3)
-                    await self.status(
+                    await self.output.status(
                         "processing",
                         "transcription",
                         "Transcribed live audio",

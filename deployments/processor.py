@@ -21,18 +21,14 @@ from core.windowing import WindowOptions
 from deployments.failures import JobFailedError
 from deployments.hub_shards import hub_for_settings
 from deployments.job_leases import LeaseKeeper, LeaseOptions, replica_identity
+from deployments.job_output import JobOutput, store_summary
 from deployments.job_resume import restore_state
+from deployments.job_state import JobState, Models
 from deployments.live import LiveSession, LiveSessionError
 from deployments.metrics import record_error
 from deployments.options import ProcessorArgs
 from deployments.partials import PartialBudget
-from deployments.pipeline import (
-    JobRecorder,
-    JobState,
-    Models,
-    UploadJob,
-    store_summary,
-)
+from deployments.pipeline import UploadJob
 from deployments.speaker_naming import SpeakerNaming
 from observability.logging_context import bind_log_context, install_log_record_factory
 from persistence import (
@@ -204,7 +200,7 @@ class Processor:
         self._start_upload(state, audio_path)
 
     async def _fail_unreadable(self, state: JobState, audio_path: str | None) -> None:
-        recorder = JobRecorder(state, self._models(), self._hub, self._db)
+        recorder = JobOutput(state, self._hub, self._db, self._models().summarize)
         if audio_path is None:
             message = "Interrupted before processing started; upload the audio again"
         else:
@@ -220,9 +216,8 @@ class Processor:
             self._leases.forget(state.job_id)
 
     async def _finish_orphaned_live(self, state: JobState) -> None:
-        recorder = JobRecorder(
-            state, self._models(), self._hub, self._db, self._naming(state.meeting_id)
-        )
+        summarize, naming = self._models().summarize, self._naming(state.meeting_id)
+        recorder = JobOutput(state, self._hub, self._db, summarize, naming)
         try:
             await recorder.resume(None)
             duration = max((s.end for s in state.segments), default=0.0)

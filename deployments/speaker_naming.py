@@ -4,7 +4,7 @@ After every published window the Processor stores each meeting speaker's running
 (what "enrol this speaker" reads later), matches the centroids against the meeting owner's
 voice profiles of the same diarization backend, and, when a name appears, changes or goes,
 announces the meeting's speaker state as a durable ``speakers`` event. Uploads and live
-streams share it through ``JobRecorder``.
+streams share it through ``JobOutput``.
 """
 
 from __future__ import annotations

@@ -11,8 +11,9 @@ import pytest
 
 from core.types import DiarizationResult, SpeakerTurn, TranscriptionResult, Word
 from core.windowing import Window
+from deployments.job_output import JobOutput
 from deployments.job_resume import restore_state
-from deployments.pipeline import JobRecorder, JobState, Models, WindowResult
+from deployments.job_state import JobState, WindowResult
 from persistence import Database, create_job, create_meeting, create_user, upgrade_database
 from persistence.leases import LeaseLostError, claim_job
 from persistence.models import Job
@@ -22,11 +23,8 @@ T0 = datetime(2026, 11, 30, 12, 0, tzinfo=UTC)
 ALICE, BOB = [1.0, 0.0, 0.0], [0.0, 1.0, 0.0]
 
 
-async def no_model(*_args: object) -> object:
+async def no_summary(*_args: object) -> object:
     raise AssertionError("not called")
-
-
-MODELS = Models(no_model, no_model, no_model, no_model, lambda _l: False)  # type: ignore[arg-type]
 
 
 class FlakyHub(EventLog):
@@ -90,7 +88,7 @@ async def test_a_new_owner_continues_without_loss_duplicate_or_relabel(
     database, meeting_id, job_id = db
     url = database.url
     hub_a = FlakyHub(url, die_at=4)  # window 1's second segment never reaches the room
-    a = JobRecorder(owned_state(database, job_id, meeting_id, "A", T0), MODELS, hub_a, database)
+    a = JobOutput(owned_state(database, job_id, meeting_id, "A", T0), hub_a, database, no_summary)
     await a.publish_window(window(0, [("alice", ALICE), ("bob", BOB)]))
     with pytest.raises(RuntimeError, match="replica killed"):
         await a.publish_window(window(1, [("bob", BOB), ("alice", ALICE)]))
@@ -99,7 +97,7 @@ async def test_a_new_owner_continues_without_loss_duplicate_or_relabel(
     hub_b = EventLog(url)
     b_state = owned_state(database, job_id, meeting_id, "B", later)
     assert b_state.published == 2 and b_state.resumed
-    b = JobRecorder(b_state, MODELS, hub_b, database)
+    b = JobOutput(b_state, hub_b, database, no_summary)
     await b.resume(None)
     await b.publish_window(window(2, [("bob", BOB)]))
 
@@ -124,7 +122,7 @@ async def test_a_new_owner_continues_without_loss_duplicate_or_relabel(
 async def test_an_old_owner_cannot_fail_a_job_taken_over(db: tuple[Database, str, str]) -> None:
     database, meeting_id, job_id = db
     hub = EventLog(database.url)
-    a = JobRecorder(owned_state(database, job_id, meeting_id, "A", T0), MODELS, hub, database)
+    a = JobOutput(owned_state(database, job_id, meeting_id, "A", T0), hub, database, no_summary)
     owned_state(database, job_id, meeting_id, "B", T0 + timedelta(seconds=11))
     await a.fail("Transcription failed", "transcriber_failed")
     with database.session() as s:

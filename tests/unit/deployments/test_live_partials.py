@@ -26,9 +26,9 @@ from core.types import (
     Word,
 )
 from deployments import live
+from deployments.job_state import JobState, Models
 from deployments.live import LiveSession
 from deployments.partials import PartialBudget
-from deployments.pipeline import JobState, Models
 from persistence import Database, create_job
 from rooms.hub import EventLog
 from settings.config import Settings

@@ -15,8 +15,8 @@ import pytest
 from core.audio import AudioDecodeError
 from core.types import DiarizationResult, Segment, SummaryResult, TranscriptionResult
 from deployments.failures import INTERNAL, public_failure
+from deployments.job_state import JobState, Models
 from deployments.live import LiveSession
-from deployments.pipeline import JobState, Models
 from persistence import Database, create_job, create_meeting, create_user, get_job, upgrade_database
 from persistence.models import Meeting
 from persistence.quotas import QuotaExceeded, check_live_slot

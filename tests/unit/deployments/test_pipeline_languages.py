@@ -1,5 +1,5 @@
-"""A job's language handling with the real recorder, database and event log; the models are
-stand-ins at the edge (they record what they were asked and answer fixed text)."""
+"""A job's language handling with the real window runner, output, database and event log;
+the models are stand-ins at the edge (they record what they were asked and answer fixed text)."""
 
 from __future__ import annotations
 
@@ -19,8 +19,10 @@ from core.types import (
     Word,
 )
 from core.windowing import Window
-from deployments import pipeline
-from deployments.pipeline import JobRecorder, JobState, Models
+from deployments import job_output, pipeline
+from deployments.job_output import JobOutput
+from deployments.job_state import JobState, Models
+from deployments.pipeline import WindowRunner
 from persistence import Database, create_job, create_meeting, create_user, upgrade_database
 from persistence.languages import get_language_settings, set_language_settings
 from rooms.hub import EventLog
@@ -30,7 +32,9 @@ from tests.unit.orchestration.fakes import MetricsLog
 @pytest.fixture(autouse=True)
 def no_ray_metrics(monkeypatch: pytest.MonkeyPatch) -> None:
     """Metrics are Ray Serve objects; unit tests never start Ray."""
-    MetricsLog().install(monkeypatch, pipeline)
+    log = MetricsLog()
+    log.install(monkeypatch, pipeline)
+    log.install(monkeypatch, job_output)
 
 
 class FakeModels:
@@ -82,11 +86,13 @@ async def run_one_window(
 ) -> tuple[list[Segment], list[dict[str, Any]]]:
     db, meeting_id, job_id = meeting
     hub = EventLog(db.url)
-    recorder = JobRecorder(JobState(job_id, meeting_id), fake.models(), hub, db)
-    await recorder.start(1)
+    state, models = JobState(job_id, meeting_id), fake.models()
+    output = JobOutput(state, hub, db, models.summarize)
+    await output.start(1)
     audio = np.zeros(3 * SAMPLE_RATE, dtype=np.float32)
-    segments = await recorder.publish_window(await recorder.run_window(audio, Window(0, 0, 3)))
-    await recorder.finish(3.0)
+    runner = WindowRunner(state, models, output)
+    segments = await output.publish_window(await runner.run(audio, Window(0, 0, 3)))
+    await output.finish(3.0)
     return segments, await hub.replay(meeting_id, 0)
 
 
@@ -122,19 +128,18 @@ async def test_english_detection_makes_no_captions(meeting: tuple[Database, str,
 async def test_an_unsure_live_guess_is_retried_then_kept_when_the_session_ends(
     meeting: tuple[Database, str, str],
 ) -> None:
-    class LiveLike(JobRecorder):
-        detection_attempts = 3
-
     db, meeting_id, job_id = meeting
     fake = FakeModels(detected=("it", 0.3))
     hub = EventLog(db.url)
-    recorder = LiveLike(JobState(job_id, meeting_id), fake.models(), hub, db)
-    await recorder.start(None)
+    state, models = JobState(job_id, meeting_id), fake.models()
+    output = JobOutput(state, hub, db, models.summarize)
+    runner = WindowRunner(state, models, output, detection_attempts=3)  # as a live session
+    await output.start(None)
     audio = np.zeros(3 * SAMPLE_RATE, dtype=np.float32)
-    await recorder.publish_window(await recorder.run_window(audio, Window(0, 0, 3)))
-    assert recorder.state.language.detecting, "one unsure guess: the next utterance retries"
+    await output.publish_window(await runner.run(audio, Window(0, 0, 3)))
+    assert state.language.detecting, "one unsure guess: the next utterance retries"
     assert fake.calls[0][0] == "it", "meanwhile the window uses the guess"
-    await recorder.finish(3.0)
+    await output.finish(3.0)
     events = await hub.replay(meeting_id, 0)
     detected = [
         e["details"]

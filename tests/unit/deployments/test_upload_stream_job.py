@@ -22,7 +22,8 @@ from core.types import (
 )
 from core.windowing import WindowOptions
 from deployments import window_source
-from deployments.pipeline import JobState, Models, UploadJob
+from deployments.job_state import JobState, Models
+from deployments.pipeline import UploadJob
 from persistence import (
     Database,
     create_job,

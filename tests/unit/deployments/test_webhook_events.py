@@ -6,21 +6,18 @@ from __future__ import annotations
 from pathlib import Path
 
 from core.types import Segment, SummaryResult
-from deployments.pipeline import JobRecorder, JobState, Models
+from deployments.job_output import JobOutput
+from deployments.job_state import JobState
 from persistence import Database, create_job, create_meeting, create_user, upgrade_database
 from rooms.hub import EventLog
 from webhooks.outbox import create_webhook, list_deliveries
-
-
-async def no_model(*_args: object) -> object:
-    raise AssertionError("not called")
 
 
 async def summarize(_segments: list[Segment], _language: str | None = None) -> SummaryResult:
     return SummaryResult(summary="We met.", engine="test")
 
 
-def recorder_for(tmp_path: Path) -> tuple[JobRecorder, Database, str]:
+def recorder_for(tmp_path: Path) -> tuple[JobOutput, Database, str]:
     url = f"sqlite:///{tmp_path / 'm.db'}"
     upgrade_database(url)
     db = Database(url)
@@ -32,8 +29,7 @@ def recorder_for(tmp_path: Path) -> tuple[JobRecorder, Database, str]:
             s, user.id, "https://93.184.216.34/h", ["completed", "failed", "summary"], None
         )
     state = JobState(job_id=job.id, meeting_id=meeting.id)
-    models = Models(no_model, no_model, summarize, no_model, lambda _language: False)  # type: ignore[arg-type]
-    return JobRecorder(state, models, EventLog(url), db), db, hook.id
+    return JobOutput(state, EventLog(url), db, summarize), db, hook.id
 
 
 async def test_finished_job_queues_summary_then_completed(tmp_path: Path) -> None:

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from deployments import live, pipeline, window_source
+from deployments import job_output, live, pipeline, window_source
 from tests.unit.orchestration.fakes import (
     LevelVad,
     Meeting,
@@ -30,6 +30,7 @@ def fake_vad(monkeypatch: pytest.MonkeyPatch) -> None:
 def metrics(monkeypatch: pytest.MonkeyPatch) -> MetricsLog:
     log = MetricsLog()
     log.install(monkeypatch, pipeline)
+    log.install(monkeypatch, job_output)
     return log
 
 

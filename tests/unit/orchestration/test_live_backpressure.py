@@ -17,9 +17,9 @@ from core.clips import CLIP_MAX_S
 from core.types import SAMPLE_RATE
 from deployments import live
 from deployments.failures import INTERNAL, JobFailedError
+from deployments.job_state import JobState
 from deployments.live import LiveSession, LiveSessionError
 from deployments.partials import PartialBudget
-from deployments.pipeline import JobState
 from persistence import get_job
 from tests.unit.orchestration.fakes import (
     Meeting,

@@ -14,7 +14,8 @@ import pytest
 
 from core.windowing import WindowOptions
 from deployments.failures import INTERNAL
-from deployments.pipeline import JobState, UploadJob
+from deployments.job_state import JobState
+from deployments.pipeline import UploadJob
 from persistence import get_job, list_segments
 from persistence.models import Meeting as MeetingRow
 from tests.unit.orchestration.fakes import (

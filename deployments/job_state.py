@@ -1,0 +1,57 @@
+"""What a job carries from window to window, and the model calls it makes: shared by upload
+jobs (``pipeline.py``), live sessions (``live.py``) and their output (``job_output.py``)."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from core.meeting_language import MeetingLanguage
+from core.speakers import SpeakerRegistry
+from core.translation import TranslatedSpan
+from core.types import DiarizationResult, Segment, SummaryResult, TranscriptionResult
+from core.windowing import Window
+
+# (audio, language or None for the profile default, "transcribe" | "translate")
+Transcribe = Callable[[np.ndarray, str | None, str], Awaitable[TranscriptionResult]]
+Diarize = Callable[[np.ndarray], Awaitable[DiarizationResult]]
+Summarize = Callable[[list[Segment], str | None], Awaitable[SummaryResult]]
+Detect = Callable[[np.ndarray], Awaitable[tuple[str, float]]]
+
+
+@dataclass(frozen=True)
+class Models:
+    transcribe: Transcribe
+    diarize: Diarize
+    summarize: Summarize
+    detect: Detect
+    # whether speech in a language can be translated into English by a loaded model
+    can_translate: Callable[[str], bool]
+
+
+@dataclass
+class WindowResult:
+    window: Window
+    transcription: TranscriptionResult
+    diarization: DiarizationResult
+    translations: list[TranslatedSpan] = field(default_factory=list)
+
+
+@dataclass
+class JobState:
+    job_id: str
+    meeting_id: str
+    windows: list[Window] = field(default_factory=list)
+    segments: list[Segment] = field(default_factory=list)
+    registry: SpeakerRegistry = field(default_factory=SpeakerRegistry)
+    published: int = 0
+    started: float = field(default_factory=time.monotonic)
+    first_segment_s: float | None = None
+    language: MeetingLanguage = field(default_factory=MeetingLanguage)
+    # Ownership (persistence/leases.py): the replica that must still own the job to store a window
+    # (None: unfenced), and whether it continues a job another replica started.
+    owner_id: str | None = None
+    resumed: bool = False
