@@ -25,6 +25,7 @@ from core.diarization import (
 from core.types import SAMPLE_RATE, DiarizationResult
 from core.voice_profiles import dominant_voice
 from deployments.options import DiarizerArgs
+from processor_api.voices import VoiceEmbedding, VoiceRefusal, VoiceReply, VoiceSample
 
 logger = logging.getLogger(__name__)
 MIN_CLUSTER_SHARE = 0.05
@@ -67,15 +68,15 @@ class Diarizer:
         result.backend = self._backend_id
         return result
 
-    async def embed_voice(self, audio: np.ndarray) -> dict[str, object]:
-        """The dominant voice of an enrolment sample: ``{backend, embedding, speech_s}``, or
-        ``{error, message}`` when the sample holds no usable speech."""
-        result = await self.diarize(audio)
+    async def embed_voice(self, sample: VoiceSample) -> VoiceReply:
+        """The dominant voice of an enrolment sample, or a refusal when the sample holds no
+        usable speech."""
+        result = await self.diarize(sample.audio)
         voice = dominant_voice(result)
         if voice is None:
-            return {"error": "no_speech", "message": "No speech was found in the sample"}
+            return VoiceRefusal("no_speech", "No speech was found in the sample")
         embedding, speech_s = voice
-        return {"backend": self._backend_id, "embedding": embedding, "speech_s": speech_s}
+        return VoiceEmbedding(self._backend_id, embedding, speech_s)
 
 
 class EmbeddedBackend:

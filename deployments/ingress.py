@@ -17,6 +17,7 @@ from deployments.metrics import install_ray_metrics_sink
 from observability.logging_context import install_log_record_factory
 from processor_api.backend import JobRequest, ServedModel
 from processor_api.live_replies import LiveRedirect, LiveRefusal, LiveReply, LiveSessionState
+from processor_api.voices import VoiceReply, VoiceSample
 from rooms.hub import HubClient
 from settings.config import get_settings
 
@@ -84,9 +85,9 @@ class ServeBackend:
             self._owners[reply.session_id] = reply.owner
         return reply
 
-    async def embed_voice(self, audio: Any) -> dict[str, Any]:
-        result: dict[str, Any] = await self._processor.embed_voice.remote(audio)
-        return result
+    async def embed_voice(self, sample: VoiceSample) -> VoiceReply:
+        reply: VoiceReply = await self._processor.embed_voice.remote(sample)
+        return reply
 
     async def regenerate_summary(self, meeting_id: str) -> None:
         # Returns when the summary is published; the route runs it in the background and

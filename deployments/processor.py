@@ -49,6 +49,7 @@ from processor_api.live_replies import (
     LiveReply,
     LiveSessionState,
 )
+from processor_api.voices import VoiceReply, VoiceSample
 from rooms.publish import publish_error, publish_summary
 from settings.config import db_pool, get_settings
 from webhooks.dispatcher import WebhookDispatcher
@@ -396,10 +397,10 @@ class Processor:
             self._args.voice_match_margin,
         )
 
-    async def embed_voice(self, audio: Any) -> dict[str, Any]:
+    async def embed_voice(self, sample: VoiceSample) -> VoiceReply:
         """An enrolment sample's dominant voice, from the active diarization backend."""
-        result: dict[str, Any] = await self._diarizer.embed_voice.remote(audio)
-        return result
+        reply: VoiceReply = await self._diarizer.embed_voice.remote(sample)
+        return reply
 
     def _models(self) -> Models:
         return Models(

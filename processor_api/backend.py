@@ -8,10 +8,11 @@ tests pass ``LocalBackend``. Keeping the web layer behind this seam is what lets
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import Protocol
 
 from core.languages import ENGLISH, LanguageRouter, ModelRoute
 from processor_api.live_replies import UNKNOWN_SESSION, LiveRefusal, LiveReply
+from processor_api.voices import NO_DIARIZER, VoiceReply, VoiceSample
 from rooms.hub import EventLog, HubClient
 
 ENGLISH_ONLY = LanguageRouter((ModelRoute("Transcriber", frozenset({ENGLISH})),))
@@ -60,9 +61,8 @@ class Backend(Protocol):
         """What the profile serves, for the OpenAI-compatible ``/v1`` endpoints."""
         ...
 
-    async def embed_voice(self, audio: Any) -> dict[str, Any]:
-        """The dominant voice of an enrolment sample (float32 16 kHz mono):
-        ``{backend, embedding, speech_s}`` or ``{error, message}``."""
+    async def embed_voice(self, sample: VoiceSample) -> VoiceReply:
+        """The dominant voice of an enrolment sample, or why there is none."""
         ...
 
     async def live_open(self, meeting_id: str, session_id: str | None) -> LiveReply:
@@ -115,8 +115,8 @@ class LocalBackend:
     async def regenerate_summary(self, meeting_id: str) -> None:
         self.summary_requests.append(meeting_id)
 
-    async def embed_voice(self, audio: Any) -> dict[str, Any]:
-        return {"error": "unavailable", "message": "Voice samples need the Diarizer deployment"}
+    async def embed_voice(self, sample: VoiceSample) -> VoiceReply:
+        return NO_DIARIZER
 
     async def live_open(self, meeting_id: str, session_id: str | None) -> LiveReply:
         return LiveRefusal("unavailable", "Live audio needs the Processor deployment")

@@ -33,6 +33,7 @@ from persistence.speakers import (
     list_voice_profiles,
     speaker_centroid,
 )
+from processor_api.voices import VoiceRefusal, VoiceSample
 
 logger = logging.getLogger(__name__)
 router = APIRouter(prefix="/voice-profiles", tags=["voice profiles"])
@@ -133,11 +134,11 @@ async def enrol_from_sample(
     minutes). It is streamed to a temporary file with a hard size limit, embedded with the
     active diarization backend and deleted: only the embedding is stored."""
     audio = await _receive_sample(request, settings.data_dir)
-    voice = await request.app.state.backend.embed_voice(audio)
-    if "error" in voice:
-        code = status.HTTP_503_SERVICE_UNAVAILABLE if voice["error"] == "unavailable" else 422
-        raise HTTPException(code, voice["message"])
-    if float(voice["speech_s"]) < MIN_SAMPLE_SPEECH_S:
+    voice = await request.app.state.backend.embed_voice(VoiceSample(audio))
+    if isinstance(voice, VoiceRefusal):
+        code = status.HTTP_503_SERVICE_UNAVAILABLE if voice.code == "unavailable" else 422
+        raise HTTPException(code, voice.message)
+    if voice.speech_s < MIN_SAMPLE_SPEECH_S:
         raise HTTPException(422, "The sample needs at least a second of clear speech")
 
     def store() -> VoiceProfilePublic:
@@ -147,11 +148,11 @@ async def enrol_from_sample(
                 session,
                 user.id,
                 name,
-                str(voice["backend"]),
-                voice["embedding"],
+                voice.backend,
+                voice.embedding,
                 "sample",
                 None,
-                float(voice["speech_s"]),
+                voice.speech_s,
             )
             return _public(profile)
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import pickle
 import wave
 from typing import Any
 
@@ -16,6 +17,7 @@ from core.types import Segment
 from persistence import Database, save_segments
 from persistence.models import MeetingSpeaker, VoiceProfile
 from persistence.speakers import SpeakerCentroid, save_profile_names, save_speaker_centroids
+from processor_api.voices import VoiceEmbedding, VoiceRefusal, VoiceReply, VoiceSample
 from settings.config import Settings
 from tests.unit.api.conftest import Account, Api
 
@@ -127,9 +129,9 @@ def test_sample_enrolment_uses_the_backend_and_keeps_no_audio(
 ) -> None:
     seen: list[int] = []
 
-    async def embed_voice(audio: np.ndarray) -> dict[str, Any]:
-        seen.append(audio.size)
-        return {"backend": "embedded:ge2e", "embedding": [0.6, 0.8], "speech_s": 2.5}
+    async def embed_voice(sample: VoiceSample) -> VoiceReply:
+        seen.append(sample.audio.size)
+        return VoiceEmbedding("embedded:ge2e", [0.6, 0.8], 2.5)
 
     sample = {"file": ("dana.wav", wav_bytes(3.0), "audio/wav")}
     # The model-free backend has no diarizer: a clear 503, nothing stored.
@@ -152,3 +154,27 @@ def test_sample_enrolment_uses_the_backend_and_keeps_no_audio(
     r = client.post("/api/voice-profiles/sample?name=X", files=long, headers=alice.headers)
     assert r.status_code == 413
     assert list(settings.data_dir.glob("voice-sample-*")) == []  # no sample audio is kept
+
+
+def test_a_sample_without_speech_is_refused_with_the_backends_message(
+    client: TestClient, app: FastAPI, alice: Account, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    async def embed_voice(_sample: VoiceSample) -> VoiceReply:
+        return VoiceRefusal("no_speech", "No speech was found in the sample")
+
+    monkeypatch.setattr(app.state.backend, "embed_voice", embed_voice)
+    sample = {"file": ("quiet.wav", wav_bytes(3.0), "audio/wav")}
+    r = client.post("/api/voice-profiles/sample?name=Q", files=sample, headers=alice.headers)
+    assert (r.status_code, r.json()["detail"]) == (422, "No speech was found in the sample")
+    assert client.get("/api/voice-profiles", headers=alice.headers).json() == []
+
+
+def test_voice_replies_cross_ray_by_pickling_unchanged() -> None:
+    sample = VoiceSample(np.linspace(-1, 1, 160, dtype=np.float32))
+    back = pickle.loads(pickle.dumps(sample))  # noqa: S301 (our own bytes)
+    assert back.audio.dtype == np.float32 and np.array_equal(back.audio, sample.audio)
+    for reply in (
+        VoiceEmbedding("embedded:ge2e", [0.6, 0.8], 2.5),
+        VoiceRefusal("no_speech", "No speech was found in the sample"),
+    ):
+        assert pickle.loads(pickle.dumps(reply)) == reply  # noqa: S301
