@@ -5,8 +5,6 @@ from __future__ import annotations
 import asyncio
 import logging
 import os
-import time
-import uuid
 from typing import Any
 
 from ray import serve
@@ -24,7 +22,8 @@ from deployments.job_leases import LeaseKeeper, LeaseOptions, replica_identity
 from deployments.job_output import JobOutput, store_summary
 from deployments.job_resume import restore_state
 from deployments.job_state import JobState, Models
-from deployments.live import LiveSession, LiveSessionError
+from deployments.live import LiveSession
+from deployments.live_sessions import LIVE_GRACE_S, LiveSessions
 from deployments.metrics import record_error
 from deployments.options import ProcessorArgs
 from deployments.partials import PartialBudget
@@ -33,21 +32,15 @@ from deployments.speaker_naming import SpeakerNaming
 from observability.logging_context import bind_log_context, install_log_record_factory
 from persistence import (
     Database,
-    JobAlreadyActiveError,
-    create_job,
     list_segments,
     upgrade_database,
 )
 from persistence.languages import get_language_settings
-from persistence.leases import ClaimedJob, commit_window, live_session_owner
-from persistence.quotas import QuotaExceeded, check_live_slot
+from persistence.leases import ClaimedJob
 from processor_api.backend import JobRequest
 from processor_api.live_replies import (
-    UNKNOWN_SESSION,
     LiveRedirect,
-    LiveRefusal,
     LiveReply,
-    LiveSessionState,
 )
 from processor_api.voices import VoiceReply, VoiceSample
 from rooms.publish import publish_error, publish_summary
@@ -56,19 +49,6 @@ from webhooks.dispatcher import WebhookDispatcher
 
 logger = logging.getLogger(__name__)
 SESSION_ROUTER = "deployments.session_router.SessionOwnerRouter"
-LIVE_GRACE_S = 120.0  # how long a dropped live session waits for its client to reconnect
-REAP_EVERY_S = 5.0
-
-
-def live_reply(session: LiveSession) -> LiveSessionState:
-    """``owner``: the replica holding the session; the Ingress names it in the session's
-    next calls so that ``SessionOwnerRouter`` delivers them there."""
-    return LiveSessionState(
-        session_id=session.session_id,
-        job_id=session.state.job_id,
-        received_s=round(session.received_s, 3),
-        owner=session.state.owner_id,
-    )
 
 
 # Live calls name the replica that holds their session (deployments/session_router.py).
@@ -100,9 +80,7 @@ class Processor:
         self._summarizer = summarizer
         self._args = args
         self._jobs: dict[str, asyncio.Task[None]] = {}
-        self._live: dict[str, LiveSession] = {}
         self._partial_budget = PartialBudget(args.max_partials_in_flight)
-        self._reaper: asyncio.Task[None] | None = None
         # No start-up sweep: a job whose replica died is taken over by a live replica once its
         # lease expires (persistence/leases.py), so any number of replicas can run side by side.
         self._leases = LeaseKeeper(
@@ -117,6 +95,15 @@ class Processor:
             ),
             self._lease_lost,
             self._take_over,
+        )
+        self._live = LiveSessions(
+            self._db,
+            settings,
+            self._leases,
+            args.lease_s + args.heartbeat_every_s,
+            min(0.5, args.heartbeat_every_s),
+            self._job_state,
+            self._live_session,
         )
         self._leases.start()
         # Webhook deliveries queued in the database (by any process, before any restart)
@@ -180,9 +167,7 @@ class Processor:
         task = self._jobs.pop(job_id, None)
         if task is not None:
             task.cancel()
-        for session_id, session in list(self._live.items()):
-            if session.state.job_id == job_id:
-                self._live.pop(session_id, None)
+        self._live.drop_job(job_id)
 
     async def _take_over(self, claimed: ClaimedJob) -> None:
         """A job whose replica died: resume an upload after its last stored window; end a
@@ -252,105 +237,19 @@ class Processor:
     ) -> LiveReply | LiveRedirect:
         """Start a live session, or re-attach to one whose connection dropped.
 
-        ``owner``: the replica the caller believes holds ``session_id`` (routing only)."""
-        session = self._live.get(session_id or "")
-        if session is not None and session.state.meeting_id == meeting_id:
-            session.detached_at = None
-            return live_reply(session)
-        if session_id:
-            found = await asyncio.to_thread(self._live_owner, meeting_id, session_id)
-            if found is not None and found[1] == self._leases.owner_id:  # stopping here
-                return LiveRefusal("busy", "The live session is finishing")
-            if found is not None and found[1] != owner:
-                return LiveRedirect(found[1])
-            if found is not None:  # the caller named the owner and reached us: it is gone
-                return await self._take_over_live(found[0], session_id)
-        try:
-            job_id = await asyncio.to_thread(self._create_live_job, meeting_id)
-        except JobAlreadyActiveError:
-            return LiveRefusal("busy", "The meeting is already being processed")
-        except QuotaExceeded as e:
-            return LiveRefusal("too_many", f"{e.detail} (retry after {e.retry_after_s} s)")
-        session = self._live_session(self._job_state(job_id, meeting_id), uuid.uuid4().hex)
-        claimed = await self._leases.claim(job_id)
-        session.state.owner_id = self._leases.owner_id if claimed is not None else None
-        await asyncio.to_thread(self._record_session, job_id, session)
-        self._live[session.session_id] = session
-        await session.open()
-        self._start_reaper()
-        return live_reply(session)
+        ``owner``: the replica the caller believes holds ``session_id``: it routes the call
+        (``deployments/session_router.py``) and tells a takeover from a redirect."""
+        return await self._live.open(meeting_id, session_id, owner)
 
     async def live_feed(self, session_id: str, pcm: bytes, owner: str | None = None) -> LiveReply:
-        session = self._live.get(session_id)
-        if session is None:
-            return UNKNOWN_SESSION
-        try:
-            session.feed(pcm)
-        except LiveSessionError as e:
-            return LiveRefusal(e.code, e.message)
-        except Exception:  # never leave the socket (and the meeting) hanging on a surprise
-            logger.exception("live session %s: could not take audio", session_id)
-            return LiveRefusal("bad_audio", "The audio could not be read; reconnect")
-        return live_reply(session)
+        return await self._live.feed(session_id, pcm)
 
     async def live_detach(self, session_id: str, owner: str | None = None) -> None:
         """The audio socket dropped without ``stop``: keep the session for a reconnect."""
-        session = self._live.get(session_id)
-        if session is not None:
-            session.detached_at = time.monotonic()
+        self._live.detach(session_id)
 
     async def live_stop(self, session_id: str, owner: str | None = None) -> LiveReply:
-        session = self._live.pop(session_id, None)
-        if session is None:
-            return UNKNOWN_SESSION
-        try:
-            await session.stop()
-        except JobFailedError as e:
-            await session.fail(e.message, e.code)
-        finally:
-            self._leases.forget(session.state.job_id)
-        return live_reply(session)
-
-    async def _take_over_live(self, job_id: str, session_id: str) -> LiveReply:
-        """Re-attach a session whose replica died: wait for its lease to expire, claim the
-        job, and continue after the last stored window (the client resends from there)."""
-        deadline = time.monotonic() + self._args.lease_s + self._args.heartbeat_every_s
-        claimed = await self._leases.claim(job_id)
-        while claimed is None and time.monotonic() < deadline:
-            await asyncio.sleep(min(0.5, self._args.heartbeat_every_s))
-            claimed = await self._leases.claim(job_id)
-        if claimed is None:
-            return LiveRefusal("owner_busy", "The session is held elsewhere; reconnect")
-        existing = self._live.get(session_id)
-        if existing is not None:  # a concurrent reconnect took it over a moment ago
-            return live_reply(existing)
-        # From here to the insertion below nothing awaits, so one reconnect wins.
-        state = self._job_state(claimed.job_id, claimed.meeting_id)
-        restore_state(state, claimed.resume_state, claimed.windows_done)
-        state.owner_id = self._leases.owner_id
-        saved = claimed.resume_state or {}
-        session = self._live_session(state, session_id)
-        session.resume_at(float(saved.get("audio_end_s", 0.0)), int(saved.get("next_index", 0)))
-        self._live[session_id] = session
-        await session.reopen()
-        self._start_reaper()
-        logger.warning("live session %s: taken over after its replica died", session_id)
-        return live_reply(session)
-
-    def _live_owner(self, meeting_id: str, session_id: str) -> tuple[str, str | None] | None:
-        with self._db.session() as session:
-            return live_session_owner(session, meeting_id, session_id)
-
-    def _record_session(self, job_id: str, live: LiveSession) -> None:
-        """The session id on the job row, so a reconnect through any replica finds its owner."""
-        with self._db.session() as session:
-            commit_window(session, job_id, live.state.owner_id, 0, live.resume_fields(None))
-
-    def _create_live_job(self, meeting_id: str) -> str:
-        with self._db.session() as session:
-            # Per replica: two replicas opening sessions at one instant may pass it together.
-            check_live_slot(session, self._settings, meeting_id)
-            return create_job(session, meeting_id, source="live").id
+        return await self._live.stop(session_id)
 
     def _live_session(self, state: JobState, session_id: str) -> LiveSession:
         return LiveSession(
@@ -365,20 +264,6 @@ class Processor:
             vad_every_s=self._args.live_vad_every_s,
             naming=self._naming(state.meeting_id),
         )
-
-    def _start_reaper(self) -> None:
-        if self._reaper is None or self._reaper.done():
-            self._reaper = asyncio.create_task(self._reap_detached())
-
-    async def _reap_detached(self) -> None:
-        """Sessions whose client never came back end as if stopped: nothing sent is lost."""
-        while self._live:
-            await asyncio.sleep(REAP_EVERY_S)
-            now = time.monotonic()
-            for session_id, session in list(self._live.items()):
-                if session.detached_at is not None and now - session.detached_at > LIVE_GRACE_S:
-                    logger.info("live session %s: client gone, finishing", session_id)
-                    await self.live_stop(session_id)
 
     def _job_state(self, job_id: str, meeting_id: str) -> JobState:
         registry = SpeakerRegistry(
