@@ -130,6 +130,11 @@ class InstantTranscriber:
         await model_time(audio, self._args.transcribe_rtf)
         return instant_transcription(audio, self._args)
 
+    async def hypothesize(self, audio: np.ndarray, language: str | None = None) -> list[Word]:
+        """The real Transcriber's quick partial guess: the same stand-in words."""
+        await model_time(audio, self._args.transcribe_rtf)
+        return instant_transcription(audio, self._args).words
+
 
 @serve.deployment(name="Diarizer")
 class InstantDiarizer:

@@ -12,7 +12,7 @@ import numpy as np
 from core.meeting_language import MeetingLanguage
 from core.speakers import SpeakerRegistry
 from core.translation import TranslatedSpan
-from core.types import DiarizationResult, Segment, SummaryResult, TranscriptionResult
+from core.types import DiarizationResult, Segment, SummaryResult, TranscriptionResult, Word
 from core.windowing import Window
 
 # (audio, language or None for the profile default, "transcribe" | "translate")
@@ -20,6 +20,8 @@ Transcribe = Callable[[np.ndarray, str | None, str], Awaitable[TranscriptionResu
 Diarize = Callable[[np.ndarray], Awaitable[DiarizationResult]]
 Summarize = Callable[[list[Segment], str | None], Awaitable[SummaryResult]]
 Detect = Callable[[np.ndarray], Awaitable[tuple[str, float]]]
+# A live partial's quick guess at an open utterance's words (audio, language or None)
+Hypothesize = Callable[[np.ndarray, str | None], Awaitable[list[Word]]]
 
 
 @dataclass(frozen=True)
@@ -30,6 +32,8 @@ class Models:
     detect: Detect
     # whether speech in a language can be translated into English by a loaded model
     can_translate: Callable[[str], bool]
+    # None: partials use ``transcribe`` (the whole-window decode)
+    hypothesize: Hypothesize | None = None
 
 
 @dataclass

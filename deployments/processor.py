@@ -14,7 +14,7 @@ from ray.serve.handle import DeploymentHandle
 from core.languages import LanguageRouter
 from core.llm_prompts import SummarizationError
 from core.speakers import SpeakerRegistry
-from core.types import DiarizationResult, Segment, SummaryResult, TranscriptionResult
+from core.types import DiarizationResult, Segment, SummaryResult, TranscriptionResult, Word
 from core.windowing import WindowOptions
 from deployments.failures import JobFailedError
 from deployments.hub_shards import hub_for_settings
@@ -289,7 +289,12 @@ class Processor:
 
     def _models(self) -> Models:
         return Models(
-            self._transcribe, self._diarize, self._summarize, self._detect, self._can_translate
+            self._transcribe,
+            self._diarize,
+            self._summarize,
+            self._detect,
+            self._can_translate,
+            self._hypothesize,
         )
 
     async def _transcribe(self, audio: Any, language: str | None, task: str) -> TranscriptionResult:
@@ -301,6 +306,14 @@ class Processor:
         handle = self._transcribers[route.deployment]
         result: TranscriptionResult = await handle.transcribe.remote(audio, language, task)
         return result
+
+    async def _hypothesize(self, audio: Any, language: str | None) -> list[Word]:
+        """A live partial's quick guess, from the Transcriber that writes ``language``."""
+        route = self._router.routes[0] if language is None else self._router.route(language)
+        words: list[Word] = await self._transcribers[route.deployment].hypothesize.remote(
+            audio, language
+        )
+        return words
 
     async def _detect(self, audio: Any) -> tuple[str, float]:
         detector = self._router.detector

@@ -23,6 +23,7 @@ from core.languages import ENGLISH
 from core.types import SAMPLE_RATE, TranscriptionResult, Word
 from deployments.options import TranscriberArgs
 from deployments.packaged import is_local_model, resolve_model
+from deployments.quick_decode import quick_words
 from deployments.vad import speech_regions
 
 logger = logging.getLogger(__name__)
@@ -85,6 +86,13 @@ class Transcriber:
         to the window start. ``language`` None uses the profile's default for this model."""
         result: TranscriptionResult = await self._transcribe_batch(Request(audio, language, task))
         return result
+
+    async def hypothesize(self, audio: np.ndarray, language: str | None = None) -> list[Word]:
+        """A quick guess at the words of a short open live utterance (a partial), outside the
+        batch: ``deployments/quick_decode.py`` says why it is cheaper and only for partials."""
+        return await asyncio.to_thread(
+            quick_words, self._model, audio, language or self._args.language
+        )
 
     async def detect_language(self, audio: np.ndarray) -> tuple[str, float]:
         """The spoken language of ``audio`` (its speech only) and the model's probability."""

@@ -37,7 +37,9 @@ from tests.unit.rooms.conftest import JWT_SECRET, add_member
 CHUNK = SAMPLE_RATE // 10  # 100 ms frames, as the browser and the benchmark send
 
 
-def fake_speech_regions(audio: np.ndarray, min_silence_ms: int = 0) -> list[tuple[float, float]]:
+def fake_speech_regions(
+    audio: np.ndarray, min_silence_ms: int = 0, pad_ms: int = 0
+) -> list[tuple[float, float]]:
     loud = np.flatnonzero(np.abs(audio) > 0.1)
     if loud.size == 0:
         return []
@@ -193,3 +195,30 @@ async def test_leading_silence_dropped_mid_utterance_keeps_the_shown_words(
     assert all(later[: len(earlier)] == earlier for earlier, later in itertools.pairwise(stable))
     assert stable[-1] and stable[-1][0][1] == pytest.approx(1.4, abs=0.15)  # meeting time
     assert not any(e["text"] == "" and not e["pending_text"] for e in partials)  # no withdrawal
+
+
+async def test_partials_use_the_quick_hypothesis_and_finals_the_full_decode(
+    session_parts: tuple[LiveSession, RecordingHub],
+) -> None:
+    session, hub = session_parts
+    full_calls: list[float] = []
+    quick_calls: list[tuple[float, str | None]] = []
+
+    async def transcribe(audio: np.ndarray, language: str | None, task: str) -> TranscriptionResult:
+        full_calls.append(len(audio) / SAMPLE_RATE)
+        return await fake_transcribe(audio, language, task)
+
+    async def hypothesize(audio: np.ndarray, language: str | None) -> list[Word]:
+        quick_calls.append((len(audio) / SAMPLE_RATE, language))
+        return (await fake_transcribe(audio)).words
+
+    session._models = Models(
+        transcribe, fake_diarize, fake_summarize, no_detection, never_translate, hypothesize
+    )
+    await session.open()
+    await stream(session, np.concatenate([utterance(3.0, 1.0), utterance(2.5, 1.0)]))
+    await session.stop()
+    assert len(full_calls) == 2  # one whole-window decode per utterance, nothing else
+    assert len(quick_calls) >= 4 and all(d < 4.0 for d, _ in quick_calls)
+    partials = [e for e in hub.sent if e["type"] == "transcript_partial"]
+    assert {e["segment_id"] for e in partials} == {session.segment_id(0), session.segment_id(1)}
