@@ -78,7 +78,7 @@ class LiveSession:
         hub: HubClient,
         db: Database,
         session_id: str,
-        partial_every_s: float = 0.5,
+        partial_every_s: float = 0.4,
         partial_budget: PartialBudget | None = None,
         min_pause_s: float = MIN_PAUSE_S,
         vad_every_s: float = VAD_EVERY_S,

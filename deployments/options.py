@@ -134,7 +134,7 @@ class ProcessorArgs(StrictModel):
     max_concurrent_windows: int = Field(default=2, ge=1, le=64)
     # Live partial transcripts: a re-decode of the open utterance per this much new audio,
     # at most this many in flight across all live sessions (0 turns partials off).
-    partial_every_s: float = Field(default=0.5, ge=0.2, le=5)
+    partial_every_s: float = Field(default=0.4, ge=0.2, le=5)
     max_partials_in_flight: int = Field(default=4, ge=0, le=256)
     # Live endpointing: the silence that closes an utterance, and how much new audio
     # triggers another VAD look for it (together: how soon after a pause the final starts).
