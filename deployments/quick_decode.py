@@ -32,15 +32,13 @@ APPENDED = "\"'.\u3002,\uff0c!\uff01?\uff1f:\uff1a\u201d)]}\u3001"
 def quick_words(model: Any, audio: np.ndarray, language: str | None) -> list[Word]:
     """Words of ``audio`` (16 kHz mono, under 30 s) with times from its start.
 
-    ``model`` is a loaded ``faster_whisper.WhisperModel``; ``language`` None means English
-    (the caller passes a code whenever the meeting's language is known).
+    ``model`` is a loaded ``faster_whisper.WhisperModel``; ``language`` None lets a
+    multilingual model pick the language from this audio, as its whole-window decode would.
     """
     import ctranslate2
     from faster_whisper.tokenizer import Tokenizer
     from faster_whisper.transcribe import merge_punctuations
 
-    multilingual = model.model.is_multilingual
-    tokenizer = Tokenizer(model.hf_tokenizer, multilingual, "transcribe", language or "en")
     padded = np.concatenate([audio, np.zeros(round(PAD_S * SAMPLE_RATE), dtype=np.float32)])
     features = model.feature_extractor(padded)
     frames = min(features.shape[-1] - features.shape[-1] % 2, MAX_FRAMES)
@@ -48,6 +46,11 @@ def quick_words(model: Any, audio: np.ndarray, language: str | None) -> list[Wor
         ctranslate2.StorageView.from_array(np.ascontiguousarray(features[None, :, :frames])),
         to_cpu=False,
     )
+    multilingual = model.model.is_multilingual
+    if language is None and multilingual:
+        best_token, _probability = model.model.detect_language(encoded)[0][0]
+        language = best_token[2:-2]  # "<|it|>"
+    tokenizer = Tokenizer(model.hf_tokenizer, multilingual, "transcribe", language or "en")
     prompt = [*tokenizer.sot_sequence, tokenizer.no_timestamps]
     budget = int(len(audio) / SAMPLE_RATE * TOKENS_PER_S) + EXTRA_TOKENS
     result = model.model.generate(

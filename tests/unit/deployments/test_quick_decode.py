@@ -48,3 +48,23 @@ def test_quick_words_hear_nothing_in_silence(transcriber: Any) -> None:
     silence = np.zeros(2 * SAMPLE_RATE, dtype=np.float32)
     words = asyncio.run(transcriber.hypothesize(silence))
     assert len(words) <= 1  # Whisper may say "you" to silence; finals drop it, partials show it
+
+
+def test_a_multilingual_model_picks_the_language_when_none_is_given(
+    tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from app.config import get_settings
+
+    monkeypatch.setenv("MEETING_MODEL_CACHE_DIR", str(tmp_path_factory.mktemp("models")))
+    get_settings.cache_clear()
+    try:
+        deployment: Any = Transcriber
+        base = deployment.func_or_class(
+            TranscriberArgs(model="packaged:base", language=None, cpu_threads=2)
+        )
+    finally:
+        get_settings.cache_clear()
+    italian = ensure_meeting("italian2", install=True)
+    first_turn = italian.load_audio()[: int(4.6 * SAMPLE_RATE)]  # "Buongiorno Marco. ..."
+    words = asyncio.run(base.hypothesize(first_turn))
+    assert "buongiorno" in "".join(normalize(w.word) for w in words)
