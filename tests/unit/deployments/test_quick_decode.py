@@ -53,7 +53,7 @@ def test_quick_words_hear_nothing_in_silence(transcriber: Any) -> None:
 def test_a_multilingual_model_picks_the_language_when_none_is_given(
     tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from app.config import get_settings
+    from settings.config import get_settings
 
     monkeypatch.setenv("MEETING_MODEL_CACHE_DIR", str(tmp_path_factory.mktemp("models")))
     get_settings.cache_clear()
