@@ -99,9 +99,18 @@ class RecordingHub(EventLog):
         return message
 
 
+FAKE_MODELS = Models(fake_transcribe, fake_diarize, fake_summarize, no_detection, never_translate)
+
+
+@pytest.fixture
+def models() -> Models:
+    """The session's models; a test overrides this fixture to script them differently."""
+    return FAKE_MODELS
+
+
 @pytest.fixture
 async def session_parts(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, models: Models
 ) -> AsyncIterator[tuple[LiveSession, RecordingHub]]:
     monkeypatch.setattr(live, "speech_regions", fake_speech_regions)
     url = f"sqlite:///{tmp_path / 'live.db'}"
@@ -118,7 +127,7 @@ async def session_parts(
     hub = RecordingHub(url)
     session = LiveSession(
         JobState(job_id=job_id, meeting_id=member.meeting_id),
-        Models(fake_transcribe, fake_diarize, fake_summarize, no_detection, never_translate),
+        models,
         hub,
         db,
         session_id="s1",
@@ -197,28 +206,45 @@ async def test_leading_silence_dropped_mid_utterance_keeps_the_shown_words(
     assert not any(e["text"] == "" and not e["pending_text"] for e in partials)  # no withdrawal
 
 
+FULL_CALLS: list[float] = []
+QUICK_CALLS: list[float] = []
+
+
+async def counted_transcribe(
+    audio: np.ndarray, language: str | None, task: str
+) -> TranscriptionResult:
+    FULL_CALLS.append(len(audio) / SAMPLE_RATE)
+    return await fake_transcribe(audio, language, task)
+
+
+async def counted_hypothesize(audio: np.ndarray, language: str | None) -> list[Word]:
+    QUICK_CALLS.append(len(audio) / SAMPLE_RATE)
+    return (await fake_transcribe(audio)).words
+
+
+@pytest.mark.parametrize(
+    "models",
+    [
+        Models(
+            counted_transcribe,
+            fake_diarize,
+            fake_summarize,
+            no_detection,
+            never_translate,
+            counted_hypothesize,
+        )
+    ],
+)
 async def test_partials_use_the_quick_hypothesis_and_finals_the_full_decode(
     session_parts: tuple[LiveSession, RecordingHub],
 ) -> None:
     session, hub = session_parts
-    full_calls: list[float] = []
-    quick_calls: list[tuple[float, str | None]] = []
-
-    async def transcribe(audio: np.ndarray, language: str | None, task: str) -> TranscriptionResult:
-        full_calls.append(len(audio) / SAMPLE_RATE)
-        return await fake_transcribe(audio, language, task)
-
-    async def hypothesize(audio: np.ndarray, language: str | None) -> list[Word]:
-        quick_calls.append((len(audio) / SAMPLE_RATE, language))
-        return (await fake_transcribe(audio)).words
-
-    session._models = Models(
-        transcribe, fake_diarize, fake_summarize, no_detection, never_translate, hypothesize
-    )
+    FULL_CALLS.clear()
+    QUICK_CALLS.clear()
     await session.open()
     await stream(session, np.concatenate([utterance(3.0, 1.0), utterance(2.5, 1.0)]))
     await session.stop()
-    assert len(full_calls) == 2  # one whole-window decode per utterance, nothing else
-    assert len(quick_calls) >= 4 and all(d < 4.0 for d, _ in quick_calls)
+    assert len(FULL_CALLS) == 2  # one whole-window decode per utterance, nothing else
+    assert len(QUICK_CALLS) >= 4 and all(d < 4.0 for d in QUICK_CALLS)
     partials = [e for e in hub.sent if e["type"] == "transcript_partial"]
     assert {e["segment_id"] for e in partials} == {session.segment_id(0), session.segment_id(1)}
