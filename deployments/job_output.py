@@ -162,6 +162,7 @@ class JobOutput:
         self.store = JobStore(state, db, resume_fields)
         self._summarize_call = summarize
         self._naming = naming
+        self._default_told = False  # the language of a meeting with none set, told once
 
     async def publish_window(
         self, result: WindowResult, segment_id: str | None = None
@@ -187,6 +188,9 @@ class JobOutput:
                 state.first_segment_s = time.monotonic() - state.started
                 record_time_to_first_segment(state.first_segment_s)
         state.segments.extend(segments)
+        if segments and state.language.requested is None and not self._default_told:
+            self._default_told = True
+            await self._tell_default_language(result.transcription.language)
         if self._naming is not None:
             with time_stage("speaker_linking"):
                 await self._naming.after_window(state.registry, result.diarization.backend)
@@ -208,6 +212,19 @@ class JobOutput:
             language=code,
             language_probability=probability,
             language_source="detected",
+        )
+
+    async def _tell_default_language(self, code: str) -> None:
+        """A meeting with no language set is transcribed by the profile's default model: say
+        in which language, so clients need not guess. Not stored on the meeting, since a
+        multilingual default model may hear another language in the next recording."""
+        await self.status(
+            "processing",
+            "transcription",
+            f"Transcribing in {language_name(code)} (no language was set)",
+            None,
+            language=code,
+            language_source="default",
         )
 
     async def start(self, windows_total: int | None) -> None:

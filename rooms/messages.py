@@ -51,10 +51,11 @@ class StatusDetails(BaseModel):
     window: int | None = None
     windows: int | None = None
     # extension: the meeting's language once known (detected on "auto"), with the detector's
-    # probability; language_source is "detected" or "requested"
+    # probability; language_source is "detected", "requested", or "default" (no language was
+    # set: the profile's default model transcribes, and this is what it wrote)
     language: str | None = None
     language_probability: float | None = Field(default=None, ge=0, le=1)
-    language_source: Literal["detected", "requested"] | None = None
+    language_source: Literal["detected", "requested", "default"] | None = None
 
 
 class StatusMessage(WireModel, DurableFields):

@@ -76,6 +76,17 @@ describe('panels', () => {
     expect(screen.getByTestId('captions-toggle').checked).toBe(true);
   });
 
+  it('the language panel names the default language a meeting with none set was transcribed in', () => {
+    const meeting = { id: 'm1', language: null, spoken_language: null, translate_to: null };
+    const state = fold([
+      { type: 'status', seq: 1, status: 'processing', details: { stage: 'transcription', message: 'Transcribing in English (no language was set)', language: 'en', language_source: 'default' } },
+    ]);
+    render(
+      <LanguagePanel token="t" meeting={meeting} detected={state.language} textMode="original" onTextMode={() => {}} canEdit onApiError={(e) => e.message} />,
+    );
+    expect(screen.getByTestId('meeting-language').textContent).toBe('English (default: no language set)');
+  });
+
   it('the summary panel says what the engine could not do in the language', () => {
     render(<SummaryPanel summary={{ text: 'S', actionItems: [], decisions: [], topics: [], languageNote: 'Key sentences only.' }} />);
     expect(screen.getByTestId('summary-language-note').textContent).toBe('Key sentences only.');

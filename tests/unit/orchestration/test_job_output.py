@@ -145,3 +145,37 @@ async def test_failing_tells_the_room_stores_the_outcome_and_counts_the_code(
         assert job is not None and (job.status, job.error_code) == ("failed", "no_speech")
     assert metrics.named("record_job_outcome") == [("failed",)]
     assert metrics.named("record_error") == [("no_speech",)]
+
+
+async def test_a_meeting_with_no_language_set_is_told_the_default_once(
+    meeting: Meeting, hub: RecordingHub, metrics: MetricsLog
+) -> None:
+    output = output_for(meeting, hub)
+    await output.start(3)
+    assert output.state.language.requested is None
+    await output.publish_window(spoken(0, []))  # silence: nothing to tell yet
+    await output.publish_window(spoken(1, ["hello"]))
+    await output.publish_window(spoken(2, ["bye"]))
+    told = [e["details"] for e in hub.of_type("status") if e["details"].get("language")]
+    assert told == [
+        {
+            "stage": "transcription",
+            "message": "Transcribing in English (no language was set)",
+            "language": "en",
+            "language_source": "default",
+            "job_id": meeting.job_id,
+        }
+    ]
+
+
+async def test_a_meeting_with_its_language_set_is_not_told_a_default(
+    meeting: Meeting, hub: RecordingHub, metrics: MetricsLog
+) -> None:
+    from persistence.languages import set_language_settings
+
+    with meeting.db.session() as session:
+        set_language_settings(session, meeting.meeting_id, language="en", translate_to=None)
+    output = output_for(meeting, hub)
+    await output.start(1)
+    await output.publish_window(spoken(0, ["hello"]))
+    assert not [e for e in hub.of_type("status") if e["details"].get("language")]

@@ -41,6 +41,7 @@ export function LanguagePanel({ token, meeting, detected, textMode, onTextMode, 
       <p data-testid="meeting-language">
         {spoken ? languageName(spoken) : 'Not known yet'}
         {spoken && probability != null && ` (detected, ${Math.round(probability * 100)}%)`}
+        {detected?.code && detected.source === 'default' && ' (default: no language set)'}
       </p>
       <fieldset className="caption-text" data-testid="caption-text">
         <legend>Show</legend>
