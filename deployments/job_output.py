@@ -239,6 +239,7 @@ class JobOutput:
         if state.published == 0:  # nothing stored yet: the language decision starts afresh
             state.language = MeetingLanguage.start(settings.language, settings.translate_to)
         state.segments = await asyncio.to_thread(stored_segments, self.store.db, state)
+        self._default_told = bool(state.segments)  # the old owner told it with its first words
         missing = await asyncio.to_thread(missing_from_room, self.store.db, state, state.segments)
         await republish_missing(self.hub, state, missing)
         logger.info(

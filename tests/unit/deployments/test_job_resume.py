@@ -105,7 +105,9 @@ async def test_a_new_owner_continues_without_loss_duplicate_or_relabel(
         await a.publish_window(window(2, [("alice", ALICE)]))
 
     events = await hub_b.replay(meeting_id, 0)
-    lines = [(e["segment"]["text"], e["segment"]["speaker"]) for e in events]
+    told = [e["details"].get("language_source") for e in events if e["type"] == "status"]
+    assert told == ["default"]  # the new owner does not repeat the old one's language status
+    lines = [(e["segment"]["text"], e["segment"]["speaker"]) for e in events if "segment" in e]
     assert lines == [
         ("alice0a alice0b", "SPEAKER_00"),
         ("bob0a bob0b", "SPEAKER_01"),
