@@ -11,7 +11,7 @@ from ray import serve
 from ray.serve.config import RequestRouterConfig
 from ray.serve.handle import DeploymentHandle
 
-from core.languages import LanguageRouter
+from core.languages import LanguageRouter, ModelRoute
 from core.llm_prompts import SummarizationError
 from core.speakers import SpeakerRegistry
 from core.types import DiarizationResult, Segment, SummaryResult, TranscriptionResult, Word
@@ -298,18 +298,22 @@ class Processor:
         )
 
     async def _transcribe(self, audio: Any, language: str | None, task: str) -> TranscriptionResult:
-        """Route by language: None keeps the profile's default Transcriber (and its default
-        language); a language goes to the first deployment whose model writes it."""
-        route = self._router.routes[0] if language is None else self._router.route(language)
+        """Route by language (``_route``); a translation goes to a model that translates."""
+        route = self._route(language)
         if task == "translate":
             route = self._router.translator(language or "") or route
         handle = self._transcribers[route.deployment]
         result: TranscriptionResult = await handle.transcribe.remote(audio, language, task)
         return result
 
+    def _route(self, language: str | None) -> ModelRoute:
+        """None keeps the profile's default Transcriber (and its default language); a language
+        goes to the first deployment whose model writes it."""
+        return self._router.routes[0] if language is None else self._router.route(language)
+
     async def _hypothesize(self, audio: Any, language: str | None) -> list[Word]:
         """A live partial's quick guess, from the Transcriber that writes ``language``."""
-        route = self._router.routes[0] if language is None else self._router.route(language)
+        route = self._route(language)
         words: list[Word] = await self._transcribers[route.deployment].hypothesize.remote(
             audio, language
         )
