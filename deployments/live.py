@@ -48,6 +48,11 @@ VAD_EVERY_S = 0.15  # how much new audio triggers another look for an utterance 
 # other after 0.3-0.5 s would share a window and the first one's final would wait for the
 # second's end (benchmarked: that was the p95 of utterance end → final).
 ENDPOINT_PAD_MS = 30
+# A shorter pause ends an utterance when the newest hypothesis ends a sentence there: people
+# take turns after 0.2-0.4 s, which MIN_PAUSE_S alone misses (the first turn's final then
+# waits for the second's end), while a pause that short inside a sentence must not cut it.
+SENTENCE_PAUSE_S = 0.2
+SENTENCE_LOOK_S = 1.0  # the buffer's tail VAD looks at for that pause
 REALTIME_SLACK_S = 10.0  # how far ahead of the wall clock a client may send (network bursts)
 MAX_BACKLOG_S = 120.0  # audio waiting for the models before a session is refused
 MIN_PARTIAL_AUDIO_S = 0.5  # shorter open audio is not worth a decode
@@ -109,6 +114,7 @@ class LiveSession:
         self._utterance = self._new_utterance()
         self._decoded_upto = 0  # buffer samples covered by the last partial decode
         self._heard_speech = False  # the last VAD look found speech in the open buffer
+        self._probe = False  # a decode is wanted now: did the utterance end at this pause?
         self._partial: asyncio.Task[None] | None = None
         self._closed: dict[int, OpenUtterance] = {}  # cut windows whose partials were shown
         self._revisions = 0  # partials published by this session (their ``revision``)
@@ -193,13 +199,42 @@ class LiveSession:
                 self._buffer, min_silence_ms=int(pause * 1000), pad_ms=ENDPOINT_PAD_MS
             )
             self._heard_speech = bool(regions)
-            cut = find_utterance_end(regions, len(self._buffer) / SAMPLE_RATE, pause, LIVE_WINDOWS)
+            buffered = len(self._buffer) / SAMPLE_RATE
+            cut = find_utterance_end(regions, buffered, pause, LIVE_WINDOWS)
+            if cut is None and regions:
+                cut = self._sentence_end(buffered)
             if cut is None:
                 return
             if regions and regions[0][0] < cut:
                 self._emit(cut)
             else:
                 self._drop(cut)  # silence only: nothing to transcribe
+
+    def _sentence_end(self, buffered: float) -> float | None:
+        """A cut in a short pause at the buffer's end that follows a finished sentence.
+
+        When the newest hypothesis has not heard the pause yet, ask for one (``_probe``): the
+        partial it brings re-runs this check as soon as it lands.
+        """
+        if buffered < LIVE_WINDOWS.target_s:
+            return None
+        look = max(buffered - SENTENCE_LOOK_S, 0.0)
+        tail = speech_regions(
+            self._buffer[int(look * SAMPLE_RATE) :],
+            min_silence_ms=int(SENTENCE_PAUSE_S * 1000),
+            pad_ms=ENDPOINT_PAD_MS,
+        )
+        if not tail:
+            return None
+        speech_end = look + tail[-1][1]
+        if buffered - speech_end < SENTENCE_PAUSE_S - ENDPOINT_PAD_MS / 1000:
+            return None  # still speaking, or the pause is too short so far
+        since_start = self._buffer_start + speech_end - self._utterance.start_s
+        ends = self._utterance.ends_sentence(since_start)
+        if ends is None:
+            self._probe = True
+            return None
+        return min(speech_end + SENTENCE_PAUSE_S / 2, buffered) if ends else None
 
     def _emit(self, cut_s: float) -> None:
         samples = int(cut_s * SAMPLE_RATE)
@@ -226,9 +261,10 @@ class LiveSession:
         if not closed:
             self._decoded_upto = max(self._decoded_upto - samples, 0)
             return
-        if self._partial is not None:
+        if self._partial is not None and self._partial is not asyncio.current_task():
             self._partial.cancel()
         self._utterance = self._new_utterance()
+        self._probe = False
         self._decoded_upto = 0
         self._heard_speech = False
 
@@ -290,7 +326,7 @@ class LiveSession:
             and self._partial is None
             and not self._pending
             and len(self._buffer) >= MIN_PARTIAL_AUDIO_S * SAMPLE_RATE
-            and len(self._buffer) - self._decoded_upto >= self._partial_gap
+            and (self._probe or len(self._buffer) - self._decoded_upto >= self._partial_gap)
         )
 
     def _start_partial(self) -> None:
@@ -298,6 +334,7 @@ class LiveSession:
         if self._stopping or not self._partial_due() or not self._budget.try_acquire():
             return
         self._decoded_upto = len(self._buffer)
+        self._probe = False
         offset = self._buffer_start - self._utterance.start_s  # leading silence dropped since
         self._partial = asyncio.create_task(
             self._run_partial(self._utterance, self._buffer, offset)
@@ -321,9 +358,12 @@ class LiveSession:
         decode = int((time.monotonic() - started) * PARTIAL_BACKOFF * SAMPLE_RATE)
         self._partial_gap = max(self._partial_every, decode)
         words = [Word(w.word, w.start + offset, w.end + offset, w.probability) for w in guess]
-        if utterance is not self._utterance or not utterance.update(words):
+        if utterance is not self._utterance:
             return
-        await self._publish_partial(utterance)
+        if utterance.update(words, offset + len(audio) / SAMPLE_RATE):
+            await self._publish_partial(utterance)
+        if utterance is self._utterance and not self._stopping:
+            self._cut_utterances()  # the pause it heard may end the utterance (_sentence_end)
 
     async def _hypothesis(self, audio: np.ndarray, language: str | None) -> list[Word]:
         quick = self._models.hypothesize

@@ -14,6 +14,12 @@ from core.agreement import LocalAgreement, revised_words
 from core.types import Word
 from deployments.metrics import record_partial_words
 
+SENTENCE_END = (".", "?", "!", "\u3002", "\uff1f", "\uff01", "\u061f", "\u0964")
+# The decode must have heard this far past the speech, so its final punctuation saw the pause
+# (Whisper also ends audio that stops mid-sentence with a full stop).
+SENTENCE_HEARD_PAST_S = 0.1
+SENTENCE_NEAR_S = 0.6  # its last word ends this close to the pause (timestamps wobble)
+
 
 class PartialBudget:
     """Partial decodes in flight across every live session of one Processor (non-blocking)."""
@@ -43,18 +49,32 @@ class OpenUtterance:
     # segment_id reused after a withdrawal still gets increasing revisions.
     revision: int = -1
     pending_text: str = ""
+    heard_s: float = 0.0  # how much of the utterance's audio the last decode covered
 
     @property
     def shown(self) -> bool:
         return self.revision >= 0
 
-    def update(self, hypothesis: list[Word]) -> bool:
-        """Feed a decode; True when the partial to show changed (stable words or the guess)."""
+    def update(self, hypothesis: list[Word], heard_s: float) -> bool:
+        """Feed a decode of the first ``heard_s`` seconds; True when the partial to show
+        changed (stable words or the guess)."""
+        self.heard_s = heard_s
         committed = self.agreement.update(hypothesis)
         pending = " ".join(w.word for w in self.agreement.tail)
         changed = bool(committed) or pending != self.pending_text
         self.pending_text = pending
         return changed
+
+    def ends_sentence(self, speech_end_s: float) -> bool | None:
+        """Whether the last decode ends a sentence at ``speech_end_s`` (utterance time): None
+        when it did not hear past that point, so it cannot tell."""
+        if self.heard_s < speech_end_s + SENTENCE_HEARD_PAST_S:
+            return None
+        words = self.agreement.tail or self.agreement.stable  # the last hypothesis's end
+        if not words:
+            return False
+        last = words[-1]
+        return last.word.endswith(SENTENCE_END) and last.end >= speech_end_s - SENTENCE_NEAR_S
 
     def stable_words(self) -> list[Word]:
         return [_shift(w, self.start_s) for w in self.agreement.stable]

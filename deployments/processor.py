@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import os
+from dataclasses import replace
 from typing import Any
 
 from ray import serve
@@ -252,9 +253,12 @@ class Processor:
         return await self._live.stop(session_id)
 
     def _live_session(self, state: JobState, session_id: str) -> LiveSession:
+        models = self._models()
+        if self._args.live_short_finals:
+            models = replace(models, transcribe=self._transcribe_live)
         return LiveSession(
             state,
-            self._models(),
+            models,
             self._hub,
             self._db,
             session_id=session_id,
@@ -304,6 +308,16 @@ class Processor:
             route = self._router.translator(language or "") or route
         handle = self._transcribers[route.deployment]
         result: TranscriptionResult = await handle.transcribe.remote(audio, language, task)
+        return result
+
+    async def _transcribe_live(
+        self, audio: Any, language: str | None, task: str
+    ) -> TranscriptionResult:
+        """A live final: the quick decode of a short utterance (``transcribe_short``)."""
+        if task != "transcribe":
+            return await self._transcribe(audio, language, task)
+        handle = self._transcribers[self._route(language).deployment]
+        result: TranscriptionResult = await handle.transcribe_short.remote(audio, language)
         return result
 
     def _route(self, language: str | None) -> ModelRoute:

@@ -23,13 +23,17 @@ from core.languages import ENGLISH
 from core.types import SAMPLE_RATE, TranscriptionResult, Word
 from deployments.options import TranscriberArgs
 from deployments.packaged import is_local_model, resolve_model
-from deployments.quick_decode import quick_words
+from deployments.quick_decode import mean_probability, quick_words, repeats_itself
 from deployments.vad import speech_regions
 
 logger = logging.getLogger(__name__)
 
 DEFAULT_MAX_BATCH_SIZE = 4
 DEFAULT_BATCH_WAIT_S = 0.05
+SHORT_FINAL_MAX_S = 15.0  # longer live windows (merged when behind) take the batched decode
+# Below this mean word probability a quick final is more likely noise heard as words ("you"):
+# the batched decode, with Whisper's no-speech and compression guards, decides instead.
+SHORT_FINAL_MIN_PROB = 0.5
 Task = Literal["transcribe", "translate"]
 
 
@@ -93,6 +97,21 @@ class Transcriber:
         return await asyncio.to_thread(
             quick_words, self._model, audio, language or self._args.language
         )
+
+    async def transcribe_short(
+        self, audio: np.ndarray, language: str | None = None
+    ) -> TranscriptionResult:
+        """A live utterance's final: the quick decode (``deployments/quick_decode.py``) when
+        the language is known, the window short and the words do not repeat themselves;
+        otherwise the whole-window decode of ``transcribe``."""
+        code = language or self._args.language
+        if code is None or len(audio) > SHORT_FINAL_MAX_S * SAMPLE_RATE:
+            return await self.transcribe(audio, language, "transcribe")
+        words = await asyncio.to_thread(quick_words, self._model, audio, code)
+        if not words or repeats_itself(words) or mean_probability(words) < SHORT_FINAL_MIN_PROB:
+            return await self.transcribe(audio, language, "transcribe")
+        text = " ".join(w.word for w in words)
+        return TranscriptionResult(words, text, code, len(audio) / SAMPLE_RATE)
 
     async def detect_language(self, audio: np.ndarray) -> tuple[str, float]:
         """The spoken language of ``audio`` (its speech only) and the model's probability."""

@@ -248,3 +248,58 @@ async def test_partials_use_the_quick_hypothesis_and_finals_the_full_decode(
     assert len(QUICK_CALLS) >= 4 and all(d < 4.0 for d in QUICK_CALLS)
     partials = [e for e in hub.sent if e["type"] == "transcript_partial"]
     assert {e["segment_id"] for e in partials} == {session.segment_id(0), session.segment_id(1)}
+
+
+async def sentence_hypothesize(audio: np.ndarray, _language: str | None) -> list[Word]:
+    """Ends the last word with a full stop once the audio ends in a pause, as Whisper does."""
+    words = (await fake_transcribe(audio)).words
+    loud = np.flatnonzero(np.abs(audio) > 0.1)
+    paused = loud.size and len(audio) - loud[-1] >= 0.15 * SAMPLE_RATE
+    if words and paused:
+        last = words[-1]
+        words[-1] = Word(last.word + ".", last.start, last.end)
+    return words
+
+
+async def run_on_hypothesis(audio: np.ndarray, _language: str | None) -> list[Word]:
+    return (await fake_transcribe(audio)).words
+
+
+def with_hypothesis(hypothesize: Any) -> Models:
+    return Models(
+        fake_transcribe, fake_diarize, fake_summarize, no_detection, never_translate, hypothesize
+    )
+
+
+TWO_TURNS = (2.0, 0.25, 2.0)  # speech, a pause shorter than MIN_PAUSE_S, speech
+
+
+def final_ids(hub: RecordingHub) -> list[str]:
+    return [e["segment"]["segment_id"] for e in hub.sent if e["type"] == "transcript"]
+
+
+@pytest.mark.parametrize("models", [with_hypothesis(sentence_hypothesize)])
+async def test_a_short_pause_after_a_finished_sentence_ends_the_utterance(
+    session_parts: tuple[LiveSession, RecordingHub],
+) -> None:
+    session, hub = session_parts
+    first, pause, second = TWO_TURNS
+    await session.open()
+    await stream(session, utterance(first, pause))
+    await stream(session, utterance(second, 0.0)[: int(0.5 * SAMPLE_RATE)])
+    assert session._pending or final_ids(hub)  # cut while the next turn is only half a second in
+    await stream(session, np.concatenate([utterance(second - 0.5, 1.0)]))
+    await session.stop()
+    assert final_ids(hub) == [session.segment_id(0), session.segment_id(1)]
+
+
+@pytest.mark.parametrize("models", [with_hypothesis(run_on_hypothesis)])
+async def test_a_short_pause_inside_a_sentence_does_not_cut_it(
+    session_parts: tuple[LiveSession, RecordingHub],
+) -> None:
+    session, hub = session_parts
+    first, pause, second = TWO_TURNS
+    await session.open()
+    await stream(session, np.concatenate([utterance(first, pause), utterance(second, 1.0)]))
+    await session.stop()
+    assert final_ids(hub) == [session.segment_id(0)]

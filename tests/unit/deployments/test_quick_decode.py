@@ -11,8 +11,9 @@ import numpy as np
 import pytest
 
 from core.agreement import normalize, revised_words
-from core.types import SAMPLE_RATE
+from core.types import SAMPLE_RATE, Word
 from deployments.options import TranscriberArgs
+from deployments.quick_decode import repeats_itself
 from deployments.transcriber import Request, Transcriber
 from scripts.synth_meeting import ensure_meeting
 
@@ -48,6 +49,37 @@ def test_quick_words_hear_nothing_in_silence(transcriber: Any) -> None:
     silence = np.zeros(2 * SAMPLE_RATE, dtype=np.float32)
     words = asyncio.run(transcriber.hypothesize(silence))
     assert len(words) <= 1  # Whisper may say "you" to silence; finals drop it, partials show it
+
+
+def test_a_short_live_final_is_the_quick_decode_and_silence_falls_back_to_the_full_one(
+    transcriber: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    full_calls: list[float] = []
+
+    async def batched(audio: np.ndarray, language: str | None, task: str) -> Any:
+        full_calls.append(len(audio) / SAMPLE_RATE)  # serve.batch needs a replica: call past it
+        return transcriber._run_batch([Request(audio, language, task)])[0]
+
+    monkeypatch.setattr(transcriber, "transcribe", batched)
+    meeting = ensure_meeting("standup3", install=True)
+    turn = next(t for t in meeting.turns() if t.end - t.start > 3)
+    clip = meeting.load_audio()[round(turn.start * SAMPLE_RATE) : round(turn.end * SAMPLE_RATE)]
+    final = asyncio.run(transcriber.transcribe_short(clip, "en"))
+    quick = asyncio.run(transcriber.hypothesize(clip, "en"))
+    assert final.words == quick and final.language == "en"
+    assert final.text == " ".join(w.word for w in quick)
+    assert full_calls == []
+    noise = np.random.default_rng(0).normal(0, 3e-4, 2 * SAMPLE_RATE).astype(np.float32)
+    assert asyncio.run(transcriber.transcribe_short(noise, "en")).words == []
+    assert full_calls == [2.0]  # the quick guess at noise was unsure: the full decode decided
+
+
+def test_a_hypothesis_that_loops_back_is_caught() -> None:
+    def words(text: str) -> list[Word]:
+        return [Word(w, i, i + 0.5) for i, w in enumerate(text.split())]
+
+    assert repeats_itself(words("Alice, can you send it by Monday? Alice, can"))
+    assert not repeats_itself(words("Can you send the notes and can I see them"))
 
 
 def test_a_multilingual_model_picks_the_language_when_none_is_given(
