@@ -27,7 +27,9 @@ from core.types import (
     TranscriptionResult,
     Word,
 )
+from core.voice_profiles import dominant_voice
 from deployments.options import InstantArgs
+from processor_api.voices import VoiceEmbedding, VoiceRefusal, VoiceReply, VoiceSample
 
 LEXICON = (
     "we", "should", "ship", "the", "release", "on", "friday", "after", "review", "budget",
@@ -130,10 +132,21 @@ class InstantTranscriber:
         await model_time(audio, self._args.transcribe_rtf)
         return instant_transcription(audio, self._args)
 
+    async def transcribe_short(
+        self, audio: np.ndarray, language: str | None = None
+    ) -> TranscriptionResult:
+        """The real Transcriber's live final of a short utterance: the same stand-in words."""
+        return await self.transcribe(audio, language)
+
     async def hypothesize(self, audio: np.ndarray, language: str | None = None) -> list[Word]:
         """The real Transcriber's quick partial guess: the same stand-in words."""
         await model_time(audio, self._args.transcribe_rtf)
         return instant_transcription(audio, self._args).words
+
+    async def detect_language(self, audio: np.ndarray) -> tuple[str, float]:
+        """The stand-in words are English."""
+        await model_time(audio, self._args.transcribe_rtf)
+        return "en", 1.0
 
 
 @serve.deployment(name="Diarizer")
@@ -147,6 +160,14 @@ class InstantDiarizer:
     async def diarize(self, audio: np.ndarray) -> DiarizationResult:
         await model_time(audio, self._args.diarize_rtf)
         return instant_diarization(audio, self._args)
+
+    async def embed_voice(self, sample: VoiceSample) -> VoiceReply:
+        """The real Diarizer's voice enrolment, over the stand-in speakers."""
+        voice = dominant_voice(await self.diarize(sample.audio))
+        if voice is None:
+            return VoiceRefusal("no_speech", "No speech was found in the sample")
+        embedding, speech_s = voice
+        return VoiceEmbedding("instant", embedding, speech_s)
 
 
 @serve.deployment(name="Summarizer")

@@ -11,6 +11,7 @@ import yaml
 from ray.serve._private.build_app import build_app as build_deployments
 from ray.serve.schema import ServeDeploySchema
 
+from deployments import diarizer, instant_models, summarizer, transcriber
 from deployments.builder import build_app
 from deployments.options import AppArgs
 from deployments.profiles import ProfileError, load_config, profile_path
@@ -161,3 +162,21 @@ def test_gpu_profile_vllm_share_fits_inside_its_replica_fraction() -> None:
     share = deployment["ray_actor_options"]["num_gpus"]
     assert summarizer["engine"] == "vllm"
     assert 0 < summarizer["gpu_memory_utilization"] <= share
+
+
+@pytest.mark.parametrize(
+    ("real", "stand_in"),
+    [
+        (transcriber.Transcriber, instant_models.InstantTranscriber),
+        (diarizer.Diarizer, instant_models.InstantDiarizer),
+        (summarizer.Summarizer, instant_models.InstantSummarizer),
+    ],
+)
+def test_the_load_profiles_stand_ins_answer_every_call_of_the_real_models(
+    real: Any, stand_in: Any
+) -> None:
+    def public_calls(deployment: Any) -> set[str]:
+        cls = deployment.func_or_class
+        return {n for n, v in vars(cls).items() if callable(v) and not n.startswith("_")}
+
+    assert public_calls(real) - {"check_health"} <= public_calls(stand_in)
