@@ -213,10 +213,12 @@ class LiveSession:
     def _sentence_end(self, buffered: float) -> float | None:
         """A cut in a short pause at the buffer's end that follows a finished sentence.
 
-        When the newest hypothesis has not heard the pause yet, ask for one (``_probe``): the
-        partial it brings re-runs this check as soon as it lands.
+        Unlike a cut by pause alone, it may close an utterance shorter than the windows'
+        ``target_s``: a one-word turn ("Yes.") gets its final without waiting for the next
+        turn. When the newest hypothesis has not heard the pause yet, ask for one
+        (``_probe``): the partial it brings re-runs this check as soon as it lands.
         """
-        if buffered < LIVE_WINDOWS.target_s:
+        if buffered < LIVE_WINDOWS.min_s:
             return None
         look = max(buffered - SENTENCE_LOOK_S, 0.0)
         tail = speech_regions(

@@ -303,3 +303,16 @@ async def test_a_short_pause_inside_a_sentence_does_not_cut_it(
     await stream(session, np.concatenate([utterance(first, pause), utterance(second, 1.0)]))
     await session.stop()
     assert final_ids(hub) == [session.segment_id(0)]
+
+
+@pytest.mark.parametrize("models", [with_hypothesis(sentence_hypothesize)])
+async def test_a_one_word_turn_gets_its_own_final(
+    session_parts: tuple[LiveSession, RecordingHub],
+) -> None:
+    session, hub = session_parts
+    await session.open()
+    await stream(session, np.concatenate([utterance(0.6, 0.3), utterance(0.3, 0.0)]))
+    assert session._pending or final_ids(hub)  # cut before the buffer reached target_s
+    await stream(session, utterance(1.7, 1.0))
+    await session.stop()
+    assert final_ids(hub) == [session.segment_id(0), session.segment_id(1)]
