@@ -51,7 +51,7 @@ ENDPOINT_PAD_MS = 30
 # A shorter pause ends an utterance when the newest hypothesis ends a sentence there: people
 # take turns after 0.2-0.4 s, which MIN_PAUSE_S alone misses (the first turn's final then
 # waits for the second's end), while a pause that short inside a sentence must not cut it.
-SENTENCE_PAUSE_S = 0.2
+SENTENCE_PAUSE_S = 0.2  # processor.live_sentence_pause_s; 0 turns the rule off
 SENTENCE_LOOK_S = 1.0  # the buffer's tail VAD looks at for that pause
 REALTIME_SLACK_S = 10.0  # how far ahead of the wall clock a client may send (network bursts)
 MAX_BACKLOG_S = 120.0  # audio waiting for the models before a session is refused
@@ -87,6 +87,7 @@ class LiveSession:
         partial_budget: PartialBudget | None = None,
         min_pause_s: float = MIN_PAUSE_S,
         vad_every_s: float = VAD_EVERY_S,
+        sentence_pause_s: float = SENTENCE_PAUSE_S,
         naming: SpeakerNaming | None = None,
     ) -> None:
         self.state = state
@@ -120,6 +121,7 @@ class LiveSession:
         self._revisions = 0  # partials published by this session (their ``revision``)
         self._min_pause_s = min_pause_s
         self._vad_every = int(vad_every_s * SAMPLE_RATE)
+        self._sentence_pause_s = sentence_pause_s
 
     def resume_fields(self, window: Window | None) -> dict[str, Any]:
         """How a reconnect finds the owner (``leases.live_session_owner``), and where a new
@@ -218,25 +220,26 @@ class LiveSession:
         turn. When the newest hypothesis has not heard the pause yet, ask for one
         (``_probe``): the partial it brings re-runs this check as soon as it lands.
         """
-        if buffered < LIVE_WINDOWS.min_s:
+        pause = self._sentence_pause_s
+        if not pause or buffered < LIVE_WINDOWS.min_s:
             return None
         look = max(buffered - SENTENCE_LOOK_S, 0.0)
         tail = speech_regions(
             self._buffer[int(look * SAMPLE_RATE) :],
-            min_silence_ms=int(SENTENCE_PAUSE_S * 1000),
+            min_silence_ms=int(pause * 1000),
             pad_ms=ENDPOINT_PAD_MS,
         )
         if not tail:
             return None
         speech_end = look + tail[-1][1]
-        if buffered - speech_end < SENTENCE_PAUSE_S - ENDPOINT_PAD_MS / 1000:
+        if buffered - speech_end < pause - ENDPOINT_PAD_MS / 1000:
             return None  # still speaking, or the pause is too short so far
         since_start = self._buffer_start + speech_end - self._utterance.start_s
         ends = self._utterance.ends_sentence(since_start)
         if ends is None:
             self._probe = True
             return None
-        return min(speech_end + SENTENCE_PAUSE_S / 2, buffered) if ends else None
+        return min(speech_end + pause / 2, buffered) if ends else None
 
     def _emit(self, cut_s: float) -> None:
         samples = int(cut_s * SAMPLE_RATE)

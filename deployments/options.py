@@ -140,6 +140,9 @@ class ProcessorArgs(StrictModel):
     # triggers another VAD look for it (together: how soon after a pause the final starts).
     live_min_pause_s: float = Field(default=0.3, ge=0.2, le=2)
     live_vad_every_s: float = Field(default=0.15, ge=0.05, le=1)
+    # A shorter pause that ends an utterance when the newest partial ends a sentence there
+    # (deployments/live.py _sentence_end); 0 turns the rule off.
+    live_sentence_pause_s: float = Field(default=0.2, ge=0, le=2)
     # Live finals of short utterances by the quick short-context decode (Transcriber
     # .transcribe_short), outside the batch; false: every final is a batched window decode.
     live_short_finals: bool = True

@@ -266,6 +266,7 @@ class Processor:
             partial_budget=self._partial_budget,
             min_pause_s=self._args.live_min_pause_s,
             vad_every_s=self._args.live_vad_every_s,
+            sentence_pause_s=self._args.live_sentence_pause_s,
             naming=self._naming(state.meeting_id),
         )
 
