@@ -27,6 +27,7 @@ from contextlib import ExitStack
 from typing import Any
 
 import websockets
+import yaml
 
 from benchmarks.client import BenchUser, create_meeting, process_upload, register_user
 from benchmarks.live_client import StreamLog, stream_audio
@@ -143,10 +144,12 @@ def main(argv: list[str] | None = None) -> int:
         action="append",
         default=[],
         metavar="KEY=VALUE",
-        help="override a Processor arg, e.g. live_min_pause_s=0.3 (repeatable)",
+        help="override a Processor arg, e.g. live_min_pause_s=0.3, live_short_finals=false",
     )
     opts = parser.parse_args(argv)
-    processor: dict[str, Any] = {k: float(v) for k, v in (o.split("=", 1) for o in opts.processor)}
+    processor: dict[str, Any] = {  # YAML scalars: 0.3, false
+        k: yaml.safe_load(v) for k, v in (o.split("=", 1) for o in opts.processor)
+    }
     if opts.no_partials:
         processor["max_partials_in_flight"] = 0
     with ExitStack() as stack:
