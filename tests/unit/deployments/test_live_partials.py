@@ -271,48 +271,28 @@ def with_hypothesis(hypothesize: Any) -> Models:
     )
 
 
-TWO_TURNS = (2.0, 0.25, 2.0)  # speech, a pause shorter than MIN_PAUSE_S, speech
-
-
 def final_ids(hub: RecordingHub) -> list[str]:
     return [e["segment"]["segment_id"] for e in hub.sent if e["type"] == "transcript"]
 
 
-@pytest.mark.parametrize("models", [with_hypothesis(sentence_hypothesize)])
-async def test_a_short_pause_after_a_finished_sentence_ends_the_utterance(
-    session_parts: tuple[LiveSession, RecordingHub],
+@pytest.mark.parametrize(
+    ("models", "first_s", "cut_early"),
+    [
+        (with_hypothesis(sentence_hypothesize), 2.0, True),
+        (with_hypothesis(sentence_hypothesize), 0.6, True),
+        (with_hypothesis(run_on_hypothesis), 2.0, False),
+    ],
+    ids=["turn-ends", "one-word-turn", "pause-inside-a-sentence"],
+)
+async def test_a_short_pause_ends_an_utterance_only_after_a_finished_sentence(
+    session_parts: tuple[LiveSession, RecordingHub], first_s: float, cut_early: bool
 ) -> None:
-    session, hub = session_parts
-    first, pause, second = TWO_TURNS
-    await session.open()
-    await stream(session, utterance(first, pause))
-    await stream(session, utterance(second, 0.0)[: int(0.5 * SAMPLE_RATE)])
-    assert session._pending or final_ids(hub)  # cut while the next turn is only half a second in
-    await stream(session, np.concatenate([utterance(second - 0.5, 1.0)]))
-    await session.stop()
-    assert final_ids(hub) == [session.segment_id(0), session.segment_id(1)]
-
-
-@pytest.mark.parametrize("models", [with_hypothesis(run_on_hypothesis)])
-async def test_a_short_pause_inside_a_sentence_does_not_cut_it(
-    session_parts: tuple[LiveSession, RecordingHub],
-) -> None:
-    session, hub = session_parts
-    first, pause, second = TWO_TURNS
-    await session.open()
-    await stream(session, np.concatenate([utterance(first, pause), utterance(second, 1.0)]))
-    await session.stop()
-    assert final_ids(hub) == [session.segment_id(0)]
-
-
-@pytest.mark.parametrize("models", [with_hypothesis(sentence_hypothesize)])
-async def test_a_one_word_turn_gets_its_own_final(
-    session_parts: tuple[LiveSession, RecordingHub],
-) -> None:
+    """0.25 s is under MIN_PAUSE_S; a one-word turn is also under the windows' target_s."""
     session, hub = session_parts
     await session.open()
-    await stream(session, np.concatenate([utterance(0.6, 0.3), utterance(0.3, 0.0)]))
-    assert session._pending or final_ids(hub)  # cut before the buffer reached target_s
-    await stream(session, utterance(1.7, 1.0))
+    await stream(session, np.concatenate([utterance(first_s, 0.25), utterance(0.4, 0.0)]))
+    assert bool(session._pending or final_ids(hub)) == cut_early  # the next turn just began
+    await stream(session, utterance(1.6, 1.0))
     await session.stop()
-    assert final_ids(hub) == [session.segment_id(0), session.segment_id(1)]
+    finals = [0, 1] if cut_early else [0]
+    assert final_ids(hub) == [session.segment_id(i) for i in finals]
