@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from core.types import SpeakerTurn
+from core.types import DiarizationResult, SpeakerTurn
 
 
 @dataclass(frozen=True, slots=True)
@@ -96,3 +96,21 @@ def speaker_centroids(embeddings: np.ndarray, labels: np.ndarray) -> dict[str, l
         centroid = embeddings[labels == label].mean(axis=0)
         out[f"S{label}"] = (centroid / np.linalg.norm(centroid)).astype(float).tolist()
     return out
+
+
+def without_lead(result: DiarizationResult, lead_s: float, duration_s: float) -> DiarizationResult:
+    """The turns of a diarization run over ``lead_s`` of earlier audio plus a window of
+    ``duration_s``, in window time; speakers heard only in the lead are dropped. Embeddings
+    stay those of the whole run: the lead is there to give each voice more speech."""
+    turns = [
+        SpeakerTurn(
+            round(max(t.start - lead_s, 0.0), 3),
+            round(min(t.end - lead_s, duration_s), 3),
+            t.speaker,
+        )
+        for t in result.turns
+        if t.end - lead_s > 0 and t.start - lead_s < duration_s
+    ]
+    heard = {t.speaker for t in turns}
+    embeddings = {k: v for k, v in result.embeddings.items() if k in heard}
+    return DiarizationResult(turns, embeddings, result.backend)

@@ -53,6 +53,11 @@ ENDPOINT_PAD_MS = 30
 # waits for the second's end), while a pause that short inside a sentence must not cut it.
 SENTENCE_PAUSE_S = 0.2  # processor.live_sentence_pause_s; 0 turns the rule off
 SENTENCE_LOOK_S = 1.0  # the buffer's tail VAD looks at for that pause
+# Audio before a window that is diarized with it (``WindowRunner.run``'s ``lead``): a 1-3 s
+# utterance alone gives a voice too little speech to link it to the meeting's speakers, and
+# would open a phantom one (seen on planning2: a 2.7 s turn scored 0.80 against a centroid
+# made from one 1.5 s window).
+DIARIZE_LEAD_S = 8.0
 REALTIME_SLACK_S = 10.0  # how far ahead of the wall clock a client may send (network bursts)
 MAX_BACKLOG_S = 120.0  # audio waiting for the models before a session is refused
 MIN_PARTIAL_AUDIO_S = 0.5  # shorter open audio is not worth a decode
@@ -105,6 +110,8 @@ class LiveSession:
         self._unchecked = 0  # samples fed since the last VAD look
         self._next_index = 0  # merged windows keep the first one's number; numbers stay unique
         self._pending: list[tuple[Window, np.ndarray]] = []
+        self._leads: dict[int, np.ndarray] = {}  # per pending window: the audio before it
+        self._recent = np.zeros(0, dtype=np.float32)  # the last DIARIZE_LEAD_S before the buffer
         self._wake = asyncio.Event()
         self._stopping = False
         self._opened = time.monotonic()
@@ -248,6 +255,7 @@ class LiveSession:
         )
         self._next_index += 1
         self._pending.append((window, self._buffer[:samples]))
+        self._leads[window.index] = self._recent
         if self._utterance.shown:
             self._closed[window.index] = self._utterance
         self._drop(cut_s, closed=True)
@@ -261,6 +269,8 @@ class LiveSession:
         in flight, whose audio is now the pending window's.
         """
         samples = int(cut_s * SAMPLE_RATE)
+        keep = int(DIARIZE_LEAD_S * SAMPLE_RATE)
+        self._recent = np.concatenate([self._recent, self._buffer[:samples]])[-keep:]
         self._buffer = self._buffer[samples:]
         self._buffer_start += samples / SAMPLE_RATE
         if not closed:
@@ -288,7 +298,8 @@ class LiveSession:
                 await self._finish_partial()
                 while self._pending:
                     window, audio = self._next_window()
-                    result = await self._windows.run(audio, window)
+                    lead = self._leads.pop(window.index, None)
+                    result = await self._windows.run(audio, window, lead)
                     await self.output.publish_window(result, self.segment_id(window.index))
                     await self._close_shown(window.index, result.transcription.words)
                     lag = round(self.received_s - window.end, 3)
@@ -317,6 +328,7 @@ class LiveSession:
         end = window.end
         while self._pending and self._pending[0][0].end - window.start <= CLIP_MAX_S:
             following, more = self._pending.pop(0)
+            self._leads.pop(following.index, None)
             gap = round((following.start - end) * SAMPLE_RATE)
             parts.extend([np.zeros(max(gap, 0), dtype=np.float32), more])
             end = following.end

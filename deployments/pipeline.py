@@ -20,8 +20,9 @@ import numpy as np
 from core.alignment import align_words
 from core.audio import AudioDecodeError
 from core.audio_formats import DecodeLimits
+from core.diarization import without_lead
 from core.translation import TranslatedSpan, span_audio
-from core.types import DiarizationResult, TranscriptionResult
+from core.types import SAMPLE_RATE, DiarizationResult, TranscriptionResult
 from core.windowing import Window, WindowOptions
 from deployments.failures import JobFailedError, public_failure
 from deployments.job_output import JobOutput
@@ -51,9 +52,13 @@ class WindowRunner:
         # utterances try several).
         self._detection_attempts = detection_attempts
 
-    async def run(self, audio: np.ndarray, window: Window) -> WindowResult:
+    async def run(
+        self, audio: np.ndarray, window: Window, lead: np.ndarray | None = None
+    ) -> WindowResult:
         """Diarize and transcribe one window concurrently (``audio`` is the window's own), and
-        translate its speech when the meeting asks for captions."""
+        translate its speech when the meeting asks for captions. ``lead``, audio just before
+        the window, is diarized with it so a short window's voices are judged on more speech
+        (``without_lead`` keeps the window's turns)."""
         language = self.state.language
         if language.detecting:
             await self._detect_language(audio)
@@ -62,13 +67,19 @@ class WindowRunner:
                 "transcription",
                 lambda: self._models.transcribe(audio, language.code, "transcribe"),
             ),
-            timed("diarization", lambda: self._models.diarize(audio)),
+            timed("diarization", lambda: self._diarize(audio, lead)),
         )
         result = WindowResult(window, transcription, diarization)
         if language.wants_translation(self._models.can_translate):
             with time_stage("translation"):
                 result.translations = await self._translate(audio, result)
         return result
+
+    async def _diarize(self, audio: np.ndarray, lead: np.ndarray | None) -> DiarizationResult:
+        if lead is None or not lead.size:
+            return await self._models.diarize(audio)
+        result = await self._models.diarize(np.concatenate([lead, audio]))
+        return without_lead(result, len(lead) / SAMPLE_RATE, len(audio) / SAMPLE_RATE)
 
     async def _detect_language(self, audio: np.ndarray) -> None:
         language = self.state.language

@@ -21,6 +21,7 @@ from ray import serve
 from core.clips import PackedBatch, pack_windows, window_of
 from core.languages import ENGLISH
 from core.types import SAMPLE_RATE, TranscriptionResult, Word
+from core.windowing import Region
 from deployments.options import TranscriberArgs
 from deployments.packaged import is_local_model, resolve_model
 from deployments.quick_decode import mean_probability, quick_words, repeats_itself
@@ -105,13 +106,27 @@ class Transcriber:
         the language is known, the window short and the words do not repeat themselves;
         otherwise the whole-window decode of ``transcribe``."""
         code = language or self._args.language
-        if code is None or len(audio) > SHORT_FINAL_MAX_S * SAMPLE_RATE:
+        speech = speech_regions(audio)
+        if code is None or not speech or len(audio) > SHORT_FINAL_MAX_S * SAMPLE_RATE:
             return await self.transcribe(audio, language, "transcribe")
-        words = await asyncio.to_thread(quick_words, self._model, audio, code)
+        words = await asyncio.to_thread(self._quick_final, audio, code, speech)
         if not words or repeats_itself(words) or mean_probability(words) < SHORT_FINAL_MIN_PROB:
             return await self.transcribe(audio, language, "transcribe")
         text = " ".join(w.word for w in words)
         return TranscriptionResult(words, text, code, len(audio) / SAMPLE_RATE)
+
+    def _quick_final(self, audio: np.ndarray, language: str, speech: list[Region]) -> list[Word]:
+        """The quick decode of the window from its first speech to its last, in window time:
+        over leading silence the alignment would start the first word too early."""
+        start = round(speech[0][0] * SAMPLE_RATE)
+        words = quick_words(
+            self._model, audio[start : round(speech[-1][1] * SAMPLE_RATE)], language
+        )
+        offset = start / SAMPLE_RATE
+        return [
+            Word(w.word, round(w.start + offset, 3), round(w.end + offset, 3), w.probability)
+            for w in words
+        ]
 
     async def detect_language(self, audio: np.ndarray) -> tuple[str, float]:
         """The spoken language of ``audio`` (its speech only) and the model's probability."""

@@ -10,8 +10,9 @@ from core.diarization import (
     labels_to_turns,
     slice_regions,
     speaker_centroids,
+    without_lead,
 )
-from core.types import SpeakerTurn
+from core.types import DiarizationResult, SpeakerTurn
 
 
 def test_slices_cover_each_region_and_never_bridge_silence() -> None:
@@ -46,3 +47,17 @@ def test_centroids_are_unit_vectors_per_label() -> None:
     embeddings = np.array([[1.0, 0.0], [0.0, 1.0], [0.0, 1.0]])
     centroids = speaker_centroids(embeddings, np.array([0, 1, 1]))
     assert centroids == {"S0": [1.0, 0.0], "S1": [0.0, 1.0]}
+
+
+def test_without_lead_keeps_the_windows_turns_in_window_time() -> None:
+    result = DiarizationResult(
+        [SpeakerTurn(0.5, 3.0, "A"), SpeakerTurn(3.5, 7.0, "B"), SpeakerTurn(7.5, 9.0, "A")],
+        {"A": [1.0, 0.0], "B": [0.0, 1.0]},
+        "embedded:ge2e",
+    )
+    window = without_lead(result, lead_s=4.0, duration_s=5.0)
+    assert window.turns == [SpeakerTurn(0.0, 3.0, "B"), SpeakerTurn(3.5, 5.0, "A")]
+    assert window.embeddings == result.embeddings and window.backend == "embedded:ge2e"
+    alone = without_lead(result, lead_s=7.2, duration_s=1.0)
+    assert alone.turns == [SpeakerTurn(0.3, 1.0, "A")]
+    assert set(alone.embeddings) == {"A"}  # B spoke only in the lead

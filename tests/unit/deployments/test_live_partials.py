@@ -296,3 +296,30 @@ async def test_a_short_pause_ends_an_utterance_only_after_a_finished_sentence(
     await session.stop()
     finals = [0, 1] if cut_early else [0]
     assert final_ids(hub) == [session.segment_id(i) for i in finals]
+
+
+DIARIZED: list[float] = []
+
+
+async def recording_diarize(audio: np.ndarray) -> DiarizationResult:
+    DIARIZED.append(len(audio) / SAMPLE_RATE)
+    return await fake_diarize(audio)
+
+
+@pytest.mark.parametrize(
+    "models",
+    [Models(fake_transcribe, recording_diarize, fake_summarize, no_detection, never_translate)],
+)
+async def test_a_window_is_diarized_with_the_audio_before_it_and_keeps_its_own_turns(
+    session_parts: tuple[LiveSession, RecordingHub],
+) -> None:
+    session, hub = session_parts
+    DIARIZED.clear()
+    await session.open()
+    await stream(session, np.concatenate([utterance(3.0, 1.0), utterance(2.0, 1.0)]))
+    await session.stop()
+    first, second = DIARIZED
+    assert second > first + 2.0  # the second utterance came with the audio before it
+    assert second <= live.DIARIZE_LEAD_S + 3.5
+    segments = [e["segment"] for e in hub.sent if e["type"] == "transcript"]
+    assert segments[1]["start"] >= segments[0]["end"]  # its turns are its own, in meeting time
