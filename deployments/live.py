@@ -24,7 +24,7 @@ import numpy as np
 from core.audio import pcm16_to_float, whole_samples
 from core.clips import CLIP_MAX_S
 from core.types import SAMPLE_RATE, Word
-from core.windowing import Window, WindowOptions, find_utterance_end
+from core.windowing import Window, WindowOptions, find_utterance_end, silences
 from deployments.failures import JobFailedError, public_failure
 from deployments.job_output import JobOutput
 from deployments.job_state import JobState, Models
@@ -52,7 +52,7 @@ ENDPOINT_PAD_MS = 30
 # take turns after 0.2-0.4 s, which MIN_PAUSE_S alone misses (the first turn's final then
 # waits for the second's end), while a pause that short inside a sentence must not cut it.
 SENTENCE_PAUSE_S = 0.2  # processor.live_sentence_pause_s; 0 turns the rule off
-SENTENCE_LOOK_S = 1.0  # the buffer's tail VAD looks at for that pause
+SENTENCE_LOOK_S = 2.0  # the buffer's tail VAD looks at for that pause
 # Audio before a window that is diarized with it (``WindowRunner.run``'s ``lead``): a 1-3 s
 # utterance alone gives a voice too little speech to link it to the meeting's speakers, and
 # would open a phantom one (seen on planning2: a 2.7 s turn scored 0.80 against a centroid
@@ -220,7 +220,8 @@ class LiveSession:
                 self._drop(cut)  # silence only: nothing to transcribe
 
     def _sentence_end(self, buffered: float) -> float | None:
-        """A cut in a short pause at the buffer's end that follows a finished sentence.
+        """A cut in the newest short pause near the buffer's end that follows a finished
+        sentence (the next speaker may already have started: the pause is then between them).
 
         Unlike a cut by pause alone, it may close an utterance shorter than the windows'
         ``target_s``: a one-word turn ("Yes.") gets its final without waiting for the next
@@ -236,17 +237,23 @@ class LiveSession:
             min_silence_ms=int(pause * 1000),
             pad_ms=ENDPOINT_PAD_MS,
         )
-        if not tail:
-            return None
-        speech_end = look + tail[-1][1]
-        if buffered - speech_end < pause - ENDPOINT_PAD_MS / 1000:
-            return None  # still speaking, or the pause is too short so far
-        since_start = self._buffer_start + speech_end - self._utterance.start_s
-        ends = self._utterance.ends_sentence(since_start)
+        gaps = [
+            (look + a, look + b)
+            for a, b in silences(tail, buffered - look)
+            if a > 0 and b - a >= pause - ENDPOINT_PAD_MS / 1000
+        ]
+        if not tail or not gaps:
+            return None  # no speech, or still speaking with no pause long enough so far
+        speech_end, resumed = gaps[-1]
+        ends = self._utterance.ends_sentence(
+            self._buffer_start + speech_end - self._utterance.start_s
+        )
         if ends is None:
             self._probe = True
             return None
-        return min(speech_end + pause / 2, buffered) if ends else None
+        if not ends:
+            return None
+        return (speech_end + resumed) / 2 if resumed < buffered else speech_end + pause / 2
 
     def _emit(self, cut_s: float) -> None:
         samples = int(cut_s * SAMPLE_RATE)

@@ -66,14 +66,15 @@ class OpenUtterance:
         return changed
 
     def ends_sentence(self, speech_end_s: float) -> bool | None:
-        """Whether the last decode ends a sentence at ``speech_end_s`` (utterance time): None
-        when it did not hear past that point, so it cannot tell."""
+        """Whether the last decode ends a sentence at ``speech_end_s`` (utterance time), where
+        a pause begins: None when it did not hear past that point, so it cannot tell."""
         if self.heard_s < speech_end_s + SENTENCE_HEARD_PAST_S:
             return None
-        words = self.agreement.tail or self.agreement.stable  # the last hypothesis's end
-        if not words:
+        hypothesis = self.agreement.stable + self.agreement.tail  # the last decode, in order
+        before = [w for w in hypothesis if w.end <= speech_end_s + SENTENCE_HEARD_PAST_S]
+        if not before:
             return False
-        last = words[-1]
+        last = before[-1]
         return last.word.endswith(SENTENCE_END) and last.end >= speech_end_s - SENTENCE_NEAR_S
 
     def stable_words(self) -> list[Word]:

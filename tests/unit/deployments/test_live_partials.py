@@ -323,3 +323,19 @@ async def test_a_window_is_diarized_with_the_audio_before_it_and_keeps_its_own_t
     assert second <= live.DIARIZE_LEAD_S + 3.5
     segments = [e["segment"] for e in hub.sent if e["type"] == "transcript"]
     assert segments[1]["start"] >= segments[0]["end"]  # its turns are its own, in meeting time
+
+
+async def test_the_pause_before_a_turn_that_already_began_is_cut_after_a_finished_sentence(
+    session_parts: tuple[LiveSession, RecordingHub],
+) -> None:
+    """The probe's answer may land once the next speaker has started: the cut goes between."""
+    session, _hub = session_parts
+    audio = np.concatenate([utterance(2.0, 0.25), utterance(0.5, 0.0)])
+    session._buffer = audio
+    buffered = len(audio) / SAMPLE_RATE
+    words = [Word("Done", 1.2, 1.6), Word("here.", 1.6, 1.99), Word("And", 2.26, 2.5)]
+    session._utterance.update(words[:2], heard_s=2.2)
+    cut = session._sentence_end(buffered)
+    assert cut is not None and 2.0 < cut < 2.25
+    session._utterance.update([*words[:1], Word("here", 1.6, 1.99), words[2]], heard_s=buffered)
+    assert session._sentence_end(buffered) is None  # no full stop before the pause: no cut
