@@ -50,6 +50,9 @@ class OpenUtterance:
     revision: int = -1
     pending_text: str = ""
     heard_s: float = 0.0  # how much of the utterance's audio the last decode covered
+    # The last decode as it came (stable words keep the punctuation of the decode that
+    # agreed on them; a full stop appears once a decode hears the pause)
+    last_hypothesis: list[Word] = field(default_factory=list)
 
     @property
     def shown(self) -> bool:
@@ -59,6 +62,7 @@ class OpenUtterance:
         """Feed a decode of the first ``heard_s`` seconds; True when the partial to show
         changed (stable words or the guess)."""
         self.heard_s = heard_s
+        self.last_hypothesis = hypothesis
         committed = self.agreement.update(hypothesis)
         pending = " ".join(w.word for w in self.agreement.tail)
         changed = bool(committed) or pending != self.pending_text
@@ -70,8 +74,8 @@ class OpenUtterance:
         a pause begins: None when it did not hear past that point, so it cannot tell."""
         if self.heard_s < speech_end_s + SENTENCE_HEARD_PAST_S:
             return None
-        hypothesis = self.agreement.stable + self.agreement.tail  # the last decode, in order
-        before = [w for w in hypothesis if w.end <= speech_end_s + SENTENCE_HEARD_PAST_S]
+        limit = speech_end_s + SENTENCE_HEARD_PAST_S
+        before = [w for w in self.last_hypothesis if w.end <= limit]
         if not before:
             return False
         last = before[-1]

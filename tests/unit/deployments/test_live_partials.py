@@ -339,3 +339,17 @@ async def test_the_pause_before_a_turn_that_already_began_is_cut_after_a_finishe
     assert cut is not None and 2.0 < cut < 2.25
     session._utterance.update([*words[:1], Word("here", 1.6, 1.99), words[2]], heard_s=buffered)
     assert session._sentence_end(buffered) is None  # no full stop before the pause: no cut
+
+
+async def test_a_full_stop_heard_with_the_pause_counts_though_the_word_was_already_shown(
+    session_parts: tuple[LiveSession, RecordingHub],
+) -> None:
+    session, _hub = session_parts
+    audio = utterance(2.0, 0.25)
+    session._buffer = audio
+    shown = [Word("Done", 1.2, 1.6), Word("here", 1.6, 1.99)]
+    for heard in (1.8, 2.0):  # two decodes agree: "Done here" is stable, without a full stop
+        session._utterance.update(shown, heard_s=heard)
+    assert [w.word for w in session._utterance.agreement.stable] == ["Done", "here"]
+    session._utterance.update([shown[0], Word("here.", 1.6, 1.99)], heard_s=2.25)
+    assert session._sentence_end(len(audio) / SAMPLE_RATE) is not None
