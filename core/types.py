@@ -19,6 +19,12 @@ class Word:
     end: float
     probability: float = 1.0
 
+    def shifted(self, offset: float) -> Word:
+        """The same word ``offset`` seconds later (times kept to the millisecond)."""
+        return Word(
+            self.word, round(self.start + offset, 3), round(self.end + offset, 3), self.probability
+        )
+
 
 @dataclass(frozen=True, slots=True)
 class SpeakerTurn:

@@ -82,10 +82,10 @@ class OpenUtterance:
         return last.word.endswith(SENTENCE_END) and last.end >= speech_end_s - SENTENCE_NEAR_S
 
     def stable_words(self) -> list[Word]:
-        return [_shift(w, self.start_s) for w in self.agreement.stable]
+        return [w.shifted(self.start_s) for w in self.agreement.stable]
 
     def pending_words(self) -> list[Word]:
-        return [_shift(w, self.start_s) for w in self.agreement.tail]
+        return [w.shifted(self.start_s) for w in self.agreement.tail]
 
     def record_final(self, final_words: list[Word]) -> tuple[int, int]:
         """Count shown words against the final text: (shown, revised); recorded as metrics."""
@@ -93,9 +93,3 @@ class OpenUtterance:
         revised = revised_words(shown, final_words)
         record_partial_words(len(shown), revised)
         return len(shown), revised
-
-
-def _shift(word: Word, offset: float) -> Word:
-    return Word(
-        word.word, round(word.start + offset, 3), round(word.end + offset, 3), word.probability
-    )

@@ -122,11 +122,7 @@ class Transcriber:
         words = quick_words(
             self._model, audio[start : round(speech[-1][1] * SAMPLE_RATE)], language
         )
-        offset = start / SAMPLE_RATE
-        return [
-            Word(w.word, round(w.start + offset, 3), round(w.end + offset, 3), w.probability)
-            for w in words
-        ]
+        return [w.shifted(start / SAMPLE_RATE) for w in words]
 
     async def detect_language(self, audio: np.ndarray) -> tuple[str, float]:
         """The spoken language of ``audio`` (its speech only) and the model's probability."""
