@@ -18,7 +18,7 @@ from typing import Any, Literal
 import numpy as np
 from ray import serve
 
-from core.clips import PackedBatch, pack_windows, window_of
+from core.clips import Clip, PackedBatch, pack_windows, sparse_clips, window_of
 from core.languages import ENGLISH
 from core.types import SAMPLE_RATE, TranscriptionResult, Word
 from core.windowing import Region
@@ -156,11 +156,9 @@ class Transcriber:
         words: list[list[Word]] = [[] for _ in windows]
         detected = language
         if packed.clips:
-            segments, info = self._decode(packed, language, task)
+            segments, info = self._decode(packed, packed.clips, language, task)
             detected = detected or info.language
-            for segment in segments:
-                if self._is_hallucination(segment):
-                    continue
+            for segment in self._redecode_sparse(packed, segments, detected, task):
                 index = window_of(segment.start, packed.offsets)
                 words[index].extend(self._words(segment, packed.offsets[index]))
         return [
@@ -186,8 +184,33 @@ class Transcriber:
             if w.word.strip()
         ]
 
+    def _redecode_sparse(
+        self, packed: PackedBatch, segments: list[Any], language: str | None, task: Task
+    ) -> list[Any]:
+        """The kept segments, with clips the first pass ended early (``sparse_clips``)
+        decoded again with timestamp tokens, which keep Whisper going to the clip's end; the
+        second decode replaces the first where it found more words."""
+        kept = [s for s in segments if not self._is_hallucination(s)]
+        sparse = sparse_clips(packed, [w.start for s in kept for w in s.words or []])
+        if not sparse:
+            return kept
+        again = self._decode(packed, sparse, language, task, timestamps=True)[0]
+        again = [s for s in again if not self._is_hallucination(s)]
+        logger.info("decoded %d clips again with timestamps (too few words)", len(sparse))
+        for clip in sparse:
+            before = [s for s in kept if clip.start <= s.start < clip.end]
+            after = [s for s in again if clip.start <= s.start < clip.end]
+            if _word_count(after) > _word_count(before):
+                kept = [s for s in kept if s not in before] + after
+        return sorted(kept, key=lambda s: s.start)
+
     def _decode(
-        self, packed: PackedBatch, language: str | None, task: Task
+        self,
+        packed: PackedBatch,
+        clips: list[Clip],
+        language: str | None,
+        task: Task,
+        timestamps: bool = False,
     ) -> tuple[list[Any], Any]:
         args = self._args
         segments, info = self._pipeline.transcribe(
@@ -196,8 +219,9 @@ class Transcriber:
             task=task,
             beam_size=args.beam_size,
             word_timestamps=True,
-            clip_timestamps=[{"start": c.start, "end": c.end} for c in packed.clips],
-            batch_size=max(1, min(len(packed.clips), 16)),
+            without_timestamps=not timestamps,
+            clip_timestamps=[{"start": c.start, "end": c.end} for c in clips],
+            batch_size=max(1, min(len(clips), 16)),
             no_speech_threshold=args.no_speech_threshold,
             compression_ratio_threshold=args.compression_ratio_threshold,
             log_prob_threshold=args.log_prob_threshold,
@@ -213,3 +237,7 @@ class Transcriber:
         )
         repetitive = segment.compression_ratio > args.compression_ratio_threshold
         return bool(silent or repetitive)
+
+
+def _word_count(segments: list[Any]) -> int:
+    return sum(len(s.words or []) for s in segments)

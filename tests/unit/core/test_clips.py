@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from core.clips import Clip, merge_speech, pack_windows, window_of
+from core.clips import Clip, merge_speech, pack_windows, sparse_clips, window_of
 
 
 def test_merge_speech_joins_regions_up_to_the_clip_length() -> None:
@@ -29,3 +29,13 @@ def test_pack_windows_offsets_clips_and_maps_back() -> None:
 def test_a_window_without_speech_gets_no_clip() -> None:
     packed = pack_windows([np.zeros(16_000, dtype=np.float32)], [[]])
     assert packed.clips == []
+
+
+def test_sparse_clips_are_those_with_much_speech_and_few_words() -> None:
+    windows = [np.zeros(16_000 * 30, dtype=np.float32), np.zeros(16_000 * 30, dtype=np.float32)]
+    packed = pack_windows(windows, [[(0.0, 6.0), (7.0, 29.0)], [(1.0, 3.0)]])
+    assert packed.speech == [(0.0, 6.0), (7.0, 29.0), (31.0, 33.0)]
+    # 28 s of speech: 13 words is an early stop, 40 is speech; 2 s and one word ("Yes.") is fine
+    early = [0.5 + 0.3 * i for i in range(13)]
+    assert sparse_clips(packed, [*early, 31.5]) == [Clip(0, 0.0, 29.0)]
+    assert sparse_clips(packed, [0.5 + 0.7 * i for i in range(40)] + [31.5]) == []
