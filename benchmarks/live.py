@@ -53,7 +53,9 @@ async def listen(user: BenchUser, meeting_id: str, out: list[tuple[float, dict[s
                 return
 
 
-async def run_stream(platform: Platform, minutes: float | None, name: str) -> dict[str, Any]:
+async def run_stream(
+    platform: Platform, minutes: float | None, name: str, transcripts: str | None = None
+) -> dict[str, Any]:
     meeting = ensure_meeting(name, minutes=minutes, install=True)
     audio = meeting.load_audio()
     user = register_user(platform.base_url, platform.ws_url)
@@ -76,7 +78,23 @@ async def run_stream(platform: Platform, minutes: float | None, name: str) -> di
         ),
         4,
     )
+    if transcripts:
+        live = [m["segment"] for _, m in received if m["type"] == "transcript"]
+        write_transcripts(transcripts, turns, live, uploaded.segments)
     return stats
+
+
+def write_transcripts(
+    path: str, turns: list[dict[str, Any]], live: list[dict[str, Any]], upload: list[dict[str, Any]]
+) -> None:
+    """Reference, live and upload segments side by side, to read where the two paths differ."""
+
+    def lines(segments: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        keys = ("start", "end", "speaker", "text")
+        return [{k: s[k] for k in keys if k in s} for s in segments]
+
+    with open(path, "w", encoding="utf-8") as f:
+        json.dump({"reference": lines(turns), "live": lines(live), "upload": lines(upload)}, f)
 
 
 def summarize(
@@ -146,6 +164,9 @@ def main(argv: list[str] | None = None) -> int:
         metavar="KEY=VALUE",
         help="override a Processor arg, e.g. live_min_pause_s=0.3, live_short_finals=false",
     )
+    parser.add_argument(
+        "--transcripts", metavar="PATH", help="also write reference, live and upload lines here"
+    )
     opts = parser.parse_args(argv)
     processor: dict[str, Any] = {  # YAML scalars: 0.3, false
         k: yaml.safe_load(v) for k, v in (o.split("=", 1) for o in opts.processor)
@@ -158,7 +179,7 @@ def main(argv: list[str] | None = None) -> int:
             if opts.url
             else stack.enter_context(started_platform(opts.profile, processor=processor or None))
         )
-        stats = asyncio.run(run_stream(platform, opts.minutes, opts.meeting))
+        stats = asyncio.run(run_stream(platform, opts.minutes, opts.meeting, opts.transcripts))
     result = new_result(
         opts.suite,
         opts.profile,
