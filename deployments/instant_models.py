@@ -133,7 +133,7 @@ class InstantTranscriber:
         return instant_transcription(audio, self._args)
 
     async def transcribe_short(
-        self, audio: np.ndarray, language: str | None = None
+        self, audio: np.ndarray, language: str | None = None, context: str = ""
     ) -> TranscriptionResult:
         """The real Transcriber's live final of a short utterance: the same stand-in words."""
         return await self.transcribe(audio, language)

@@ -20,6 +20,8 @@ Transcribe = Callable[[np.ndarray, str | None, str], Awaitable[TranscriptionResu
 Diarize = Callable[[np.ndarray], Awaitable[DiarizationResult]]
 Summarize = Callable[[list[Segment], str | None], Awaitable[SummaryResult]]
 Detect = Callable[[np.ndarray], Awaitable[tuple[str, float]]]
+# A live final: (audio, language or None, the text said just before it)
+TranscribeFinal = Callable[[np.ndarray, str | None, str], Awaitable[TranscriptionResult]]
 # A live partial's quick guess at an open utterance's words (audio, language or None)
 Hypothesize = Callable[[np.ndarray, str | None], Awaitable[list[Word]]]
 
@@ -34,6 +36,8 @@ class Models:
     can_translate: Callable[[str], bool]
     # None: partials use ``transcribe`` (the whole-window decode)
     hypothesize: Hypothesize | None = None
+    # None: live finals use ``transcribe`` too (processor.live_short_finals false)
+    live_final: TranscribeFinal | None = None
 
 
 @dataclass

@@ -53,6 +53,7 @@ ENDPOINT_PAD_MS = 30
 # waits for the second's end), while a pause that short inside a sentence must not cut it.
 SENTENCE_PAUSE_S = 0.2  # processor.live_sentence_pause_s; 0 turns the rule off
 SENTENCE_LOOK_S = 2.0  # the buffer's tail VAD looks at for that pause
+CONTEXT_CHARS = 400  # of the session's last finals, the prompt of the next one's decode
 # Audio before a window that is diarized with it (``WindowRunner.run``'s ``lead``): a 1-3 s
 # utterance alone gives a voice too little speech to link it to the meeting's speakers, and
 # would open a phantom one (seen on planning2: a 2.7 s turn scored 0.80 against a centroid
@@ -112,6 +113,7 @@ class LiveSession:
         self._pending: list[tuple[Window, np.ndarray]] = []
         self._leads: dict[int, np.ndarray] = {}  # per pending window: the audio before it
         self._recent = np.zeros(0, dtype=np.float32)  # the last DIARIZE_LEAD_S before the buffer
+        self._said = ""  # the end of the finals' text so far: the next final's context
         self._wake = asyncio.Event()
         self._stopping = False
         self._opened = time.monotonic()
@@ -306,7 +308,9 @@ class LiveSession:
                 while self._pending:
                     window, audio = self._next_window()
                     lead = self._leads.pop(window.index, None)
-                    result = await self._windows.run(audio, window, lead)
+                    result = await self._windows.run(audio, window, lead, self._said)
+                    said = f"{self._said} {result.transcription.text}".strip()
+                    self._said = said[-CONTEXT_CHARS:]
                     await self.output.publish_window(result, self.segment_id(window.index))
                     await self._close_shown(window.index, result.transcription.words)
                     lag = round(self.received_s - window.end, 3)

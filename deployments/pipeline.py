@@ -53,20 +53,22 @@ class WindowRunner:
         self._detection_attempts = detection_attempts
 
     async def run(
-        self, audio: np.ndarray, window: Window, lead: np.ndarray | None = None
+        self,
+        audio: np.ndarray,
+        window: Window,
+        lead: np.ndarray | None = None,
+        context: str | None = None,
     ) -> WindowResult:
         """Diarize and transcribe one window concurrently (``audio`` is the window's own), and
         translate its speech when the meeting asks for captions. ``lead``, audio just before
         the window, is diarized with it so a short window's voices are judged on more speech
-        (``without_lead`` keeps the window's turns)."""
+        (``without_lead`` keeps the window's turns). ``context`` makes the window a live
+        final (``Models.live_final``), decoded after the text said before it."""
         language = self.state.language
         if language.detecting:
             await self._detect_language(audio)
         transcription, diarization = await asyncio.gather(
-            timed(
-                "transcription",
-                lambda: self._models.transcribe(audio, language.code, "transcribe"),
-            ),
+            timed("transcription", lambda: self._transcribe(audio, context)),
             timed("diarization", lambda: self._diarize(audio, lead)),
         )
         result = WindowResult(window, transcription, diarization)
@@ -74,6 +76,12 @@ class WindowRunner:
             with time_stage("translation"):
                 result.translations = await self._translate(audio, result)
         return result
+
+    async def _transcribe(self, audio: np.ndarray, context: str | None) -> TranscriptionResult:
+        code, final = self.state.language.code, self._models.live_final
+        if context is not None and final is not None:
+            return await final(audio, code, context)
+        return await self._models.transcribe(audio, code, "transcribe")
 
     async def _diarize(self, audio: np.ndarray, lead: np.ndarray | None) -> DiarizationResult:
         if lead is None or not lead.size:

@@ -255,7 +255,7 @@ class Processor:
     def _live_session(self, state: JobState, session_id: str) -> LiveSession:
         models = self._models()
         if self._args.live_short_finals:
-            models = replace(models, transcribe=self._transcribe_live)
+            models = replace(models, live_final=self._live_final)
         return LiveSession(
             state,
             models,
@@ -311,14 +311,12 @@ class Processor:
         result: TranscriptionResult = await handle.transcribe.remote(audio, language, task)
         return result
 
-    async def _transcribe_live(
-        self, audio: Any, language: str | None, task: str
+    async def _live_final(
+        self, audio: Any, language: str | None, context: str
     ) -> TranscriptionResult:
         """A live final: the quick decode of a short utterance (``transcribe_short``)."""
-        if task != "transcribe":
-            return await self._transcribe(audio, language, task)
         handle = self._transcribers[self._route(language).deployment]
-        result: TranscriptionResult = await handle.transcribe_short.remote(audio, language)
+        result: TranscriptionResult = await handle.transcribe_short.remote(audio, language, context)
         return result
 
     def _route(self, language: str | None) -> ModelRoute:

@@ -30,16 +30,21 @@ MAX_FRAMES = 3000  # Whisper's 30 s window, in 10 ms mel frames
 HOP_SAMPLES = 160  # one mel frame
 TOKENS_PER_S = 6.0  # generous for speech (about 3 words per second), tight for a loop
 EXTRA_TOKENS = 8
+CONTEXT_TOKENS = 64  # of the previous text; Whisper's own limit is 223
 NO_REPEAT_NGRAM = 4  # "a b c d a b c d": the short-context loop; legitimate 4-gram repeats are rare
 PREPENDED = "\"'\u201c\u00bf([{-"  # faster-whisper's defaults: punctuation joins its word
 APPENDED = "\"'.\u3002,\uff0c!\uff01?\uff1f:\uff1a\u201d)]}\u3001"
 
 
-def quick_words(model: Any, audio: np.ndarray, language: str | None) -> list[Word]:
+def quick_words(
+    model: Any, audio: np.ndarray, language: str | None, context: str = ""
+) -> list[Word]:
     """Words of ``audio`` (16 kHz mono, under 30 s) with times from its start.
 
     ``model`` is a loaded ``faster_whisper.WhisperModel``; ``language`` None lets a
     multilingual model pick the language from this audio, as its whole-window decode would.
+    ``context``, the text said just before, is Whisper's previous-text prompt: a sentence
+    decoded on its own loses what a long window knows ("Morning." heard as "More than").
     """
     import ctranslate2
     from faster_whisper.tokenizer import Tokenizer
@@ -57,7 +62,12 @@ def quick_words(model: Any, audio: np.ndarray, language: str | None) -> list[Wor
         best_token, _probability = model.model.detect_language(encoded)[0][0]
         language = best_token[2:-2]  # "<|it|>"
     tokenizer = Tokenizer(model.hf_tokenizer, multilingual, "transcribe", language or "en")
-    prompt = [*tokenizer.sot_sequence, tokenizer.no_timestamps]
+    previous = tokenizer.encode(" " + context.strip())[-CONTEXT_TOKENS:] if context else []
+    prompt = [
+        *([tokenizer.sot_prev, *previous] if previous else []),
+        *tokenizer.sot_sequence,
+        tokenizer.no_timestamps,
+    ]
     budget = int(len(audio) / SAMPLE_RATE * TOKENS_PER_S) + EXTRA_TOKENS
     result = model.model.generate(
         encoded,

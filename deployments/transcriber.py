@@ -100,27 +100,30 @@ class Transcriber:
         )
 
     async def transcribe_short(
-        self, audio: np.ndarray, language: str | None = None
+        self, audio: np.ndarray, language: str | None = None, context: str = ""
     ) -> TranscriptionResult:
         """A live utterance's final: the quick decode (``deployments/quick_decode.py``) when
         the language is known, the window short and the words do not repeat themselves;
-        otherwise the whole-window decode of ``transcribe``."""
+        otherwise the whole-window decode of ``transcribe``. ``context`` is the text said just
+        before (the session's last finals), Whisper's previous-text prompt."""
         code = language or self._args.language
         speech = speech_regions(audio)
         if code is None or not speech or len(audio) > SHORT_FINAL_MAX_S * SAMPLE_RATE:
             return await self.transcribe(audio, language, "transcribe")
-        words = await asyncio.to_thread(self._quick_final, audio, code, speech)
+        words = await asyncio.to_thread(self._quick_final, audio, code, speech, context)
         if not words or repeats_itself(words) or mean_probability(words) < SHORT_FINAL_MIN_PROB:
             return await self.transcribe(audio, language, "transcribe")
         text = " ".join(w.word for w in words)
         return TranscriptionResult(words, text, code, len(audio) / SAMPLE_RATE)
 
-    def _quick_final(self, audio: np.ndarray, language: str, speech: list[Region]) -> list[Word]:
+    def _quick_final(
+        self, audio: np.ndarray, language: str, speech: list[Region], context: str
+    ) -> list[Word]:
         """The quick decode of the window from its first speech to its last, in window time:
         over leading silence the alignment would start the first word too early."""
         start = round(speech[0][0] * SAMPLE_RATE)
         words = quick_words(
-            self._model, audio[start : round(speech[-1][1] * SAMPLE_RATE)], language
+            self._model, audio[start : round(speech[-1][1] * SAMPLE_RATE)], language, context
         )
         return [w.shifted(start / SAMPLE_RATE) for w in words]
 

@@ -250,6 +250,45 @@ async def test_partials_use_the_quick_hypothesis_and_finals_the_full_decode(
     assert {e["segment_id"] for e in partials} == {session.segment_id(0), session.segment_id(1)}
 
 
+CONTEXTS: list[str] = []
+
+
+async def final_with_context(
+    audio: np.ndarray, language: str | None, context: str
+) -> TranscriptionResult:
+    CONTEXTS.append(context)
+    return await fake_transcribe(audio, language)
+
+
+@pytest.mark.parametrize(
+    "models",
+    [
+        Models(
+            counted_transcribe,
+            fake_diarize,
+            fake_summarize,
+            no_detection,
+            never_translate,
+            counted_hypothesize,
+            final_with_context,
+        )
+    ],
+)
+async def test_each_live_final_is_decoded_after_the_text_of_the_finals_before_it(
+    session_parts: tuple[LiveSession, RecordingHub],
+) -> None:
+    session, hub = session_parts
+    CONTEXTS.clear()
+    FULL_CALLS.clear()
+    await session.open()
+    await stream(session, np.concatenate([utterance(2.0, 1.0), utterance(1.2, 1.0)]))
+    await stream(session, utterance(1.6, 1.0))
+    await session.stop()
+    texts = [e["segment"]["text"] for e in hub.sent if e["type"] == "transcript"]
+    assert len(texts) == 3 and not FULL_CALLS  # finals take the live path only
+    assert CONTEXTS[1:] == [texts[0], f"{texts[0]} {texts[1]}"] and not CONTEXTS[0]
+
+
 async def sentence_hypothesize(audio: np.ndarray, _language: str | None) -> list[Word]:
     """Ends the last word with a full stop once the audio ends in a pause, as Whisper does."""
     words = (await fake_transcribe(audio)).words
