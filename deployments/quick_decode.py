@@ -8,11 +8,11 @@ trained on padded windows then sometimes stops early or repeats itself, so this 
 partials and for live finals of short utterances, guarded: greedy, bounded in length, n-gram
 repeats blocked, and local agreement (``core/agreement.py``) shows only words two hypotheses
 agree on. A live final (``Transcriber.transcribe_short``) takes the quick words only when
-they do not loop back on themselves (``repeats_itself``) and are not unsure on average
-(``mean_probability``: noise heard as "you"); otherwise, and for uploads, the whole window is
-decoded the usual way. Measured on the 5-minute standup3's 78 turns decoded one by one
-(2 cores, tiny.en, a direct call, not the Serve path): 0.12 s vs 0.38 s median per turn,
-WER 9.1 % vs 9.3 %.
+they do not loop back on themselves (``repeats_itself``, ``too_many_words``) and are not
+unsure on average (``mean_probability``: noise heard as "you"); otherwise, and for uploads,
+the whole window is decoded the usual way. Measured on the 5-minute standup3's 78 turns
+decoded one by one (2 cores, tiny.en, a direct call, not the Serve path): 0.12 s vs 0.38 s
+median per turn, WER 9.1 % vs 9.3 %.
 """
 
 from __future__ import annotations
@@ -31,6 +31,8 @@ HOP_SAMPLES = 160  # one mel frame
 TOKENS_PER_S = 6.0  # generous for speech (about 3 words per second), tight for a loop
 EXTRA_TOKENS = 8
 CONTEXT_TOKENS = 64  # of the previous text; Whisper's own limit is 223
+MAX_WORDS_PER_SPEECH_S = 5.0  # fast speech is about 4 words a second
+MIN_SPEECH_S = 0.6  # a one-word turn's VAD region can be shorter than the word sounds
 NO_REPEAT_NGRAM = 4  # "a b c d a b c d": the short-context loop; legitimate 4-gram repeats are rare
 PREPENDED = "\"'\u201c\u00bf([{-"  # faster-whisper's defaults: punctuation joins its word
 APPENDED = "\"'.\u3002,\uff0c!\uff01?\uff1f:\uff1a\u201d)]}\u3001"
@@ -97,15 +99,22 @@ def quick_words(
 
 
 def repeats_itself(words: list[Word]) -> bool:
-    """True when a word pair comes back ("Alice, can you ... Monday? Alice, can"): the loop a
-    short encoder context falls into at the end of its input, rare in a few seconds of speech."""
+    """True when a word pair comes back ("Alice, can you ... Monday? Alice, can") or a word
+    follows itself ("Agreed. Agreed."): the loops a short encoder context falls into at the
+    end of its input, rare in a few seconds of speech."""
     seen: set[tuple[str, str]] = set()
     texts = [normalize(w.word) for w in words]
     for pair in itertools.pairwise(texts):
-        if pair in seen:
+        if pair in seen or pair[0] == pair[1]:
             return True
         seen.add(pair)
     return False
+
+
+def too_many_words(words: list[Word], speech_s: float) -> bool:
+    """More words than anyone says in ``speech_s`` seconds of speech: a loop of near-repeats
+    the other guards miss ("Agreed Agrade Agreed Agride" for one spoken "Agreed.")."""
+    return len(words) > MAX_WORDS_PER_SPEECH_S * max(speech_s, MIN_SPEECH_S)
 
 
 def mean_probability(words: list[Word]) -> float:

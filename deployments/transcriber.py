@@ -24,7 +24,12 @@ from core.types import SAMPLE_RATE, TranscriptionResult, Word
 from core.windowing import Region
 from deployments.options import TranscriberArgs
 from deployments.packaged import is_local_model, resolve_model
-from deployments.quick_decode import mean_probability, quick_words, repeats_itself
+from deployments.quick_decode import (
+    mean_probability,
+    quick_words,
+    repeats_itself,
+    too_many_words,
+)
 from deployments.vad import speech_regions
 
 logger = logging.getLogger(__name__)
@@ -111,7 +116,7 @@ class Transcriber:
         if code is None or not speech or len(audio) > SHORT_FINAL_MAX_S * SAMPLE_RATE:
             return await self.transcribe(audio, language, "transcribe")
         words = await asyncio.to_thread(self._quick_final, audio, code, speech, context)
-        if not words or repeats_itself(words) or mean_probability(words) < SHORT_FINAL_MIN_PROB:
+        if not _plausible(words, sum(e - s for s, e in speech)):
             return await self.transcribe(audio, language, "transcribe")
         text = " ".join(w.word for w in words)
         return TranscriptionResult(words, text, code, len(audio) / SAMPLE_RATE)
@@ -244,3 +249,13 @@ class Transcriber:
 
 def _word_count(segments: list[Any]) -> int:
     return sum(len(s.words or []) for s in segments)
+
+
+def _plausible(words: list[Word], speech_s: float) -> bool:
+    """A quick final worth keeping: some words, no loop, not unsure on average."""
+    return (
+        bool(words)
+        and not repeats_itself(words)
+        and not too_many_words(words, speech_s)
+        and mean_probability(words) >= SHORT_FINAL_MIN_PROB
+    )

@@ -222,19 +222,20 @@ async def counted_hypothesize(audio: np.ndarray, language: str | None) -> list[W
     return (await fake_transcribe(audio)).words
 
 
-@pytest.mark.parametrize(
-    "models",
-    [
-        Models(
-            counted_transcribe,
-            fake_diarize,
-            fake_summarize,
-            no_detection,
-            never_translate,
-            counted_hypothesize,
-        )
-    ],
-)
+def counted_models(live_final: Any = None) -> Models:
+    """Models that count whole-window decodes (FULL_CALLS) and quick guesses (QUICK_CALLS)."""
+    return Models(
+        counted_transcribe,
+        fake_diarize,
+        fake_summarize,
+        no_detection,
+        never_translate,
+        counted_hypothesize,
+        live_final,
+    )
+
+
+@pytest.mark.parametrize("models", [counted_models()])
 async def test_partials_use_the_quick_hypothesis_and_finals_the_full_decode(
     session_parts: tuple[LiveSession, RecordingHub],
 ) -> None:
@@ -260,20 +261,7 @@ async def final_with_context(
     return await fake_transcribe(audio, language)
 
 
-@pytest.mark.parametrize(
-    "models",
-    [
-        Models(
-            counted_transcribe,
-            fake_diarize,
-            fake_summarize,
-            no_detection,
-            never_translate,
-            counted_hypothesize,
-            final_with_context,
-        )
-    ],
-)
+@pytest.mark.parametrize("models", [counted_models(final_with_context)])
 async def test_each_live_final_is_decoded_after_the_text_of_the_finals_before_it(
     session_parts: tuple[LiveSession, RecordingHub],
 ) -> None:

@@ -5,15 +5,17 @@ them inside the audio, and hear nothing in silence."""
 from __future__ import annotations
 
 import asyncio
+import itertools
 from typing import Any
 
 import numpy as np
 import pytest
 
+from benchmarks.scoring import word_error_rate
 from core.agreement import normalize, revised_words
 from core.types import SAMPLE_RATE, Word
 from deployments.options import TranscriberArgs
-from deployments.quick_decode import repeats_itself
+from deployments.quick_decode import repeats_itself, too_many_words
 from deployments.transcriber import Request, Transcriber
 from scripts.synth_meeting import ensure_meeting
 
@@ -74,12 +76,29 @@ def test_a_short_live_final_is_the_quick_decode_and_silence_falls_back_to_the_fu
     assert full_calls == [2.0]  # the quick guess at noise was unsure: the full decode decided
 
 
+def test_a_final_decoded_after_the_text_before_it_hears_its_own_words_only(
+    transcriber: Any,
+) -> None:
+    """The previous finals are a prompt, never part of the answer (Whisper can copy it)."""
+    meeting = ensure_meeting("standup3", install=True)
+    audio = meeting.load_audio()
+    turns = meeting.reference["turns"][:6]
+    for before, turn in itertools.pairwise(turns):
+        clip = audio[round(turn["start"] * SAMPLE_RATE) : round(turn["end"] * SAMPLE_RATE)]
+        final = asyncio.run(transcriber.transcribe_short(clip, "en", before["text"]))
+        assert word_error_rate(turn["text"], final.text) < 0.3, (before["text"], final.text)
+
+
 def test_a_hypothesis_that_loops_back_is_caught() -> None:
     def words(text: str) -> list[Word]:
         return [Word(w, i, i + 0.5) for i, w in enumerate(text.split())]
 
     assert repeats_itself(words("Alice, can you send it by Monday? Alice, can"))
+    assert repeats_itself(words("Agreed. Agreed."))
     assert not repeats_itself(words("Can you send the notes and can I see them"))
+    loop = words("Agreed Agrade Agreed Agride Ag")  # one spoken "Agreed." (0.6 s)
+    assert too_many_words(loop, 0.6) and too_many_words(loop, 0.2)
+    assert not too_many_words(words("Can you send the notes"), 1.5)
 
 
 def test_a_multilingual_model_picks_the_language_when_none_is_given(
