@@ -179,7 +179,7 @@ class LiveSessions:
 
     def _create_job(self, meeting_id: str) -> str:
         with self._db.session() as session:
-            # Per replica: two replicas opening sessions at one instant may pass it together.
+            # Locks the owner's row (PostgreSQL) until the job exists: replicas take turns.
             check_live_slot(session, self._settings, meeting_id)
             return create_job(session, meeting_id, source="live").id
 

@@ -14,7 +14,7 @@ from pathlib import Path
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from persistence.models import ACTIVE_JOB_STATUSES, Job, Meeting
+from persistence.models import ACTIVE_JOB_STATUSES, Job, Meeting, User
 from settings.config import Settings
 
 JOB_RETRY_AFTER_S = 30  # a typical job finishes a window in this time; ask the client to wait
@@ -49,7 +49,16 @@ def active_jobs(session: Session, owner_id: str, source: str | None = None) -> i
     return int(session.scalar(query) or 0)
 
 
+def lock_owner(session: Session, owner_id: str) -> None:
+    """Hold the owner's row until this transaction ends, so replicas admitting work for one
+    owner at the same instant count in turn and cannot both pass a cap (the caller creates
+    the job in the same transaction). PostgreSQL locks the row; SQLite has no row locks and
+    ignores it: replicas sharing one SQLite file may still both pass at the same instant."""
+    session.execute(select(User.id).where(User.id == owner_id).with_for_update())
+
+
 def check_job_slot(session: Session, settings: Settings, owner_id: str) -> None:
+    lock_owner(session, owner_id)
     limit = settings.max_concurrent_jobs_per_user
     if active_jobs(session, owner_id) >= limit:
         raise QuotaExceeded(
