@@ -32,6 +32,7 @@ import httpx
 import numpy as np
 
 from benchmarks.churn import run_churn
+from benchmarks.cpu_profile import profile_while, report
 from benchmarks.load_clients import (
     Owner,
     Watcher,
@@ -68,6 +69,7 @@ class Scenario:
     watchers: int  # per meeting
     live: int = 0  # meetings fed by a live stream instead of an upload
     batch: bool = True  # watchers opt in to batch frames (the web client does; old clients not)
+    cpu_profile_s: float | None = None  # sample the processes this long once feeding starts
 
     @property
     def sockets(self) -> int:
@@ -122,7 +124,9 @@ class Feed:
 
 async def run_scenario(platform: Platform, scenario: Scenario, feed: Feed) -> dict[str, Any]:
     """One scenario on fresh meetings: connect every watcher, feed every meeting, wait for
-    every watcher to see its meeting's job finish, then score latency and loss."""
+    every watcher to see its meeting's job finish, then score latency and loss (and, with
+    ``cpu_profile_s``, where the CPU went: ``benchmarks/cpu_profile.py``)."""
+    cpu_profile_s = scenario.cpu_profile_s
     limits = httpx.Limits(max_connections=64)
     async with httpx.AsyncClient(base_url=platform.base_url, timeout=300, limits=limits) as client:
         owners = await bounded(
@@ -133,6 +137,7 @@ async def run_scenario(platform: Platform, scenario: Scenario, feed: Feed) -> di
         tasks = [asyncio.create_task(w.run(platform.ws_url, gate, stop)) for w in watchers]
         await wait_until(lambda: all(w.frames or w.error for w in watchers), 300, "connecting")
         started = time.time()
+        profiling = asyncio.create_task(profile_while(cpu_profile_s)) if cpu_profile_s else None
         live = owners[: scenario.live]
         feeds = [stream_live(platform.ws_url, o, feed.pcm, feed.rate) for o in live]
         feeds += [upload(client, o, feed.wav) for o in owners[scenario.live :]]
@@ -146,7 +151,19 @@ async def run_scenario(platform: Platform, scenario: Scenario, feed: Feed) -> di
         stop.set()
         await asyncio.gather(*tasks)
         expected = {o.meeting_id: await last_seq(client, o) for o in owners}
-    return score(scenario, watchers, expected, started, finished)
+    row = score(scenario, watchers, expected, started, finished)
+    if profiling is not None and cpu_profile_s:
+        sampled, _where = await profiling
+        window = (started, started + cpu_profile_s)
+        row["cpu_profile"] = report(sampled, cpu_profile_s, messages_between(watchers, window))
+    return row
+
+
+def messages_between(watchers: list[Watcher], window: tuple[float, float]) -> int:
+    """Socket-messages (a batch frame's events counted one by one) that arrived in ``window``."""
+    return sum(
+        1 for w in watchers for arrived, _m in w.messages() if window[0] <= arrived < window[1]
+    )
 
 
 def score(
@@ -207,7 +224,9 @@ def build_plan(opts: argparse.Namespace) -> Plan:
     if opts.quick:
         return Plan([Scenario("spread", 10, 3, live=2)], [], [])
     if opts.meetings:
-        custom = Scenario("custom", opts.meetings, opts.watchers, opts.live, not opts.no_batch)
+        custom = Scenario(
+            "custom", opts.meetings, opts.watchers, opts.live, not opts.no_batch, opts.cpu_profile
+        )
         return Plan([custom], [], [])
     return Plan(
         headline=[
@@ -273,6 +292,12 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--meeting", default="planning2", help="corpus meeting each feed sends")
     p.add_argument("--churn", type=int, help="instead: create, watch and delete N meetings")
     p.add_argument("--hub-shards", type=int, help="MEETING_HUB_SHARDS (default: the profile's)")
+    p.add_argument(
+        "--cpu-profile",
+        type=float,
+        metavar="S",
+        help="with --meetings: sample the cluster's processes with py-spy for S seconds",
+    )
     p.add_argument("--out", type=Path, help="results directory")
     return p
 
@@ -285,6 +310,8 @@ def main(argv: list[str] | None = None) -> int:
     logging.getLogger("httpx").setLevel(logging.WARNING)  # one line per request drowns the rest
     if opts.churn and opts.url:
         parser().error("--churn reads process memory, so it needs the cluster it starts itself")
+    if opts.cpu_profile and (opts.url or not opts.meetings):
+        parser().error("--cpu-profile needs --meetings and the cluster this benchmark starts")
     if opts.hub_shards and opts.url:
         parser().error("--hub-shards sets up the cluster it starts; a running one keeps its own")
     env = {**BENCH_ENV, **({"MEETING_HUB_SHARDS": str(opts.hub_shards)} if opts.hub_shards else {})}
@@ -302,6 +329,8 @@ def main(argv: list[str] | None = None) -> int:
     settings["hub_shards"] = opts.hub_shards or profile_hub_shards("load")
     settings["command"] = " ".join(["python -m benchmarks load", *sys.argv[2:]])
     suite = "load-churn" if opts.churn else "load-quick" if opts.quick else "load"
+    if opts.cpu_profile:
+        suite = f"load-cpu-profile-{opts.meetings}x{opts.watchers}"
     result = new_result(suite, "load", settings)
     result["churn" if opts.churn else "load"] = measured
     result["wall_s"] = round(time.monotonic() - started, 1)

@@ -149,6 +149,34 @@ def load_section(result: dict[str, Any]) -> str:
     return "\n".join(parts)
 
 
+CPU_GROUPS = ("ours", "ray_serve", "ray_core", "asgi_websocket", "json", "asyncio", "other")
+
+
+def cpu_profile_section(result: dict[str, Any]) -> str:
+    """Per process of a profiled load scenario: share of a core, CPU ms per socket-message,
+    and what the innermost frames were (``benchmarks/cpu_profile.py``)."""
+    rows = [r for r in (result.get("load") or {}).get("headline", []) if r.get("cpu_profile")]
+    parts = []
+    for row in rows:
+        profile = row["cpu_profile"]
+        head = (
+            f"{row['name']}: {row['sockets']} sockets, {profile['socket_messages']} "
+            f"socket-messages in {profile['seconds']} s sampled at {profile['rate_hz']} Hz"
+        )
+        columns = ("process", "core share", "CPU ms / message", *(f"{g} %" for g in CPU_GROUPS))
+        body = [
+            [
+                name,
+                p["core_share"],
+                p["cpu_ms_per_message"],
+                *(round(100 * p["groups"].get(g, 0.0), 1) for g in CPU_GROUPS),
+            ]
+            for name, p in profile["processes"].items()
+        ]
+        parts += [head, "", table(columns, body), ""]
+    return "\n".join(parts)
+
+
 def churn_section(result: dict[str, Any]) -> str:
     churn = result.get("churn")
     if not churn:
@@ -164,6 +192,7 @@ def churn_section(result: dict[str, Any]) -> str:
 SECTIONS = (
     ("Targets", targets_section),
     ("Control-plane load (Serve proxy, load profile)", load_section),
+    ("Where the CPU went (py-spy)", cpu_profile_section),
     ("Meeting churn (create, watch, delete)", churn_section),
     ("Latency (sequential uploads, medians)", latency_section),
     ("Throughput", throughput_section),

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from datetime import UTC, datetime
 
-from benchmarks.load import Scenario, holds_target, score
+from benchmarks.load import Scenario, holds_target, messages_between, score
 from benchmarks.load_clients import Owner, Watcher
 
 T0 = 1_700_000_000.0
@@ -48,3 +48,8 @@ def test_a_batch_frame_counts_each_message_it_carries() -> None:
     row = score(Scenario("s", 1, 1), [w], {"m1": 2}, T0, T0 + 1)
     assert (row["delivered"], row["lost"], row["frames"]) == (2, 0, 1)
     assert row["p50_ms"] == 20.0
+
+
+def test_messages_in_the_profiled_window_count_each_one_that_arrived_in_it() -> None:
+    early_and_late = watcher("m1", [(1, 0.0, 0.5), (2, 1.0, 1.5), (3, 2.0, 3.5)])
+    assert messages_between([early_and_late], (T0 + 1.0, T0 + 3.0)) == 1
