@@ -26,18 +26,16 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import psutil
-
 logger = logging.getLogger(__name__)
 
 SAMPLE_RATE_HZ = 100
-# Ray names its worker processes after the actor and, for Serve, the deployment.
-PROCESS_TITLES: dict[str, str] = {
-    "proxy": "ray::ProxyActor",
-    "ingress": ":Ingress",
-    "processor": ":Processor",
-    "hub": "ray::MeetingHub",
-    "serve_controller": "ray::ServeController",
+# Process groups of ``benchmarks.memory.session_processes`` sampled, by the name reported.
+ROLES: dict[str, str] = {
+    "ProxyActor": "proxy",
+    "Ingress": "ingress",
+    "Processor": "processor",
+    "MeetingHub": "hub",
+    "ServeController": "serve_controller",
 }
 # Where a frame's file lives, first match wins; the repository's own packages are "ours".
 OURS = ("app", "core", "deployments", "rooms", "persistence", "processor_api", "benchmarks")
@@ -63,13 +61,17 @@ class Sampled:
 
 
 def cluster_processes() -> dict[str, int]:
-    """The pid of each role's process (the first one found: one replica per role here)."""
+    """The pid of each sampled process of this driver's cluster; a role with several
+    processes (hub shards, replicas) is numbered: ``hub``, ``hub-2``."""
+    from benchmarks.memory import session_processes
+
     found: dict[str, int] = {}
-    for process in psutil.process_iter(["pid", "cmdline"]):
-        title = " ".join(process.info["cmdline"] or [])
-        for role, marker in PROCESS_TITLES.items():
-            if role not in found and title.startswith("ray::") and marker in title:
-                found[role] = process.info["pid"]
+    seen: Counter[str] = Counter()
+    for pid, group in sorted(session_processes().items()):
+        if group in ROLES:
+            role = ROLES[group]
+            seen[role] += 1
+            found[role if seen[role] == 1 else f"{role}-{seen[role]}"] = pid
     return found
 
 
@@ -121,8 +123,7 @@ def summarize(raw: Path) -> tuple[int, Counter[str], Counter[str]]:
         stack, _, count = line.rpartition(" ")
         if not stack or not count.isdigit():
             continue
-        frames = stack.split(";")
-        leaf = frames[-1]
+        leaf = stack.rpartition(";")[2]
         groups[group_of(leaf)] += int(count)
         functions[_short(leaf)] += int(count)
         total += int(count)
@@ -161,9 +162,10 @@ def report(sampled: list[Sampled], seconds: float, messages: int) -> dict[str, A
     }
 
 
-async def profile_while(seconds: float) -> tuple[list[Sampled], Path]:
-    """Sample the cluster's processes and this process (the clients) for ``seconds``."""
+async def profile_while(seconds: float) -> list[Sampled]:
+    """Sample the cluster's processes and this process (the clients) for ``seconds``; the
+    raw samples stay in a temporary directory (logged) for a closer look."""
     pids = {**cluster_processes(), "clients": os.getpid()}
     out = Path(tempfile.mkdtemp(prefix="cpu-profile-"))
-    logger.info("sampling %s for %.0f s", ", ".join(f"{r}={p}" for r, p in pids.items()), seconds)
-    return await sample(pids, seconds, out), out
+    logger.info("sampling %s for %.0f s into %s", pids, seconds, out)
+    return await sample(pids, seconds, out)

@@ -153,7 +153,7 @@ async def run_scenario(platform: Platform, scenario: Scenario, feed: Feed) -> di
         expected = {o.meeting_id: await last_seq(client, o) for o in owners}
     row = score(scenario, watchers, expected, started, finished)
     if profiling is not None and cpu_profile_s:
-        sampled, _where = await profiling
+        sampled = await profiling
         window = (started, started + cpu_profile_s)
         row["cpu_profile"] = report(sampled, cpu_profile_s, messages_between(watchers, window))
     return row
