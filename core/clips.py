@@ -18,6 +18,8 @@ CLIP_MAX_S = 30.0
 # (people say 2-3 words a second; a slow speaker with long pauses still says more than 1).
 MIN_WORDS_PER_SPEECH_S = 1.0
 SPARSE_MIN_SPEECH_S = 4.0  # below this, a few words may be all there is ("Yes. Sure.")
+SKIPPED_MIN_SPEECH_S = 2.0  # one stretch of speech this long says more than a word or two
+REDECODE_PAD_S = 0.2
 
 
 @dataclass(frozen=True, slots=True)
@@ -81,6 +83,50 @@ def sparse_clips(packed: PackedBatch, word_starts: list[float]) -> list[Clip]:
         if speech >= SPARSE_MIN_SPEECH_S and words < MIN_WORDS_PER_SPEECH_S * speech:
             sparse.append(clip)
     return sparse
+
+
+def skipped_spans(packed: PackedBatch, word_starts: list[float]) -> list[list[Clip]]:
+    """Speech regions inside a decoded clip where Whisper heard (almost) nothing, each with
+    the regions either side of it, one clip per region, to decode again one by one.
+
+    Whisper skips a sentence it finds hard (a new accent after a turn change) and the word
+    alignment then stretches the next speaker's first words back over it: the clip's rate
+    looks fine, the words land in the wrong turn. Decoded alone, the skipped region is heard.
+    Its neighbours are decoded again too, so the words pulled over it are put back in place.
+    """
+    spans: list[list[Clip]] = []
+    for clip in packed.clips:
+        regions = [
+            (max(s, clip.start), min(e, clip.end))
+            for s, e in packed.speech
+            if s < clip.end and e > clip.start
+        ]
+        skipped = [
+            i
+            for i, (s, e) in enumerate(regions)
+            if e - s >= SKIPPED_MIN_SPEECH_S
+            and sum(s <= t < e for t in word_starts) < MIN_WORDS_PER_SPEECH_S * (e - s)
+        ]
+        chosen = sorted({j for i in skipped for j in (i - 1, i, i + 1) if 0 <= j < len(regions)})
+        for j in chosen:  # consecutive regions form one span
+            piece = Clip(clip.window, *_padded(regions, j, clip))
+            if j - 1 in chosen:
+                spans[-1].append(piece)
+            else:
+                spans.append([piece])
+    return spans
+
+
+def _padded(regions: list[tuple[float, float]], j: int, clip: Clip) -> tuple[float, float]:
+    """Region ``j`` with up to ``REDECODE_PAD_S`` of the silence around it, never reaching
+    halfway to a neighbour: Whisper hears a region cut at its first sound worse."""
+    start, end = regions[j]
+    before = regions[j - 1][1] if j > 0 else clip.start
+    after = regions[j + 1][0] if j + 1 < len(regions) else clip.end
+    return (
+        max(start - REDECODE_PAD_S, (before + start) / 2, clip.start),
+        min(end + REDECODE_PAD_S, (end + after) / 2, clip.end),
+    )
 
 
 def window_of(time_s: float, offsets: list[float]) -> int:

@@ -24,6 +24,7 @@ import numpy as np
 
 from core.agreement import normalize
 from core.types import SAMPLE_RATE, Word
+from core.word_pieces import whole_words
 
 PAD_S = 1.0  # silence after the audio: the model expects speech to end before its input does
 MAX_FRAMES = 3000  # Whisper's 30 s window, in 10 ms mel frames
@@ -86,16 +87,17 @@ def quick_words(
     content_frames = min(len(audio) // HOP_SAMPLES, frames)
     aligned = model.find_alignment(tokenizer, [tokens], encoded, content_frames)[0]
     merge_punctuations(aligned, PREPENDED, APPENDED)
-    return [
-        Word(
-            str(w["word"]).strip(),
-            round(float(w["start"]), 3),
-            round(float(w["end"]), 3),
-            round(float(w["probability"]), 3),
-        )
-        for w in aligned
-        if str(w["word"]).strip()
-    ]
+    return whole_words(
+        [
+            Word(
+                str(w["word"]),
+                round(float(w["start"]), 3),
+                round(float(w["end"]), 3),
+                round(float(w["probability"]), 3),
+            )
+            for w in aligned
+        ]
+    )
 
 
 def repeats_itself(words: list[Word]) -> bool:

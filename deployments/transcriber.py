@@ -18,10 +18,18 @@ from typing import Any, Literal
 import numpy as np
 from ray import serve
 
-from core.clips import Clip, PackedBatch, pack_windows, sparse_clips, window_of
+from core.clips import (
+    Clip,
+    PackedBatch,
+    pack_windows,
+    skipped_spans,
+    sparse_clips,
+    window_of,
+)
 from core.languages import ENGLISH
 from core.types import SAMPLE_RATE, TranscriptionResult, Word
 from core.windowing import Region
+from core.word_pieces import whole_words
 from deployments.options import TranscriberArgs
 from deployments.packaged import is_local_model, resolve_model
 from deployments.quick_decode import (
@@ -169,6 +177,7 @@ class Transcriber:
             for segment in self._redecode_sparse(packed, segments, detected, task):
                 index = window_of(segment.start, packed.offsets)
                 words[index].extend(self._words(segment, packed.offsets[index]))
+            words = self._fill_skipped(packed, words, detected, task)
         return [
             TranscriptionResult(
                 words=ws,
@@ -181,16 +190,17 @@ class Transcriber:
 
     @staticmethod
     def _words(segment: Any, offset: float) -> list[Word]:
-        return [
-            Word(
-                w.word.strip(),
-                round(float(w.start) - offset, 3),
-                round(float(w.end) - offset, 3),
-                round(float(w.probability), 3),
-            )
-            for w in segment.words or []
-            if w.word.strip()
-        ]
+        return whole_words(
+            [
+                Word(
+                    w.word,
+                    round(float(w.start) - offset, 3),
+                    round(float(w.end) - offset, 3),
+                    round(float(w.probability), 3),
+                )
+                for w in segment.words or []
+            ]
+        )
 
     def _redecode_sparse(
         self, packed: PackedBatch, segments: list[Any], language: str | None, task: Task
@@ -206,11 +216,36 @@ class Transcriber:
         again = [s for s in again if not self._is_hallucination(s)]
         logger.info("decoded %d clips again with timestamps (too few words)", len(sparse))
         for clip in sparse:
-            before = [s for s in kept if clip.start <= s.start < clip.end]
-            after = [s for s in again if clip.start <= s.start < clip.end]
+            before = [s for s in kept if _within(s, clip.start, clip.end)]
+            after = [s for s in again if _within(s, clip.start, clip.end)]
             if _word_count(after) > _word_count(before):
                 kept = [s for s in kept if s not in before] + after
         return sorted(kept, key=lambda s: s.start)
+
+    def _fill_skipped(
+        self, packed: PackedBatch, words: list[list[Word]], language: str | None, task: Task
+    ) -> list[list[Word]]:
+        """Each window's words with the speech Whisper skipped (``skipped_spans``) decoded again
+        region by region; a span's new words replace its old ones where there are more of them
+        and they are not a loop."""
+        starts = [packed.offsets[i] + w.start for i, ws in enumerate(words) for w in ws]
+        spans = skipped_spans(packed, starts)
+        if not spans:
+            return words
+        clips = [clip for span in spans for clip in span]
+        again = self._decode(packed, clips, language, task)[0]
+        again = [s for s in again if not self._is_hallucination(s)]
+        logger.info("decoded %d skipped speech spans again", len(spans))
+        for span in spans:
+            window, offset = span[0].window, packed.offsets[span[0].window]
+            lo, hi = span[0].start, span[-1].end
+            new = [w for s in again if _within(s, lo, hi) for w in self._words(s, offset)]
+            inside = [w for w in words[window] if lo <= w.start + offset < hi]
+            speech_s = sum(c.end - c.start for c in span)
+            if len(new) > len(inside) and not too_many_words(new, speech_s):
+                kept = [w for w in words[window] if w not in inside]
+                words[window] = sorted([*kept, *new], key=lambda w: w.start)
+        return words
 
     def _decode(
         self,
@@ -245,6 +280,12 @@ class Transcriber:
         )
         repetitive = segment.compression_ratio > args.compression_ratio_threshold
         return bool(silent or repetitive)
+
+
+def _within(segment: Any, start: float, end: float) -> bool:
+    """Whether a decoded segment belongs to the clip ``start``-``end``: by its middle, since
+    faster-whisper rounds a segment's start (0.44) ahead of its clip's (0.444)."""
+    return start <= (segment.start + segment.end) / 2 < end
 
 
 def _word_count(segments: list[Any]) -> int:

@@ -4,7 +4,14 @@ from __future__ import annotations
 
 import numpy as np
 
-from core.clips import Clip, merge_speech, pack_windows, sparse_clips, window_of
+from core.clips import (
+    Clip,
+    merge_speech,
+    pack_windows,
+    skipped_spans,
+    sparse_clips,
+    window_of,
+)
 
 
 def test_merge_speech_joins_regions_up_to_the_clip_length() -> None:
@@ -39,3 +46,22 @@ def test_sparse_clips_are_those_with_much_speech_and_few_words() -> None:
     early = [0.5 + 0.3 * i for i in range(13)]
     assert sparse_clips(packed, [*early, 31.5]) == [Clip(0, 0.0, 29.0)]
     assert sparse_clips(packed, [0.5 + 0.7 * i for i in range(40)] + [31.5]) == []
+
+
+def test_skipped_spans_are_long_regions_without_words_with_their_neighbours() -> None:
+    audio = np.zeros(16_000 * 30, dtype=np.float32)
+    regions = [(0.0, 4.0), (4.5, 9.5), (10.0, 13.0), (14.0, 20.0), (21.0, 22.0)]
+    packed = pack_windows([audio], [regions])
+    heard = [0.2 * i for i in range(20)] + [8.0, 9.0] + [10.0 + 0.3 * i for i in range(10)]
+    heard += [14.0 + 0.4 * i for i in range(15)] + [21.2]
+    # 4.5-9.5: five seconds of speech, two word starts (a skipped sentence) -> with 0-4 and
+    # 10-13 around it, each padded by up to 0.2 s of its own silence
+    assert skipped_spans(packed, heard) == [
+        [Clip(0, 0.0, 4.2), Clip(0, 4.3, 9.7), Clip(0, 9.8, 13.2)]
+    ]
+    assert skipped_spans(packed, [*heard, 5.0, 5.5, 6.0, 6.5, 7.0]) == []
+
+
+def test_a_short_region_with_one_word_is_not_skipped_speech() -> None:
+    packed = pack_windows([np.zeros(16_000 * 10, dtype=np.float32)], [[(1.0, 2.5)]])
+    assert skipped_spans(packed, [1.2]) == []
