@@ -32,8 +32,9 @@ pyannote-venv:
 web-test: web
 	cd web && npm run lint && npm test
 
+# `make run DIRECT_INGRESS=1`: clients reach the Ingress replica's own port (docs/operations.md).
 run: $(STAMP) web
-	$(BIN)/python -m deployments.run --profile $(PROFILE)
+	$(BIN)/python -m deployments.run --profile $(PROFILE) $(if $(DIRECT_INGRESS),--direct-ingress)
 
 lint: $(STAMP)
 	$(BIN)/ruff check .

@@ -24,7 +24,7 @@ import os
 import sys
 import time
 from collections.abc import Awaitable, Iterable
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -45,11 +45,13 @@ from benchmarks.load_clients import (
 )
 from benchmarks.platform import (
     Platform,
+    direct_ingress,
     external_platform,
     profile_hub_shards,
     started_platform,
 )
 from benchmarks.report import new_result, write_result
+from deployments.run import DIRECT_INGRESS_ENV
 
 logger = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -249,6 +251,20 @@ def set_ingress_replicas(platform: Platform, replicas: int) -> None:
     platform.redeploy(config)
 
 
+async def run_both_paths(
+    proxy: Platform, direct: Platform, plan: Plan, feed: Feed
+) -> dict[str, Any]:
+    """Every scenario through the Serve proxy, then straight to the Ingress replica's port, on
+    one cluster: the proxy hop's cost, measured side by side (no replica comparison: clients
+    reach one replica's port)."""
+    out: dict[str, Any] = {"headline": [], "sweep": [], "replicas": []}
+    for scenario in plan.headline + plan.sweep:
+        for path, platform in (("proxy", proxy), ("direct", direct)):
+            named = replace(scenario, name=f"{scenario.name} ({path})")
+            out["headline"].append(await logged(platform, named, feed))
+    return out
+
+
 async def run_plan(platform: Platform, plan: Plan, feed: Feed) -> dict[str, Any]:
     out: dict[str, Any] = {"headline": [], "sweep": [], "replicas": []}
     for scenario in plan.headline:
@@ -298,6 +314,12 @@ def parser() -> argparse.ArgumentParser:
         metavar="S",
         help="with --meetings: sample the cluster's processes with py-spy for S seconds",
     )
+    p.add_argument(
+        "--direct-ingress",
+        action="store_true",
+        help="run each scenario through the Serve proxy, then straight to the Ingress "
+        "replica's own port (Serve's direct ingress), on one cluster",
+    )
     p.add_argument("--out", type=Path, help="results directory")
     return p
 
@@ -314,6 +336,10 @@ def main(argv: list[str] | None = None) -> int:
         parser().error("--cpu-profile needs --meetings and the cluster this benchmark starts")
     if opts.hub_shards and opts.url:
         parser().error("--hub-shards sets up the cluster it starts; a running one keeps its own")
+    if opts.direct_ingress and (opts.url or opts.churn):
+        parser().error("--direct-ingress compares paths on the cluster it starts (not churn)")
+    if opts.direct_ingress:
+        os.environ[DIRECT_INGRESS_ENV] = "1"  # before Ray starts: the controller reads it
     env = {**BENCH_ENV, **({"MEETING_HUB_SHARDS": str(opts.hub_shards)} if opts.hub_shards else {})}
     plan = build_plan(opts)
     feed = Feed.read(ensure_meeting(opts.meeting, install=True).audio_path)
@@ -322,21 +348,29 @@ def main(argv: list[str] | None = None) -> int:
         measured = asyncio.run(run_plan(external_platform(opts.url, "load"), plan, feed))
     else:
         with started_platform("load", extra_env=env) as platform:
-            work = run_churn(platform, opts.churn) if opts.churn else run_plan(platform, plan, feed)
+            if opts.churn:
+                work = run_churn(platform, opts.churn)
+            elif opts.direct_ingress:
+                work = run_both_paths(platform, direct_ingress(platform), plan, feed)
+            else:
+                work = run_plan(platform, plan, feed)
             measured = asyncio.run(work)
             measured["hub_actors"] = running_hub_actors()  # what the cluster really ran
     settings = {"plan": asdict(plan), "audio": opts.meeting, "url": opts.url, "env": env}
+    settings["path"] = "Serve proxy, then direct ingress" if opts.direct_ingress else "Serve proxy"
     settings["hub_shards"] = opts.hub_shards or profile_hub_shards("load")
     settings["command"] = " ".join(["python -m benchmarks load", *sys.argv[2:]])
     suite = "load-churn" if opts.churn else "load-quick" if opts.quick else "load"
     if opts.cpu_profile:
         suite = f"load-cpu-profile-{opts.meetings}x{opts.watchers}"
+    if opts.direct_ingress:
+        suite += "-direct-ingress"
     result = new_result(suite, "load", settings)
     result["churn" if opts.churn else "load"] = measured
     result["wall_s"] = round(time.monotonic() - started, 1)
     result["note"] = (
         f"Clients and cluster share this {os.cpu_count()}-core machine; push latency is event "
-        "creation in the Processor to arrival at the client, through the Serve proxy."
+        f"creation in the Processor to arrival at the client, through the {settings['path']}."
     )
     print(f"load: wrote {write_result(result, opts.out)}")
     return 0

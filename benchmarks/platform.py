@@ -172,6 +172,24 @@ def started_platform(
             shutil.rmtree(data, ignore_errors=True)
 
 
+def direct_ingress(platform: Platform) -> Platform:
+    """The same platform reached on its Ingress replica's own port (Serve's direct ingress,
+    on when the cluster started with ``RAY_SERVE_ENABLE_DIRECT_INGRESS=1``), no proxy hop."""
+    import ray
+    from ray.serve._private.constants import SERVE_CONTROLLER_NAME, SERVE_NAMESPACE
+
+    controller = ray.get_actor(SERVE_CONTROLLER_NAME, namespace=SERVE_NAMESPACE)
+    groups = ray.get(controller.get_target_groups.remote(APP_NAME))
+    proxy_port = int(platform.base_url.rsplit(":", 1)[1])
+    ports = [t.port for g in groups if g.protocol == "HTTP" for t in g.targets]
+    ports = [p for p in ports if p != proxy_port]  # with direct ingress off, the proxy's
+    if not ports:
+        raise PlatformError("direct ingress is off: Serve routes this app through its proxy")
+    base = f"http://127.0.0.1:{ports[0]}"
+    wait_ready(base, timeout_s=60)
+    return Platform(base, f"ws://127.0.0.1:{ports[0]}", platform.profile, platform.app_config)
+
+
 def deploy_application(app: dict[str, Any]) -> None:
     from ray.serve.context import _get_global_client
     from ray.serve.schema import ServeDeploySchema

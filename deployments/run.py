@@ -1,6 +1,10 @@
 """``make run``: validate a profile, then hand over to ``serve run`` in the foreground.
 
-Usage: python -m deployments.run --profile cpu [--check]
+Usage: python -m deployments.run --profile cpu [--check] [--direct-ingress]
+
+``--direct-ingress`` turns on Ray Serve's direct ingress (experimental in Ray 2.60): each
+Ingress replica serves HTTP and WebSockets on a port of its own (from 30000), so clients skip
+the Serve proxy's extra hop; docs/operations.md "Direct ingress" says when to use it.
 """
 
 from __future__ import annotations
@@ -12,11 +16,37 @@ import sys
 
 from deployments.profiles import ProfileError, load_config, profile_path
 
+DIRECT_INGRESS_ENV = "RAY_SERVE_ENABLE_DIRECT_INGRESS"
+DIRECT_INGRESS_FIRST_PORT = int(os.environ.get("RAY_SERVE_DIRECT_INGRESS_MIN_HTTP_PORT", "30000"))
+
+
+def banner(profile: str, path: str, http: dict[str, object], direct_ingress: bool) -> str:
+    host = http.get("host", "127.0.0.1")
+    base = f"http://{host}:{http.get('port', 8000)}"
+    lines = [
+        f"Starting profile {profile!r} from {path}",
+        f"  web app:        {base}/",
+        f"  API docs:       {base}/docs",
+        f"  readiness:      {base}/readyz",
+        "  Ray dashboard:  http://127.0.0.1:8265",
+    ]
+    if direct_ingress:
+        lines.append(
+            f"  direct ingress: http://{host}:{DIRECT_INGRESS_FIRST_PORT}/"
+            " (the first free port from here up, one per Ingress replica; the proxy still answers)"
+        )
+    return "\n".join([*lines, "Press Ctrl-C to stop."])
+
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--profile", default="cpu", help="configs/serve_<profile>.yaml")
     parser.add_argument("--check", action="store_true", help="validate only, do not start")
+    parser.add_argument(
+        "--direct-ingress",
+        action="store_true",
+        help="Ingress replicas serve clients on their own ports (no Serve proxy hop)",
+    )
     opts = parser.parse_args(argv)
     try:
         path = profile_path(opts.profile)
@@ -27,17 +57,12 @@ def main(argv: list[str] | None = None) -> int:
     if opts.check:
         print(f"{path}: ok")
         return 0
-    http = config.get("http_options", {})
-    base = f"http://{http.get('host', '127.0.0.1')}:{http.get('port', 8000)}"
     print(
-        f"Starting profile {opts.profile!r} from {path}\n"
-        f"  web app:        {base}/\n"
-        f"  API docs:       {base}/docs\n"
-        f"  readiness:      {base}/readyz\n"
-        f"  Ray dashboard:  http://127.0.0.1:8265\n"
-        "Press Ctrl-C to stop.",
+        banner(opts.profile, str(path), config.get("http_options", {}), opts.direct_ingress),
         flush=True,
     )
+    if opts.direct_ingress:
+        os.environ[DIRECT_INGRESS_ENV] = "1"  # read by Serve's controller and every replica
     # Keep Ray's token auth on (its local default) without the start-up warning; `make
     # serve-status` sets the same mode so the CLI sends the token from ~/.ray/auth_token.
     os.environ.setdefault("RAY_AUTH_MODE", "token")

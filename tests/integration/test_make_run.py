@@ -1,7 +1,9 @@
-"""`make run`'s entry point starts the CPU profile with `serve run` and stops cleanly on Ctrl-C."""
+"""`make run`'s entry point starts the CPU profile with `serve run` and stops cleanly on Ctrl-C;
+with ``--direct-ingress`` the Ingress replica serves uploads and rooms on its own port."""
 
 from __future__ import annotations
 
+import asyncio
 import os
 import signal
 import subprocess
@@ -12,24 +14,35 @@ import httpx
 import pytest
 
 from benchmarks.platform import PlatformError, wait_ready
+from deployments.run import DIRECT_INGRESS_FIRST_PORT
+from scripts.synth_meeting import ensure_meeting
+from tests.integration.client import collect_until_done, register
 
 REPO = Path(__file__).resolve().parents[2]
 BASE = "http://127.0.0.1:8000"
 
 
-@pytest.mark.slow
-def test_run_cli_serves_probes_and_stops_on_ctrl_c(tmp_path: Path) -> None:
-    env = {**os.environ, "MEETING_DATA_DIR": str(tmp_path)}
-    env.pop("RAY_ADDRESS", None)
-    log = (tmp_path / "run.log").open("w")
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "deployments.run", "--profile", "cpu"],
+def start_run(tmp_path: Path, *args: str, **env: str) -> subprocess.Popen[bytes]:
+    environ = {**os.environ, "MEETING_DATA_DIR": str(tmp_path), **env}
+    environ.pop("RAY_ADDRESS", None)
+    return subprocess.Popen(
+        [sys.executable, "-m", "deployments.run", *args],
         cwd=REPO,
-        env=env,
-        stdout=log,
+        env=environ,
+        stdout=(tmp_path / "run.log").open("w"),
         stderr=subprocess.STDOUT,
         start_new_session=True,
     )
+
+
+def stop_run(proc: subprocess.Popen[bytes]) -> int:
+    os.killpg(proc.pid, signal.SIGINT)
+    return proc.wait(timeout=90)
+
+
+@pytest.mark.slow
+def test_run_cli_serves_probes_and_stops_on_ctrl_c(tmp_path: Path) -> None:
+    proc = start_run(tmp_path, "--profile", "cpu")
     try:
         try:
             wait_ready(BASE)
@@ -41,15 +54,58 @@ def test_run_cli_serves_probes_and_stops_on_ctrl_c(tmp_path: Path) -> None:
             capture_output=True,
             text=True,
             timeout=60,
-            env={**env, "RAY_AUTH_MODE": "token"},
+            env={**os.environ, "RAY_AUTH_MODE": "token"},
             check=True,
         ).stdout
         for name in ("Ingress", "Transcriber", "Diarizer", "Summarizer", "Processor"):
             assert f"{name}:\n        status: HEALTHY" in status, status
     finally:
-        os.killpg(proc.pid, signal.SIGINT)
-        code = proc.wait(timeout=90)
-        log.close()
+        code = stop_run(proc)
     output = (tmp_path / "run.log").read_text()
     assert "API docs:       http://127.0.0.1:8000/docs" in output
     assert code == 0, output[-3000:]
+
+
+@pytest.mark.slow
+def test_direct_ingress_serves_uploads_and_rooms_on_the_replica_port(tmp_path: Path) -> None:
+    """Serve's direct ingress (experimental in Ray 2.60): REST, a multipart upload and the
+    room's WebSocket, auth included, all on the Ingress replica's port, no proxy."""
+    # Ingress replicas drain for 30 s by default under direct ingress; not needed here.
+    proc = start_run(
+        tmp_path,
+        "--profile",
+        "load",
+        "--direct-ingress",
+        RAY_SERVE_DIRECT_INGRESS_MIN_DRAINING_PERIOD_S="1",
+    )
+    try:
+        try:
+            wait_ready(BASE)
+        except PlatformError as e:
+            raise AssertionError((tmp_path / "run.log").read_text()[-4000:]) from e
+        direct = replica_address()
+        wait_ready(f"http://{direct}", timeout_s=60)
+        user = register(f"http://{direct}", f"ws://{direct}")
+        meeting_id = user.create_meeting()
+        audio = ensure_meeting("planning2", install=True).audio_path
+        assert user.upload(meeting_id, audio).status_code == 202
+        received = asyncio.run(collect_until_done(user, meeting_id, timeout_s=300))
+        types = [r.message["type"] for r in received]
+        assert types[0] == "connected" and "transcript" in types, types
+        assert received[-1].message.get("status") == "completed", received[-1].message
+    finally:
+        stop_run(proc)
+    assert "direct ingress: http://127.0.0.1:30000/" in (tmp_path / "run.log").read_text()
+
+
+def replica_address() -> str:
+    """Where the Ingress replica listens: the first port from 30000 up that was free when it
+    started, so probe a few; a replica answers ``/-/routes`` with its app."""
+    for port in range(DIRECT_INGRESS_FIRST_PORT, DIRECT_INGRESS_FIRST_PORT + 10):
+        try:
+            r = httpx.get(f"http://127.0.0.1:{port}/-/routes", timeout=5)
+        except httpx.TransportError:
+            continue
+        if r.status_code == 200 and "meetingserve" in r.text:
+            return f"127.0.0.1:{port}"
+    raise AssertionError("no Ingress replica answers on ports 30000-30009")
