@@ -144,11 +144,16 @@ async def run_scenario(platform: Platform, scenario: Scenario, feed: Feed) -> di
         feeds = [stream_live(platform.ws_url, o, feed.pcm, feed.rate) for o in live]
         feeds += [upload(client, o, feed.wav) for o in owners[scenario.live :]]
         await bounded(feeds, 200)
-        await wait_until(
-            lambda: all(w.error or finished_jobs(w) >= 1 for w in watchers),
-            JOB_TIMEOUT_S,
-            "every job finishing",
-        )
+        try:
+            await wait_until(
+                lambda: all(w.error or finished_jobs(w) >= 1 for w in watchers),
+                JOB_TIMEOUT_S,
+                "every job finishing",
+            )
+        except TimeoutError as e:  # score anyway: what a watcher never got is counted as lost
+            stalled = [w for w in watchers if not w.error and finished_jobs(w) == 0]
+            logger.warning("%s: %s; %d watchers waiting, e.g. %s", scenario.name, e,
+                           len(stalled), [describe(w) for w in stalled[:3]])  # fmt: skip
         finished = time.time()
         stop.set()
         await asyncio.gather(*tasks)
@@ -196,6 +201,9 @@ def score(
         "lost": lost,
         "duplicated": duplicated,
         "socket_errors": sum(1 for w in watchers if w.error),
+        # open sockets that never saw their job end (the wait timed out): their missing
+        # seqs are in ``lost``
+        "unfinished": sum(1 for w in watchers if not w.error and finished_jobs(w) == 0),
         "frames": sum(len(w.frames) for w in watchers),
         "p50_ms": _round(percentile(latencies_ms, 0.50)),
         "p95_ms": _round(percentile(latencies_ms, 0.95)),
@@ -205,6 +213,14 @@ def score(
         "jobs_per_s": round(scenario.meetings / wall, 2),
         "wall_s": round(wall, 1),
     }
+
+
+def describe(watcher: Watcher) -> str:
+    """A watcher's meeting, the seqs it got and its last messages, for a stalled-run log."""
+    got = [m for _, m in watcher.messages()]
+    seqs = [int(m["seq"]) for m in got if "seq" in m]
+    tail = [m.get("status") or m.get("type") for m in got[-3:]]
+    return f"{watcher.owner.meeting_id}: {len(seqs)} seqs up to {max(seqs, default=0)}, last {tail}"
 
 
 def _round(value: float | None) -> float | None:
