@@ -377,6 +377,8 @@ def main(argv: list[str] | None = None) -> int:
     settings["hub_shards"] = opts.hub_shards or profile_hub_shards("load")
     settings["command"] = " ".join(["python -m benchmarks load", *sys.argv[2:]])
     suite = "load-churn" if opts.churn else "load-quick" if opts.quick else "load"
+    if opts.meetings:  # one custom scenario: never overwrite the full plan's load.json
+        suite = f"load-{opts.meetings}x{opts.watchers}"
     if opts.cpu_profile:
         suite = f"load-cpu-profile-{opts.meetings}x{opts.watchers}"
     if opts.direct_ingress:
