@@ -79,3 +79,11 @@ def test_serve_schema_errors_are_reported(tmp_path: Path) -> None:
 def test_window_bounds_must_be_ordered() -> None:
     with pytest.raises(ValueError, match="window_min_s <= window_target_s <= window_max_s"):
         AppArgs.model_validate({"processor": {"window_target_s": 60, "window_max_s": 45}})
+
+
+def test_the_banner_names_the_direct_ingress_port_only_when_it_is_on() -> None:
+    http = {"host": "127.0.0.1", "port": 8000}
+    plain = run.banner("cpu", "configs/serve_cpu.yaml", http, direct_ingress=False)
+    direct = run.banner("cpu", "configs/serve_cpu.yaml", http, direct_ingress=True)
+    assert "web app:        http://127.0.0.1:8000/" in plain and "direct ingress" not in plain
+    assert f"direct ingress: http://127.0.0.1:{run.DIRECT_INGRESS_FIRST_PORT}/" in direct
