@@ -3,6 +3,8 @@
     python -m benchmarks load                  # the recorded set (docs/benchmarks.md)
     python -m benchmarks load --quick          # a one-minute check of the same path
     python -m benchmarks load --url http://127.0.0.1:8000 --meetings 50 --watchers 4
+    python -m benchmarks load --profile cpu --meetings 10 --watchers 10 --direct-ingress
+                                               # real models: proxy vs direct ingress
 
 Without ``--url`` a private Ray cluster runs ``configs/serve_load.yaml``: the real Serve proxy,
 Ingress, Processor, MeetingHub and database, with instant stand-in models, so the control
@@ -316,6 +318,12 @@ def running_hub_actors() -> list[str]:
 def parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="python -m benchmarks load", description=__doc__)
     p.add_argument("--url", help="load a running platform instead of starting the load profile")
+    p.add_argument(
+        "--profile",
+        default="load",
+        help="the Serve profile started (or, with --url, running): load (instant models, the "
+        "default) or cpu (real models, for a few meetings)",
+    )
     p.add_argument("--quick", action="store_true", help="10 meetings x 3 watchers, 2 live")
     p.add_argument("--meetings", type=int, help="one custom scenario: meetings")
     p.add_argument("--watchers", type=int, default=5, help="watchers per meeting (custom)")
@@ -361,9 +369,9 @@ def main(argv: list[str] | None = None) -> int:
     feed = Feed.read(ensure_meeting(opts.meeting, install=True).audio_path)
     started = time.monotonic()
     if opts.url:
-        measured = asyncio.run(run_plan(external_platform(opts.url, "load"), plan, feed))
+        measured = asyncio.run(run_plan(external_platform(opts.url, opts.profile), plan, feed))
     else:
-        with started_platform("load", extra_env=env) as platform:
+        with started_platform(opts.profile, extra_env=env) as platform:
             if opts.churn:
                 work = run_churn(platform, opts.churn)
             elif opts.direct_ingress:
@@ -374,7 +382,7 @@ def main(argv: list[str] | None = None) -> int:
             measured["hub_actors"] = running_hub_actors()  # what the cluster really ran
     settings = {"plan": asdict(plan), "audio": opts.meeting, "url": opts.url, "env": env}
     settings["path"] = "Serve proxy, then direct ingress" if opts.direct_ingress else "Serve proxy"
-    settings["hub_shards"] = opts.hub_shards or profile_hub_shards("load")
+    settings["hub_shards"] = opts.hub_shards or profile_hub_shards(opts.profile)
     settings["command"] = " ".join(["python -m benchmarks load", *sys.argv[2:]])
     suite = "load-churn" if opts.churn else "load-quick" if opts.quick else "load"
     if opts.meetings:  # one custom scenario: never overwrite the full plan's load.json
@@ -383,7 +391,9 @@ def main(argv: list[str] | None = None) -> int:
         suite = f"load-cpu-profile-{opts.meetings}x{opts.watchers}"
     if opts.direct_ingress:
         suite += "-direct-ingress"
-    result = new_result(suite, "load", settings)
+    if opts.profile != "load":
+        suite += f"-on-{opts.profile}"
+    result = new_result(suite, opts.profile, settings)
     result["churn" if opts.churn else "load"] = measured
     result["wall_s"] = round(time.monotonic() - started, 1)
     result["note"] = (
