@@ -191,7 +191,7 @@ def churn_section(result: dict[str, Any]) -> str:
 
 SECTIONS = (
     ("Targets", targets_section),
-    ("Control-plane load (Serve proxy, load profile)", load_section),
+    ("Control-plane load (path and profile: see above)", load_section),
     ("Where the CPU went (py-spy)", cpu_profile_section),
     ("Meeting churn (create, watch, delete)", churn_section),
     ("Latency (sequential uploads, medians)", latency_section),
