@@ -17,7 +17,14 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from persistence import Database
-from persistence.leases import ClaimedJob, claim_job, orphaned_jobs, release_jobs, renew_leases
+from persistence.leases import (
+    ClaimedJob,
+    claim_job,
+    ended_by,
+    orphaned_jobs,
+    release_jobs,
+    renew_leases,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -103,9 +110,15 @@ class LeaseKeeper:
         if not held:
             return
         kept = await asyncio.to_thread(self._renew, held)
-        for job_id in held - kept:
-            if job_id in self._held:
-                self._held.discard(job_id)
+        gone = held - kept
+        # A job this replica just completed is no longer renewable, but it is not lost: its
+        # task is still publishing the final status and must not be cancelled.
+        ended_here = await asyncio.to_thread(self._ended_here, gone) if gone else set()
+        for job_id in gone:
+            if job_id not in self._held:
+                continue
+            self._held.discard(job_id)
+            if job_id not in ended_here:
                 logger.warning("job %s: lease lost or job ended elsewhere; stopping it", job_id)
                 self._on_lost(job_id)
 
@@ -130,6 +143,10 @@ class LeaseKeeper:
     def _renew(self, job_ids: set[str]) -> set[str]:
         with self._db.session() as session:
             return renew_leases(session, self.owner_id, job_ids, utc_now(), self._options.lease_s)
+
+    def _ended_here(self, job_ids: set[str]) -> set[str]:
+        with self._db.session() as session:
+            return ended_by(session, self.owner_id, job_ids)
 
     def _read_orphans(self, unclaimed_grace_s: float, live_grace_s: float) -> list[str]:
         with self._db.session() as session:

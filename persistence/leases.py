@@ -100,6 +100,18 @@ def renew_leases(
     return set(session.scalars(select(Job.id).where(_owned(owner_id, ids))))
 
 
+def ended_by(session: Session, owner_id: str, job_ids: Iterable[str]) -> set[str]:
+    """Of ``job_ids``, those that ended (completed or failed) while this owner held them:
+    finished by its own task, not lost, so nothing should stop that task."""
+    ids = list(job_ids)
+    if not ids:
+        return set()
+    ended = Job.status.not_in(ACTIVE_JOB_STATUSES)
+    return set(
+        session.scalars(select(Job.id).where(Job.id.in_(ids), Job.owner_id == owner_id, ended))
+    )
+
+
 def release_jobs(session: Session, owner_id: str, job_ids: Iterable[str], now: datetime) -> None:
     """Give leases up at once (a replica shutting down): they count as expired from ``now``,
     so another replica takes the jobs over on its next look instead of after the lease."""

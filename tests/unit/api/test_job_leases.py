@@ -3,21 +3,26 @@ per claim, expiry, heartbeat renewal, fenced window commits, and which jobs coun
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from deployments.job_leases import LeaseKeeper, LeaseOptions
 from persistence import Database, create_job, create_meeting, create_user, upgrade_database
 from persistence.leases import (
+    ClaimedJob,
     LeaseLostError,
     claim_job,
     commit_window,
+    ended_by,
     orphaned_jobs,
     release_jobs,
     renew_leases,
 )
+from persistence.models import Job
 from persistence.records import update_job
 
 T0 = datetime(2026, 11, 30, 12, 0, tzinfo=UTC)
@@ -87,6 +92,43 @@ def test_an_ended_job_cannot_be_claimed_or_renewed(db: Database) -> None:
     with db.session() as s:
         assert renew_leases(s, "A", {job}, at(1), LEASE_S) == set()
     assert not claim(db, job, "B", at(100))
+
+
+def test_a_job_its_owner_completed_is_ended_not_lost(db: Database) -> None:
+    mine, taken = new_job(db), new_job(db, created=at(1))
+    assert claim(db, mine, "A", at(0)) and claim(db, taken, "A", at(0))
+    assert claim(db, taken, "B", at(11))  # A stalled past its lease
+    with db.session() as s:
+        update_job(s, mine, status="completed")
+        update_job(s, taken, status="completed")
+    with db.session() as s:
+        assert ended_by(s, "A", {mine, taken}) == {mine}
+
+
+def test_the_heartbeat_stops_only_jobs_another_replica_took(db: Database) -> None:
+    """A job completed by its own task between two heartbeats must not be cancelled: the task
+    is still publishing the final status (a load run lost a meeting's `completed` event)."""
+    stopped: list[str] = []
+
+    async def no_orphans(_claimed: ClaimedJob) -> None:
+        return None
+
+    keeper = LeaseKeeper(db, "A", LeaseOptions(), stopped.append, no_orphans)
+    done, taken = new_job(db), new_job(db, created=at(1))
+
+    async def scenario() -> None:
+        assert await keeper.claim(done) is not None
+        assert await keeper.claim(taken) is not None
+        with db.session() as s:
+            update_job(s, done, status="completed")
+        with db.session() as s:  # another replica took it over after A's lease expired
+            job = s.get(Job, taken)
+            assert job is not None
+            job.owner_id = "B"
+        await keeper.heartbeat()
+
+    asyncio.run(scenario())
+    assert stopped == [taken]
 
 
 def test_a_window_commit_is_fenced_by_the_lease(db: Database) -> None:
