@@ -148,12 +148,10 @@ async def run_scenario(platform: Platform, scenario: Scenario, feed: Feed) -> di
         await bounded(feeds, 200)
         try:
             await wait_until(
-                lambda: all(w.error or finished_jobs(w) >= 1 for w in watchers),
-                JOB_TIMEOUT_S,
-                "every job finishing",
+                lambda: not any(map(waiting, watchers)), JOB_TIMEOUT_S, "every job finishing"
             )
         except TimeoutError as e:  # score anyway: what a watcher never got is counted as lost
-            stalled = [w for w in watchers if not w.error and finished_jobs(w) == 0]
+            stalled = [w for w in watchers if waiting(w)]
             logger.warning("%s: %s; %d watchers waiting, e.g. %s", scenario.name, e,
                            len(stalled), [describe(w) for w in stalled[:3]])  # fmt: skip
         finished = time.time()
@@ -205,7 +203,7 @@ def score(
         "socket_errors": sum(1 for w in watchers if w.error),
         # open sockets that never saw their job end (the wait timed out): their missing
         # seqs are in ``lost``
-        "unfinished": sum(1 for w in watchers if not w.error and finished_jobs(w) == 0),
+        "unfinished": sum(1 for w in watchers if waiting(w)),
         "frames": sum(len(w.frames) for w in watchers),
         "p50_ms": _round(percentile(latencies_ms, 0.50)),
         "p95_ms": _round(percentile(latencies_ms, 0.95)),
@@ -215,6 +213,11 @@ def score(
         "jobs_per_s": round(scenario.meetings / wall, 2),
         "wall_s": round(wall, 1),
     }
+
+
+def waiting(watcher: Watcher) -> bool:
+    """An open socket that has not yet seen its meeting's job end."""
+    return not watcher.error and finished_jobs(watcher) == 0
 
 
 def describe(watcher: Watcher) -> str:

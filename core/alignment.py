@@ -13,6 +13,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from core.types import Segment, SpeakerTurn, Word
+from core.word_pieces import whole_words
 from core.word_speakers import is_sequential, speakers_in_order
 
 # Used when diarization found no speaker at all but ASR still produced words.
@@ -71,16 +72,9 @@ def assign_speaker(
 
 
 def join_words(words: Sequence[Word]) -> str:
-    """Join word texts into a line with single spaces.
-
-    faster-whisper marks the start of each word with a leading space (" Hello") and gives
-    pieces that continue a word none, so its words are concatenated as they are; words from
-    engines that strip spaces are joined with a space.
-    """
-    raw = [w.word for w in words]
-    spaced = any(piece[:1].isspace() for piece in raw[1:])
-    text = "".join(raw) if spaced else " ".join(raw)
-    return " ".join(text.split())
+    """Join word texts into a line with single spaces; pieces that continue a word (no
+    leading space, faster-whisper's style) join it (``core.word_pieces.whole_words``)."""
+    return " ".join(" ".join(w.word for w in whole_words(words)).split())
 
 
 def _overlap(word: Word, turn: SpeakerTurn) -> float:

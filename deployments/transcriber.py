@@ -208,12 +208,13 @@ class Transcriber:
         """The kept segments, with clips the first pass ended early (``sparse_clips``)
         decoded again with timestamp tokens, which keep Whisper going to the clip's end; the
         second decode replaces the first where it found more words."""
-        kept = [s for s in segments if not self._is_hallucination(s)]
+        kept = self._without_hallucinations(segments)
         sparse = sparse_clips(packed, [w.start for s in kept for w in s.words or []])
         if not sparse:
             return kept
-        again = self._decode(packed, sparse, language, task, timestamps=True)[0]
-        again = [s for s in again if not self._is_hallucination(s)]
+        again = self._without_hallucinations(
+            self._decode(packed, sparse, language, task, timestamps=True)[0]
+        )
         logger.info("decoded %d clips again with timestamps (too few words)", len(sparse))
         for clip in sparse:
             before = [s for s in kept if _within(s, clip.start, clip.end)]
@@ -233,17 +234,16 @@ class Transcriber:
         if not spans:
             return words
         clips = [clip for span in spans for clip in span]
-        again = self._decode(packed, clips, language, task)[0]
-        again = [s for s in again if not self._is_hallucination(s)]
+        again = self._without_hallucinations(self._decode(packed, clips, language, task)[0])
         logger.info("decoded %d skipped speech spans again", len(spans))
         for span in spans:
             window, offset = span[0].window, packed.offsets[span[0].window]
             lo, hi = span[0].start, span[-1].end
             new = [w for s in again if _within(s, lo, hi) for w in self._words(s, offset)]
-            inside = [w for w in words[window] if lo <= w.start + offset < hi]
+            inside = [lo <= w.start + offset < hi for w in words[window]]
             speech_s = sum(c.end - c.start for c in span)
-            if len(new) > len(inside) and not too_many_words(new, speech_s):
-                kept = [w for w in words[window] if w not in inside]
+            if len(new) > sum(inside) and not too_many_words(new, speech_s):
+                kept = [w for w, within in zip(words[window], inside, strict=True) if not within]
                 words[window] = sorted([*kept, *new], key=lambda w: w.start)
         return words
 
@@ -270,6 +270,9 @@ class Transcriber:
             log_prob_threshold=args.log_prob_threshold,
         )
         return list(segments), info
+
+    def _without_hallucinations(self, segments: list[Any]) -> list[Any]:
+        return [s for s in segments if not self._is_hallucination(s)]
 
     def _is_hallucination(self, segment: Any) -> bool:
         """Whisper's own guards: likely-silence with low confidence, or repetitive text."""
