@@ -77,8 +77,12 @@ def new_user_id() -> str:
 
 
 def new_meeting_id() -> str:
-    """12 URL-safe characters (72 random bits): short enough for a URL, unguessable."""
-    return secrets.token_urlsafe(9)
+    """12 URL-safe characters (about 71 random bits): short enough for a URL, unguessable.
+
+    Never starts with "-": a command line would read such an id as an option."""
+    while (meeting_id := secrets.token_urlsafe(9)).startswith("-"):
+        pass
+    return meeting_id
 
 
 def new_job_id() -> str:

@@ -107,6 +107,7 @@ def test_export_and_exit_codes(env: dict[str, str], token: str, server: LiveServ
     srt = cli(["export", meeting_id, "--format", "srt"], authed)
     assert (srt.returncode, srt.stdout) == (0, "1\n00:00:01,000 --> 00:00:02,500\nA: Hi there\n")
     assert cli(["export", "missing"], authed).returncode == 4
+    assert cli(["export", "--", "-missing"], authed).returncode == 4  # an id that looks like a flag
     assert cli(["summary", meeting_id], authed).returncode == 4  # no summary yet
     assert cli(["meetings"], env | {"MEETINGSERVE_TOKEN": "bad"}).returncode == 3
     assert cli(["meetings"], env).returncode == 3  # not logged in
