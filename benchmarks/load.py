@@ -138,7 +138,11 @@ async def run_scenario(platform: Platform, scenario: Scenario, feed: Feed) -> di
         )
         watchers = [Watcher(o, scenario.batch) for o in owners for _ in range(scenario.watchers)]
         stop, gate = asyncio.Event(), asyncio.Semaphore(CONNECT_CONCURRENCY)
-        tasks = [asyncio.create_task(w.run(platform.ws_url, gate, stop)) for w in watchers]
+        urls = platform.watcher_ws_urls
+        tasks = [
+            asyncio.create_task(w.run(urls[i % len(urls)], gate, stop))
+            for i, w in enumerate(watchers)
+        ]
         await wait_until(lambda: all(w.frames or w.error for w in watchers), 300, "connecting")
         started = time.time()
         profiling = asyncio.create_task(profile_while(cpu_profile_s)) if cpu_profile_s else None
@@ -347,6 +351,13 @@ def parser() -> argparse.ArgumentParser:
         help="run each scenario through the Serve proxy, then straight to the Ingress "
         "replica's own port (Serve's direct ingress), on one cluster",
     )
+    p.add_argument(
+        "--ingress-replicas",
+        type=int,
+        metavar="N",
+        help="with --meetings: run N Ingress replicas (with --direct-ingress, watchers are "
+        "spread over their ports round-robin, as a load balancer would)",
+    )
     p.add_argument("--out", type=Path, help="results directory")
     return p
 
@@ -365,6 +376,8 @@ def main(argv: list[str] | None = None) -> int:
         parser().error("--hub-shards sets up the cluster it starts; a running one keeps its own")
     if opts.direct_ingress and (opts.url or opts.churn):
         parser().error("--direct-ingress compares paths on the cluster it starts (not churn)")
+    if opts.ingress_replicas and (opts.url or not opts.meetings):
+        parser().error("--ingress-replicas needs --meetings and the cluster this benchmark starts")
     if opts.direct_ingress:
         os.environ[DIRECT_INGRESS_ENV] = "1"  # before Ray starts: the controller reads it
     env = {**BENCH_ENV, **({"MEETING_HUB_SHARDS": str(opts.hub_shards)} if opts.hub_shards else {})}
@@ -375,6 +388,8 @@ def main(argv: list[str] | None = None) -> int:
         measured = asyncio.run(run_plan(external_platform(opts.url, opts.profile), plan, feed))
     else:
         with started_platform(opts.profile, extra_env=env) as platform:
+            if opts.ingress_replicas:
+                set_ingress_replicas(platform, opts.ingress_replicas)
             if opts.churn:
                 work = run_churn(platform, opts.churn)
             elif opts.direct_ingress:
@@ -392,6 +407,8 @@ def main(argv: list[str] | None = None) -> int:
         suite = f"load-{opts.meetings}x{opts.watchers}"
     if opts.cpu_profile:
         suite = f"load-cpu-profile-{opts.meetings}x{opts.watchers}"
+    if opts.ingress_replicas:
+        suite += f"-{opts.ingress_replicas}-ingress"
     if opts.direct_ingress:
         suite += "-direct-ingress"
     if opts.profile != "load":

@@ -47,6 +47,13 @@ class Platform:
     profile: str
     # The application config currently deployed; None when the platform is not ours to change.
     app_config: dict[str, Any] | None = None
+    # Direct ingress with several Ingress replicas: every replica's socket URL (ws_url first);
+    # watchers are spread over them as a load balancer in front of the replicas would.
+    replica_ws_urls: tuple[str, ...] = ()
+
+    @property
+    def watcher_ws_urls(self) -> tuple[str, ...]:
+        return self.replica_ws_urls or (self.ws_url,)
 
     @property
     def controllable(self) -> bool:
@@ -173,7 +180,7 @@ def started_platform(
 
 
 def direct_ingress(platform: Platform) -> Platform:
-    """The same platform reached on its Ingress replica's own port (Serve's direct ingress,
+    """The same platform reached on its Ingress replicas' own ports (Serve's direct ingress,
     on when the cluster started with ``RAY_SERVE_ENABLE_DIRECT_INGRESS=1``), no proxy hop."""
     import ray
     from ray.serve._private.constants import SERVE_CONTROLLER_NAME, SERVE_NAMESPACE
@@ -185,9 +192,12 @@ def direct_ingress(platform: Platform) -> Platform:
     ports = [p for p in ports if p != proxy_port]  # with direct ingress off, the proxy's
     if not ports:
         raise PlatformError("direct ingress is off: Serve routes this app through its proxy")
-    base = f"http://127.0.0.1:{ports[0]}"
-    wait_ready(base, timeout_s=60)
-    return Platform(base, f"ws://127.0.0.1:{ports[0]}", platform.profile, platform.app_config)
+    for port in ports:
+        wait_ready(f"http://127.0.0.1:{port}", timeout_s=60)
+    sockets = tuple(f"ws://127.0.0.1:{port}" for port in sorted(ports))
+    return Platform(
+        f"http://127.0.0.1:{min(ports)}", sockets[0], platform.profile, platform.app_config, sockets
+    )
 
 
 def deploy_application(app: dict[str, Any]) -> None:

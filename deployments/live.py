@@ -28,7 +28,12 @@ from core.windowing import Window, WindowOptions, find_utterance_end, silences
 from deployments.failures import JobFailedError, public_failure
 from deployments.job_output import JobOutput
 from deployments.job_state import JobState, Models
-from deployments.partials import OpenUtterance, PartialBudget
+from deployments.partials import (
+    SENTENCE_FOLLOW_S,
+    SENTENCE_PAST_S,
+    OpenUtterance,
+    PartialBudget,
+)
 from deployments.pipeline import WindowRunner
 from deployments.speaker_naming import SpeakerNaming
 from deployments.vad import speech_regions
@@ -48,9 +53,10 @@ VAD_EVERY_S = 0.15  # how much new audio triggers another look for an utterance 
 # other after 0.3-0.5 s would share a window and the first one's final would wait for the
 # second's end (benchmarked: that was the p95 of utterance end → final).
 ENDPOINT_PAD_MS = 30
-# A shorter pause ends an utterance when the newest hypothesis ends a sentence there: people
-# take turns after 0.2-0.4 s, which MIN_PAUSE_S alone misses (the first turn's final then
-# waits for the second's end), while a pause that short inside a sentence must not cut it.
+# A shorter pause ends an utterance when a hypothesis that heard the words after it ends a
+# sentence there: people take turns after 0.2-0.4 s, which MIN_PAUSE_S alone misses (the
+# first turn's final then waits for the second's end), while a pause that short inside a
+# sentence must not cut it.
 SENTENCE_PAUSE_S = 0.2  # processor.live_sentence_pause_s; 0 turns the rule off
 SENTENCE_LOOK_S = 2.0  # the buffer's tail VAD looks at for that pause
 CONTEXT_CHARS = 400  # of the session's last finals, the prompt of the next one's decode
@@ -223,11 +229,15 @@ class LiveSession:
 
     def _sentence_end(self, buffered: float) -> float | None:
         """A cut in the newest short pause near the buffer's end that follows a finished
-        sentence (the next speaker may already have started: the pause is then between them).
+        sentence, once the speech after it (the next speaker's, or the same speaker going on)
+        has been heard: Whisper ends any audio that stops with a full stop, so only a
+        hypothesis that heard ``SENTENCE_FOLLOW_S`` past the pause can tell a sentence's end
+        from a breath inside it. When silence goes on, a pause of ``MIN_PAUSE_S`` after a
+        finished sentence is enough.
 
         Unlike a cut by pause alone, it may close an utterance shorter than the windows'
         ``target_s``: a one-word turn ("Yes.") gets its final without waiting for the next
-        turn. When the newest hypothesis has not heard the pause yet, ask for one
+        turn. When the newest hypothesis has not heard far enough yet, ask for one
         (``_probe``): the partial it brings re-runs this check as soon as it lands.
         """
         pause = self._sentence_pause_s
@@ -247,15 +257,20 @@ class LiveSession:
         if not tail or not gaps:
             return None  # no speech, or still speaking with no pause long enough so far
         speech_end, resumed = gaps[-1]
-        ends = self._utterance.ends_sentence(
-            self._buffer_start + speech_end - self._utterance.start_s
-        )
+        if resumed < buffered:  # speech went on: believe a full stop heard with what followed
+            heard_until, cut = resumed + SENTENCE_FOLLOW_S, (speech_end + resumed) / 2
+        else:  # silence goes on: a pause of the ordinary length, even under target_s
+            heard_until, cut = speech_end + SENTENCE_PAST_S, speech_end + self._min_pause_s / 2
+            if buffered - speech_end < self._min_pause_s:
+                return None
+        if buffered < heard_until:
+            return None
+        offset = self._buffer_start - self._utterance.start_s
+        ends = self._utterance.ends_sentence(offset + speech_end, offset + heard_until)
         if ends is None:
             self._probe = True
             return None
-        if not ends:
-            return None
-        return (speech_end + resumed) / 2 if resumed < buffered else speech_end + pause / 2
+        return cut if ends else None
 
     def _emit(self, cut_s: float) -> None:
         samples = int(cut_s * SAMPLE_RATE)

@@ -33,6 +33,7 @@ from core.word_pieces import whole_words
 from deployments.options import TranscriberArgs
 from deployments.packaged import is_local_model, resolve_model
 from deployments.quick_decode import (
+    FINAL_INPUT_S,
     mean_probability,
     quick_words,
     repeats_itself,
@@ -135,9 +136,8 @@ class Transcriber:
         """The quick decode of the window from its first speech to its last, in window time:
         over leading silence the alignment would start the first word too early."""
         start = round(speech[0][0] * SAMPLE_RATE)
-        words = quick_words(
-            self._model, audio[start : round(speech[-1][1] * SAMPLE_RATE)], language, context
-        )
+        clip = audio[start : round(speech[-1][1] * SAMPLE_RATE)]
+        words = quick_words(self._model, clip, language, context, FINAL_INPUT_S)
         return [w.shifted(start / SAMPLE_RATE) for w in words]
 
     async def detect_language(self, audio: np.ndarray) -> tuple[str, float]:

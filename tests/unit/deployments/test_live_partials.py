@@ -277,19 +277,35 @@ async def test_each_live_final_is_decoded_after_the_text_of_the_finals_before_it
     assert CONTEXTS[1:] == [texts[0], f"{texts[0]} {texts[1]}"] and not CONTEXTS[0]
 
 
+def paused_after(word: Word, audio: np.ndarray) -> bool:
+    """A silence begins within 0.3 s of ``word``'s end (the fake's words end before their
+    speech does) and lasts 0.15 s, or to the end of the audio."""
+    quiet = np.abs(audio) <= 0.1
+    end = round(word.end * SAMPLE_RATE)
+    starts = np.flatnonzero(quiet[end : end + round(0.3 * SAMPLE_RATE)])
+    if not starts.size:
+        return False
+    start = end + int(starts[0])
+    return bool(np.all(quiet[start : start + round(0.15 * SAMPLE_RATE)]))
+
+
+def full_stop(word: Word) -> Word:
+    return Word(word.word + ".", word.start, word.end)
+
+
 async def sentence_hypothesize(audio: np.ndarray, _language: str | None) -> list[Word]:
-    """Ends the last word with a full stop once the audio ends in a pause, as Whisper does."""
+    """Every pause ends a sentence: turns that follow each other after a short pause."""
     words = (await fake_transcribe(audio)).words
-    loud = np.flatnonzero(np.abs(audio) > 0.1)
-    paused = loud.size and len(audio) - loud[-1] >= 0.15 * SAMPLE_RATE
-    if words and paused:
-        last = words[-1]
-        words[-1] = Word(last.word + ".", last.start, last.end)
-    return words
+    return [full_stop(w) if paused_after(w, audio) else w for w in words]
 
 
 async def run_on_hypothesis(audio: np.ndarray, _language: str | None) -> list[Word]:
-    return (await fake_transcribe(audio)).words
+    """A pause inside one sentence; like Whisper, it still ends audio that stops in the
+    pause with a full stop (what the next words settle)."""
+    words = (await fake_transcribe(audio)).words
+    if words and paused_after(words[-1], audio):
+        words[-1] = full_stop(words[-1])
+    return words
 
 
 def with_hypothesis(hypothesize: Any) -> Models:
@@ -317,7 +333,7 @@ async def test_a_short_pause_ends_an_utterance_only_after_a_finished_sentence(
     """0.25 s is under MIN_PAUSE_S; a one-word turn is also under the windows' target_s."""
     session, hub = session_parts
     await session.open()
-    await stream(session, np.concatenate([utterance(first_s, 0.25), utterance(0.4, 0.0)]))
+    await stream(session, np.concatenate([utterance(first_s, 0.25), utterance(0.6, 0.0)]))
     assert bool(session._pending or final_ids(hub)) == cut_early  # the next turn just began
     await stream(session, utterance(1.6, 1.0))
     await session.stop()
@@ -355,28 +371,32 @@ async def test_a_window_is_diarized_with_the_audio_before_it_and_keeps_its_own_t
 async def test_the_pause_before_a_turn_that_already_began_is_cut_after_a_finished_sentence(
     session_parts: tuple[LiveSession, RecordingHub],
 ) -> None:
-    """The probe's answer may land once the next speaker has started: the cut goes between."""
+    """Only a hypothesis that heard the words after the pause decides: the cut goes between."""
     session, _hub = session_parts
     audio = np.concatenate([utterance(2.0, 0.25), utterance(0.5, 0.0)])
     session._buffer = audio
     buffered = len(audio) / SAMPLE_RATE
     words = [Word("Done", 1.2, 1.6), Word("here.", 1.6, 1.99), Word("And", 2.26, 2.5)]
-    session._utterance.update(words[:2], heard_s=2.2)
+    session._utterance.update(words[:2], heard_s=2.2)  # stopped in the pause: cannot tell
+    assert session._sentence_end(buffered) is None and session._probe
+    session._utterance.update(words, heard_s=buffered)
     cut = session._sentence_end(buffered)
     assert cut is not None and 2.0 < cut < 2.25
     session._utterance.update([*words[:1], Word("here", 1.6, 1.99), words[2]], heard_s=buffered)
     assert session._sentence_end(buffered) is None  # no full stop before the pause: no cut
 
 
-async def test_a_full_stop_heard_with_the_pause_counts_though_the_word_was_already_shown(
+def test_a_sentence_followed_by_silence_ends_at_the_ordinary_pause(
     session_parts: tuple[LiveSession, RecordingHub],
 ) -> None:
+    """A one-word turn ("Yes.") and then silence: cut once the pause reaches MIN_PAUSE_S,
+    though the utterance is shorter than the windows' target_s."""
     session, _hub = session_parts
-    audio = utterance(2.0, 0.25)
-    session._buffer = audio
-    shown = [Word("Done", 1.2, 1.6), Word("here", 1.6, 1.99)]
-    for heard in (1.8, 2.0):  # two decodes agree: "Done here" is stable, without a full stop
-        session._utterance.update(shown, heard_s=heard)
-    assert [w.word for w in session._utterance.agreement.stable] == ["Done", "here"]
-    session._utterance.update([shown[0], Word("here.", 1.6, 1.99)], heard_s=2.25)
-    assert session._sentence_end(len(audio) / SAMPLE_RATE) is not None
+    words = [Word("Yes.", 0.0, 0.5)]
+    session._buffer = utterance(0.5, 0.25)
+    session._utterance.update(words, heard_s=0.75)
+    assert session._sentence_end(0.75) is None  # 0.25 s of silence may still be a breath
+    session._buffer = utterance(0.5, 0.4)
+    session._utterance.update(words, heard_s=0.9)
+    cut = session._sentence_end(0.9)
+    assert cut is not None and 0.5 < cut < 0.9

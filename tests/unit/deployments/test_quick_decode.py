@@ -15,7 +15,7 @@ from benchmarks.scoring import word_error_rate
 from core.agreement import normalize, revised_words
 from core.types import SAMPLE_RATE, Word
 from deployments.options import TranscriberArgs
-from deployments.quick_decode import repeats_itself, too_many_words
+from deployments.quick_decode import FINAL_INPUT_S, repeats_itself, too_many_words
 from deployments.transcriber import Request, Transcriber
 from scripts.synth_meeting import ensure_meeting
 
@@ -66,14 +66,37 @@ def test_a_short_live_final_is_the_quick_decode_and_silence_falls_back_to_the_fu
     meeting = ensure_meeting("standup3", install=True)
     turn = next(t for t in meeting.turns() if t.end - t.start > 3)
     clip = meeting.load_audio()[round(turn.start * SAMPLE_RATE) : round(turn.end * SAMPLE_RATE)]
+    encoder = EncoderInputs(transcriber._model.model)
+    monkeypatch.setattr(transcriber._model, "model", encoder)
     final = asyncio.run(transcriber.transcribe_short(clip, "en"))
     quick = asyncio.run(transcriber.hypothesize(clip, "en"))
-    assert final.words == quick and final.language == "en"
-    assert final.text == " ".join(w.word for w in quick)
+    # the final's input is padded to FINAL_INPUT_S (Whisper hears a sentence better so); the
+    # partial's is the audio's own length plus PAD_S
+    assert encoder.frames == [
+        round(FINAL_INPUT_S * 100),
+        round((len(clip) / SAMPLE_RATE + 1) * 100),
+    ]
+    assert revised_words(quick, final.words) <= 1 and final.language == "en"
+    assert final.text == " ".join(w.word for w in final.words)
     assert full_calls == []
     noise = np.random.default_rng(0).normal(0, 3e-4, 2 * SAMPLE_RATE).astype(np.float32)
     assert asyncio.run(transcriber.transcribe_short(noise, "en")).words == []
     assert full_calls == [2.0]  # the quick guess at noise was unsure: the full decode decided
+
+
+class EncoderInputs:
+    """The CTranslate2 model with the length of each encoder input recorded."""
+
+    def __init__(self, model: Any) -> None:
+        self._model = model
+        self.frames: list[int] = []
+
+    def encode(self, features: Any, **kwargs: Any) -> Any:
+        self.frames.append(int(features.shape[-1]))
+        return self._model.encode(features, **kwargs)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._model, name)
 
 
 def test_a_final_decoded_after_the_text_before_it_hears_its_own_words_only(
