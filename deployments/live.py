@@ -259,12 +259,12 @@ class LiveSession:
         speech_end, resumed = gaps[-1]
         if resumed < buffered:  # speech went on: believe a full stop heard with what followed
             heard_until, cut = resumed + SENTENCE_FOLLOW_S, (speech_end + resumed) / 2
+            if buffered < heard_until:
+                return None
         else:  # silence goes on: a pause of the ordinary length, even under target_s
-            heard_until, cut = speech_end + SENTENCE_PAST_S, speech_end + self._min_pause_s / 2
             if buffered - speech_end < self._min_pause_s:
                 return None
-        if buffered < heard_until:
-            return None
+            heard_until, cut = speech_end + SENTENCE_PAST_S, speech_end + self._min_pause_s / 2
         offset = self._buffer_start - self._utterance.start_s
         ends = self._utterance.ends_sentence(offset + speech_end, offset + heard_until)
         if ends is None:

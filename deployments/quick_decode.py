@@ -31,8 +31,8 @@ PAD_S = 1.0  # silence after the audio: the model expects speech to end before i
 # windows, and a sentence encoded on its own length is misheard more often. Offline (standup3's
 # 30 minutes cut at 0.3 s pauses, 477 finals decoded after the text before them; the
 # Transcriber called directly, not the Serve path): own length + 1 s 7.45 % WER with 149
-# fallbacks to the batched decode, 10 s 7.04 % / 41, 15 s 6.68 % / 17 (the upload path:
-# 6.7 %), and the whole run 118 s -> 64 s, as fallbacks cost a full window each.
+# fallbacks to the batched decode, 10 s 7.04 % / 41, 15 s 6.68 % / 16 (the upload path:
+# 6.7 %), and the whole run 118 s -> 63 s, as fallbacks cost a full window each.
 FINAL_INPUT_S = 15.0
 MAX_FRAMES = 3000  # Whisper's 30 s window, in 10 ms mel frames
 HOP_SAMPLES = 160  # one mel frame
