@@ -25,7 +25,8 @@ import logging
 import os
 import sys
 import time
-from collections.abc import Awaitable, Iterable
+from collections.abc import Awaitable, Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 from typing import Any, TypeVar
@@ -52,6 +53,7 @@ from benchmarks.platform import (
     profile_hub_shards,
     started_platform,
 )
+from benchmarks.postgres_server import PostgresServer, find_bindir
 from benchmarks.report import new_result, write_result
 from deployments.run import DIRECT_INGRESS_ENV
 
@@ -61,6 +63,7 @@ CONNECT_CONCURRENCY = 25
 SETUP_CONCURRENCY = 8
 JOB_TIMEOUT_S = 600
 TARGET_P99_MS = 100.0
+TIMELINE_BUCKET_S = 2.0
 # The benchmark's own accounts: watchers of one meeting share its owner's token, and one
 # process registers hundreds of users from one address.
 BENCH_ENV = {"MEETING_WS_MAX_CONNECTIONS_PER_USER": "1000", "MEETING_LOGIN_RATE_LIMIT": "100000"}
@@ -185,13 +188,16 @@ def score(
     finished: float,
 ) -> dict[str, Any]:
     latencies_ms: list[float] = []
+    created_s: list[float] = []  # each latency's event creation, seconds after feeding began
     lost = duplicated = 0
     for watcher in watchers:
         seqs: list[int] = []
         for arrived, message in watcher.messages():
             if "seq" in message:
                 seqs.append(int(message["seq"]))
-                latencies_ms.append(1000 * (arrived - event_epoch(message["timestamp"])))
+                created = event_epoch(message["timestamp"])
+                latencies_ms.append(1000 * (arrived - created))
+                created_s.append(created - started)
         want = expected[watcher.owner.meeting_id]
         lost += len(set(range(1, want + 1)) - set(seqs))
         duplicated += len(seqs) - len(set(seqs))
@@ -216,7 +222,28 @@ def score(
         "messages_per_s": round(delivered / wall, 1),
         "jobs_per_s": round(scenario.meetings / wall, 2),
         "wall_s": round(wall, 1),
+        "timeline": timeline(created_s, latencies_ms),
     }
+
+
+def timeline(
+    created_s: list[float], latencies_ms: list[float], bucket_s: float = TIMELINE_BUCKET_S
+) -> list[dict[str, float | int | None]]:
+    """Latency by when the event was created (buckets of ``bucket_s`` after feeding began):
+    shows whether a tail comes from the start of the run, when every meeting is fed at
+    once, or from the whole of it."""
+    buckets: dict[int, list[float]] = {}
+    for created, latency in zip(created_s, latencies_ms, strict=True):
+        buckets.setdefault(int(created // bucket_s), []).append(latency)
+    return [
+        {
+            "from_s": index * bucket_s,
+            "messages": len(values),
+            "p50_ms": _round(percentile(values, 0.50)),
+            "p99_ms": _round(percentile(values, 0.99)),
+        }
+        for index, values in sorted(buckets.items())
+    ]
 
 
 def waiting(watcher: Watcher) -> bool:
@@ -358,8 +385,29 @@ def parser() -> argparse.ArgumentParser:
         help="with --meetings: run N Ingress replicas (with --direct-ingress, watchers are "
         "spread over their ports round-robin, as a load balancer would)",
     )
+    p.add_argument(
+        "--postgres",
+        action="store_true",
+        help="the cluster's database is a throwaway PostgreSQL server with its durable "
+        "defaults (needs its binaries: bash scripts/ensure_postgres.sh) instead of SQLite",
+    )
     p.add_argument("--out", type=Path, help="results directory")
     return p
+
+
+@contextmanager
+def database_env(postgres: bool) -> Iterator[dict[str, str]]:
+    """``MEETING_DATABASE_URL`` of a throwaway, migrated PostgreSQL database (stopped on exit);
+    nothing (the data directory's SQLite file) without ``postgres``."""
+    if not postgres:
+        yield {}
+        return
+    server = PostgresServer(find_bindir(), durable=True)
+    server.start()
+    try:
+        yield {"MEETING_DATABASE_URL": server.url(server.create_database(prefix="load"))}
+    finally:
+        server.stop()
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -376,6 +424,8 @@ def main(argv: list[str] | None = None) -> int:
         parser().error("--hub-shards sets up the cluster it starts; a running one keeps its own")
     if opts.direct_ingress and (opts.url or opts.churn):
         parser().error("--direct-ingress compares paths on the cluster it starts (not churn)")
+    if opts.postgres and opts.url:
+        parser().error("--postgres sets up the cluster it starts; a running one keeps its own")
     if opts.ingress_replicas and (opts.url or not opts.meetings):
         parser().error("--ingress-replicas needs --meetings and the cluster this benchmark starts")
     if opts.direct_ingress:
@@ -387,7 +437,10 @@ def main(argv: list[str] | None = None) -> int:
     if opts.url:
         measured = asyncio.run(run_plan(external_platform(opts.url, opts.profile), plan, feed))
     else:
-        with started_platform(opts.profile, extra_env=env) as platform:
+        with (
+            database_env(opts.postgres) as database,
+            started_platform(opts.profile, extra_env={**env, **database}) as platform,
+        ):
             if opts.ingress_replicas:
                 set_ingress_replicas(platform, opts.ingress_replicas)
             if opts.churn:
@@ -401,6 +454,7 @@ def main(argv: list[str] | None = None) -> int:
     settings = {"plan": asdict(plan), "audio": opts.meeting, "url": opts.url, "env": env}
     settings["path"] = "Serve proxy, then direct ingress" if opts.direct_ingress else "Serve proxy"
     settings["hub_shards"] = opts.hub_shards or profile_hub_shards(opts.profile)
+    settings["database"] = "PostgreSQL (durable defaults)" if opts.postgres else "SQLite"
     settings["command"] = " ".join(["python -m benchmarks load", *sys.argv[2:]])
     suite = "load-churn" if opts.churn else "load-quick" if opts.quick else "load"
     if opts.meetings:  # one custom scenario: never overwrite the full plan's load.json
@@ -413,6 +467,8 @@ def main(argv: list[str] | None = None) -> int:
         suite += "-direct-ingress"
     if opts.profile != "load":
         suite += f"-on-{opts.profile}"
+    if opts.postgres:
+        suite += "-postgres"
     result = new_result(suite, opts.profile, settings)
     result["churn" if opts.churn else "load"] = measured
     result["wall_s"] = round(time.monotonic() - started, 1)

@@ -1,133 +1,20 @@
-"""A throwaway PostgreSQL cluster for the API tests (initdb + pg_ctl, no system service).
-
-Root cannot run ``postgres``, so when the tests run as root the cluster belongs to the
-``postgres`` OS user; its directory lives directly under /tmp because pytest's own temp dirs
-are private to root.
-"""
+"""The API tests' PostgreSQL: ``benchmarks/postgres_server.py``, failing the test (not erroring)
+when the server binaries are missing."""
 
 from __future__ import annotations
 
-import contextlib
-import glob
-import itertools
-import os
-import shutil
-import socket
-import subprocess
-import tempfile
 from pathlib import Path
 
-import psycopg
 import pytest
 
-from persistence import upgrade_database
+from benchmarks import postgres_server
+from benchmarks.postgres_server import PostgresServer
 
-INSTALL_HINT = (
-    "PostgreSQL server binaries (initdb, pg_ctl) were not found under "
-    "/usr/lib/postgresql/*/bin. Run `bash scripts/ensure_postgres.sh` to install them."
-)
-TEMPLATE_DB = "meetings_template"
+__all__ = ["PostgresServer", "find_bindir"]
 
 
 def find_bindir() -> Path:
-    candidates = sorted(
-        glob.glob("/usr/lib/postgresql/*/bin/initdb"),
-        key=lambda p: (
-            int(Path(p).parent.parent.name) if Path(p).parent.parent.name.isdigit() else 0
-        ),
-    )
-    if not candidates:
-        pytest.fail(INSTALL_HINT, pytrace=False)
-    return Path(candidates[-1]).parent
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-class PostgresServer:
-    def __init__(self, bindir: Path) -> None:
-        self.bindir = bindir
-        self.port = free_port()
-        self.root = Path(tempfile.mkdtemp(prefix="pgtest-"))
-        self.data = self.root / "data"
-        self.os_user = "postgres" if os.geteuid() == 0 else None
-        self._names = itertools.count(1)
-
-    def _run(self, *args: str) -> None:
-        result = subprocess.run(
-            [str(self.bindir / args[0]), *args[1:]],
-            user=self.os_user,
-            cwd=self.root,
-            capture_output=True,
-            text=True,
-            check=False,
-        )
-        if result.returncode != 0:
-            log = (
-                (self.root / "server.log").read_text()
-                if (self.root / "server.log").exists()
-                else ""
-            )
-            raise RuntimeError(f"{args[0]} failed: {result.stderr}{result.stdout}\n{log}")
-
-    def start(self) -> None:
-        if self.os_user:
-            shutil.chown(self.root, user=self.os_user)
-        self._run(
-            "initdb",
-            "-D",
-            str(self.data),
-            "-U",
-            "postgres",
-            "-A",
-            "trust",
-            "-E",
-            "UTF8",
-            "--no-sync",
-            "--no-instructions",
-        )
-        options = (
-            f"-p {self.port} -k {self.root} -c listen_addresses=127.0.0.1 -c fsync=off "
-            "-c synchronous_commit=off -c full_page_writes=off -c max_connections=200"
-        )
-        self._run(
-            "pg_ctl",
-            "-D",
-            str(self.data),
-            "-o",
-            options,
-            "-l",
-            str(self.root / "server.log"),
-            "-w",
-            "-t",
-            "60",
-            "start",
-        )
-        self._admin(f"CREATE DATABASE {TEMPLATE_DB}")
-        upgrade_database(self.url(TEMPLATE_DB))
-
-    def stop(self) -> None:
-        with contextlib.suppress(RuntimeError):
-            self._run("pg_ctl", "-D", str(self.data), "-m", "immediate", "-w", "stop")
-        shutil.rmtree(self.root, ignore_errors=True)
-
-    def url(self, database: str) -> str:
-        return f"postgresql+psycopg://postgres@127.0.0.1:{self.port}/{database}"
-
-    def _admin(self, sql: str) -> None:
-        conninfo = f"host=127.0.0.1 port={self.port} user=postgres dbname=postgres"
-        with psycopg.connect(conninfo, autocommit=True) as conn:
-            conn.execute(sql.encode())  # statements built here from fixed names only
-
-    def create_database(self, migrated: bool = True) -> str:
-        """A fresh database: a copy of the migrated template, or empty."""
-        name = f"test_{os.getpid()}_{next(self._names)}"
-        template = TEMPLATE_DB if migrated else "template0"
-        self._admin(f"CREATE DATABASE {name} TEMPLATE {template}")
-        return name
-
-    def drop_database(self, name: str) -> None:
-        self._admin(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+    try:
+        return postgres_server.find_bindir()
+    except FileNotFoundError as e:
+        pytest.fail(str(e), pytrace=False)

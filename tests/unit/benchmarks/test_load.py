@@ -53,3 +53,12 @@ def test_a_batch_frame_counts_each_message_it_carries() -> None:
 def test_messages_in_the_profiled_window_count_each_one_that_arrived_in_it() -> None:
     early_and_late = watcher("m1", [(1, 0.0, 0.5), (2, 1.0, 1.5), (3, 2.0, 3.5)])
     assert messages_between([early_and_late], (T0 + 1.0, T0 + 3.0)) == 1
+
+
+def test_the_timeline_groups_latency_by_when_the_event_was_created() -> None:
+    burst = watcher("m1", [(1, 0.5, 2.5), (2, 1.0, 2.5), (3, 4.5, 4.52)])
+    row = score(Scenario("s", 1, 1), [burst], {"m1": 3}, T0, T0 + 5)
+    assert row["timeline"] == [
+        {"from_s": 0.0, "messages": 2, "p50_ms": 2000.0, "p99_ms": 2000.0},
+        {"from_s": 4.0, "messages": 1, "p50_ms": 20.0, "p99_ms": 20.0},
+    ]
