@@ -36,7 +36,7 @@ from deployments.partials import (
 )
 from deployments.pipeline import WindowRunner
 from deployments.speaker_naming import SpeakerNaming
-from deployments.vad import speech_regions
+from deployments.vad import BufferVad, speech_regions
 from persistence import Database
 from persistence.leases import LeaseLostError
 from processor_api.live_replies import LiveRefusalCode
@@ -112,6 +112,7 @@ class LiveSession:
         self.received = 0  # samples accepted since the session started
         self.detached_at: float | None = None
         self._buffer = np.zeros(0, dtype=np.float32)
+        self._vad = BufferVad()  # the buffer's speech regions, each frame scored once
         self._carry = bytearray()
         self._buffer_start = 0.0  # meeting time of the buffer's first sample
         self._unchecked = 0  # samples fed since the last VAD look
@@ -194,7 +195,7 @@ class LiveSession:
         if self._stopping:
             return
         self._stopping = True
-        if len(self._buffer) and speech_regions(self._buffer):
+        if len(self._buffer) and self._vad.regions(self._buffer):
             self._emit(len(self._buffer) / SAMPLE_RATE)
         self._wake.set()
         if self._worker is not None:
@@ -212,7 +213,7 @@ class LiveSession:
     def _cut_utterances(self) -> None:
         while True:
             pause = self._min_pause_s
-            regions = speech_regions(
+            regions = self._vad.regions(
                 self._buffer, min_silence_ms=int(pause * 1000), pad_ms=ENDPOINT_PAD_MS
             )
             self._heard_speech = bool(regions)
@@ -296,6 +297,7 @@ class LiveSession:
         keep = int(DIARIZE_LEAD_S * SAMPLE_RATE)
         self._recent = np.concatenate([self._recent, self._buffer[:samples]])[-keep:]
         self._buffer = self._buffer[samples:]
+        self._vad.restart()
         self._buffer_start += samples / SAMPLE_RATE
         if not closed:
             self._decoded_upto = max(self._decoded_upto - samples, 0)

@@ -32,6 +32,7 @@ from deployments.partials import PartialBudget
 from persistence import Database, create_job
 from rooms.hub import EventLog
 from settings.config import Settings
+from tests.unit.orchestration.fakes import RegionsVad
 from tests.unit.rooms.conftest import JWT_SECRET, add_member
 
 CHUNK = SAMPLE_RATE // 10  # 100 ms frames, as the browser and the benchmark send
@@ -113,6 +114,7 @@ async def session_parts(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, models: Models
 ) -> AsyncIterator[tuple[LiveSession, RecordingHub]]:
     monkeypatch.setattr(live, "speech_regions", fake_speech_regions)
+    monkeypatch.setattr(live, "BufferVad", lambda: RegionsVad(fake_speech_regions))
     url = f"sqlite:///{tmp_path / 'live.db'}"
     settings = Settings(
         environment="test", data_dir=tmp_path, database_url=url, jwt_secret=JWT_SECRET

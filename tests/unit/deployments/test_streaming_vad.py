@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 
 from core.speech_tracker import FRAME_SAMPLES, SpeechTracker
 from core.windowing import Region
-from deployments.vad import StreamingVad, speech_regions
+from deployments.vad import BufferVad, StreamingVad, speech_regions
 from scripts.synth_meeting import ensure_meeting
 
 
@@ -125,3 +125,22 @@ def test_silence_has_no_regions_and_settles_as_it_goes() -> None:
     assert vad.tracker.settled_s > 19.0
     vad.finish()
     assert vad.tracker.regions() == speech_regions(noise) == []
+
+
+def test_a_growing_buffer_gives_speech_regions_at_every_look_and_after_a_restart() -> None:
+    """What a live session sees: the buffer grows by odd amounts, each look has its own pause
+    and padding, and a cut drops the buffer's front."""
+    audio = corpus_audio("planning2")[: 16_000 * 14]
+    rng = np.random.default_rng(7)
+    vad, start, end, looks = BufferVad(), 0, 0, 0
+    while end < audio.size:
+        end = min(audio.size, end + int(rng.integers(200, 4_000)))
+        if end - start > 16_000 * 6:  # a cut 4 s in: the front is dropped
+            start += 16_000 * 4
+            vad.restart()
+        buffer = audio[start:end]
+        pause_ms, pad_ms = int(rng.choice([200, 300, 500])), int(rng.choice([30, 100]))
+        got = vad.regions(buffer, min_silence_ms=pause_ms, pad_ms=pad_ms)
+        assert got == speech_regions(buffer, min_silence_ms=pause_ms, pad_ms=pad_ms)
+        looks += 1
+    assert looks > 50 and speech_regions(audio)  # many looks, over real speech

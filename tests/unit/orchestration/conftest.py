@@ -14,6 +14,7 @@ from tests.unit.orchestration.fakes import (
     Meeting,
     MetricsLog,
     RecordingHub,
+    RegionsVad,
     fake_speech_regions,
     migrated_database,
     new_meeting,
@@ -24,6 +25,7 @@ from tests.unit.orchestration.fakes import (
 def fake_vad(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(window_source, "StreamingVad", LevelVad)
     monkeypatch.setattr(live, "speech_regions", fake_speech_regions)
+    monkeypatch.setattr(live, "BufferVad", lambda: RegionsVad(fake_speech_regions))
 
 
 @pytest.fixture(autouse=True)

@@ -96,6 +96,29 @@ def fake_speech_regions(
     return [(s / SAMPLE_RATE, (e + 1) / SAMPLE_RATE) for s, e in zip(starts, ends, strict=True)]
 
 
+class RegionsVad:
+    """The live session's ``BufferVad`` over a regions function (Silero replaced at the edge)."""
+
+    def __init__(self, regions_of: Callable[..., list[tuple[float, float]]]) -> None:
+        self._regions_of = regions_of
+
+    def restart(self) -> None:
+        pass  # nothing is kept between looks
+
+    def regions(
+        self, buffer: np.ndarray, min_silence_ms: int = 300, pad_ms: int = 100
+    ) -> list[tuple[float, float]]:
+        return self._regions_of(buffer, min_silence_ms=min_silence_ms, pad_ms=pad_ms)
+
+
+class LevelFrames:
+    """Silero's frame scores replaced by a level threshold per frame."""
+
+    def probabilities(self, audio: np.ndarray, commit: bool = True) -> np.ndarray:
+        frames = audio.reshape(-1, FRAME_SAMPLES)
+        return (np.abs(frames).max(axis=1) > VAD_THRESHOLD).astype(np.float32)
+
+
 class LevelVad(StreamingVad):
     """The upload path's streaming VAD with Silero replaced by a level threshold per frame; the
     speech tracker (padding, minimum silence, what is final) is the real one."""
@@ -103,13 +126,10 @@ class LevelVad(StreamingVad):
     def __init__(
         self, min_silence_ms: int = 300, threshold: float = 0.5, pad_ms: int = 100
     ) -> None:
+        self._frames = LevelFrames()  # type: ignore[assignment]
         self.tracker = SpeechTracker(SAMPLE_RATE, threshold, min_silence_ms, pad_ms)
         self._rest = np.zeros(0, dtype=np.float32)
         self.samples = 0
-
-    def _probabilities(self, audio: np.ndarray) -> np.ndarray:
-        frames = audio.reshape(-1, FRAME_SAMPLES)
-        return (np.abs(frames).max(axis=1) > VAD_THRESHOLD).astype(np.float32)
 
 
 def heard(audio: np.ndarray) -> list[int]:
