@@ -36,7 +36,7 @@ from deployments.partials import (
 )
 from deployments.pipeline import WindowRunner
 from deployments.speaker_naming import SpeakerNaming
-from deployments.vad import BufferVad, speech_regions
+from deployments.vad import BufferVad
 from persistence import Database
 from persistence.leases import LeaseLostError
 from processor_api.live_replies import LiveRefusalCode
@@ -58,7 +58,7 @@ ENDPOINT_PAD_MS = 30
 # first turn's final then waits for the second's end), while a pause that short inside a
 # sentence must not cut it.
 SENTENCE_PAUSE_S = 0.2  # processor.live_sentence_pause_s; 0 turns the rule off
-SENTENCE_LOOK_S = 2.0  # the buffer's tail VAD looks at for that pause
+SENTENCE_LOOK_S = 2.0  # how far back from the buffer's end that pause is looked for
 CONTEXT_CHARS = 400  # of the session's last finals, the prompt of the next one's decode
 # Audio before a window that is diarized with it (``WindowRunner.run``'s ``lead``): a 1-3 s
 # utterance alone gives a voice too little speech to link it to the meeting's speakers, and
@@ -245,11 +245,10 @@ class LiveSession:
         if not pause or buffered < LIVE_WINDOWS.min_s:
             return None
         look = max(buffered - SENTENCE_LOOK_S, 0.0)
-        tail = speech_regions(
-            self._buffer[int(look * SAMPLE_RATE) :],
-            min_silence_ms=int(pause * 1000),
-            pad_ms=ENDPOINT_PAD_MS,
+        regions = self._vad.regions(
+            self._buffer, min_silence_ms=int(pause * 1000), pad_ms=ENDPOINT_PAD_MS
         )
+        tail = [(max(a, look) - look, b - look) for a, b in regions if b > look]
         gaps = [
             (look + a, look + b)
             for a, b in silences(tail, buffered - look)

@@ -113,7 +113,6 @@ def models() -> Models:
 async def session_parts(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, models: Models
 ) -> AsyncIterator[tuple[LiveSession, RecordingHub]]:
-    monkeypatch.setattr(live, "speech_regions", fake_speech_regions)
     monkeypatch.setattr(live, "BufferVad", lambda: RegionsVad(fake_speech_regions))
     url = f"sqlite:///{tmp_path / 'live.db'}"
     settings = Settings(

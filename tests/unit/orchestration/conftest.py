@@ -24,7 +24,6 @@ from tests.unit.orchestration.fakes import (
 @pytest.fixture(autouse=True)
 def fake_vad(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(window_source, "StreamingVad", LevelVad)
-    monkeypatch.setattr(live, "speech_regions", fake_speech_regions)
     monkeypatch.setattr(live, "BufferVad", lambda: RegionsVad(fake_speech_regions))
 
 
