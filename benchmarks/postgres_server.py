@@ -13,13 +13,13 @@ import glob
 import itertools
 import os
 import shutil
-import socket
 import subprocess
 import tempfile
 from pathlib import Path
 
 import psycopg
 
+from benchmarks.platform import free_port
 from persistence import upgrade_database
 
 INSTALL_HINT = (
@@ -39,12 +39,6 @@ def find_bindir() -> Path:
     if not candidates:
         raise FileNotFoundError(INSTALL_HINT)
     return Path(candidates[-1]).parent
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 # What the tests run with: nothing is written to disk before it is needed.
