@@ -51,7 +51,7 @@ from rooms.hub import HubClient
 from rooms.messages import JobStatus, Stage
 from rooms.publish import (
     publish_error,
-    publish_segment,
+    publish_segments,
     publish_status,
     publish_summary,
     summary_fields,
@@ -180,13 +180,11 @@ class JobOutput:
                 segment.segment_id = segment_id
         with time_stage("persistence"):
             await asyncio.to_thread(self.store.store_window, segments, window)
-        for segment in segments:
-            await publish_segment(
-                self.hub, state.meeting_id, segment, segment_event_id(state.job_id, segment)
-            )
-            if state.first_segment_s is None:
-                state.first_segment_s = time.monotonic() - state.started
-                record_time_to_first_segment(state.first_segment_s)
+        identified = [(s, segment_event_id(state.job_id, s)) for s in segments]
+        await publish_segments(self.hub, state.meeting_id, identified)
+        if segments and state.first_segment_s is None:
+            state.first_segment_s = time.monotonic() - state.started
+            record_time_to_first_segment(state.first_segment_s)
         state.segments.extend(segments)
         if segments and state.language.requested is None and not self._default_told:
             self._default_told = True

@@ -25,7 +25,7 @@ from deployments.job_state import JobState
 from persistence import Database, list_segments
 from persistence.leases import published_event_ids
 from rooms.hub import HubClient
-from rooms.publish import publish_segment
+from rooms.publish import publish_segments
 
 logger = logging.getLogger(__name__)
 
@@ -68,10 +68,8 @@ def missing_from_room(db: Database, state: JobState, segments: list[Segment]) ->
 
 
 async def republish_missing(hub: HubClient, state: JobState, missing: list[Segment]) -> None:
-    for segment in missing:
-        await publish_segment(
-            hub, state.meeting_id, segment, segment_event_id(state.job_id, segment)
-        )
+    identified = [(s, segment_event_id(state.job_id, s)) for s in missing]
+    await publish_segments(hub, state.meeting_id, identified)
     if missing:
         logger.info(
             "meeting %s job %s: published %d stored segment(s) the old owner had not",

@@ -38,6 +38,7 @@ from persistence.migrate import upgrade_database
 from persistence.models import Job, Meeting, Membership, Role, Summary, User
 from persistence.records import (
     append_event,
+    append_events,
     clear_transcript,
     create_job,
     events_after,
@@ -67,6 +68,7 @@ __all__ = [
     "User",
     "UserNotFoundError",
     "append_event",
+    "append_events",
     "clear_transcript",
     "create_job",
     "create_meeting",

@@ -45,12 +45,26 @@ def append_event(
     session: Session, meeting_id: str, seq: int, type: str, payload: dict[str, Any]
 ) -> None:
     """Store one durable wire message (``payload`` includes ``seq`` and ``type`` itself)."""
-    session.add(RoomEvent(meeting_id=meeting_id, seq=seq, type=type, payload=payload))
+    _add_events(
+        session, meeting_id, [RoomEvent(meeting_id=meeting_id, seq=seq, type=type, payload=payload)]
+    )
+
+
+def append_events(session: Session, meeting_id: str, messages: list[dict[str, Any]]) -> None:
+    """Store several durable wire messages (each with its ``seq`` and ``type``) in one flush."""
+    rows = [
+        RoomEvent(meeting_id=meeting_id, seq=m["seq"], type=m["type"], payload=m) for m in messages
+    ]
+    _add_events(session, meeting_id, rows)
+
+
+def _add_events(session: Session, meeting_id: str, rows: list[RoomEvent]) -> None:
+    session.add_all(rows)
     try:
         session.flush()
     except IntegrityError as e:
         session.rollback()
-        raise EventSeqConflictError(meeting_id, seq) from e
+        raise EventSeqConflictError(meeting_id, rows[0].seq) from e
 
 
 def max_event_seq(session: Session, meeting_id: str) -> int:

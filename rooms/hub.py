@@ -29,7 +29,7 @@ from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 from persistence import Database
-from persistence.records import append_event, events_after, max_event_seq
+from persistence.records import append_events, events_after, max_event_seq
 from rooms.messages import utc_timestamp
 
 logger = logging.getLogger(__name__)
@@ -48,6 +48,8 @@ EPHEMERAL_KEYS = ("after_seq", "ephemeral_id")  # the hub's own fields on epheme
 
 class HubClient(Protocol):
     async def publish(self, meeting_id: str, event: Event) -> Event: ...
+
+    async def publish_many(self, meeting_id: str, events: list[Event]) -> list[Event]: ...
 
     async def listen(
         self,
@@ -98,20 +100,27 @@ class EventLog:
     async def publish(self, meeting_id: str, event: Event) -> Event:
         """Assign the next seq, store durably, then wake listeners. Returns the stored event;
         for an ``event_id`` already stored (a retried publish), that stored event."""
+        return (await self.publish_many(meeting_id, [event]))[0]
+
+    async def publish_many(self, meeting_id: str, events: list[Event]) -> list[Event]:
+        """``publish`` for several events of one meeting (a window's segments): consecutive
+        seqs, one transaction, one wake-up, so listeners get them together and a batching
+        socket gets them in one frame. Events already stored (a retry) come back as stored."""
         room = await self._room(meeting_id)
         async with room.lock:
-            stored = _find_event(room.buffer, event.get("event_id"))
-            if stored is not None:
-                return stored
-            message = {**event, "seq": room.seq + 1, "meeting_id": meeting_id}
-            message.setdefault("timestamp", utc_timestamp())
-            message.setdefault("event_id", uuid.uuid4().hex)
-            await asyncio.to_thread(self._store, meeting_id, message)
-            room.seq += 1
-            room.buffer.append(message)
-            _close_partials(room, message)
-        await self._notify()
-        return message
+            stored = [_find_event(room.buffer, event.get("event_id")) for event in events]
+            unstored = [e for e, s in zip(events, stored, strict=True) if s is None]
+            fresh = [_sequenced(e, meeting_id, room.seq + n) for n, e in enumerate(unstored, 1)]
+            if fresh:
+                await asyncio.to_thread(self._store, meeting_id, fresh)
+            for message in fresh:
+                room.seq += 1
+                room.buffer.append(message)
+                _close_partials(room, message)
+        if fresh:
+            await self._notify()
+        new = iter(fresh)
+        return [s if s is not None else next(new) for s in stored]
 
     async def publish_ephemeral(self, meeting_id: str, event: Event) -> Event:
         """Hand a not-durable event to listeners: no seq, not stored, not replayed; only the
@@ -237,9 +246,9 @@ class EventLog:
         """Rooms held in memory (tests, metrics)."""
         return len(self._rooms)
 
-    def _store(self, meeting_id: str, message: Event) -> None:
+    def _store(self, meeting_id: str, messages: list[Event]) -> None:
         with self._db.session() as session:
-            append_event(session, meeting_id, message["seq"], message["type"], message)
+            append_events(session, meeting_id, messages)
 
     def _load_tail(self, meeting_id: str) -> tuple[int, list[Event]]:
         """The meeting's last seq and its latest stored events (oldest first)."""
@@ -251,6 +260,13 @@ class EventLog:
     def _load(self, meeting_id: str, after_seq: int, limit: int) -> list[Event]:
         with self._db.session() as session:
             return events_after(session, meeting_id, after_seq, limit)
+
+
+def _sequenced(event: Event, meeting_id: str, seq: int) -> Event:
+    message = {**event, "seq": seq, "meeting_id": meeting_id}
+    message.setdefault("timestamp", utc_timestamp())
+    message.setdefault("event_id", uuid.uuid4().hex)
+    return message
 
 
 def _close_partials(room: _Room, message: Event) -> None:

@@ -6,6 +6,7 @@ stores it before returning the stored event.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 from core.speaker_edits import SpeakerEdits
@@ -46,11 +47,22 @@ async def publish_segment(
 ) -> Event:
     """``event_id``: the same for every publication of one stored segment (a job resumed on
     another Processor replica republishes a segment only when the room lacks that id)."""
-    payload = TranscriptMessage(segment=SegmentPayload.model_validate(segment.to_wire()))
-    event = wire(payload)
-    if event_id is not None:
-        event["event_id"] = event_id
-    return await hub.publish(meeting_id, event)
+    return (await publish_segments(hub, meeting_id, [(segment, event_id)]))[0]
+
+
+async def publish_segments(
+    hub: HubClient, meeting_id: str, segments: Sequence[tuple[Segment, str | None]]
+) -> list[Event]:
+    """A window's segments (each with its ``event_id``, see ``publish_segment``) in one hub
+    call: consecutive seqs, stored together, delivered together."""
+    events = []
+    for segment, event_id in segments:
+        payload = TranscriptMessage(segment=SegmentPayload.model_validate(segment.to_wire()))
+        event = wire(payload)
+        if event_id is not None:
+            event["event_id"] = event_id
+        events.append(event)
+    return await hub.publish_many(meeting_id, events) if events else []
 
 
 async def publish_partial(

@@ -78,6 +78,9 @@ class ShardedHub:
     async def publish(self, meeting_id: str, event: Event) -> Event:
         return await self.shard_for(meeting_id).publish(meeting_id, event)
 
+    async def publish_many(self, meeting_id: str, events: list[Event]) -> list[Event]:
+        return await self.shard_for(meeting_id).publish_many(meeting_id, events)
+
     async def publish_ephemeral(self, meeting_id: str, event: Event) -> Event:
         return await self.shard_for(meeting_id).publish_ephemeral(meeting_id, event)
 

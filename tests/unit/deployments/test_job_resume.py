@@ -35,12 +35,16 @@ class FlakyHub(EventLog):
         self.die_at = die_at
         self.transcripts = 0
 
-    async def publish(self, meeting_id: str, event: Event) -> Event:
-        if event.get("type") == "transcript":
-            self.transcripts += 1
-            if self.transcripts == self.die_at:
-                raise RuntimeError("replica killed")
-        return await super().publish(meeting_id, event)
+    async def publish_many(self, meeting_id: str, events: list[Event]) -> list[Event]:
+        """The transcripts before the n-th are stored, then the replica dies: a window's
+        segments go out in one call, but a resume must cope with any prefix of them."""
+        for n, event in enumerate(events):
+            if event.get("type") == "transcript":
+                self.transcripts += 1
+                if self.transcripts == self.die_at:
+                    await super().publish_many(meeting_id, events[:n])
+                    raise RuntimeError("replica killed")
+        return await super().publish_many(meeting_id, events)
 
 
 def window(index: int, voices: list[tuple[str, list[float]]]) -> WindowResult:

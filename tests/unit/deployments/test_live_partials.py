@@ -89,9 +89,11 @@ class RecordingHub(EventLog):
         super().__init__(database_url)
         self.sent: list[dict[str, Any]] = []
 
-    async def publish(self, meeting_id: str, event: dict[str, Any]) -> dict[str, Any]:
-        stored = await super().publish(meeting_id, event)
-        self.sent.append(stored)
+    async def publish_many(
+        self, meeting_id: str, events: list[dict[str, Any]]
+    ) -> list[dict[str, Any]]:
+        stored = await super().publish_many(meeting_id, events)
+        self.sent.extend(stored)
         return stored
 
     async def publish_ephemeral(self, meeting_id: str, event: dict[str, Any]) -> dict[str, Any]:

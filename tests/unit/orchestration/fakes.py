@@ -254,10 +254,12 @@ class RecordingHub(EventLog):
     def __init__(self, database_url: str) -> None:
         super().__init__(database_url)
         self.sent: list[Event] = []
+        self.batches: list[list[str]] = []  # the types of each publish call's events
 
-    async def publish(self, meeting_id: str, event: Event) -> Event:
-        stored = await super().publish(meeting_id, event)
-        self.sent.append(stored)
+    async def publish_many(self, meeting_id: str, events: list[Event]) -> list[Event]:
+        stored = await super().publish_many(meeting_id, events)
+        self.sent.extend(stored)
+        self.batches.append([e["type"] for e in stored])
         return stored
 
     async def publish_ephemeral(self, meeting_id: str, event: Event) -> Event:

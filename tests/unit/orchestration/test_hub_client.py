@@ -5,6 +5,7 @@ new incarnation of the hub over the same database (as a restarted MeetingHub doe
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import Any
 
 import pytest
 from ray.exceptions import ActorDiedError, ActorUnavailableError
@@ -87,6 +88,39 @@ async def test_a_publish_stored_before_the_hub_died_is_not_stored_twice(
         (1, stored["event_id"]),
         (2, following["event_id"]),
     ]
+
+
+async def test_a_batch_stored_before_the_hub_died_is_not_stored_twice(
+    meeting: Meeting, hub_actor: Callable[..., tuple[ActorHubClient, Incarnations]]
+) -> None:
+    client, incarnations = hub_actor(Outage("publish_many", 1, died, after_work=True))
+    batch = [{**STATUS, "details": {"stage": "upload", "n": n}} for n in range(3)]
+    stored = await client.publish_many(meeting.meeting_id, batch)
+    assert incarnations.calls == ["publish_many"] * 2
+    assert [e["seq"] for e in stored] == [1, 2, 3]
+    replayed = await client.replay(meeting.meeting_id, 0)
+    assert [e["event_id"] for e in replayed] == [e["event_id"] for e in stored]
+
+
+class OlderHub(FlakyActor):
+    """A hub actor started by a release without ``publish_many`` (it is detached, so it runs
+    the code it started with until someone restarts it)."""
+
+    def __getattr__(self, method: str) -> Any:
+        if method == "publish_many":
+            raise AttributeError(method)
+        return super().__getattr__(method)
+
+
+async def test_a_batch_for_an_older_hub_actor_goes_one_event_at_a_time(
+    meeting: Meeting, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    older = OlderHub(EventLog(meeting.url), [])
+    monkeypatch.setattr(hub_module, "get_or_create_hub", lambda *_args: older)
+    client = ActorHubClient(meeting.url)
+    stored = await client.publish_many(meeting.meeting_id, [STATUS, STATUS])
+    assert [e["seq"] for e in stored] == [1, 2]
+    assert older.calls == ["publish", "publish"]
 
 
 async def test_a_hub_down_for_longer_than_the_retry_window_fails_the_call(

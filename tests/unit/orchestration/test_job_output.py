@@ -77,6 +77,27 @@ async def test_a_window_is_stored_then_published_and_counted(
     assert len(metrics.named("record_time_to_first_segment")) == 1  # once, at the first segment
 
 
+async def test_a_windows_segments_reach_the_room_in_one_publish(
+    meeting: Meeting, hub: RecordingHub
+) -> None:
+    """One hub call per window: one transaction, and one frame for a batching socket."""
+    output = output_for(meeting, hub)
+    await output.start(1)
+    words = [Word("hi", 0.5, 1.0), Word("there", 1.2, 1.6), Word("yes", 4.5, 5.0)]
+    two_voices = WindowResult(
+        Window(0, 0.0, 6.0),
+        TranscriptionResult(words, "hi there yes", "en", 6.0),
+        DiarizationResult(
+            [SpeakerTurn(0.0, 2.0, "A"), SpeakerTurn(4.0, 6.0, "B")],
+            {"A": [1.0, 0.0], "B": [0.0, 1.0]},
+        ),
+    )
+    segments = await output.publish_window(two_voices)
+    assert len(segments) == 2
+    assert ["transcript", "transcript"] in hub.batches
+    assert [e["seq"] for e in hub.of_type("transcript")] == [1, 2]
+
+
 async def test_resume_fields_of_the_job_kind_are_stored_with_each_window(
     meeting: Meeting, hub: RecordingHub
 ) -> None:

@@ -27,6 +27,9 @@ class JitteryHub:
     async def publish(self, meeting_id: str, event: Event) -> Event:
         return await self.log.publish(meeting_id, event)
 
+    async def publish_many(self, meeting_id: str, events: list[Event]) -> list[Event]:
+        return await self.log.publish_many(meeting_id, events)
+
     async def publish_ephemeral(self, meeting_id: str, event: Event) -> Event:
         return await self.log.publish_ephemeral(meeting_id, event)
 

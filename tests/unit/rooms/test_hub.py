@@ -63,6 +63,32 @@ async def test_concurrent_publishes_get_distinct_consecutive_seqs(
     assert stored_seqs(database_url, alice.meeting_id) == list(range(1, 21))
 
 
+async def test_a_batch_is_consecutive_durable_and_reaches_a_listener_in_one_answer(
+    log: EventLog, alice: Member, database_url: str
+) -> None:
+    await publish_n(log, alice.meeting_id, 1)
+    listener = asyncio.create_task(log.listen({alice.meeting_id: 1}, 5))
+    await asyncio.sleep(0.05)
+    batch = [{"type": "transcript", "n": i} for i in range(3)]
+    stored = await log.publish_many(alice.meeting_id, batch)
+    assert [e["seq"] for e in stored] == [2, 3, 4]
+    assert stored_seqs(database_url, alice.meeting_id) == [1, 2, 3, 4]
+    ready = await asyncio.wait_for(listener, 2)
+    assert [e["n"] for e in ready[alice.meeting_id]] == [0, 1, 2]
+    assert await log.publish_many(alice.meeting_id, []) == []
+
+
+async def test_a_retried_batch_keeps_what_was_stored_and_adds_the_rest(
+    log: EventLog, alice: Member, database_url: str
+) -> None:
+    first = await log.publish_many(alice.meeting_id, [{"type": "status", "event_id": "a"}])
+    batch = [{"type": "status", "event_id": i} for i in ("a", "b", "c")]
+    retried = await EventLog(database_url).publish_many(alice.meeting_id, batch)
+    assert retried[0] == first[0]
+    assert [(e["seq"], e["event_id"]) for e in retried] == [(1, "a"), (2, "b"), (3, "c")]
+    assert stored_seqs(database_url, alice.meeting_id) == [1, 2, 3]
+
+
 async def test_restarted_log_continues_seq_without_gap_or_reuse(
     log: EventLog, alice: Member, database_url: str
 ) -> None:
