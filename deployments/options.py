@@ -132,6 +132,10 @@ class ProcessorArgs(StrictModel):
     window_min_s: float = Field(default=10.0, ge=1)
     window_max_s: float = Field(default=45.0, ge=5, le=180)
     max_concurrent_windows: int = Field(default=2, ge=1, le=64)
+    # Threads per replica that decode uploads and run their VAD (CPU work), apart from the
+    # threads the database hand-offs use: a burst of uploads takes at most this many cores
+    # from the sockets' processes, and never queues a job's writes behind other jobs' audio.
+    audio_threads: int = Field(default=2, ge=1, le=64)
     # Live partial transcripts: a re-decode of the open utterance per this much new audio,
     # at most this many in flight across all live sessions (0 turns partials off).
     partial_every_s: float = Field(default=0.4, ge=0.2, le=5)

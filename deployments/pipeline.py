@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from concurrent.futures import Executor
 
 import numpy as np
 
@@ -129,6 +130,7 @@ class UploadJob:
         max_concurrent_windows: int,
         max_duration_s: float,
         naming: SpeakerNaming | None = None,
+        audio_executor: Executor | None = None,
     ) -> None:
         self.state = state
         self.output = JobOutput(state, hub, db, models.summarize, naming)
@@ -136,6 +138,7 @@ class UploadJob:
         self._window_options = window_options
         self._concurrency = max_concurrent_windows
         self._max_duration_s = max_duration_s
+        self._audio_executor = audio_executor
         self._total_stored = False  # the job row learns windows_total once the file is decoded
         self._progress = 0.0
 
@@ -144,7 +147,10 @@ class UploadJob:
         # The duration bound is enforced while decoding: a small file that expands to hours of
         # audio stops at the limit instead of filling the Processor's memory first.
         source = WindowSource(
-            audio_path, self._window_options, DecodeLimits(max_duration_s=self._max_duration_s)
+            audio_path,
+            self._window_options,
+            DecodeLimits(max_duration_s=self._max_duration_s),
+            executor=self._audio_executor,
         )
         try:
             await self.output.status(

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import os
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
 from typing import Any
 
@@ -81,6 +82,7 @@ class Processor:
         self._summarizer = summarizer
         self._args = args
         self._jobs: dict[str, asyncio.Task[None]] = {}
+        self._audio_executor = ThreadPoolExecutor(args.audio_threads, "upload-audio")
         self._partial_budget = PartialBudget(args.max_partials_in_flight)
         # No start-up sweep: a job whose replica died is taken over by a live replica once its
         # lease expires (persistence/leases.py), so any number of replicas can run side by side.
@@ -123,6 +125,9 @@ class Processor:
             await webhooks.stop()
         for task in list(getattr(self, "_jobs", {}).values()):
             task.cancel()
+        executor = getattr(self, "_audio_executor", None)
+        if executor is not None:  # a step in flight finishes; queued ones never start
+            executor.shutdown(wait=False, cancel_futures=True)
         leases = getattr(self, "_leases", None)  # absent when __init__ failed
         if leases is not None:
             await leases.release_all()
@@ -151,6 +156,7 @@ class Processor:
             self._args.max_concurrent_windows,
             self._max_duration_s,
             self._naming(state.meeting_id),
+            self._audio_executor,
         )
         job_id = state.job_id
         with bind_log_context(meeting_id=state.meeting_id, job_id=job_id):

@@ -15,7 +15,10 @@ declared duration past the limit fails before the first window; a container that
 its length fails with the same ``audio_too_long`` once the decoded audio passes the limit.
 
 Iteration is blocking (decode and VAD are CPU work): the pipeline calls :meth:`next_window`,
-which runs one step in a worker thread, never on the event loop.
+which runs one step in a worker thread, never on the event loop. The Processor gives every
+job's source the same small executor (``ProcessorArgs.audio_threads``), apart from the default
+one its database hand-offs use: a burst of uploads then neither queues a job's writes behind
+other jobs' decoding nor takes more cores than that from the sockets' processes.
 """
 
 from __future__ import annotations
@@ -24,6 +27,7 @@ import asyncio
 import logging
 import time
 from collections.abc import Generator, Iterator
+from concurrent.futures import Executor
 from dataclasses import dataclass
 
 import numpy as np
@@ -59,6 +63,7 @@ class WindowSource:
         options: WindowOptions,
         limits: DecodeLimits,
         chunk_samples: int = CHUNK_SAMPLES,
+        executor: Executor | None = None,
     ) -> None:
         self.reader = AudioReader(source, SAMPLE_RATE, limits)
         self.planner = WindowPlanner(options)
@@ -72,6 +77,7 @@ class WindowSource:
         self._vad: StreamingVad | None = None
         self._steps: Generator[PlannedWindow, None, None] | None = None
         self._recorded = False
+        self._executor = executor  # None: the event loop's default executor
 
     @property
     def declared_s(self) -> float | None:
@@ -89,7 +95,8 @@ class WindowSource:
 
     async def next_window(self) -> PlannedWindow | None:
         """The next window, decoded and planned in a worker thread; None after the last."""
-        planned = await asyncio.to_thread(next, iter(self), None)
+        loop = asyncio.get_running_loop()
+        planned = await loop.run_in_executor(self._executor, next, iter(self), None)
         if planned is None and not self._recorded:
             self._recorded = True
             self._record_stages()
