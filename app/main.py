@@ -12,6 +12,7 @@ from fastapi.encoders import jsonable_encoder
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 
+from app.anyio_root import adopt_current_task_as_root
 from app.api.router import api_router
 from app.api.routes import audio, health, live, voice_profiles, ws
 from app.api.transcript_guard import CodedHTTPException, coded_http_exception_handler
@@ -77,6 +78,7 @@ def create_app(settings: Settings | None = None, backend: Backend | None = None)
 async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     """Migrate the schema before serving (idempotent, safe across processes), start the room
     fan-out loop; stop it and close the pool on the way out."""
+    adopt_current_task_as_root()  # this task lives as long as the app
     db: Database = app.state.db
     await anyio.to_thread.run_sync(upgrade_database, db.url)
     app.state.hub = app.state.backend.make_hub(db.url)

@@ -28,17 +28,20 @@ oauth2_scheme = OAuth2PasswordBearer(tokenUrl="/api/auth/token", auto_error=Fals
 MEETING_NOT_FOUND = "Meeting not found"
 
 
-def get_app_settings(request: Request) -> Settings:
+# The app-state lookups are ``async def`` although they never wait: FastAPI runs a plain ``def``
+# dependency in a worker thread, and anyio's thread hand-off scans every task on the loop to
+# find its root (thousands with many sockets open), for a dictionary read.
+async def get_app_settings(request: Request) -> Settings:
     settings: Settings = request.app.state.settings
     return settings
 
 
-def get_database(request: Request) -> Database:
+async def get_database(request: Request) -> Database:
     db: Database = request.app.state.db
     return db
 
 
-def get_login_guard(request: Request) -> LoginGuard:
+async def get_login_guard(request: Request) -> LoginGuard:
     guard: LoginGuard = request.app.state.login_guard
     return guard
 
@@ -66,7 +69,7 @@ def unauthorized(detail: str = "Not authenticated") -> HTTPException:
     )
 
 
-def get_api_key_guard(request: Request) -> ApiKeyGuard | None:
+async def get_api_key_guard(request: Request) -> ApiKeyGuard | None:
     guard: ApiKeyGuard | None = getattr(request.app.state, "api_keys", None)
     return guard
 

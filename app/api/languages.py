@@ -11,7 +11,7 @@ from fastapi import Depends, HTTPException, Request, status
 from core.languages import LanguageRouter, UnsupportedLanguageError
 
 
-def get_languages(request: Request) -> LanguageRouter:
+async def get_languages(request: Request) -> LanguageRouter:
     router: LanguageRouter = request.app.state.backend.languages()
     return router
 
