@@ -77,6 +77,9 @@ class Scenario:
     live: int = 0  # meetings fed by a live stream instead of an upload
     batch: bool = True  # watchers opt in to batch frames (the web client does; old clients not)
     cpu_profile_s: float | None = None  # sample the processes this long once feeding starts
+    # Feeds start one after another over this many seconds (0: all in the same instant, the
+    # admission burst); meetings that end at different times upload at different times.
+    arrival_s: float = 0.0
 
     @property
     def sockets(self) -> int:
@@ -152,7 +155,7 @@ async def run_scenario(platform: Platform, scenario: Scenario, feed: Feed) -> di
         live = owners[: scenario.live]
         feeds = [stream_live(platform.ws_url, o, feed.pcm, feed.rate) for o in live]
         feeds += [upload(client, o, feed.wav) for o in owners[scenario.live :]]
-        await bounded(feeds, 200)
+        await bounded(arriving(feeds, scenario.arrival_s), 200)
         try:
             await wait_until(
                 lambda: not any(map(waiting, watchers)), JOB_TIMEOUT_S, "every job finishing"
@@ -171,6 +174,25 @@ async def run_scenario(platform: Platform, scenario: Scenario, feed: Feed) -> di
         window = (started, started + cpu_profile_s)
         row["cpu_profile"] = report(sampled, cpu_profile_s, messages_between(watchers, window))
     return row
+
+
+def arriving(feeds: list[Awaitable[T]], over_s: float) -> list[Awaitable[T]]:
+    """The feeds, the n-th starting n * over_s / len(feeds) seconds after the first (the live
+    streams and uploads interleaved, so both kinds arrive all along)."""
+    order = [feeds[i] for i in interleaved(len(feeds), min(len(feeds), max(1, len(feeds) // 10)))]
+    step = over_s / len(feeds) if feeds else 0.0
+    return [_after(n * step, feed) for n, feed in enumerate(order)]
+
+
+def interleaved(n: int, stride: int) -> list[int]:
+    """0..n-1 taken every ``stride``-th: [0, s, 2s, ..., 1, s+1, ...]."""
+    return [i for start in range(stride) for i in range(start, n, stride)]
+
+
+async def _after(delay_s: float, feed: Awaitable[T]) -> T:
+    if delay_s > 0:
+        await asyncio.sleep(delay_s)
+    return await feed
 
 
 def messages_between(watchers: list[Watcher], window: tuple[float, float]) -> int:
@@ -279,7 +301,13 @@ def build_plan(opts: argparse.Namespace) -> Plan:
         return Plan([Scenario("spread", 10, 3, live=2)], [], [])
     if opts.meetings:
         custom = Scenario(
-            "custom", opts.meetings, opts.watchers, opts.live, not opts.no_batch, opts.cpu_profile
+            "custom",
+            opts.meetings,
+            opts.watchers,
+            opts.live,
+            not opts.no_batch,
+            opts.cpu_profile,
+            opts.arrival_s,
         )
         return Plan([custom], [], [])
     return Plan(
@@ -363,6 +391,14 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--watchers", type=int, default=5, help="watchers per meeting (custom)")
     p.add_argument("--live", type=int, default=0, help="live-streamed meetings (custom)")
     p.add_argument("--no-batch", action="store_true", help="watchers do not opt in to batches")
+    p.add_argument(
+        "--arrival-s",
+        type=float,
+        default=0.0,
+        metavar="S",
+        help="with --meetings: start the feeds one after another over S seconds instead of "
+        "all at once",
+    )
     p.add_argument("--meeting", default="planning2", help="corpus meeting each feed sends")
     p.add_argument("--churn", type=int, help="instead: create, watch and delete N meetings")
     p.add_argument("--hub-shards", type=int, help="MEETING_HUB_SHARDS (default: the profile's)")
@@ -461,6 +497,8 @@ def main(argv: list[str] | None = None) -> int:
         suite = f"load-{opts.meetings}x{opts.watchers}"
     if opts.cpu_profile:
         suite = f"load-cpu-profile-{opts.meetings}x{opts.watchers}"
+    if opts.arrival_s:
+        suite += f"-arrivals-{opts.arrival_s:g}s"
     if opts.ingress_replicas:
         suite += f"-{opts.ingress_replicas}-ingress"
     if opts.direct_ingress:

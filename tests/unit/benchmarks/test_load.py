@@ -2,10 +2,19 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
+import time
 from datetime import UTC, datetime
 
-from benchmarks.load import Scenario, holds_target, messages_between, score
+from benchmarks.load import (
+    Scenario,
+    arriving,
+    holds_target,
+    interleaved,
+    messages_between,
+    score,
+)
 from benchmarks.load_clients import Owner, Watcher
 
 T0 = 1_700_000_000.0
@@ -62,3 +71,25 @@ def test_the_timeline_groups_latency_by_when_the_event_was_created() -> None:
         {"from_s": 0.0, "messages": 2, "p50_ms": 2000.0, "p99_ms": 2000.0},
         {"from_s": 4.0, "messages": 1, "p50_ms": 20.0, "p99_ms": 20.0},
     ]
+
+
+def test_arrivals_interleave_live_and_uploads_and_spread_over_the_window() -> None:
+    assert interleaved(7, 3) == [0, 3, 6, 1, 4, 2, 5]
+    started: list[tuple[float, str]] = []
+
+    async def feed(name: str) -> str:
+        started.append((time.monotonic(), name))
+        return name
+
+    async def run() -> list[str]:
+        names = [f"live{i}" for i in range(2)] + [f"upload{i}" for i in range(18)]
+        return await asyncio.gather(*arriving([feed(n) for n in names], 0.4))
+
+    t0 = time.monotonic()
+    done = asyncio.run(run())
+    assert sorted(done) == sorted(f"live{i}" for i in range(2)) + sorted(
+        f"upload{i}" for i in range(18)
+    )
+    order = [name for _t, name in sorted(started)]
+    assert order[0] == "live0" and order[10] == "live1", "a live stream opens each half"
+    assert started[-1][0] - t0 >= 0.3, "the last feed starts near the end of the window"
