@@ -136,6 +136,9 @@ class ProcessorArgs(StrictModel):
     # threads the database hand-offs use: a burst of uploads takes at most this many cores
     # from the sockets' processes, and never queues a job's writes behind other jobs' audio.
     audio_threads: int = Field(default=2, ge=1, le=64)
+    # ... at this much lower CPU priority (nice) than the replica's other threads: batch work
+    # that yields to the sockets' processes on a busy node (deployments/audio_executor.py).
+    audio_nice: int = Field(default=10, ge=0, le=19)
     # Live partial transcripts: a re-decode of the open utterance per this much new audio,
     # at most this many in flight across all live sessions (0 turns partials off).
     partial_every_s: float = Field(default=0.4, ge=0.2, le=5)

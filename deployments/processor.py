@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import logging
 import os
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
 from typing import Any
 
@@ -18,6 +17,7 @@ from core.llm_prompts import SummarizationError
 from core.speakers import SpeakerRegistry
 from core.types import DiarizationResult, Segment, SummaryResult, TranscriptionResult, Word
 from core.windowing import WindowOptions
+from deployments.audio_executor import audio_executor
 from deployments.failures import JobFailedError
 from deployments.hub_shards import hub_for_settings
 from deployments.job_leases import LeaseKeeper, LeaseOptions, replica_identity
@@ -82,7 +82,7 @@ class Processor:
         self._summarizer = summarizer
         self._args = args
         self._jobs: dict[str, asyncio.Task[None]] = {}
-        self._audio_executor = ThreadPoolExecutor(args.audio_threads, "upload-audio")
+        self._audio_executor = audio_executor(args.audio_threads, args.audio_nice)
         self._partial_budget = PartialBudget(args.max_partials_in_flight)
         # No start-up sweep: a job whose replica died is taken over by a live replica once its
         # lease expires (persistence/leases.py), so any number of replicas can run side by side.
