@@ -24,6 +24,8 @@ other jobs' decoding nor takes more cores than that from the sockets' processes.
 from __future__ import annotations
 
 import asyncio
+import contextvars
+import functools
 import logging
 import time
 from collections.abc import Generator, Iterator
@@ -95,8 +97,9 @@ class WindowSource:
 
     async def next_window(self) -> PlannedWindow | None:
         """The next window, decoded and planned in a worker thread; None after the last."""
-        loop = asyncio.get_running_loop()
-        planned = await loop.run_in_executor(self._executor, next, iter(self), None)
+        step = functools.partial(contextvars.copy_context().run, next, iter(self), None)
+        # copy_context: the job's log fields reach lines logged while decoding (to_thread's way)
+        planned = await asyncio.get_running_loop().run_in_executor(self._executor, step)
         if planned is None and not self._recorded:
             self._recorded = True
             self._record_stages()

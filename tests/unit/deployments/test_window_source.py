@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import contextvars
+import threading
 import wave
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import numpy as np
@@ -136,3 +139,20 @@ def test_truncated_and_empty_files_fail_at_the_first_window(tmp_path: Path) -> N
         with pytest.raises(AudioDecodeError) as info:
             next(iter(WindowSource(path, SHORT, DecodeLimits())))
         assert info.value.code == code
+
+
+async def test_steps_run_in_the_given_executor_with_the_callers_context(tmp_path: Path) -> None:
+    """The Processor's audio executor runs the steps; the job's log fields go with them."""
+    job = contextvars.ContextVar[str]("job")
+    path = write_wav(tmp_path / "tone.wav", np.zeros(SAMPLE_RATE, dtype=np.float32))
+
+    class Seen(WindowSource):
+        def _plan(self):  # type: ignore[no-untyped-def, override]
+            yield job.get("none"), threading.current_thread().name
+
+    job.set("job-1")
+    with ThreadPoolExecutor(1, "upload-audio") as executor:
+        source = Seen(path, SHORT, DecodeLimits(), executor=executor)
+        context, thread = await source.next_window()  # type: ignore[misc]
+    assert context == "job-1"
+    assert thread.startswith("upload-audio")
