@@ -102,7 +102,9 @@ describe('replacing a transcript', () => {
     fireEvent.click(screen.getByTestId('upload-submit'));
     act(() => FakeXhr.all[0].answer(409, { detail: 'exists', code: 'transcript_exists' }));
     const dialog = await screen.findByRole('alertdialog', { name: 'Replace the transcript?' });
-    expect(document.activeElement).toBe(screen.getByTestId('confirm-cancel'));
+    // The dialog opened on an async XHR answer, outside act(): its focus effect may run a tick
+    // after it is in the DOM, so wait for it instead of racing it.
+    await waitFor(() => expect(document.activeElement).toBe(screen.getByTestId('confirm-cancel')));
     expect(screen.queryByTestId('upload-error')).toBeNull(); // a question, not an error
     fireEvent.click(screen.getByTestId('confirm-accept'));
     expect(dialog.isConnected).toBe(false);
