@@ -28,9 +28,9 @@ from core.windowing import Window
 from deployments.failures import JobFailedError
 from deployments.job_resume import (
     missing_from_room,
+    publish_job_segments,
     republish_missing,
     resume_state,
-    segment_event_id,
     stored_segments,
 )
 from deployments.job_state import JobState, Summarize, WindowResult
@@ -51,7 +51,6 @@ from rooms.hub import HubClient
 from rooms.messages import JobStatus, Stage
 from rooms.publish import (
     publish_error,
-    publish_segments,
     publish_status,
     publish_summary,
     summary_fields,
@@ -180,8 +179,7 @@ class JobOutput:
                 segment.segment_id = segment_id
         with time_stage("persistence"):
             await asyncio.to_thread(self.store.store_window, segments, window)
-        identified = [(s, segment_event_id(state.job_id, s)) for s in segments]
-        await publish_segments(self.hub, state.meeting_id, identified)
+        await publish_job_segments(self.hub, state, segments)
         if segments and state.first_segment_s is None:
             state.first_segment_s = time.monotonic() - state.started
             record_time_to_first_segment(state.first_segment_s)

@@ -67,9 +67,15 @@ def missing_from_room(db: Database, state: JobState, segments: list[Segment]) ->
     return [s for s in last if segment_event_id(state.job_id, s) not in published]
 
 
-async def republish_missing(hub: HubClient, state: JobState, missing: list[Segment]) -> None:
-    identified = [(s, segment_event_id(state.job_id, s)) for s in missing]
+async def publish_job_segments(hub: HubClient, state: JobState, segments: list[Segment]) -> None:
+    """A job's stored segments in one hub call, each under its ``segment_event_id``, so a
+    replica that republishes them later never stores one twice."""
+    identified = [(s, segment_event_id(state.job_id, s)) for s in segments]
     await publish_segments(hub, state.meeting_id, identified)
+
+
+async def republish_missing(hub: HubClient, state: JobState, missing: list[Segment]) -> None:
+    await publish_job_segments(hub, state, missing)
     if missing:
         logger.info(
             "meeting %s job %s: published %d stored segment(s) the old owner had not",
