@@ -29,8 +29,7 @@ MEETING_NOT_FOUND = "Meeting not found"
 
 
 # The app-state lookups are ``async def`` although they never wait: FastAPI runs a plain ``def``
-# dependency in a worker thread, and anyio's thread hand-off scans every task on the loop to
-# find its root (thousands with many sockets open), for a dictionary read.
+# dependency in a worker thread, a thread hand-off per request for a dictionary read.
 async def get_app_settings(request: Request) -> Settings:
     settings: Settings = request.app.state.settings
     return settings
