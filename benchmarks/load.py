@@ -35,7 +35,7 @@ import httpx
 import numpy as np
 
 from benchmarks.churn import run_churn
-from benchmarks.cpu_profile import profile_while, report
+from benchmarks.cpu_profile import Sampled, profile_while, report
 from benchmarks.load_clients import (
     Owner,
     Watcher,
@@ -80,6 +80,8 @@ class Scenario:
     # Feeds start one after another over this many seconds (0: all in the same instant, the
     # admission burst); meetings that end at different times upload at different times.
     arrival_s: float = 0.0
+    # Runs on fresh meetings, scored together: a steadier tail than one short run's
+    rounds: int = 1
 
     @property
     def sockets(self) -> int:
@@ -132,11 +134,40 @@ class Feed:
         return cls(path.read_bytes(), pcm, rate)
 
 
+@dataclass
+class Round:
+    """One run of a scenario on fresh meetings: what its watchers got, each meeting's last
+    durable seq, and when feeding began and every job had finished (wall clock)."""
+
+    watchers: list[Watcher]
+    expected: dict[str, int]
+    started: float
+    finished: float
+
+
 async def run_scenario(platform: Platform, scenario: Scenario, feed: Feed) -> dict[str, Any]:
-    """One scenario on fresh meetings: connect every watcher, feed every meeting, wait for
-    every watcher to see its meeting's job finish, then score latency and loss (and, with
-    ``cpu_profile_s``, where the CPU went: ``benchmarks/cpu_profile.py``)."""
-    cpu_profile_s = scenario.cpu_profile_s
+    """``scenario.rounds`` runs of the scenario, scored together (the first one also profiled
+    with ``cpu_profile_s``: ``benchmarks/cpu_profile.py``)."""
+    rounds: list[Round] = []
+    cpu_profile: dict[str, Any] | None = None
+    for index in range(scenario.rounds):
+        profile_s = scenario.cpu_profile_s if index == 0 else None
+        observed, sampled = await run_round(platform, scenario, feed, profile_s)
+        rounds.append(observed)
+        if sampled is not None and profile_s:
+            window = (observed.started, observed.started + profile_s)
+            cpu_profile = report(sampled, profile_s, messages_between(observed.watchers, window))
+    row = score(scenario, rounds)
+    if cpu_profile is not None:
+        row["cpu_profile"] = cpu_profile
+    return row
+
+
+async def run_round(
+    platform: Platform, scenario: Scenario, feed: Feed, cpu_profile_s: float | None
+) -> tuple[Round, list[Sampled] | None]:
+    """Fresh meetings: connect every watcher, feed every meeting, wait for every watcher to
+    see its meeting's job finish; returns what they saw (and the CPU samples, if asked)."""
     limits = httpx.Limits(max_connections=64)
     async with httpx.AsyncClient(base_url=platform.base_url, timeout=300, limits=limits) as client:
         owners = await bounded(
@@ -168,12 +199,8 @@ async def run_scenario(platform: Platform, scenario: Scenario, feed: Feed) -> di
         stop.set()
         await asyncio.gather(*tasks)
         expected = {o.meeting_id: await last_seq(client, o) for o in owners}
-    row = score(scenario, watchers, expected, started, finished)
-    if profiling is not None and cpu_profile_s:
-        sampled = await profiling
-        window = (started, started + cpu_profile_s)
-        row["cpu_profile"] = report(sampled, cpu_profile_s, messages_between(watchers, window))
-    return row
+    sampled = await profiling if profiling is not None else None
+    return Round(watchers, expected, started, finished), sampled
 
 
 def arriving(feeds: list[Awaitable[T]], over_s: float) -> list[Awaitable[T]]:
@@ -202,34 +229,33 @@ def messages_between(watchers: list[Watcher], window: tuple[float, float]) -> in
     )
 
 
-def score(
-    scenario: Scenario,
-    watchers: list[Watcher],
-    expected: dict[str, int],
-    started: float,
-    finished: float,
-) -> dict[str, Any]:
+def score(scenario: Scenario, rounds: list[Round]) -> dict[str, Any]:
+    """Latency and loss over every round's messages together (a p99 of one short round rests
+    on its ten slowest messages); ``round_p99_ms`` keeps each round's own."""
     latencies_ms: list[float] = []
     created_s: list[float] = []  # each latency's event creation, seconds after feeding began
-    lost = duplicated = 0
-    for watcher in watchers:
-        seqs: list[int] = []
-        for arrived, message in watcher.messages():
-            if "seq" in message:
-                seqs.append(int(message["seq"]))
-                created = event_epoch(message["timestamp"])
-                latencies_ms.append(1000 * (arrived - created))
-                created_s.append(created - started)
-        want = expected[watcher.owner.meeting_id]
-        lost += len(set(range(1, want + 1)) - set(seqs))
-        duplicated += len(seqs) - len(set(seqs))
+    lost = duplicated = expected = 0
+    for one in rounds:
+        for watcher in one.watchers:
+            seqs: list[int] = []
+            for arrived, message in watcher.messages():
+                if "seq" in message:
+                    seqs.append(int(message["seq"]))
+                    created = event_epoch(message["timestamp"])
+                    latencies_ms.append(1000 * (arrived - created))
+                    created_s.append(created - one.started)
+            want = one.expected[watcher.owner.meeting_id]
+            expected += want
+            lost += len(set(range(1, want + 1)) - set(seqs))
+            duplicated += len(seqs) - len(set(seqs))
+    watchers = [w for one in rounds for w in one.watchers]
     delivered = len(latencies_ms)
-    wall = max(finished - started, 1e-9)
-    return {
+    wall = max(sum(one.finished - one.started for one in rounds), 1e-9)
+    row = {
         **asdict(scenario),
         "sockets": scenario.sockets,
         "delivered": delivered,
-        "expected": sum(expected[w.owner.meeting_id] for w in watchers),
+        "expected": expected,
         "lost": lost,
         "duplicated": duplicated,
         "socket_errors": sum(1 for w in watchers if w.error),
@@ -242,10 +268,13 @@ def score(
         "p99_ms": _round(percentile(latencies_ms, 0.99)),
         "max_ms": _round(max(latencies_ms, default=None)),
         "messages_per_s": round(delivered / wall, 1),
-        "jobs_per_s": round(scenario.meetings / wall, 2),
+        "jobs_per_s": round(scenario.meetings * len(rounds) / wall, 2),
         "wall_s": round(wall, 1),
         "timeline": timeline(created_s, latencies_ms),
     }
+    if len(rounds) > 1:
+        row["round_p99_ms"] = [score(scenario, [one])["p99_ms"] for one in rounds]
+    return row
 
 
 def timeline(
@@ -308,6 +337,7 @@ def build_plan(opts: argparse.Namespace) -> Plan:
             not opts.no_batch,
             opts.cpu_profile,
             opts.arrival_s,
+            opts.rounds,
         )
         return Plan([custom], [], [])
     return Plan(
@@ -399,6 +429,14 @@ def parser() -> argparse.ArgumentParser:
         help="with --meetings: start the feeds one after another over S seconds instead of "
         "all at once",
     )
+    p.add_argument(
+        "--rounds",
+        type=int,
+        default=1,
+        metavar="N",
+        help="with --meetings: run the scenario N times on fresh meetings and score every "
+        "round's messages together (each round's p99 is kept too)",
+    )
     p.add_argument("--meeting", default="planning2", help="corpus meeting each feed sends")
     p.add_argument("--churn", type=int, help="instead: create, watch and delete N meetings")
     p.add_argument("--hub-shards", type=int, help="MEETING_HUB_SHARDS (default: the profile's)")
@@ -462,6 +500,8 @@ def main(argv: list[str] | None = None) -> int:
         parser().error("--direct-ingress compares paths on the cluster it starts (not churn)")
     if opts.postgres and opts.url:
         parser().error("--postgres sets up the cluster it starts; a running one keeps its own")
+    if opts.rounds < 1 or (opts.rounds > 1 and not opts.meetings):
+        parser().error("--rounds needs --meetings and a count of at least 1")
     if opts.ingress_replicas and (opts.url or not opts.meetings):
         parser().error("--ingress-replicas needs --meetings and the cluster this benchmark starts")
     if opts.direct_ingress:
@@ -501,6 +541,8 @@ def main(argv: list[str] | None = None) -> int:
         suite += f"-arrivals-{opts.arrival_s:g}s"
     if opts.ingress_replicas:
         suite += f"-{opts.ingress_replicas}-ingress"
+    if opts.rounds > 1:
+        suite += f"-{opts.rounds}-rounds"
     if opts.direct_ingress:
         suite += "-direct-ingress"
     if opts.profile != "load":

@@ -8,6 +8,7 @@ import time
 from datetime import UTC, datetime
 
 from benchmarks.load import (
+    Round,
     Scenario,
     arriving,
     holds_target,
@@ -35,7 +36,7 @@ def watcher(meeting: str, arrivals: list[tuple[int, float, float]]) -> Watcher:
 def test_latency_is_arrival_minus_creation_and_loss_counts_every_missing_seq() -> None:
     complete = watcher("m1", [(1, 0.0, 0.010), (2, 0.0, 0.030)])
     gappy = watcher("m1", [(1, 0.0, 0.020), (1, 0.0, 0.021)])  # seq 2 lost, seq 1 twice
-    row = score(Scenario("s", 1, 2), [complete, gappy], {"m1": 2}, T0, T0 + 2)
+    row = score(Scenario("s", 1, 2), [Round([complete, gappy], {"m1": 2}, T0, T0 + 2)])
     assert (row["delivered"], row["expected"], row["lost"], row["duplicated"]) == (4, 4, 1, 1)
     assert row["p50_ms"] == 21.0
     assert row["max_ms"] == 30.0
@@ -46,15 +47,27 @@ def test_latency_is_arrival_minus_creation_and_loss_counts_every_missing_seq() -
 def test_target_needs_p99_at_most_100_ms_and_no_loss() -> None:
     fast = watcher("m1", [(1, 0.0, 0.050)])
     slow = watcher("m2", [(1, 0.0, 0.150)])
-    assert holds_target(score(Scenario("s", 1, 1), [fast], {"m1": 1}, T0, T0 + 1))
-    assert not holds_target(score(Scenario("s", 1, 1), [slow], {"m2": 1}, T0, T0 + 1))
+    assert holds_target(score(Scenario("s", 1, 1), [Round([fast], {"m1": 1}, T0, T0 + 1)]))
+    assert not holds_target(score(Scenario("s", 1, 1), [Round([slow], {"m2": 1}, T0, T0 + 1)]))
+
+
+def test_rounds_are_scored_together_and_each_keeps_its_own_p99() -> None:
+    # two rounds of one meeting: ten quick messages, then ten of which one is slow
+    quick = watcher("m1", [(seq, 0.0, 0.010) for seq in range(1, 11)])
+    late = watcher("m2", [(seq, 0.0, 0.020) for seq in range(1, 10)] + [(10, 0.0, 0.500)])
+    rounds = [Round([quick], {"m1": 10}, T0, T0 + 2), Round([late], {"m2": 10}, T0, T0 + 3)]
+    row = score(Scenario("s", 1, 1, rounds=2), rounds)
+    assert (row["delivered"], row["expected"], row["lost"]) == (20, 20, 0)
+    assert row["round_p99_ms"] == [10.0, 500.0]
+    assert row["p50_ms"] == 20.0  # the pooled messages' median, not a median of rounds
+    assert (row["wall_s"], row["jobs_per_s"]) == (5.0, 0.4)
 
 
 def test_a_batch_frame_counts_each_message_it_carries() -> None:
     w = Watcher(Owner("m1", "t"), batch=True)
     inner = [json.loads(frame(1, T0)), json.loads(frame(2, T0))]
     w.frames = [(T0 + 0.020, json.dumps({"type": "batch", "messages": inner}))]
-    row = score(Scenario("s", 1, 1), [w], {"m1": 2}, T0, T0 + 1)
+    row = score(Scenario("s", 1, 1), [Round([w], {"m1": 2}, T0, T0 + 1)])
     assert (row["delivered"], row["lost"], row["frames"]) == (2, 0, 1)
     assert row["p50_ms"] == 20.0
 
@@ -66,7 +79,7 @@ def test_messages_in_the_profiled_window_count_each_one_that_arrived_in_it() -> 
 
 def test_the_timeline_groups_latency_by_when_the_event_was_created() -> None:
     burst = watcher("m1", [(1, 0.5, 2.5), (2, 1.0, 2.5), (3, 4.5, 4.52)])
-    row = score(Scenario("s", 1, 1), [burst], {"m1": 3}, T0, T0 + 5)
+    row = score(Scenario("s", 1, 1), [Round([burst], {"m1": 3}, T0, T0 + 5)])
     assert row["timeline"] == [
         {"from_s": 0.0, "messages": 2, "p50_ms": 2000.0, "p99_ms": 2000.0},
         {"from_s": 4.0, "messages": 1, "p50_ms": 20.0, "p99_ms": 20.0},
