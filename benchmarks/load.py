@@ -13,10 +13,7 @@ is event creation (the ``timestamp`` the Processor stamps) to arrival at the cli
 every durable seq of the meeting a watcher did not get exactly once.
 
 Caveat, recorded with the results: the clients run on the same machine as the cluster, so on
-2 cores they compete with it; figures are an upper bound on what the server alone adds. They
-compete as equals: the clients take the Serve workers' CPU priority (Ray starts workers at nice
-15; a client at nice 0 would take ~28 times their share of a busy core), unless
-``--keep-client-priority``.
+2 cores they compete with it; figures are an upper bound on what the server alone adds.
 """
 
 from __future__ import annotations
@@ -38,7 +35,6 @@ import httpx
 import numpy as np
 
 from benchmarks.churn import run_churn
-from benchmarks.client_priority import match_cluster_priority
 from benchmarks.cpu_profile import Sampled, profile_while, report
 from benchmarks.load_clients import (
     Owner,
@@ -469,12 +465,6 @@ def parser() -> argparse.ArgumentParser:
         help="the cluster's database is a throwaway PostgreSQL server with its durable "
         "defaults (needs its binaries: bash scripts/ensure_postgres.sh) instead of SQLite",
     )
-    p.add_argument(
-        "--keep-client-priority",
-        action="store_true",
-        help="leave the clients at this process's CPU priority instead of the local Serve "
-        "workers' (Ray runs them at nice 15; benchmarks/client_priority.py)",
-    )
     p.add_argument("--out", type=Path, help="results directory")
     return p
 
@@ -520,11 +510,8 @@ def main(argv: list[str] | None = None) -> int:
     plan = build_plan(opts)
     feed = Feed.read(ensure_meeting(opts.meeting, install=True).audio_path)
     started = time.monotonic()
-    client_nice: int | None = None
     if opts.url:
-        external = external_platform(opts.url, opts.profile)
-        client_nice = None if opts.keep_client_priority else match_cluster_priority()
-        measured = asyncio.run(run_plan(external, plan, feed))
+        measured = asyncio.run(run_plan(external_platform(opts.url, opts.profile), plan, feed))
     else:
         with (
             database_env(opts.postgres) as database,
@@ -532,7 +519,6 @@ def main(argv: list[str] | None = None) -> int:
         ):
             if opts.ingress_replicas:
                 set_ingress_replicas(platform, opts.ingress_replicas)
-            client_nice = None if opts.keep_client_priority else match_cluster_priority()
             if opts.churn:
                 work = run_churn(platform, opts.churn)
             elif opts.direct_ingress:
@@ -545,8 +531,6 @@ def main(argv: list[str] | None = None) -> int:
     settings["path"] = "Serve proxy, then direct ingress" if opts.direct_ingress else "Serve proxy"
     settings["hub_shards"] = opts.hub_shards or profile_hub_shards(opts.profile)
     settings["database"] = "PostgreSQL (durable defaults)" if opts.postgres else "SQLite"
-    # None: the clients kept this process's own priority (nice 0, or --keep-client-priority)
-    settings["client_nice"] = client_nice
     settings["command"] = " ".join(["python -m benchmarks load", *sys.argv[2:]])
     suite = "load-churn" if opts.churn else "load-quick" if opts.quick else "load"
     if opts.meetings:  # one custom scenario: never overwrite the full plan's load.json
@@ -570,8 +554,7 @@ def main(argv: list[str] | None = None) -> int:
     result["wall_s"] = round(time.monotonic() - started, 1)
     result["note"] = (
         f"Clients and cluster share this {os.cpu_count()}-core machine; push latency is event "
-        f"creation in the Processor to arrival at the client, through the {settings['path']}; "
-        f"client nice value {client_nice if client_nice is not None else 'unchanged'}."
+        f"creation in the Processor to arrival at the client, through the {settings['path']}."
     )
     print(f"load: wrote {write_result(result, opts.out)}")
     return 0
