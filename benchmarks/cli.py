@@ -15,6 +15,8 @@
     hubs        the hub alone, 1 vs 2 shards: publish and long-poll delivery (own options)
     long-upload a 2-hour upload through the real Serve path: Processor memory, first window
                 (benchmarks.long_upload, own options)
+    sqlite-writers  SQLite write transactions from busy processes: our writer queue vs SQLite's
+                busy handler (benchmarks.sqlite_writers, own options; a direct measurement)
     compare     diff two result files
 
 Without ``--url`` a private local Ray cluster runs the chosen profile on a free port.
@@ -57,6 +59,7 @@ OWN_OPTIONS = {
     "abuse": "benchmarks.abuse",
     "hubs": "benchmarks.hub_shards",
     "long-upload": "benchmarks.long_upload",
+    "sqlite-writers": "benchmarks.sqlite_writers",
 }
 SUITES = ("all", "smoke", "accuracy", "latency", "throughput", "baseline", "memory")
 

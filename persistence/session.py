@@ -2,7 +2,8 @@
 
 Several processes open the same SQLite file, so every SQLite connection switches on WAL
 (readers never block the writer), a busy timeout (writers queue instead of failing with
-"database is locked") and foreign keys (SQLite ignores ``ON DELETE CASCADE`` without it).
+"database is locked"; on a file, in our own writer queue first: persistence/sqlite_writes.py)
+and foreign keys (SQLite ignores ``ON DELETE CASCADE`` without it).
 """
 
 from __future__ import annotations
@@ -16,6 +17,8 @@ from typing import Any
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
+
+from persistence.sqlite_writes import connection_class
 
 logger = logging.getLogger(__name__)
 
@@ -53,14 +56,22 @@ def _configure_sqlite_connection(dbapi_connection: Any, _record: Any) -> None:
 POOL: dict[str, int] = {"pool_size": 10, "max_overflow": 30}
 
 
-def create_db_engine(url: str, pool: dict[str, int] | None = None) -> Engine:
-    """An engine for ``url``; SQL parameters are never logged (they hold password hashes)."""
+def create_db_engine(
+    url: str, pool: dict[str, int] | None = None, *, writer_queue: bool = True
+) -> Engine:
+    """An engine for ``url``; SQL parameters are never logged (they hold password hashes).
+    On a SQLite file, write transactions queue across threads and processes
+    (persistence/sqlite_writes.py); ``writer_queue=False`` leaves them to SQLite's busy
+    handler alone (the baseline of ``python -m benchmarks sqlite-writers``)."""
     pool = pool or POOL
     if is_sqlite(url):
         path = sqlite_file(url)
         if path is not None:
             path.parent.mkdir(parents=True, exist_ok=True)
-        engine = create_engine(url, hide_parameters=True, **pool)
+        connect_args = {}
+        if path is not None and writer_queue:
+            connect_args["factory"] = connection_class(path, SQLITE_BUSY_TIMEOUT_MS / 1000)
+        engine = create_engine(url, hide_parameters=True, connect_args=connect_args, **pool)
         event.listen(engine, "connect", _configure_sqlite_connection)
         return engine
     return create_engine(url, hide_parameters=True, pool_pre_ping=True, **pool)
@@ -69,9 +80,11 @@ def create_db_engine(url: str, pool: dict[str, int] | None = None) -> Engine:
 class Database:
     """An engine plus a session factory; one per process (or per app in tests)."""
 
-    def __init__(self, url: str, pool: dict[str, int] | None = None) -> None:
+    def __init__(
+        self, url: str, pool: dict[str, int] | None = None, *, writer_queue: bool = True
+    ) -> None:
         self.url = url
-        self.engine = create_db_engine(url, pool)
+        self.engine = create_db_engine(url, pool, writer_queue=writer_queue)
         # Objects stay readable after commit: callers return them to other layers.
         self.sessionmaker = sessionmaker(self.engine, expire_on_commit=False)
 
