@@ -8,7 +8,7 @@ far longer than the writes took: a scratch test with 5 processes whose transacti
 lock ~2-5 ms measured p99 81-334 ms per transaction, against 8-25 ms with the queue below.
 
 So a connection that starts to write first takes this process's lock (threads queue on it and
-are woken at once), then an ``flock`` on ``<database>-writer.lock`` shared by every process
+are woken at once), then an ``flock`` on ``<database>.writer.lock`` shared by every process
 (tried every 0.2-2 ms), and gives both back when its transaction commits or rolls back.
 Statements that only read never wait. A writer that bypasses this (the sqlite3 shell) still
 meets SQLite's own lock and busy timeout, as before.
@@ -36,7 +36,7 @@ class WriterLock:
 
     def __init__(self, path: Path, timeout_s: float) -> None:
         self._threads = threading.Lock()
-        self._path = Path(f"{path}-writer.lock")
+        self._path = Path(f"{path}.writer.lock")
         self._timeout_s = timeout_s
         self._fd: int | None = None
 
