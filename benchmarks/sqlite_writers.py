@@ -28,6 +28,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
+from benchmarks.hub_shards import make_meetings, percentile
 from benchmarks.report import new_result, write_result
 
 logger = logging.getLogger(__name__)
@@ -41,24 +42,6 @@ class WriterPlan:
     transactions: int  # per thread
     think_ms: float  # at most this long between two transactions of a thread
     burners: int
-
-
-def percentile(values: list[float], q: float) -> float:
-    ordered = sorted(values)
-    return round(ordered[min(len(ordered) - 1, int(q * len(ordered)))], 2)
-
-
-def prepare(url: str, count: int) -> list[str]:
-    from persistence import Database, create_meeting, create_user, upgrade_database
-
-    upgrade_database(url)
-    db = Database(url)
-    try:
-        with db.session() as session:
-            user = create_user(session, email="w@x.org", name="w", password_hash="-")  # noqa: S106
-            return [create_meeting(session, owner_id=user.id, title="t").id for _ in range(count)]
-    finally:
-        db.dispose()
 
 
 def writer_process(url: str, queued: bool, meetings: list[str], plan: WriterPlan, out: Any) -> None:
@@ -97,7 +80,7 @@ def run_mode(queued: bool, plan: WriterPlan) -> dict[str, Any]:
     data = Path(tempfile.mkdtemp(prefix="sqlite-writers-"))
     try:
         url = f"sqlite:///{data / 'bench.db'}"
-        meetings = prepare(url, plan.processes * plan.threads)
+        meetings = make_meetings(url, plan.processes * plan.threads)
         ctx = mp.get_context("spawn")
         out, stop = ctx.Queue(), ctx.Event()
         burners = [ctx.Process(target=burn, args=(stop,)) for _ in range(plan.burners)]
