@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import sqlite3
 import subprocess
 import sys
@@ -141,3 +142,36 @@ def test_a_queue_held_past_the_timeout_fails_like_a_locked_database(tmp_path: Pa
         holder.release()
     waiter.acquire()  # free again, and the failed try left nothing held
     waiter.release()
+
+
+def test_a_forked_child_queues_against_its_parent_then_writes(tmp_path: Path) -> None:
+    parent, released = WriterLock(tmp_path / "x.db", 5), tmp_path / "released"
+    parent.acquire()
+    pid = os.fork()
+    if pid == 0:  # the child: the copied lock is not its own, held or free
+        os._exit(_child_after_fork(parent, released))
+    try:
+        time.sleep(0.5)  # the child finds the queue taken meanwhile
+    finally:
+        parent.release()
+        released.touch()
+    _, status = os.waitpid(pid, 0)
+    assert os.waitstatus_to_exitcode(status) == 0
+
+
+def _child_after_fork(lock: WriterLock, released: Path) -> int:
+    lock._timeout_s = 0.2
+    try:
+        lock.acquire()
+        return 1  # got the lock its parent holds
+    except sqlite3.OperationalError:
+        pass
+    while not released.exists():
+        time.sleep(0.01)
+    lock._timeout_s = 5
+    try:
+        lock.acquire()  # free now: a copy of the parent's held thread lock would refuse
+    except sqlite3.OperationalError:
+        return 2
+    lock.release()
+    return 0
