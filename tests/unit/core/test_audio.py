@@ -8,6 +8,7 @@ import av
 import numpy as np
 import pytest
 
+import core.audio as audio_module
 from core.audio import AudioDecodeError, decode_audio, pcm16_to_float
 
 SOURCE_RATE = 22_050
@@ -157,3 +158,33 @@ def test_pcm16_odd_length_is_truncated() -> None:
     with pytest.raises(AudioDecodeError) as info:
         pcm16_to_float(b"\x00\x01\x02")
     assert info.value.code == "truncated_audio"
+
+
+@pytest.mark.parametrize(
+    ("fmt", "codec", "rate"),
+    [("wav", "pcm_s16le", SOURCE_RATE), ("mp3", "libmp3lame", 44_100), ("adts", "aac", 44_100),
+     ("mpegts", "mp2", 44_100), ("webm", "libopus", 48_000)],
+)  # fmt: skip
+def test_the_short_first_probe_decodes_what_ffmpegs_default_probe_does(
+    fmt: str, codec: str, rate: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    data = _encode(fmt, codec, rate)
+    short = decode_audio(data)
+    monkeypatch.setattr(audio_module, "SHORT_PROBE_BYTES", 5_000_000)  # FFmpeg's default
+    assert np.array_equal(short, decode_audio(data))
+
+
+def test_a_container_the_short_probe_leaves_unknown_is_opened_again_in_full(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    data = _encode("flac", "flac", SOURCE_RATE)
+    expected = decode_audio(data)
+    looks: list[bool] = []
+
+    def unknown_at_first(container: av.container.InputContainer) -> bool:
+        looks.append(True)
+        return False  # as if the first open had not found the audio parameters
+
+    monkeypatch.setattr(audio_module, "_audio_parameters_known", unknown_at_first)
+    assert np.array_equal(decode_audio(data), expected)
+    assert looks  # the short probe was looked at, then the default probe decoded
