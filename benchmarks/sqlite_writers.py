@@ -33,6 +33,7 @@ from benchmarks.report import new_result, write_result
 
 logger = logging.getLogger(__name__)
 MODES = ("busy handler", "writer queue")
+WRITER_TIMEOUT_S = 600  # a writer process that died never reports
 
 
 @dataclass(frozen=True)
@@ -86,20 +87,23 @@ def run_mode(queued: bool, plan: WriterPlan) -> dict[str, Any]:
         burners = [ctx.Process(target=burn, args=(stop,)) for _ in range(plan.burners)]
         for b in burners:
             b.start()
-        started = time.perf_counter()
-        mine = [meetings[i * plan.threads : (i + 1) * plan.threads] for i in range(plan.processes)]
-        writers = [
-            ctx.Process(target=writer_process, args=(url, queued, m, plan, out)) for m in mine
-        ]
-        for w in writers:
-            w.start()
-        took = [ms for _ in writers for ms in out.get()]
-        wall = time.perf_counter() - started
-        for w in writers:
-            w.join()
-        stop.set()
-        for b in burners:
-            b.join()
+        try:
+            started = time.perf_counter()
+            per = plan.threads
+            mine = [meetings[i * per : (i + 1) * per] for i in range(plan.processes)]
+            writers = [
+                ctx.Process(target=writer_process, args=(url, queued, m, plan, out)) for m in mine
+            ]
+            for w in writers:
+                w.start()
+            took = [ms for _ in writers for ms in out.get(timeout=WRITER_TIMEOUT_S)]
+            wall = time.perf_counter() - started
+            for w in writers:
+                w.join()
+        finally:  # a failed writer must not leave the spinners running
+            stop.set()
+            for b in burners:
+                b.join()
     finally:
         shutil.rmtree(data, ignore_errors=True)
     row = {
