@@ -18,6 +18,7 @@ from app.api.routes import audio, health, live, voice_profiles, ws
 from app.api.transcript_guard import CodedHTTPException, coded_http_exception_handler
 from app.apikeys import ApiKeyGuard
 from app.body_limits import BodyLimitMiddleware
+from app.intake import intake_limiter
 from app.login_guard import LoginGuard
 from app.openai_compat import install_openai_compat
 from app.openai_compat.routes import transcription_body_limit
@@ -53,6 +54,7 @@ def create_app(settings: Settings | None = None, backend: Backend | None = None)
     app.state.ws_limiter = ws.ConnectionLimiter(settings.ws_max_connections_per_user)
     app.state.ws_pending_auth = ws.ConnectionLimiter(settings.ws_max_pending_auth_per_address)
     app.state.api_keys = ApiKeyGuard(settings, app.state.db)
+    app.state.intake = intake_limiter(settings.intake_threads)
     app.add_middleware(
         BodyLimitMiddleware,
         default_max_bytes=settings.max_json_body_bytes,

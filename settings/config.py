@@ -42,6 +42,9 @@ class Settings(BaseSettings):
     ws_max_message_bytes: int = Field(default=64 * 1024, gt=0)
     ws_max_connections_per_user: int = Field(default=20, gt=0)
     ws_send_queue_size: int = Field(default=1000, gt=0)
+    intake_threads: int = Field(
+        default=1, gt=0, le=64, description="threads per Ingress replica for upload intake steps"
+    )
     ws_auth_timeout_s: float = Field(default=10.0, gt=0)
     ws_keepalive_s: float = Field(default=20.0, gt=0)
     login_rate_limit: int = Field(

@@ -21,7 +21,9 @@ from pathlib import Path
 from typing import Any
 
 import anyio.to_thread
+from starlette.datastructures import State
 
+from app.intake import intake_step
 from app.openai_compat.errors import OpenAIError
 from app.sockets.fanout import RoomFanout
 from core.types import Segment, Word
@@ -95,11 +97,12 @@ class TranscriptionFailed(Exception):
         return OpenAIError(500, self.message, type="server_error", code=self.code)
 
 
-async def start_transcription(
-    backend: Backend, db: Database, settings: Settings, meeting: NewMeeting, staging: Path
-) -> TranscriptionJob:
+async def start_transcription(state: State, meeting: NewMeeting, staging: Path) -> TranscriptionJob:
     """A new meeting for ``meeting.owner_id`` with a queued job for the staged upload."""
-    job = await anyio.to_thread.run_sync(_create_meeting_job, db, settings, meeting, staging)
+    backend: Backend = state.backend
+    db: Database = state.db
+    settings: Settings = state.settings
+    job = await intake_step(state, _create_meeting_job, db, settings, meeting, staging)
     audio_path = settings.uploads_dir / job.meeting_id / f"{job.job_id}.audio"
     try:
         await backend.submit_job(JobRequest(job.job_id, job.meeting_id, str(audio_path)))

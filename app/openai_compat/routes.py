@@ -24,6 +24,7 @@ from python_multipart.exceptions import MultipartParseError
 
 from app.apikeys import user_for_credential
 from app.body_limits import BodyLimit
+from app.intake import intake_step
 from app.openai_compat.errors import OpenAIError
 from app.openai_compat.formats import (
     diarized_segment,
@@ -176,7 +177,7 @@ async def create_transcription(request: Request) -> Response:
     user = await authenticate(request)
     state = request.app.state
     settings: Settings = state.settings
-    allowance = await anyio.to_thread.run_sync(upload_allowance, state.db, settings, user.id)
+    allowance = await intake_step(state, upload_allowance, state.db, settings, user.id)
     form, staging = await receive_form(request, settings, allowance)
     try:
         params = parse_params(form, state.backend.served_models())
@@ -187,7 +188,7 @@ async def create_transcription(request: Request) -> Response:
     # A multilingual model without a language detects it, as OpenAI's models do.
     language = params.language or ("auto" if params.model.language is None else None)
     meeting = NewMeeting(user.id, title[:200], language)
-    job = await start_transcription(state.backend, state.db, settings, meeting, staging)
+    job = await start_transcription(state, meeting, staging)
     headers = {"X-Meeting-Id": job.meeting_id}
     if params.stream:
         events = stream_events(request, job, params)

@@ -26,6 +26,7 @@ from app.api.languages import LanguagesDep, check_languages
 from app.api.transcript_guard import refuse_silent_replacement
 from app.apikeys import ApiKeyGuard
 from app.body_limits import BodyLimit
+from app.intake import intake_step
 from app.schemas import JobAccepted
 from app.uploads import UploadError, receive_audio_upload
 from core.audio import AudioDecodeError, probe_audio
@@ -85,9 +86,10 @@ async def upload_audio(
     ``language`` / ``translate_to`` (query) replace the meeting's language settings for this
     and later jobs; omitted, the meeting's own apply.
     """
-    api_keys = getattr(request.app.state, "api_keys", None)
-    admission = await anyio.to_thread.run_sync(
-        admit_upload, db, settings, token, api_keys, meeting_id, replace
+    state = request.app.state
+    api_keys = getattr(state, "api_keys", None)
+    admission = await intake_step(
+        state, admit_upload, db, settings, token, api_keys, meeting_id, replace
     )
     check_languages(languages, language, translate_to)
     staging = settings.uploads_dir / meeting_id / f"incoming-{uuid.uuid4().hex}"
@@ -98,16 +100,14 @@ async def upload_audio(
             staging,
             admission.max_bytes,
         )
-        await anyio.to_thread.run_sync(check_upload_format, staging, settings)
+        await intake_step(state, check_upload_format, staging, settings)
     except UploadError as e:
         raise HTTPException(e.status, upload_error_detail(e, admission, settings)) from e
     except MultipartParseError as e:
         raise HTTPException(400, "Malformed multipart body") from e
     if language is not None or translate_to is not None:
-        await anyio.to_thread.run_sync(_set_languages, db, meeting_id, language, translate_to)
-    job_id, audio_path = await anyio.to_thread.run_sync(
-        _queue_job, db, settings, admission, staging
-    )
+        await intake_step(state, _set_languages, db, meeting_id, language, translate_to)
+    job_id, audio_path = await intake_step(state, _queue_job, db, settings, admission, staging)
     await _submit(request.app.state.backend, db, JobRequest(job_id, meeting_id, str(audio_path)))
     logger.info("meeting %s: accepted upload of %d bytes as job %s", meeting_id, size, job_id)
     return JobAccepted(job_id=job_id, status="queued")

@@ -21,6 +21,7 @@ from sqlalchemy.orm import Session
 
 from app.api.deps import CurrentUser, DatabaseDep, SettingsDep
 from app.body_limits import BodyLimit
+from app.intake import intake_step
 from app.uploads import UploadError, receive_audio_upload
 from core.audio import AudioDecodeError, decode_audio
 from core.types import SAMPLE_RATE
@@ -201,7 +202,7 @@ async def _receive_sample(request: Request, data_dir: Path) -> np.ndarray:
         await receive_audio_upload(
             request.headers.get("content-type", ""), request.stream(), path, MAX_SAMPLE_BYTES
         )
-        audio = await anyio.to_thread.run_sync(decode_audio, str(path))
+        audio = await intake_step(request.app.state, decode_audio, str(path))
     except UploadError as e:
         raise HTTPException(e.status, e.detail) from e
     except AudioDecodeError as e:
