@@ -31,6 +31,7 @@ from deployments.options import ProcessorArgs
 from deployments.partials import PartialBudget
 from deployments.pipeline import UploadJob
 from deployments.speaker_naming import SpeakerNaming
+from deployments.vad import warm_vad
 from observability.logging_context import bind_log_context, install_log_record_factory
 from persistence import (
     Database,
@@ -83,6 +84,7 @@ class Processor:
         self._args = args
         self._jobs: dict[str, asyncio.Task[None]] = {}
         self._audio_executor = audio_executor(args.audio_threads, args.audio_nice)
+        warm_vad()  # the replica is ready when the first upload will not wait for Silero
         self._partial_budget = PartialBudget(args.max_partials_in_flight)
         # No start-up sweep: a job whose replica died is taken over by a live replica once its
         # lease expires (persistence/leases.py), so any number of replicas can run side by side.

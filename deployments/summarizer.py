@@ -40,6 +40,7 @@ class Summarizer:
 
         torch.set_num_threads(1)
         self._encoder = SentenceTransformer(resolve_model(self._args.embedding_model), device="cpu")
+        self._embed(["A first sentence, so the first summary does not pay for torch's set-up."])
 
     def is_ready(self) -> bool:
         return self._llm is None or self._llm.is_ready()

@@ -85,7 +85,18 @@ class Transcriber:
         )
         self._pipeline = BatchedInferencePipeline(self._model)
         self._max_batch_size = DEFAULT_MAX_BATCH_SIZE
+        self._warm_up()
         logger.info("Transcriber loaded %s on %s", args.model, args.device)
+
+    def _warm_up(self) -> None:
+        """Decode a second of silence (a few tokens at most): the first window then does not pay
+        for the runtime's first allocations, nor on a GPU for its kernels' first launch."""
+        silence = np.zeros(SAMPLE_RATE, np.float32)
+        language = self._args.language or ENGLISH
+        segments, _ = self._model.transcribe(
+            silence, language=language, vad_filter=False, beam_size=1, max_new_tokens=4
+        )
+        list(segments)
 
     def reconfigure(self, user_config: dict[str, Any]) -> None:
         """Batching knobs, tunable at run time through the Serve config's ``user_config``."""

@@ -25,6 +25,11 @@ def speech_regions(
     return [(s["start"] / SAMPLE_RATE, s["end"] / SAMPLE_RATE) for s in stamps]
 
 
+def warm_vad() -> None:
+    """Load Silero and score one second with it, so the first job does not pay for either."""
+    SileroFrames().probabilities(np.zeros(SAMPLE_RATE - SAMPLE_RATE % FRAME_SAMPLES, np.float32))
+
+
 class SileroFrames:
     """Silero VAD over consecutive 512-sample frames, carrying the LSTM state and each frame's
     64-sample context from one call to the next, exactly as faster-whisper's whole-file call
