@@ -23,7 +23,7 @@ Args = TypeVarTuple("Args")
 
 
 def intake_limiter(threads: int) -> anyio.CapacityLimiter:
-    """The replica's budget (``app.state.intake``); usable from any event loop."""
+    """The replica's budget (``app.state.intake``), made before its event loop runs."""
     return anyio.CapacityLimiter(threads)
 
 

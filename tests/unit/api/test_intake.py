@@ -4,7 +4,6 @@
 from __future__ import annotations
 
 import threading
-import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
@@ -22,20 +21,24 @@ UPLOADS = 4
 
 
 class Overlap:
-    """Counts how many calls of a slow step run at the same time."""
+    """Counts how many calls of a step run at the same time. Each call stays a while, or
+    until more than ``allowed`` run, so calls that may overlap do, whatever the timing."""
 
-    def __init__(self) -> None:
-        self._lock = threading.Lock()
+    def __init__(self, allowed: int) -> None:
+        self._changed = threading.Condition()
+        self.allowed = allowed
         self.running = 0
         self.most = 0
 
     def __enter__(self) -> None:
-        with self._lock:
+        with self._changed:
             self.running += 1
             self.most = max(self.most, self.running)
+            self._changed.notify_all()
+            self._changed.wait_for(lambda: self.running > self.allowed, timeout=0.5)
 
     def __exit__(self, *_: object) -> None:
-        with self._lock:
+        with self._changed:
             self.running -= 1
 
 
@@ -43,15 +46,14 @@ class Overlap:
 def test_concurrent_uploads_probe_within_the_budget(
     threads: int, settings: Settings, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    overlap = Overlap()
+    overlap = Overlap(threads)
     check = audio.check_upload_format
 
-    def slow_check(path: Path, settings: Settings) -> None:
+    def counted_check(path: Path, settings: Settings) -> None:
         with overlap:
-            time.sleep(0.2)
             check(path, settings)
 
-    monkeypatch.setattr(audio, "check_upload_format", slow_check)
+    monkeypatch.setattr(audio, "check_upload_format", counted_check)
     app: FastAPI = create_app(
         settings.model_copy(
             update={"intake_threads": threads, "max_concurrent_jobs_per_user": UPLOADS}
