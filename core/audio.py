@@ -29,6 +29,8 @@ from core.types import SAMPLE_RATE
 logger = logging.getLogger(__name__)
 # The first open's probe (_open_container); FFmpeg's own default is 5 MB
 SHORT_PROBE_BYTES = 4096
+# What av.open raises for a file it cannot read as a container (mapped by _open_error)
+_OPEN_ERRORS = (av.error.FFmpegError, ValueError, UnicodeDecodeError)
 
 DecodeErrorCode = Literal[
     "empty_audio", "unsupported_audio", "truncated_audio", "audio_too_long", "bad_sample_rate"
@@ -227,16 +229,16 @@ def _open_container(stream: BinaryIO, head: bytes) -> av.container.InputContaine
     start = stream.tell()
     try:
         container = av.open(stream, mode="r", options={"probesize": str(SHORT_PROBE_BYTES)})
-    except (av.error.FFmpegError, ValueError, UnicodeDecodeError):
+    except _OPEN_ERRORS:
         container = None
-    if container is not None and _audio_parameters_known(container):
-        return container
     if container is not None:
+        if _audio_parameters_known(container):
+            return container
         container.close()
     stream.seek(start)
     try:
         container = av.open(stream, mode="r")
-    except (av.error.FFmpegError, ValueError, UnicodeDecodeError) as e:
+    except _OPEN_ERRORS as e:
         raise _open_error(head, e) from e
     if not container.streams.audio:
         container.close()
