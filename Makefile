@@ -32,9 +32,11 @@ pyannote-venv:
 web-test: web
 	cd web && npm run lint && npm test
 
-# `make run DIRECT_INGRESS=1`: clients reach the Ingress replica's own port (docs/operations.md).
+# `make run DIRECT_INGRESS=1`: clients reach the Ingress replica's own port; `make run HAPROXY=1`:
+# Serve's HAProxy relays port 8000 to the Ingress replicas (docs/operations.md).
 run: $(STAMP) web
-	$(BIN)/python -m deployments.run --profile $(PROFILE) $(if $(DIRECT_INGRESS),--direct-ingress)
+	$(BIN)/python -m deployments.run --profile $(PROFILE) $(if $(DIRECT_INGRESS),--direct-ingress) \
+		$(if $(HAPROXY),--haproxy)
 
 lint: $(STAMP)
 	$(BIN)/ruff check .

@@ -5,6 +5,8 @@
     python -m benchmarks load --url http://127.0.0.1:8000 --meetings 50 --watchers 4
     python -m benchmarks load --profile cpu --meetings 10 --watchers 10 --direct-ingress
                                                # real models: proxy vs direct ingress
+    python -m benchmarks load --meetings 1 --watchers 200 --live 1 --haproxy
+                                               # Serve's HAProxy ingress instead of its proxy
 
 Without ``--url`` a private Ray cluster runs ``configs/serve_load.yaml``: the real Serve proxy,
 Ingress, Processor, MeetingHub and database, with instant stand-in models, so the control
@@ -55,7 +57,7 @@ from benchmarks.platform import (
 )
 from benchmarks.postgres_server import PostgresServer, find_bindir
 from benchmarks.report import new_result, write_result
-from deployments.run import DIRECT_INGRESS_ENV
+from deployments.run import ingress_env
 
 logger = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -456,6 +458,12 @@ def parser() -> argparse.ArgumentParser:
         "replica's own port (Serve's direct ingress), on one cluster",
     )
     p.add_argument(
+        "--haproxy",
+        action="store_true",
+        help="the cluster starts with Serve's HAProxy ingress: the proxy port is HAProxy, "
+        "relaying to the Ingress replicas' own ports",
+    )
+    p.add_argument(
         "--ingress-replicas",
         type=int,
         metavar="N",
@@ -470,6 +478,11 @@ def parser() -> argparse.ArgumentParser:
     )
     p.add_argument("--out", type=Path, help="results directory")
     return p
+
+
+def ingress_path(direct_ingress: bool, haproxy: bool) -> str:
+    front = "Serve's HAProxy ingress" if haproxy else "Serve proxy"
+    return f"{front}, then direct ingress" if direct_ingress else front
 
 
 @contextmanager
@@ -501,14 +514,15 @@ def main(argv: list[str] | None = None) -> int:
         parser().error("--hub-shards sets up the cluster it starts; a running one keeps its own")
     if opts.direct_ingress and (opts.url or opts.churn):
         parser().error("--direct-ingress compares paths on the cluster it starts (not churn)")
+    if opts.haproxy and opts.url:
+        parser().error("--haproxy sets up the cluster it starts; a running one keeps its own")
     if opts.postgres and opts.url:
         parser().error("--postgres sets up the cluster it starts; a running one keeps its own")
     if opts.rounds < 1 or (opts.rounds > 1 and not opts.meetings):
         parser().error("--rounds needs --meetings and a count of at least 1")
     if opts.ingress_replicas and (opts.url or not opts.meetings):
         parser().error("--ingress-replicas needs --meetings and the cluster this benchmark starts")
-    if opts.direct_ingress:
-        os.environ[DIRECT_INGRESS_ENV] = "1"  # before Ray starts: the controller reads it
+    os.environ.update(ingress_env(opts.direct_ingress, opts.haproxy))  # before Ray starts
     env = {**BENCH_ENV, **({"MEETING_HUB_SHARDS": str(opts.hub_shards)} if opts.hub_shards else {})}
     plan = build_plan(opts)
     feed = Feed.read(ensure_meeting(opts.meeting, install=True).audio_path)
@@ -531,7 +545,7 @@ def main(argv: list[str] | None = None) -> int:
             measured = asyncio.run(work)
             measured["hub_actors"] = running_hub_actors()  # what the cluster really ran
     settings = {"plan": asdict(plan), "audio": opts.meeting, "url": opts.url, "env": env}
-    settings["path"] = "Serve proxy, then direct ingress" if opts.direct_ingress else "Serve proxy"
+    settings["path"] = ingress_path(opts.direct_ingress, opts.haproxy)
     settings["hub_shards"] = opts.hub_shards or profile_hub_shards(opts.profile)
     settings["database"] = "PostgreSQL (durable defaults)" if opts.postgres else "SQLite"
     settings["command"] = " ".join(["python -m benchmarks load", *sys.argv[2:]])
@@ -546,6 +560,8 @@ def main(argv: list[str] | None = None) -> int:
         suite += f"-{opts.ingress_replicas}-ingress"
     if opts.rounds > 1:
         suite += f"-{opts.rounds}-rounds"
+    if opts.haproxy:
+        suite += "-haproxy"
     if opts.direct_ingress:
         suite += "-direct-ingress"
     if opts.profile != "load":

@@ -1,10 +1,13 @@
 """``make run``: validate a profile, then hand over to ``serve run`` in the foreground.
 
-Usage: python -m deployments.run --profile cpu [--check] [--direct-ingress]
+Usage: python -m deployments.run --profile cpu [--check] [--direct-ingress | --haproxy]
 
 ``--direct-ingress`` turns on Ray Serve's direct ingress (experimental in Ray 2.60): each
 Ingress replica serves HTTP and WebSockets on a port of its own (from 30000), so clients skip
 the Serve proxy's extra hop; docs/operations.md "Direct ingress" says when to use it.
+``--haproxy`` adds Serve's HAProxy ingress in front of those ports: the same URL (port 8000),
+with every frame relayed by HAProxy (C, threaded) instead of the Python proxy;
+docs/operations.md "HAProxy ingress".
 """
 
 from __future__ import annotations
@@ -17,10 +20,21 @@ import sys
 from deployments.profiles import ProfileError, load_config, profile_path
 
 DIRECT_INGRESS_ENV = "RAY_SERVE_ENABLE_DIRECT_INGRESS"
+HAPROXY_ENV = "RAY_SERVE_ENABLE_HA_PROXY"
 DIRECT_INGRESS_FIRST_PORT = int(os.environ.get("RAY_SERVE_DIRECT_INGRESS_MIN_HTTP_PORT", "30000"))
 
 
-def banner(profile: str, path: str, http: dict[str, object], direct_ingress: bool) -> str:
+def ingress_env(direct_ingress: bool, haproxy: bool) -> dict[str, str]:
+    """Serve's switches for the ingress path; they must be in the environment before Ray
+    starts (Serve's controller and every replica read them once). HAProxy routes to the
+    replicas' direct-ingress ports, so it needs both."""
+    env = {DIRECT_INGRESS_ENV: "1"} if direct_ingress or haproxy else {}
+    return {**env, HAPROXY_ENV: "1"} if haproxy else env
+
+
+def banner(
+    profile: str, path: str, http: dict[str, object], direct_ingress: bool, haproxy: bool = False
+) -> str:
     host = http.get("host", "127.0.0.1")
     base = f"http://{host}:{http.get('port', 8000)}"
     lines = [
@@ -30,7 +44,9 @@ def banner(profile: str, path: str, http: dict[str, object], direct_ingress: boo
         f"  readiness:      {base}/readyz",
         "  Ray dashboard:  http://127.0.0.1:8265",
     ]
-    if direct_ingress:
+    if haproxy:
+        lines.append("  ingress:        Serve's HAProxy on the port above, to the Ingress replicas")
+    elif direct_ingress:
         lines.append(
             f"  direct ingress: http://{host}:{DIRECT_INGRESS_FIRST_PORT}/"
             " (the first free port from here up, one per Ingress replica; the proxy still answers)"
@@ -47,6 +63,11 @@ def main(argv: list[str] | None = None) -> int:
         action="store_true",
         help="Ingress replicas serve clients on their own ports (no Serve proxy hop)",
     )
+    parser.add_argument(
+        "--haproxy",
+        action="store_true",
+        help="Serve's HAProxy ingress relays clients to the Ingress replicas (same URL)",
+    )
     opts = parser.parse_args(argv)
     try:
         path = profile_path(opts.profile)
@@ -57,12 +78,9 @@ def main(argv: list[str] | None = None) -> int:
     if opts.check:
         print(f"{path}: ok")
         return 0
-    print(
-        banner(opts.profile, str(path), config.get("http_options", {}), opts.direct_ingress),
-        flush=True,
-    )
-    if opts.direct_ingress:
-        os.environ[DIRECT_INGRESS_ENV] = "1"  # read by Serve's controller and every replica
+    http = config.get("http_options", {})
+    print(banner(opts.profile, str(path), http, opts.direct_ingress, opts.haproxy), flush=True)
+    os.environ.update(ingress_env(opts.direct_ingress, opts.haproxy))
     # Keep Ray's token auth on (its local default) without the start-up warning; `make
     # serve-status` sets the same mode so the CLI sends the token from ~/.ray/auth_token.
     os.environ.setdefault("RAY_AUTH_MODE", "token")

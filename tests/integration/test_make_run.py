@@ -1,5 +1,6 @@
 """`make run`'s entry point starts the CPU profile with `serve run` and stops cleanly on Ctrl-C;
-with ``--direct-ingress`` the Ingress replica serves uploads and rooms on its own port."""
+with ``--direct-ingress`` the Ingress replica serves uploads and rooms on its own port, and with
+``--haproxy`` Serve's HAProxy serves them on the usual one."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ import sys
 from pathlib import Path
 
 import httpx
+import psutil
 import pytest
 
 from benchmarks.platform import PlatformError, wait_ready
@@ -79,23 +81,61 @@ def test_direct_ingress_serves_uploads_and_rooms_on_the_replica_port(tmp_path: P
         RAY_SERVE_DIRECT_INGRESS_MIN_DRAINING_PERIOD_S="1",
     )
     try:
-        try:
-            wait_ready(BASE)
-        except PlatformError as e:
-            raise AssertionError((tmp_path / "run.log").read_text()[-4000:]) from e
+        wait_started(tmp_path)
         direct = replica_address()
         wait_ready(f"http://{direct}", timeout_s=60)
-        user = register(f"http://{direct}", f"ws://{direct}")
-        meeting_id = user.create_meeting()
-        audio = ensure_meeting("planning2", install=True).audio_path
-        assert user.upload(meeting_id, audio).status_code == 202
-        received = asyncio.run(collect_until_done(user, meeting_id, timeout_s=300))
-        types = [r.message["type"] for r in received]
-        assert types[0] == "connected" and "transcript" in types, types
-        assert received[-1].message.get("status") == "completed", received[-1].message
+        upload_and_watch(f"http://{direct}", f"ws://{direct}")
     finally:
         stop_run(proc)
     assert "direct ingress: http://127.0.0.1:30000/" in (tmp_path / "run.log").read_text()
+
+
+@pytest.mark.slow
+def test_haproxy_ingress_serves_uploads_and_rooms_on_the_usual_port(tmp_path: Path) -> None:
+    """Serve's HAProxy ingress: port 8000 is an HAProxy process relaying REST, the upload and
+    the room's WebSocket to the Ingress replica; Ctrl-C still stops everything."""
+    proc = start_run(
+        tmp_path,
+        "--profile",
+        "load",
+        "--haproxy",
+        RAY_SERVE_DIRECT_INGRESS_MIN_DRAINING_PERIOD_S="1",
+    )
+    try:
+        wait_started(tmp_path)
+        assert listener_name(8000) == "haproxy"
+        upload_and_watch(BASE, "ws://127.0.0.1:8000")
+    finally:
+        code = stop_run(proc)
+    assert code == 0, (tmp_path / "run.log").read_text()[-3000:]
+    assert not [p for p in psutil.process_iter(["name"]) if p.info["name"] == "haproxy"]
+
+
+def wait_started(tmp_path: Path) -> None:
+    try:
+        wait_ready(BASE)
+    except PlatformError as e:
+        raise AssertionError((tmp_path / "run.log").read_text()[-4000:]) from e
+
+
+def upload_and_watch(base_url: str, ws_url: str) -> None:
+    """A new account uploads a meeting and watches its room until the job completes."""
+    user = register(base_url, ws_url)
+    meeting_id = user.create_meeting()
+    audio = ensure_meeting("planning2", install=True).audio_path
+    assert user.upload(meeting_id, audio).status_code == 202
+    received = asyncio.run(collect_until_done(user, meeting_id, timeout_s=300))
+    types = [r.message["type"] for r in received]
+    assert types[0] == "connected" and "transcript" in types, types
+    assert received[-1].message.get("status") == "completed", received[-1].message
+
+
+def listener_name(port: int) -> str:
+    """The name of the process listening on ``port`` on this machine."""
+    for conn in psutil.net_connections(kind="tcp"):
+        if conn.status == psutil.CONN_LISTEN and conn.laddr.port == port and conn.pid:
+            return psutil.Process(conn.pid).name()
+    raise AssertionError(f"nothing listens on port {port}")
 
 
 def replica_address() -> str:

@@ -81,9 +81,18 @@ def test_window_bounds_must_be_ordered() -> None:
         AppArgs.model_validate({"processor": {"window_target_s": 60, "window_max_s": 45}})
 
 
-def test_the_banner_names_the_direct_ingress_port_only_when_it_is_on() -> None:
+def test_the_banner_names_the_ingress_path_it_starts() -> None:
     http = {"host": "127.0.0.1", "port": 8000}
     plain = run.banner("cpu", "configs/serve_cpu.yaml", http, direct_ingress=False)
     direct = run.banner("cpu", "configs/serve_cpu.yaml", http, direct_ingress=True)
     assert "web app:        http://127.0.0.1:8000/" in plain and "direct ingress" not in plain
     assert f"direct ingress: http://127.0.0.1:{run.DIRECT_INGRESS_FIRST_PORT}/" in direct
+    haproxy = run.banner("cpu", "configs/serve_cpu.yaml", http, direct_ingress=False, haproxy=True)
+    assert "Serve's HAProxy on the port above" in haproxy and "direct ingress" not in haproxy
+
+
+def test_haproxy_turns_on_the_direct_ingress_it_routes_to() -> None:
+    assert run.ingress_env(direct_ingress=False, haproxy=False) == {}
+    assert run.ingress_env(direct_ingress=True, haproxy=False) == {run.DIRECT_INGRESS_ENV: "1"}
+    both = {run.DIRECT_INGRESS_ENV: "1", run.HAPROXY_ENV: "1"}
+    assert run.ingress_env(direct_ingress=False, haproxy=True) == both
