@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
 from typing import Any
 
 from fastapi import FastAPI
@@ -14,12 +15,13 @@ from app.main import create_app
 from core.languages import LanguageRouter
 from deployments.hub_shards import connect_hub
 from deployments.metrics import install_ray_metrics_sink
+from deployments.run import HAPROXY_ENV
 from observability.logging_context import install_log_record_factory
 from processor_api.backend import JobRequest, ServedModel
 from processor_api.live_replies import LiveRedirect, LiveRefusal, LiveReply, LiveSessionState
 from processor_api.voices import VoiceReply, VoiceSample
 from rooms.hub import HubClient
-from settings.config import get_settings
+from settings.config import Settings, get_settings
 
 logger = logging.getLogger(__name__)
 READINESS_TIMEOUT_S = 2.0
@@ -116,6 +118,19 @@ class ServeBackend:
             return False
 
 
+def haproxy_address_warning(settings: Settings) -> str | None:
+    """Ray's HAProxy ingress adds no X-Forwarded-For: every request reaches the replica from
+    HAProxy's address, so per-address limits (login throttle, pending sockets) would count all
+    clients as one unless a load balancer in front sets the header and both are trusted."""
+    if os.environ.get(HAPROXY_ENV) != "1" or settings.trusted_proxy_networks:
+        return None
+    return (
+        "HAProxy ingress with MEETING_TRUSTED_PROXIES empty: per-address limits see HAProxy's "
+        "address for every client; front it with a load balancer that sets X-Forwarded-For "
+        "and trust both (docs/operations.md, HAProxy ingress)"
+    )
+
+
 # Open WebSockets count against max_ongoing_requests, so it is far above Serve's default of 5.
 @serve.deployment(max_ongoing_requests=2000)
 @serve.ingress()
@@ -131,6 +146,8 @@ class Ingress:
     ) -> None:
         install_log_record_factory()
         install_ray_metrics_sink()
+        if warning := haproxy_address_warning(get_settings()):
+            logger.warning(warning)
         self._backend = ServeBackend(
             {
                 **transcribers,
