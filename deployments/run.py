@@ -21,14 +21,20 @@ from deployments.profiles import ProfileError, load_config, profile_path
 
 DIRECT_INGRESS_ENV = "RAY_SERVE_ENABLE_DIRECT_INGRESS"
 HAPROXY_ENV = "RAY_SERVE_ENABLE_HA_PROXY"
+DRAIN_ENV = "RAY_SERVE_DIRECT_INGRESS_MIN_DRAINING_PERIOD_S"
+LOCAL_DRAIN_S = "2"
 DIRECT_INGRESS_FIRST_PORT = int(os.environ.get("RAY_SERVE_DIRECT_INGRESS_MIN_HTTP_PORT", "30000"))
 
 
 def ingress_env(direct_ingress: bool, haproxy: bool) -> dict[str, str]:
     """Serve's switches for the ingress path; they must be in the environment before Ray
     starts (Serve's controller and every replica read them once). HAProxy routes to the
-    replicas' direct-ingress ports, so it needs both."""
-    env = {DIRECT_INGRESS_ENV: "1"} if direct_ingress or haproxy else {}
+    replicas' direct-ingress ports, so it needs both. A stopping direct-ingress replica waits
+    30 s by default for an outside load balancer to stop sending it clients; on this one
+    machine there is none, so that wait only delays Ctrl-C: 2 s unless already set."""
+    if not (direct_ingress or haproxy):
+        return {}
+    env = {DIRECT_INGRESS_ENV: "1", DRAIN_ENV: os.environ.get(DRAIN_ENV, LOCAL_DRAIN_S)}
     return {**env, HAPROXY_ENV: "1"} if haproxy else env
 
 

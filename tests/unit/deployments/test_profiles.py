@@ -91,8 +91,15 @@ def test_the_banner_names_the_ingress_path_it_starts() -> None:
     assert "Serve's HAProxy on the port above" in haproxy and "direct ingress" not in haproxy
 
 
-def test_haproxy_turns_on_the_direct_ingress_it_routes_to() -> None:
+def test_haproxy_turns_on_the_direct_ingress_it_routes_to(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv(run.DRAIN_ENV, raising=False)
     assert run.ingress_env(direct_ingress=False, haproxy=False) == {}
-    assert run.ingress_env(direct_ingress=True, haproxy=False) == {run.DIRECT_INGRESS_ENV: "1"}
-    both = {run.DIRECT_INGRESS_ENV: "1", run.HAPROXY_ENV: "1"}
+    direct = {run.DIRECT_INGRESS_ENV: "1", run.DRAIN_ENV: run.LOCAL_DRAIN_S}
+    assert run.ingress_env(direct_ingress=True, haproxy=False) == direct
+    both = {**direct, run.HAPROXY_ENV: "1"}
     assert run.ingress_env(direct_ingress=False, haproxy=True) == both
+
+
+def test_a_drain_period_set_by_the_operator_is_kept(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv(run.DRAIN_ENV, "30")
+    assert run.ingress_env(direct_ingress=False, haproxy=True)[run.DRAIN_ENV] == "30"
