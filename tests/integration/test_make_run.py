@@ -9,6 +9,7 @@ import os
 import signal
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import httpx
@@ -114,11 +115,16 @@ def upload_and_watch(base_url: str, ws_url: str) -> None:
     assert received[-1].message.get("status") == "completed", received[-1].message
 
 
-def listener_name(port: int) -> str:
-    """The name of the process listening on ``port`` on this machine."""
-    for conn in psutil.net_connections(kind="tcp"):
-        if conn.status == psutil.CONN_LISTEN and conn.laddr.port == port and conn.pid:
-            return psutil.Process(conn.pid).name()
+def listener_name(port: int, timeout_s: float = 15.0) -> str:
+    """The name of the process listening on ``port`` on this machine. HAProxy reloads when the
+    replicas' targets change and hands its listening socket to the new process, so for a
+    moment no process holds it: look again until one does."""
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        for conn in psutil.net_connections(kind="tcp"):
+            if conn.status == psutil.CONN_LISTEN and conn.laddr.port == port and conn.pid:
+                return psutil.Process(conn.pid).name()
+        time.sleep(0.2)
     raise AssertionError(f"nothing listens on port {port}")
 
 
