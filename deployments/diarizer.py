@@ -24,6 +24,7 @@ from core.diarization import (
 )
 from core.types import SAMPLE_RATE, DiarizationResult
 from core.voice_profiles import dominant_voice
+from deployments.cpu_priority import lower_process_priority
 from deployments.options import DiarizerArgs
 from processor_api.voices import VoiceEmbedding, VoiceRefusal, VoiceReply, VoiceSample
 
@@ -58,6 +59,7 @@ class Diarizer:
     def __init__(self, args: DiarizerArgs) -> None:
         self._backend = make_backend(args)
         self._backend_id = embedding_backend_id(args)
+        lower_process_priority(args.cpu_nice)
 
     def is_ready(self) -> bool:
         return True

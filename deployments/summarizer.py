@@ -16,6 +16,7 @@ from ray import serve
 from core.extractive import build_extractive_summary
 from core.llm_prompts import SummarizationError
 from core.types import Segment, SummaryResult
+from deployments.cpu_priority import lower_process_priority
 from deployments.llm_engine import LlmSummaryEngine
 from deployments.options import SummarizerArgs
 from deployments.packaged import resolve_model
@@ -32,6 +33,7 @@ class Summarizer:
             self._llm = LlmSummaryEngine.start(args)
         else:
             self._load_encoder()
+        lower_process_priority(args.cpu_nice)  # vLLM's engine process too
         logger.info("Summarizer loaded (%s engine)", args.engine)
 
     def _load_encoder(self) -> None:

@@ -30,6 +30,7 @@ from core.languages import ENGLISH
 from core.types import SAMPLE_RATE, TranscriptionResult, Word
 from core.windowing import Region
 from core.word_pieces import whole_words
+from deployments.cpu_priority import lower_process_priority
 from deployments.options import TranscriberArgs
 from deployments.packaged import is_local_model, resolve_model
 from deployments.quick_decode import (
@@ -86,6 +87,7 @@ class Transcriber:
         self._pipeline = BatchedInferencePipeline(self._model)
         self._max_batch_size = DEFAULT_MAX_BATCH_SIZE
         self._warm_up()
+        lower_process_priority(args.cpu_nice)
         logger.info("Transcriber loaded %s on %s", args.model, args.device)
 
     def _warm_up(self) -> None:
