@@ -41,6 +41,7 @@ from benchmarks.cpu_profile import Sampled, profile_while, report
 from benchmarks.load_clients import (
     Owner,
     Watcher,
+    collector_paused,
     create_owner,
     event_epoch,
     finished_jobs,
@@ -154,7 +155,8 @@ async def run_scenario(platform: Platform, scenario: Scenario, feed: Feed) -> di
     cpu_profile: dict[str, Any] | None = None
     for index in range(scenario.rounds):
         profile_s = scenario.cpu_profile_s if index == 0 else None
-        observed, sampled = await run_round(platform, scenario, feed, profile_s)
+        with collector_paused():
+            observed, sampled = await run_round(platform, scenario, feed, profile_s)
         rounds.append(observed)
         if sampled is not None and profile_s:
             window = (observed.started, observed.started + profile_s)

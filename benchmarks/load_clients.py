@@ -4,14 +4,18 @@ A watcher notes the wall-clock time at which each frame arrived (before parsing 
 the raw frame; latency is computed afterwards against the event's own ``timestamp``, which the
 Processor sets when it creates the event (same machine, same clock). Keeping the parse out of
 the receive loop keeps the client's own cost out of the figures as far as one process can.
+So does ``collector_paused``: the clients' garbage collector stays off while a round runs.
 """
 
 from __future__ import annotations
 
 import asyncio
+import gc
 import json
 import time
 import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -26,6 +30,20 @@ from meetingserve_cli.room import is_terminal
 PASSWORD = "load benchmark horse staple"  # noqa: S105 - throwaway benchmark accounts
 LIVE_CHUNK_S = 0.1
 OPEN_TIMEOUT_S = 60
+
+
+@contextmanager
+def collector_paused() -> Iterator[None]:
+    """Python's garbage collector off for the block, after one collection. The client process
+    keeps every frame of every round, and a full collection over them stopped all its sockets'
+    receive loops for 170-210 ms by a run's fifth round: a latency the server never added,
+    which showed up as one round's stall. A round's cyclic garbage waits until it ends."""
+    gc.collect()
+    gc.disable()
+    try:
+        yield
+    finally:
+        gc.enable()
 
 
 @dataclass(frozen=True)

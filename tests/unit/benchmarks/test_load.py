@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import asyncio
+import gc
 import json
 import time
 from datetime import UTC, datetime
+
+import pytest
 
 from benchmarks.load import (
     Round,
@@ -16,7 +19,7 @@ from benchmarks.load import (
     messages_between,
     score,
 )
-from benchmarks.load_clients import Owner, Watcher
+from benchmarks.load_clients import Owner, Watcher, collector_paused
 
 T0 = 1_700_000_000.0
 
@@ -106,3 +109,13 @@ def test_arrivals_interleave_live_and_uploads_and_spread_over_the_window() -> No
     order = [name for _t, name in sorted(started)]
     assert order[0] == "live0" and order[10] == "live1", "a live stream opens each half"
     assert started[-1][0] - t0 >= 0.3, "the last feed starts near the end of the window"
+
+
+def test_the_clients_collector_is_off_while_a_round_runs_and_back_on_after() -> None:
+    assert gc.isenabled()
+    with collector_paused():
+        assert not gc.isenabled(), "a full collection would stall every receive loop"
+    assert gc.isenabled()
+    with pytest.raises(RuntimeError), collector_paused():
+        raise RuntimeError("a round failed")
+    assert gc.isenabled(), "a failed round must not leave the collector off"
