@@ -31,9 +31,9 @@ _PREP = r"(?:\b(?:by|before|until|on|at|for)\s+)?(?:the\s+)?"
 _DUE = re.compile(
     _PREP + r"\b("
     r"end of (?:the )?(?:day|week|month|sprint|quarter)"
-    rf"|(?:next|this) (?:week|month|sprint|quarter|{_WEEKDAY})"
-    r"|(?:tomorrow|today|tonight)(?: morning| afternoon| evening)?"
-    rf"|{_WEEKDAY}"
+    r"|(?:next|this) (?:week|month|sprint|quarter)"
+    r"|(?:tomorrow|today|tonight)(?: morning| afternoon| evening| night)?"
+    rf"|(?:(?:next|this) )?{_WEEKDAY}(?: morning| afternoon| evening| night)?"
     rf"|{_MONTH} {_DAY_OF_MONTH}\b"
     rf"|{_DAY_OF_MONTH} (?:of )?{_MONTH}"
     r"|eod|eow"
@@ -68,6 +68,17 @@ _NON_TASK_VERBS = frozenset(
     start begin move wrap continue recap go"""
     )
 )
+# Meeting flow that opens with a task verb: "let's get started with the review".
+_NON_TASK_OPENING = re.compile(
+    r"^(?:get (?:started|going)|kick (?:things|it) off|dive in|jump in|call it a day"
+    r"|take a (?:quick |short )?break)\b",
+    re.IGNORECASE,
+)
+# "I'll send it", "I can do that": a task that only points back at something said before.
+_POINTS_BACK = re.compile(
+    r"^(?:\w+ (?:it|that|this|them|those)|take care of (?:it|that|this|them))\b",
+    re.IGNORECASE,
+)
 # Capitalised words that open a sentence with a comma but are not names.
 _NOT_NAMES = frozenset(
     _split(
@@ -101,17 +112,33 @@ def find_action_items(
     ``known_names`` (participant names), when given, limits addressed-person detection to
     them; otherwise any capitalised word before a leading comma counts ("Bob, can you ...").
     A request to nobody by name goes to the next different speaker, who is the one answering.
+    An answer that only points back at the request ("Sure, I'll send it by Friday") is the
+    same item, not a second, vaguer one: the due date it agrees to replaces the asked one.
     """
     names = {n.lower() for n in known_names} if known_names is not None else None
     items: list[ActionItem] = []
     seen: set[tuple[str, str | None]] = set()
+    open_request: tuple[int, int] | None = None  # (item index, index of the answering segment)
     for index, segment in enumerate(segments):
-        responder = _responder(segments, index)
+        answer = _responder_index(segments, index)
+        responder = segments[answer].speaker if answer is not None else None
         for sentence in split_sentences(segment.text):
-            item = extract_action_item(sentence, segment.speaker, responder, names)
-            if item is not None and (item.text.lower(), item.owner) not in seen:
-                seen.add((item.text.lower(), item.owner))
-                items.append(item)
+            found = _extract(sentence, segment.speaker, responder, names)
+            if found is None:
+                continue
+            item, kind = found
+            if open_request is not None and _answers(item, kind, open_request[1] == index):
+                request = items[open_request[0]]
+                items[open_request[0]] = ActionItem(
+                    request.text, request.owner, item.due or request.due
+                )
+                continue
+            if (item.text.lower(), item.owner) in seen:
+                continue
+            seen.add((item.text.lower(), item.owner))
+            items.append(item)
+            if kind == "request" and answer is not None:
+                open_request = (len(items) - 1, answer)
     return items
 
 
@@ -122,6 +149,16 @@ def extract_action_item(
     known_names: set[str] | None = None,
 ) -> ActionItem | None:
     """The action item one sentence states, or None."""
+    found = _extract(sentence, speaker, responder, known_names)
+    return found[0] if found is not None else None
+
+
+def _extract(
+    sentence: str,
+    speaker: str | None,
+    responder: str | None,
+    known_names: set[str] | None,
+) -> tuple[ActionItem, Kind] | None:
     commitment = _find_commitment(sentence)
     if commitment is None:
         return None
@@ -137,7 +174,7 @@ def extract_action_item(
     if not _is_task(text):
         return None
     owner = owner or _owner(commitment.kind, speaker, addressed, responder)
-    return ActionItem(text=text, owner=owner, due=due)
+    return ActionItem(text=text, owner=owner, due=due), commitment.kind
 
 
 def addressed_name(sentence: str, known_names: set[str] | None = None) -> str | None:
@@ -186,7 +223,11 @@ def _clean_task(task: str, addressed: str | None) -> str:
 
 def _is_task(text: str) -> bool:
     words = text.split()
-    return len(words) >= 2 and words[0].lower() not in _NON_TASK_VERBS
+    return (
+        len(words) >= 2
+        and words[0].lower() not in _NON_TASK_VERBS
+        and _NON_TASK_OPENING.match(text) is None
+    )
 
 
 def _is_name(word: str, known_names: set[str] | None) -> bool:
@@ -202,11 +243,18 @@ def _normalise_due(phrase: str) -> str:
     return _CAPITALISE.sub(lambda m: m.group(0).capitalize(), phrase)
 
 
-def _responder(segments: Sequence[Segment], index: int) -> str | None:
+def _answers(item: ActionItem, kind: Kind, in_answering_segment: bool) -> bool:
+    """An "I'll do it" in the segment that answers an open request: that request, agreed."""
+    return in_answering_segment and kind == "self" and _POINTS_BACK.match(item.text) is not None
+
+
+def _responder_index(segments: Sequence[Segment], index: int) -> int | None:
+    """The segment that answers segment ``index``: the next one by another speaker, unless
+    the same speaker goes on talking first."""
     speaker = segments[index].speaker
-    for later in segments[index + 1 :]:
-        if later.speaker != speaker:
-            return later.speaker
-        if later.text.strip():
+    for later in range(index + 1, len(segments)):
+        if segments[later].speaker != speaker:
+            return later
+        if segments[later].text.strip():
             return None  # the same speaker went on talking: nobody answered the request
     return None

@@ -46,6 +46,10 @@ from core.types import ActionItem, Segment
             ActionItem("ship the fix", "Bob", "this Thursday"),
         ),
         (
+            "Sure. I will send it by Thursday afternoon.",
+            ActionItem("send it", "SPK", "Thursday afternoon"),
+        ),
+        (
             "I'm going to draft the plan by the end of the month.",
             ActionItem("draft the plan", "SPK", "end of the month"),
         ),
@@ -63,6 +67,8 @@ def test_extracts_task_owner_and_due(sentence: str, expected: ActionItem) -> Non
         "I'll be honest with you.",
         "Let's start.",
         "Let's begin with updates.",
+        "Okay everyone, let's get started with the quarterly review.",
+        "Let's kick things off.",
         "We will see how it goes.",
         "Yesterday I finished the code review.",
     ],
@@ -94,6 +100,22 @@ def test_find_action_items_over_segments() -> None:
         # Repeated later by the same speaker with nobody answering: a new (owner-less) item.
         ActionItem("send the notes", None, "Friday"),
         ActionItem("review the draft", "Dana", None),
+    ]
+
+
+def test_an_answer_pointing_back_is_the_request_it_answers() -> None:
+    segments = [
+        Segment("w0-0", "SPEAKER_00", "Dana, can you send the budget by Thursday?", 0.0, 3.0, 0),
+        Segment("w0-1", "SPEAKER_01", "Sure. I will send it by Friday morning.", 3.5, 6.0, 0),
+        Segment("w0-2", "SPEAKER_00", "Can you review the PR?", 6.5, 8.0, 0),
+        Segment("w0-3", "SPEAKER_02", "Yes, I'll do that tomorrow.", 8.5, 9.0, 0),
+        # Not an answer to a request: a commitment of its own, however vague.
+        Segment("w0-4", "SPEAKER_02", "And I'll send it to you tonight.", 9.5, 11.0, 0),
+    ]
+    assert find_action_items(segments) == [
+        ActionItem("send the budget", "Dana", "Friday morning"),
+        ActionItem("review the PR", "SPEAKER_02", "tomorrow"),
+        ActionItem("send it to you", "SPEAKER_02", "tonight"),
     ]
 
 
