@@ -98,7 +98,7 @@ def score_run(
     check_completed(meeting.directory.name, run)
     summary = fetch_summary(user, run.meeting_id)
     scores = score_meeting(
-        meeting, run.segments, "platform", backend, summary["details"]["action_items"]
+        meeting, run.attributed_segments, "platform", backend, summary["details"]["action_items"]
     )
     logger.info("accuracy %s", scores)
     return scores

@@ -17,6 +17,7 @@ from typing import Any
 import httpx
 import websockets
 
+from core.speaker_edits import SpeakerEdits
 from meetingserve_cli.room import bearer, is_terminal
 
 PASSWORD = "benchmark horse battery staple"  # noqa: S105 - throwaway benchmark account
@@ -60,6 +61,19 @@ class MeetingRun:
     @property
     def segments(self) -> list[dict[str, Any]]:
         return [m["segment"] for m in self.of_type("transcript")]
+
+    @property
+    def attributed_segments(self) -> list[dict[str, Any]]:
+        """The segments with the speaker label a client shows: the last ``speakers`` event's
+        line reassignments and merges applied (labels, not names)."""
+        states = self.of_type("speakers")
+        if not states:
+            return self.segments
+        edits = SpeakerEdits(
+            merges=dict(states[-1].get("merges") or {}),
+            segment_speakers=dict(states[-1].get("segment_speakers") or {}),
+        )
+        return [{**s, "speaker": edits.segment_label(s["id"], s["speaker"])} for s in self.segments]
 
 
 @dataclass(frozen=True)

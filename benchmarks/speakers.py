@@ -64,7 +64,7 @@ def speaker_names(user: BenchUser, meeting_id: str) -> dict[str, str]:
 
 def enrol_people(user: BenchUser, meeting: MeetingAudio, run: MeetingRun) -> dict[str, str]:
     """Enrol each scripted person from the label that carries most of their speech."""
-    turns, segments = meeting.reference["turns"], run.segments
+    turns, segments = meeting.reference["turns"], run.attributed_segments
     enrolled: dict[str, str] = {}
     for label in sorted({s["speaker"] for s in segments}):
         person = majority_label_person(label, turns, segments)
@@ -80,7 +80,7 @@ def enrol_people(user: BenchUser, meeting: MeetingAudio, run: MeetingRun) -> dic
 
 
 def score(meeting: MeetingAudio, run: MeetingRun) -> dict[str, Any]:
-    turns, segments = meeting.reference["turns"], run.segments
+    turns, segments = meeting.reference["turns"], run.attributed_segments
     hyp_text = " ".join(s["text"] for s in segments)
     return {
         "meeting": meeting.directory.name,
@@ -106,7 +106,9 @@ async def measure(user: BenchUser) -> dict[str, Any]:
         audio = ensure_meeting(name, install=True)
         run = await run_meeting(user, audio)
         names = speaker_names(user, run.meeting_id)
-        found = identification_counts(audio.reference["turns"], run.segments, names, enrolled)
+        found = identification_counts(
+            audio.reference["turns"], run.attributed_segments, names, enrolled
+        )
         counts.append(found)
         row = {**score(audio, run), "role": "identification", "names": names}
         rows.append({**row, **found.as_dict()})

@@ -76,6 +76,9 @@ class SpeakerRegistry:
         self.novel_below = novel_below
         self._speakers: list[_Speaker] = []
         self._next_index = 0
+        # The last ``link`` call's short voices that joined a known speaker: local label → unit
+        # embedding (``core.short_turns`` looks at them again when the meeting is over).
+        self.last_short_joins: dict[str, np.ndarray] = {}
 
     @property
     def labels(self) -> list[str]:
@@ -104,6 +107,7 @@ class SpeakerRegistry:
             if evidence is not None and _weight(evidence, local) < self.short_turn_s
         }
         long_vectors = {k: v for k, v in vectors.items() if k not in short}
+        self.last_short_joins = {}
         matches = self._match(long_vectors)
         mapping: dict[str, str] = {}
         for local in sorted(long_vectors):
@@ -115,6 +119,7 @@ class SpeakerRegistry:
             if closest is not None and closest[1] < self.threshold:
                 # A short turn of a known voice: no phantom, and too noisy to move the centroid.
                 mapping[local] = self._speakers[closest[0]].label
+                self.last_short_joins[local] = vectors[local]
                 continue
             index = closest[0] if closest is not None else None
             mapping[local] = self._link_one(vectors[local], index, durations, local)

@@ -12,7 +12,8 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import replace
 from typing import Any
 
 from sqlalchemy.orm import Session
@@ -21,9 +22,10 @@ from core.alignment import align_words
 from core.languages import language_name
 from core.llm_prompts import SummarizationError
 from core.meeting_language import MeetingLanguage
+from core.short_turns import MAX_KEPT, short_turn_lines
 from core.speakers import relabel
 from core.translation import attach_translations
-from core.types import Segment, SummaryResult
+from core.types import Segment, SpeakerTurn, SummaryResult
 from core.windowing import Window
 from deployments.failures import JobFailedError
 from deployments.job_resume import (
@@ -66,6 +68,19 @@ ResumeFields = Callable[[Window | None], dict[str, Any]]
 
 def no_resume_fields(_window: Window | None) -> dict[str, Any]:
     return {}
+
+
+def _keep_short_lines(
+    state: JobState,
+    segments: Sequence[Segment],
+    turns: Sequence[SpeakerTurn],
+    mapping: Mapping[str, str],
+    offset: float,
+) -> None:
+    """Remember the window's short-turn lines for the end of the job (bounded per job)."""
+    joins = state.registry.last_short_joins
+    if joins and len(state.short_lines) < MAX_KEPT:
+        state.short_lines.extend(short_turn_lines(segments, turns, mapping, joins, offset))
 
 
 def store_summary(session: Session, meeting_id: str, summary: SummaryResult) -> None:
@@ -174,6 +189,7 @@ class JobOutput:
             turns = relabel(result.diarization.turns, mapping)
         with time_stage("alignment"):
             segments = align_words(result.transcription.words, turns, window.index, window.start)
+            _keep_short_lines(state, segments, result.diarization.turns, mapping, window.start)
             segments = attach_translations(segments, result.translations)
             for segment in segments:
                 segment.segment_id = segment_id
@@ -248,12 +264,14 @@ class JobOutput:
     async def finish(self, duration: float) -> None:
         state = self.state
         await self._settle_language()
+        moved: dict[str, str] = {}
         if self._naming is not None:
             with time_stage("speaker_linking"):
-                await self._naming.reattribute(state.registry)
+                moved = await self._naming.reattribute(state.registry, state.short_lines)
         await self.status("processing", "summarization", "Summarizing the meeting...", 0.9)
         with time_stage("summarization"):
-            summary = await self._summarize(state.segments, state.language.code)
+            lines = [replace(s, speaker=moved.get(s.id, s.speaker)) for s in state.segments]
+            summary = await self._summarize(lines, state.language.code)
         await asyncio.to_thread(self.store.summary, summary)
         await publish_summary(self.hub, state.meeting_id, summary)
         await asyncio.to_thread(self.store.complete, duration)

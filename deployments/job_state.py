@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from core.meeting_language import MeetingLanguage
+from core.short_turns import ShortTurn
 from core.speakers import SpeakerRegistry
 from core.translation import TranslatedSpan
 from core.types import DiarizationResult, Segment, SummaryResult, TranscriptionResult, Word
@@ -55,6 +56,9 @@ class JobState:
     windows: list[Window] = field(default_factory=list)
     segments: list[Segment] = field(default_factory=list)
     registry: SpeakerRegistry = field(default_factory=SpeakerRegistry)
+    # Lines that hold only a short voice which joined a known speaker, looked at again at the
+    # end (core/short_turns.py). In memory only: a job taken over skips the earlier windows'.
+    short_lines: list[ShortTurn] = field(default_factory=list)
     published: int = 0
     started: float = field(default_factory=time.monotonic)
     first_segment_s: float | None = None

@@ -11,9 +11,12 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Sequence
 
+import numpy as np
 from sqlalchemy.orm import Session
 
+from core.short_turns import ShortTurn, reassignments
 from core.speaker_edits import SpeakerEdits
 from core.speakers import SpeakerRegistry
 from core.voice_profiles import VoiceProfileVector, match_profiles
@@ -24,6 +27,7 @@ from persistence.speakers import (
     list_voice_profiles,
     load_speaker_edits,
     merge_speakers,
+    reassign_segment,
     save_profile_names,
     save_speaker_centroids,
 )
@@ -52,19 +56,34 @@ class SpeakerNaming:
         if edits is not None:
             await publish_speakers(self._hub, self._meeting_id, edits, {"action": "identify"})
 
-    async def reattribute(self, registry: SpeakerRegistry) -> None:
+    async def reattribute(
+        self, registry: SpeakerRegistry, short_lines: Sequence[ShortTurn] = ()
+    ) -> dict[str, str]:
         """At the end of a job: fold speakers that only short turns opened into the closest
-        confirmed one (stored as merges, announced as one ``speakers`` event)."""
+        confirmed one, and give short-turn lines now clearly closer to another speaker to
+        them (stored as merges and line reassignments, announced as one ``speakers`` event).
+        Returns the line reassignments made, ``{segment id: label}``."""
         merges = registry.reattribute()
-        if not merges:
-            return
-        edits = await asyncio.to_thread(self._store_merges, merges)
-        logger.info("meeting %s: re-attributed short-turn speakers %s", self._meeting_id, merges)
-        await publish_speakers(
-            self._hub, self._meeting_id, edits, {"action": "reattribute", "merges": merges}
+        centroids = {label: np.asarray(c) for label, (c, _weight) in registry.centroids().items()}
+        moves = reassignments(short_lines, centroids, lambda label: merges.get(label, label))
+        if not merges and not moves:
+            return {}
+        edits, moved = await asyncio.to_thread(self._store_reattribution, merges, moves)
+        logger.info(
+            "meeting %s: re-attributed short-turn speakers %s, lines %s",
+            self._meeting_id,
+            merges,
+            moved,
         )
+        change: dict[str, object] = {"action": "reattribute", "merges": merges}
+        if moved:
+            change["segment_speakers"] = moved
+        await publish_speakers(self._hub, self._meeting_id, edits, change)
+        return moved
 
-    def _store_merges(self, merges: dict[str, str]) -> SpeakerEdits:
+    def _store_reattribution(
+        self, merges: dict[str, str], moves: dict[str, str]
+    ) -> tuple[SpeakerEdits, dict[str, str]]:
         with self._db.session() as session:
             for source, into in merges.items():
                 try:
@@ -73,7 +92,23 @@ class SpeakerNaming:
                     logger.info(
                         "meeting %s: merge %s -> %s skipped: %s", self._meeting_id, source, into, e
                     )
-            return load_speaker_edits(session, self._meeting_id)
+            moved = self._reassign_lines(session, moves)
+            return load_speaker_edits(session, self._meeting_id), moved
+
+    def _reassign_lines(self, session: Session, moves: dict[str, str]) -> dict[str, str]:
+        """Reassign lines nobody has reassigned by hand (a person's choice wins)."""
+        by_hand = load_speaker_edits(session, self._meeting_id).segment_speakers
+        moved: dict[str, str] = {}
+        for segment_id, label in moves.items():
+            if segment_id in by_hand:
+                continue
+            try:
+                reassign_segment(session, self._meeting_id, segment_id, label)
+            except SpeakerEditError as e:
+                logger.info("meeting %s: line %s kept: %s", self._meeting_id, segment_id, e)
+                continue
+            moved[segment_id] = label
+        return moved
 
     def _store_and_match(
         self, centroids: dict[str, tuple[list[float], float]], backend: str

@@ -99,3 +99,20 @@ def test_batching_ratio_only_where_both_modes_ran() -> None:
 def test_median_ignores_missing_values() -> None:
     assert median([3.0, None, 1.0, 2.0]) == 2.0
     assert median([None]) is None
+
+
+def test_attributed_segments_apply_the_last_speaker_state_as_clients_do() -> None:
+    run = MeetingRun("m1", started=0.0)
+    line = {"type": "transcript", "segment": {"id": "w0-0", "speaker": "SPEAKER_00", "text": "a"}}
+    other = {"type": "transcript", "segment": {"id": "w0-1", "speaker": "SPEAKER_02", "text": "b"}}
+    stale = {"type": "speakers", "merges": {}, "segment_speakers": {"w0-0": "SPEAKER_02"}}
+    final = {
+        "type": "speakers",
+        "merges": {"SPEAKER_02": "SPEAKER_01"},
+        "segment_speakers": {"w0-0": "SPEAKER_03"},
+    }
+    run.arrivals = [Arrival(t, m) for t, m in enumerate([line, other, stale, final])]
+    assert [s["speaker"] for s in run.segments] == ["SPEAKER_00", "SPEAKER_02"]
+    assert [s["speaker"] for s in run.attributed_segments] == ["SPEAKER_03", "SPEAKER_01"]
+    run.arrivals = run.arrivals[:2]  # no speaker state: the segments as published
+    assert run.attributed_segments == run.segments

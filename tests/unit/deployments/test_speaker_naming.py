@@ -4,6 +4,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import numpy as np
+
+from core.short_turns import ShortTurn
 from core.speakers import SpeakerRegistry
 from core.types import Segment
 from deployments.speaker_naming import SpeakerNaming
@@ -11,6 +14,7 @@ from persistence import Database, create_meeting, create_user, save_segments, up
 from persistence.speakers import (
     create_voice_profile,
     load_speaker_edits,
+    reassign_segment,
     rename_speaker,
     speaker_centroid,
 )
@@ -53,22 +57,26 @@ async def test_enrolled_voice_is_named_once_and_unknown_stays_anonymous(tmp_path
         assert load_speaker_edits(s, meeting_id).display_name("SPEAKER_00") == "Dana S."
 
 
-async def test_reattribution_is_stored_as_a_merge_and_announced(tmp_path: Path) -> None:
+def _meeting_with(tmp_path: Path, segments: list[Segment]) -> tuple[Database, EventLog, str]:
+    """A database holding one meeting with ``segments``, and a hub on it."""
     url = f"sqlite:///{tmp_path / 'db.sqlite'}"
     upgrade_database(url)
     db = Database(url)
     with db.session() as s:
         owner = create_user(s, email="o@example.com", name="O", password_hash="h")
         meeting_id = create_meeting(s, owner_id=owner.id, title="t").id
-        save_segments(
-            s,
-            meeting_id,
-            [
-                Segment("w0-0", "SPEAKER_00", "Hi.", 0, 0.4, 0),
-                Segment("w1-0", "SPEAKER_01", "Good morning all.", 1, 7, 1),
-            ],
-        )
-    hub = EventLog(url)
+        save_segments(s, meeting_id, segments)
+    return db, EventLog(url), meeting_id
+
+
+async def test_reattribution_is_stored_as_a_merge_and_announced(tmp_path: Path) -> None:
+    db, hub, meeting_id = _meeting_with(
+        tmp_path,
+        [
+            Segment("w0-0", "SPEAKER_00", "Hi.", 0, 0.4, 0),
+            Segment("w1-0", "SPEAKER_01", "Good morning all.", 1, 7, 1),
+        ],
+    )
     naming = SpeakerNaming(meeting_id, db, hub, threshold=0.88, margin=0.04)
     registry = SpeakerRegistry()
     registry.link({"hi": [0.8, 0.5, 0.3]}, {"hi": 0.4})
@@ -80,3 +88,44 @@ async def test_reattribution_is_stored_as_a_merge_and_announced(tmp_path: Path) 
     ]
     with db.session() as s:
         assert load_speaker_edits(s, meeting_id).display_name("SPEAKER_00") == "SPEAKER_01"
+
+
+async def test_short_turn_lines_closer_to_another_speaker_move_unless_moved_by_hand(
+    tmp_path: Path,
+) -> None:
+    db, hub, meeting_id = _meeting_with(
+        tmp_path,
+        [
+            Segment("w0-0", "SPEAKER_00", "Let's begin.", 0, 4, 0),
+            Segment("w0-1", "SPEAKER_00", "No.", 5, 5.4, 0),
+            Segment("w0-2", "SPEAKER_00", "Thanks.", 6, 6.5, 0),
+            Segment("w1-0", "SPEAKER_01", "I will own the renewal.", 31, 35, 1),
+            Segment("w1-1", "SPEAKER_02", "Great.", 36, 37, 1),
+        ],
+    )
+    naming = SpeakerNaming(meeting_id, db, hub, threshold=0.88, margin=0.04)
+    registry = SpeakerRegistry()
+    registry.link({"a": [1.0, 0.0, 0.0]}, {"a": 4.0})
+    registry.link({"b": [0.0, 1.0, 0.0]}, {"b": 4.0})
+    bob_like = np.array([0.55, 0.83, 0.0])
+    lines = [
+        ShortTurn("w0-1", "SPEAKER_00", bob_like / np.linalg.norm(bob_like)),
+        ShortTurn("w0-2", "SPEAKER_00", bob_like / np.linalg.norm(bob_like)),
+    ]
+    with db.session() as s:  # a person already gave "Thanks." to someone: that stands
+        reassign_segment(s, meeting_id, "w0-2", "SPEAKER_02")
+
+    moved = await naming.reattribute(registry, lines)
+
+    assert moved == {"w0-1": "SPEAKER_01"}
+    events = [e for e in await hub.replay(meeting_id, 0) if e["type"] == "speakers"]
+    assert events[-1]["change"] == {
+        "action": "reattribute",
+        "merges": {},
+        "segment_speakers": {"w0-1": "SPEAKER_01"},
+    }
+    assert events[-1]["segment_speakers"] == {"w0-1": "SPEAKER_01", "w0-2": "SPEAKER_02"}
+    with db.session() as s:
+        edits = load_speaker_edits(s, meeting_id)
+        assert edits.segment_label("w0-1", "SPEAKER_00") == "SPEAKER_01"
+        assert edits.segment_label("w0-2", "SPEAKER_00") == "SPEAKER_02"
