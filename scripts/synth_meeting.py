@@ -143,6 +143,21 @@ bob: Fine by me.
 alice: Thanks everyone, that was quick.
 carol: Bye.
 """,
+    # bob's first words are one-word answers, before his first long turn: linking can only give
+    # them to someone already known (core/short_turns.py takes a second look at the end).
+    "latecomer3": """
+alice: Okay everyone, let's start with the quarterly review of the payments team.
+carol: Yes.
+bob: No.
+alice: Carol, can you send the revised budget to finance by {day}?
+  -> carol | send the revised budget to finance | {day} afternoon
+carol: Sure. I will send it by {day} afternoon.
+bob: Thanks.
+alice: Next, the vendor contract for the {feature} is up for renewal this quarter.
+bob: I will own the vendor renewal and report back next week.
+  -> bob | own the vendor renewal and report back | next week
+carol: Great, that covers everything for today.
+""",
     "guest4": """
 alice: Welcome back. Today we go through the launch checklist for the {feature}.
 bob: The servers are ready and the monitoring dashboards are live.
