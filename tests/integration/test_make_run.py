@@ -118,12 +118,16 @@ def upload_and_watch(base_url: str, ws_url: str) -> None:
 def listener_name(port: int, timeout_s: float = 15.0) -> str:
     """The name of the process listening on ``port`` on this machine. HAProxy reloads when the
     replicas' targets change and hands its listening socket to the new process, so for a
-    moment no process holds it: look again until one does."""
+    moment no process holds it, or the one that held it has just exited: look again until a
+    live one does."""
     deadline = time.monotonic() + timeout_s
     while time.monotonic() < deadline:
         for conn in psutil.net_connections(kind="tcp"):
             if conn.status == psutil.CONN_LISTEN and conn.laddr.port == port and conn.pid:
-                return psutil.Process(conn.pid).name()
+                try:
+                    return psutil.Process(conn.pid).name()
+                except psutil.NoSuchProcess:
+                    break
         time.sleep(0.2)
     raise AssertionError(f"nothing listens on port {port}")
 
