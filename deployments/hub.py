@@ -12,6 +12,7 @@ it twice (the new incarnation recognises the id and answers with the stored even
 from __future__ import annotations
 
 import asyncio
+import gc
 import logging
 import time
 import uuid
@@ -59,11 +60,15 @@ class HubLayoutError(Exception):
 
 
 class MeetingHub(EventLog):
-    def __init__(self, database_url: str, shard: int = 0, shards: int = 1) -> None:
+    def __init__(
+        self, database_url: str, shard: int = 0, shards: int = 1, freeze_heap: bool = False
+    ) -> None:
         upgrade_database(database_url)  # idempotent; the hub may start before any Ingress
         super().__init__(database_url)
         self._layout = (shard, shards)
         self._sweeper: asyncio.Task[None] | None = None
+        if freeze_heap:
+            freeze_startup_heap()
 
     def layout(self) -> tuple[int, int]:
         """(this shard's index, shard count) it was started for; clients check it once."""
@@ -93,6 +98,15 @@ class MeetingHub(EventLog):
         return message
 
 
+def freeze_startup_heap() -> None:
+    """Keep the collector off what start-up built, as Serve does for every replica
+    (``RAY_SERVE_FREEZE_GC_ON_STARTUP``); the hub is a plain actor, so it does it itself.
+    Ray's and the database's imports are ~190k objects, a full collection over them ~50 ms,
+    and each such pause stalls every room of the shard."""
+    gc.collect()
+    gc.freeze()
+
+
 MeetingHubActor = ray.remote(MeetingHub)
 
 
@@ -112,7 +126,7 @@ def get_or_create_hub(database_url: str, shard: int = 0, shards: int = 1) -> Act
         "max_concurrency": 10_000,
         "num_cpus": 0,
     }
-    actor = MeetingHubActor.options(**options).remote(database_url, shard, shards)
+    actor = MeetingHubActor.options(**options).remote(database_url, shard, shards, freeze_heap=True)
     return cast(ActorHandle, actor)
 
 
@@ -125,6 +139,7 @@ class ActorHubClient:
         self._layout = (shard, shards)
         self._name = hub_actor_name(shard)
         self._actor: ActorHandle | None = None
+        self._resolving: asyncio.Task[ActorHandle] | None = None
 
     async def publish(self, meeting_id: str, event: Event) -> Event:
         """Publish once, whatever the retries: every attempt carries the same ``event_id``."""
@@ -189,16 +204,29 @@ class ActorHubClient:
         return result
 
     async def _handle(self) -> ActorHandle:
-        """The actor, resolved (or created) by name; its layout is checked once per
-        resolution, so a process with another MEETING_HUB_SHARDS fails loudly instead of
-        splitting a meeting's room over two actors."""
-        if self._actor is None:
-            actor = get_or_create_hub(self._database_url, *self._layout)
-            found = tuple(await actor.layout.remote())
-            if found != self._layout:
-                raise HubLayoutError(self._name, (found[0], found[1]), self._layout)
-            self._actor = actor
-        return self._actor
+        """The actor, resolved (or created) by name. Callers that need it at the same time
+        share one resolution: when a replica starts, or after a hub restart, hundreds of
+        sockets' polls arrive at once, and each building its own handle (20-odd method
+        records) and asking the actor its layout cost a burst of CPU and memory."""
+        if self._actor is not None:
+            return self._actor
+        loop = asyncio.get_running_loop()
+        task = self._resolving
+        if task is None or task.done() or task.get_loop() is not loop:
+            task = self._resolving = loop.create_task(self._resolve())
+        # Shielded: one caller giving up (a closed socket) does not fail the others.
+        return await asyncio.shield(task)
+
+    async def _resolve(self) -> ActorHandle:
+        """Its layout is checked once per resolution, so a process with another
+        MEETING_HUB_SHARDS fails loudly instead of splitting a meeting's room over two
+        actors."""
+        actor = get_or_create_hub(self._database_url, *self._layout)
+        found = tuple(await actor.layout.remote())
+        if found != self._layout:
+            raise HubLayoutError(self._name, (found[0], found[1]), self._layout)
+        self._actor = actor
+        return actor
 
     async def _call(self, method: str, *args: Any) -> Any:
         deadline = time.monotonic() + RETRY_WINDOW_S

@@ -9,6 +9,7 @@ to do when they change K.
 from __future__ import annotations
 
 import asyncio
+import gc
 import json
 import os
 import time
@@ -187,6 +188,9 @@ async def test_a_shard_killed_mid_stream_costs_no_watcher_an_event_on_any_shard(
             assert len(published) == len(set(published))
         # The kill was mid-stream: this meeting's job went on publishing after it.
         assert seen_at_kill[meeting_id] < len(stored) - 1
+        # Both shards, the restarted one too, keep the collector off their start-up heap.
+        actor = ray.get_actor(shard_actor_name(meeting_id, SHARDS), namespace=HUB_NAMESPACE)
+        assert ray.get(actor.__ray_call__.remote(lambda _: gc.get_freeze_count())) > 0
 
 
 async def test_a_process_with_another_shard_count_is_refused(

@@ -306,6 +306,7 @@ class FlakyActor:
 
     async def call(self, method: str, *args: Any) -> Any:
         if method == "layout":
+            await asyncio.sleep(0)  # a round trip to the actor: other callers run meanwhile
             return self.hub_layout
         self.calls.append(method)
         outage = next((o for o in self.outages if o.method == method and o.calls > 0), None)

@@ -4,6 +4,7 @@ new incarnation of the hub over the same database (as a restarted MeetingHub doe
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Callable
 from typing import Any
 
@@ -171,3 +172,26 @@ async def test_a_listen_interrupted_by_an_outage_raises_and_the_next_one_reconne
         meeting.meeting_id: [stored]
     }
     assert len(incarnations.started) == 2
+
+
+async def test_callers_that_arrive_together_share_one_resolution_of_the_actor(
+    meeting: Meeting, hub_actor: Callable[..., tuple[ActorHubClient, Incarnations]]
+) -> None:
+    """Hundreds of sockets' first polls when a replica starts: one handle, one layout check."""
+    client, incarnations = hub_actor()
+    seqs = await asyncio.gather(*(client.last_seq(meeting.meeting_id) for _ in range(50)))
+    assert seqs == [0] * 50
+    assert len(incarnations.started) == 1
+
+
+async def test_a_caller_that_gives_up_does_not_fail_the_others_waiting_for_the_actor(
+    meeting: Meeting, hub_actor: Callable[..., tuple[ActorHubClient, Incarnations]]
+) -> None:
+    client, incarnations = hub_actor()
+    leaving = asyncio.create_task(client.last_seq(meeting.meeting_id))
+    staying = asyncio.create_task(client.last_seq(meeting.meeting_id))
+    await asyncio.sleep(0)  # both wait for the resolution
+    leaving.cancel()
+    assert await staying == 0
+    assert leaving.cancelled()
+    assert len(incarnations.started) == 1
