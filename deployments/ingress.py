@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import gc
 import logging
 import os
 from typing import Any
@@ -25,6 +26,13 @@ from settings.config import Settings, get_settings
 
 logger = logging.getLogger(__name__)
 READINESS_TIMEOUT_S = 2.0
+# Python's default is 700. An open room socket holds ~470 tracked objects here (Serve's,
+# uvicorn's and Starlette's coroutine chain, ours), so when hundreds connect the heap grows by
+# 200k+ objects, and with Serve's start-up freeze leaving a small long-lived count, a full
+# collection (35-230 ms on 2 busy cores) ran every 70k allocations while it grew.
+# Ten times fewer young collections make that every 700k (docs/benchmarks.md, "Fewer
+# collections in the Ingress").
+INGRESS_GC_YOUNG_THRESHOLD = 7000
 
 
 class ServeBackend:
@@ -131,6 +139,13 @@ def haproxy_address_warning(settings: Settings) -> str | None:
     )
 
 
+def tune_collector() -> None:
+    """The Ingress's young-generation threshold (see ``INGRESS_GC_YOUNG_THRESHOLD``); the
+    older generations keep their ratios, so full collections stay proportional to growth."""
+    _, middle, old = gc.get_threshold()
+    gc.set_threshold(INGRESS_GC_YOUNG_THRESHOLD, middle, old)
+
+
 # Open WebSockets count against max_ongoing_requests, so it is far above Serve's default of 5.
 @serve.deployment(max_ongoing_requests=2000)
 @serve.ingress()
@@ -144,6 +159,7 @@ class Ingress:
         router: LanguageRouter,
         served_models: list[ServedModel] | None = None,
     ) -> None:
+        tune_collector()
         install_log_record_factory()
         install_ray_metrics_sink()
         if warning := haproxy_address_warning(get_settings()):
