@@ -60,6 +60,22 @@ class Subscriber:
         self.catch_up_pending = False  # a scheduled catch-up has not taken the lock yet
         self.closed = False
         self.tasks: set[asyncio.Task[None]] = set()
+        self._too_slow: asyncio.Future[None] | None = None
+
+    def too_slow(self) -> asyncio.Future[None]:
+        """Resolved once the queue has overflowed, for the socket's handler to wait on beside
+        its tasks (a task per socket awaiting ``overflowed.wait()`` costs a coroutine and a
+        task for the socket's whole life)."""
+        if self._too_slow is None:
+            self._too_slow = asyncio.get_running_loop().create_future()
+            if self.overflowed.is_set():
+                self._too_slow.set_result(None)
+        return self._too_slow
+
+    def mark_overflowed(self) -> None:
+        self.overflowed.set()
+        if self._too_slow is not None and not self._too_slow.done():
+            self._too_slow.set_result(None)
 
     def offer(self, event: Event) -> bool:
         """Enqueue ``event`` if it is the next seq. False means a catch-up is needed: a gap, or
@@ -82,7 +98,7 @@ class Subscriber:
         try:
             await asyncio.wait_for(self.queue.put(outgoing(event)), timeout_s)
         except TimeoutError:
-            self.overflowed.set()
+            self.mark_overflowed()
             return
         self.cursor = seq
 
@@ -102,7 +118,7 @@ class Subscriber:
         try:
             self.queue.put_nowait(outgoing(message))
         except asyncio.QueueFull:
-            self.overflowed.set()
+            self.mark_overflowed()
 
 
 class RoomFanout:

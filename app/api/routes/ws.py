@@ -18,6 +18,7 @@ from app.api.socket_guard import remember_grant, run_while_permitted
 from app.client_address import client_address
 from app.sockets.access import RoomAccessError, authorize_room_grant
 from app.sockets.fanout import Outgoing, RoomFanout, Subscriber, outgoing
+from app.sockets.keepalive import KeepaliveTimer
 from observability.logging_context import bind_log_context
 from observability.web_metrics import metrics_sink
 from persistence import Role, User
@@ -205,13 +206,13 @@ async def serve_room(
             pump(websocket, subscriber, settings.ws_keepalive_s, wants_batches(websocket))
         ),
         asyncio.create_task(receive_loop(websocket, subscriber, fanout, settings)),
-        asyncio.create_task(subscriber.overflowed.wait()),
     }
-    pending = {*watched, catch_up}
+    too_slow = subscriber.too_slow()
+    pending: set[asyncio.Future[None]] = {*watched, catch_up, too_slow}
     try:
         while True:  # until the socket ends or is too slow; a finished replay is not an end
             done, pending = await asyncio.wait(pending, return_when=asyncio.FIRST_COMPLETED)
-            if done & watched or (catch_up in done and catch_up.exception()):
+            if done & watched or too_slow in done or (catch_up in done and catch_up.exception()):
                 break
     finally:
         fanout.unsubscribe(subscriber)
@@ -261,16 +262,22 @@ async def pump(
 
     Returns when the peer is gone (a send fails), which ends the connection.
     """
-    while True:
-        try:
-            first = await asyncio.wait_for(subscriber.queue.get(), keepalive_s)
-        except TimeoutError:
-            first = outgoing(wire(KeepaliveMessage()))
-        ready = [first, *drain(subscriber.queue, MAX_BATCH - 1)] if batch else [first]
-        try:
-            await websocket.send_text(ready[0].text if len(ready) == 1 else batch_frame(ready))
-        except (WebSocketDisconnect, OSError, RuntimeError):
-            return
+    keepalive = KeepaliveTimer(subscriber, keepalive_s, keepalive_message)
+    try:
+        while True:
+            first = await subscriber.queue.get()
+            ready = [first, *drain(subscriber.queue, MAX_BATCH - 1)] if batch else [first]
+            try:
+                await websocket.send_text(ready[0].text if len(ready) == 1 else batch_frame(ready))
+            except (WebSocketDisconnect, OSError, RuntimeError):
+                return
+            keepalive.sent()
+    finally:
+        keepalive.cancel()
+
+
+def keepalive_message() -> Outgoing:
+    return outgoing(wire(KeepaliveMessage()))
 
 
 def drain(queue: asyncio.Queue[Outgoing], limit: int) -> list[Outgoing]:
