@@ -10,22 +10,19 @@ nothing for the interval.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable
 
-from app.sockets.fanout import Outgoing, Subscriber
+from app.sockets.fanout import Subscriber
+from rooms.messages import KeepaliveMessage, wire
 
 
 class KeepaliveTimer:
-    """Queues ``make()`` on ``subscriber`` when nothing was sent for ``interval_s``; the pump
+    """Sends ``subscriber`` a keepalive when nothing was sent for ``interval_s``; the pump
     calls ``sent`` after each frame and ``cancel`` when it ends."""
 
-    def __init__(
-        self, subscriber: Subscriber, interval_s: float, make: Callable[[], Outgoing]
-    ) -> None:
+    def __init__(self, subscriber: Subscriber, interval_s: float) -> None:
         self._loop = asyncio.get_running_loop()
         self._subscriber = subscriber
         self._interval_s = interval_s
-        self._make = make
         self._last_sent = self._loop.time()
         self._handle = self._loop.call_later(interval_s, self._fire)
 
@@ -39,8 +36,7 @@ class KeepaliveTimer:
         now = self._loop.time()
         due = self._last_sent + self._interval_s
         if now >= due:
-            # A queued message is about to be sent anyway; an empty queue has room.
-            if self._subscriber.queue.empty():
-                self._subscriber.queue.put_nowait(self._make())
+            if self._subscriber.queue.empty():  # else a message is about to be sent anyway
+                self._subscriber.send(wire(KeepaliveMessage()))
             due = now + self._interval_s
         self._handle = self._loop.call_at(due, self._fire)

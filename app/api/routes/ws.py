@@ -17,7 +17,7 @@ from starlette.websockets import WebSocketDisconnect, WebSocketState
 from app.api.socket_guard import remember_grant, run_while_permitted
 from app.client_address import client_address
 from app.sockets.access import RoomAccessError, authorize_room_grant
-from app.sockets.fanout import Outgoing, RoomFanout, Subscriber, outgoing
+from app.sockets.fanout import Outgoing, RoomFanout, Subscriber
 from app.sockets.keepalive import KeepaliveTimer
 from observability.logging_context import bind_log_context
 from observability.web_metrics import metrics_sink
@@ -28,7 +28,6 @@ from rooms.messages import (
     ClientMessage,
     ConnectedMessage,
     ErrorMessage,
-    KeepaliveMessage,
     PongMessage,
     ResumeRequest,
     utc_timestamp,
@@ -262,7 +261,7 @@ async def pump(
 
     Returns when the peer is gone (a send fails), which ends the connection.
     """
-    keepalive = KeepaliveTimer(subscriber, keepalive_s, keepalive_message)
+    keepalive = KeepaliveTimer(subscriber, keepalive_s)
     try:
         while True:
             first = await subscriber.queue.get()
@@ -274,10 +273,6 @@ async def pump(
             keepalive.sent()
     finally:
         keepalive.cancel()
-
-
-def keepalive_message() -> Outgoing:
-    return outgoing(wire(KeepaliveMessage()))
 
 
 def drain(queue: asyncio.Queue[Outgoing], limit: int) -> list[Outgoing]:

@@ -4,17 +4,13 @@ from __future__ import annotations
 
 import asyncio
 
-from app.sockets.fanout import Outgoing, Subscriber
+from app.sockets.fanout import Subscriber
 from app.sockets.keepalive import KeepaliveTimer
-
-
-def keepalive() -> Outgoing:
-    return Outgoing({"type": "keepalive"})
 
 
 async def test_an_idle_socket_gets_a_keepalive_each_interval() -> None:
     subscriber = Subscriber("m1", 0, queue_size=10)
-    timer = KeepaliveTimer(subscriber, 0.05, keepalive)
+    timer = KeepaliveTimer(subscriber, 0.05)
     try:
         first = await asyncio.wait_for(subscriber.queue.get(), 2)
         timer.sent()
@@ -26,7 +22,7 @@ async def test_an_idle_socket_gets_a_keepalive_each_interval() -> None:
 
 async def test_a_socket_that_keeps_sending_gets_no_keepalive() -> None:
     subscriber = Subscriber("m1", 0, queue_size=10)
-    timer = KeepaliveTimer(subscriber, 0.2, keepalive)
+    timer = KeepaliveTimer(subscriber, 0.2)
     try:
         for _ in range(8):  # 0.4 s of sends 0.05 s apart: never idle for 0.2 s
             await asyncio.sleep(0.05)
@@ -40,7 +36,7 @@ async def test_a_socket_that_keeps_sending_gets_no_keepalive() -> None:
 async def test_no_keepalive_is_added_to_a_queue_about_to_be_sent() -> None:
     subscriber = Subscriber("m1", 0, queue_size=10)
     subscriber.send({"type": "status", "seq": 1})
-    timer = KeepaliveTimer(subscriber, 0.02, keepalive)
+    timer = KeepaliveTimer(subscriber, 0.02)
     await asyncio.sleep(0.1)
     timer.cancel()
     assert [subscriber.queue.get_nowait()["type"]] == ["status"] and subscriber.queue.empty()
@@ -48,7 +44,7 @@ async def test_no_keepalive_is_added_to_a_queue_about_to_be_sent() -> None:
 
 async def test_a_cancelled_timer_queues_nothing() -> None:
     subscriber = Subscriber("m1", 0, queue_size=10)
-    KeepaliveTimer(subscriber, 0.02, keepalive).cancel()
+    KeepaliveTimer(subscriber, 0.02).cancel()
     await asyncio.sleep(0.1)
     assert subscriber.queue.empty()
 
