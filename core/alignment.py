@@ -10,11 +10,11 @@ read as one line. Input times are window-local; output times are meeting time.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 
 from core.types import Segment, SpeakerTurn, Word
 from core.word_pieces import whole_words
-from core.word_speakers import is_sequential, speakers_in_order
+from core.word_speakers import ends_sentence, is_sequential, speakers_in_order
 
 # Used when diarization found no speaker at all but ASR still produced words.
 UNKNOWN_SPEAKER = "UNKNOWN"
@@ -28,23 +28,28 @@ def align_words(
     max_pause_s: float = 1.0,
     max_segment_s: float = 30.0,
     fallback_speaker: str = UNKNOWN_SPEAKER,
+    labels: Mapping[str, str] | None = None,
 ) -> list[Segment]:
-    """Speaker-attributed segments with ids ``w{window}-{n}`` in meeting time."""
+    """Speaker-attributed segments with ids ``w{window}-{n}`` in meeting time.
+
+    ``labels`` gives the line's speaker for a turn's speaker key where they differ; two keys
+    with one label make two lines where a sentence ends between them."""
     ordered_turns = sorted(turns, key=lambda t: (t.start, t.end))
     ordered = sorted((w for w in words if w.word.strip()), key=lambda w: (w.start, w.end))
-    groups: list[tuple[str, list[Word]]] = []
-    for word, speaker in zip(
+    shown = labels or {}
+    groups: list[tuple[str, list[Word]]] = []  # (the key of the line's last word, its words)
+    for word, key in zip(
         ordered, word_speakers(ordered, ordered_turns, fallback_speaker), strict=True
     ):
         if groups and not _starts_new_segment(
-            groups[-1], speaker, word, max_pause_s, max_segment_s
+            groups[-1], key, word, shown, max_pause_s, max_segment_s
         ):
-            groups[-1][1].append(word)
+            groups[-1] = (key, [*groups[-1][1], word])
         else:
-            groups.append((speaker, [word]))
+            groups.append((key, [word]))
     return [
-        _make_segment(f"w{window}-{n}", speaker, group, window, window_offset)
-        for n, (speaker, group) in enumerate(groups)
+        _make_segment(f"w{window}-{n}", shown.get(key, key), group, window, window_offset)
+        for n, (key, group) in enumerate(groups)
     ]
 
 
@@ -89,17 +94,27 @@ def _distance(point: float, turn: SpeakerTurn) -> float:
 
 def _starts_new_segment(
     current: tuple[str, list[Word]],
-    speaker: str,
+    key: str,
     word: Word,
+    labels: Mapping[str, str],
     max_pause_s: float,
     max_segment_s: float,
 ) -> bool:
-    current_speaker, group = current
+    current_key, group = current
     return (
-        speaker != current_speaker
+        _changes_voice(current_key, key, group[-1], labels)
         or word.start - group[-1].end > max_pause_s
         or word.end - group[0].start > max_segment_s
     )
+
+
+def _changes_voice(before: str, after: str, last: Word, labels: Mapping[str, str]) -> bool:
+    """Another speaker; or another voice under the same label (a short voice keyed apart, see
+    ``core.short_turns``) once a sentence has ended. Within a sentence the line stays whole:
+    a diarizer splits "Carol, can you ..." after the name far more often than people cut in."""
+    if before == after:
+        return False
+    return labels.get(before, before) != labels.get(after, after) or ends_sentence(last)
 
 
 def _make_segment(

@@ -66,11 +66,15 @@ def _append_turn(turns: list[SpeakerTurn], turn: SpeakerTurn) -> None:
 
 
 def absorb_small_clusters(
-    embeddings: np.ndarray, labels: np.ndarray, min_share: float
+    embeddings: np.ndarray, labels: np.ndarray, min_share: float, min_similarity: float = -1.0
 ) -> np.ndarray:
-    """Reassign clusters holding fewer than ``min_share`` of the slices to the nearest big one.
+    """Reassign slices of clusters holding fewer than ``min_share`` of the slices to the
+    nearest big one, when they are at least ``min_similarity`` (cosine) like it.
 
-    Single stray slices (a cough, a laugh, crosstalk) otherwise become phantom speakers.
+    Single stray slices (a cough, a laugh, crosstalk) otherwise become phantom speakers. A
+    slice unlike every big cluster stays apart: it is more often a one-word answer ("No.") of
+    someone who has not spoken at length in this window, and the meeting's speaker linking
+    (``core.speakers``: short voices) has more to judge it by than one window.
     """
     labels = labels.copy()
     counts = np.bincount(labels)
@@ -80,7 +84,9 @@ def absorb_small_clusters(
     centroids = np.stack([embeddings[labels == c].mean(axis=0) for c in big])
     centroids /= np.linalg.norm(centroids, axis=1, keepdims=True)
     for i in np.flatnonzero(~np.isin(labels, big)):
-        labels[i] = big[int(np.argmax(centroids @ embeddings[i]))]
+        scores = centroids @ embeddings[i]
+        if scores.max() >= min_similarity:
+            labels[i] = big[int(np.argmax(scores))]
     return _renumber(labels)
 
 

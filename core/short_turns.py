@@ -7,9 +7,10 @@ centroid, and the short turn's embedding is compared again: a line that is clear
 another speaker now is reassigned to them, the same way a user reassigns a line
 (``core.speaker_edits``: stored beside the segment, never rewriting it).
 
-Only lines that hold nothing but the short voice are candidates. A short turn whose words were
-grouped into the same line as a longer turn of the speaker it joined cannot be moved without
-splitting that line, and stays.
+Only lines that hold nothing but the short voice are candidates. So that its words are not
+grouped into the line of the speaker it joined ("No. Dana, can you send it?"), such a voice keeps
+a speaker of its own while the window's words are aligned (``alignment_turns``): its words form
+a line of their own, under the label it joined, which the second look can then move whole.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from core.speakers import relabel
 from core.types import Segment, SpeakerTurn
 
 # How much closer (cosine similarity) another speaker's final centroid must be than the one the
@@ -31,6 +33,7 @@ EDGE_S = 0.5
 # A line overlapping a longer turn of the same speaker by more than this also holds their words.
 SHARED_S = 0.2
 MAX_KEPT = 5000  # per job; a turn's embedding is ~1 KB
+_OWN_KEY = "short:"  # alignment keys of short voices; never a meeting or window label
 
 
 @dataclass(frozen=True, slots=True)
@@ -38,6 +41,21 @@ class ShortTurn:
     segment_id: str
     label: str  # the meeting label the line was given when its window was linked
     vector: np.ndarray  # unit embedding of the short voice
+
+
+def alignment_turns(
+    turns: Sequence[SpeakerTurn], mapping: Mapping[str, str], short_joins: Mapping[str, np.ndarray]
+) -> tuple[list[SpeakerTurn], dict[str, str]]:
+    """The window's turns keyed for aligning its words, and the meeting label of each key that
+    is not one itself (``core.alignment.align_words``'s ``labels``).
+
+    Every voice is keyed by its meeting label (``mapping``), except a short voice that joined a
+    known speaker (``short_joins``): it keeps a key of its own, so its words break the line even
+    where the speaker it joined talks right before or after it.
+    """
+    own = {local: f"{_OWN_KEY}{local}" for local in short_joins if local in mapping}
+    labels = {key: mapping[local] for local, key in own.items()}
+    return relabel(turns, {**mapping, **own}), labels
 
 
 def short_turn_lines(

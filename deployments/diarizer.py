@@ -140,7 +140,9 @@ class EmbeddedBackend:
             linkage="average",
         )
         labels = clustering.fit_predict(embeddings)
-        return absorb_small_clusters(embeddings, labels, MIN_CLUSTER_SHARE)
+        return absorb_small_clusters(
+            embeddings, labels, MIN_CLUSTER_SHARE, self._args.absorb_min_similarity
+        )
 
 
 def audio_span(audio: np.ndarray, start: float, end: float) -> np.ndarray:

@@ -22,8 +22,7 @@ from core.alignment import align_words
 from core.languages import language_name
 from core.llm_prompts import SummarizationError
 from core.meeting_language import MeetingLanguage
-from core.short_turns import MAX_KEPT, short_turn_lines
-from core.speakers import relabel
+from core.short_turns import MAX_KEPT, alignment_turns, short_turn_lines
 from core.translation import attach_translations
 from core.types import Segment, SpeakerTurn, SummaryResult
 from core.windowing import Window
@@ -186,9 +185,12 @@ class JobOutput:
         state, window = self.state, result.window
         with time_stage("speaker_linking"):
             mapping = state.registry.link_diarization(result.diarization)
-            turns = relabel(result.diarization.turns, mapping)
+            joins = state.registry.last_short_joins
+            turns, labels = alignment_turns(result.diarization.turns, mapping, joins)
         with time_stage("alignment"):
-            segments = align_words(result.transcription.words, turns, window.index, window.start)
+            segments = align_words(
+                result.transcription.words, turns, window.index, window.start, labels=labels
+            )
             _keep_short_lines(state, segments, result.diarization.turns, mapping, window.start)
             segments = attach_translations(segments, result.translations)
             for segment in segments:

@@ -79,6 +79,11 @@ class DiarizerArgs(ModelArgs):
     cluster_distance: float = Field(default=0.28, gt=0, lt=2)  # 0.35 merged a guest voice (guest4)
     slice_s: float = Field(default=1.6, gt=0.2, le=5)
     hop_s: float = Field(default=0.8, gt=0.1, le=5)
+    # embedded backend: a stray slice (a cluster of < 5 % of the window's slices) joins the
+    # nearest big cluster only when at least this similar (cosine); else it stays a voice of its
+    # own for speaker linking to judge. Festival voices: a new speaker's one-word answer was
+    # 0.56-0.63 like the nearest other voice; a known one's strays 0.59-0.79 like their own.
+    absorb_min_similarity: float = Field(default=0.62, ge=-1, le=1)
     # pyannote backend: an absolute path to a pipeline directory (config.yaml, segmentation/,
     # embedding/, plda/) or a hub name, downloaded with the HF_TOKEN of the replica's environment
     pipeline: str = "pyannote/speaker-diarization-community-1"

@@ -43,6 +43,19 @@ def test_small_clusters_join_the_nearest_big_one() -> None:
     assert labels.tolist() == [0, 0, 1, 1, 0]
 
 
+def test_a_small_cluster_unlike_every_big_one_stays_apart() -> None:
+    embeddings = np.array(
+        [[1, 0, 0], [1, 0.1, 0], [0, 1, 0], [0.1, 1, 0], [0.9, 0.2, 0], [0.5, 0.1, 0.85]],
+        dtype=float,
+    )
+    embeddings /= np.linalg.norm(embeddings, axis=1, keepdims=True)
+    labels = absorb_small_clusters(
+        embeddings, np.array([0, 0, 1, 1, 2, 3]), min_share=0.3, min_similarity=0.62
+    )
+    # The stray near cluster 0 (0.98) joins it; the one at 0.50 from it keeps a label of its own.
+    assert labels.tolist() == [0, 0, 1, 1, 0, 2]
+
+
 def test_centroids_are_unit_vectors_per_label() -> None:
     embeddings = np.array([[1.0, 0.0], [0.0, 1.0], [0.0, 1.0]])
     centroids = speaker_centroids(embeddings, np.array([0, 1, 1]))
