@@ -9,8 +9,9 @@ another speaker now is reassigned to them, the same way a user reassigns a line
 
 Only lines that hold nothing but the short voice are candidates. So that its words are not
 grouped into the line of the speaker it joined ("No. Dana, can you send it?"), such a voice keeps
-a speaker of its own while the window's words are aligned (``alignment_turns``): its words form
-a line of their own, under the label it joined, which the second look can then move whole.
+a speaker of its own while the window's words are aligned (``alignment_turns``): where a
+sentence ends, its words form a line of their own under the label it joined, which the second
+look can then move whole (``core.alignment`` keeps a sentence in one line).
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from core.speakers import relabel
+from core.speakers import SpeakerRegistry, relabel
 from core.types import Segment, SpeakerTurn
 
 # How much closer (cosine similarity) another speaker's final centroid must be than the one the
@@ -33,6 +34,11 @@ EDGE_S = 0.5
 # A line overlapping a longer turn of the same speaker by more than this also holds their words.
 SHARED_S = 0.2
 MAX_KEPT = 5000  # per job; a turn's embedding is ~1 KB
+# A short voice at least this like the speaker it joined is taken as theirs: its words stay in
+# their line. Festival voices: the right speaker's short voices joined at 0.77-0.84 (one at 0.62
+# inside a sentence, which stays whole anyway); a new speaker's first "No." joined someone else
+# at 0.58-0.63.
+SURE_JOIN = 0.7
 _OWN_KEY = "short:"  # alignment keys of short voices; never a meeting or window label
 
 
@@ -44,18 +50,28 @@ class ShortTurn:
 
 
 def alignment_turns(
-    turns: Sequence[SpeakerTurn], mapping: Mapping[str, str], short_joins: Mapping[str, np.ndarray]
+    turns: Sequence[SpeakerTurn], mapping: Mapping[str, str], registry: SpeakerRegistry
 ) -> tuple[list[SpeakerTurn], dict[str, str]]:
     """The window's turns keyed for aligning its words, and the meeting label of each key that
     is not one itself (``core.alignment.align_words``'s ``labels``).
 
-    Every voice is keyed by its meeting label (``mapping``), except a short voice that joined a
-    known speaker (``short_joins``): it keeps a key of its own, so its words break the line even
-    where the speaker it joined talks right before or after it.
+    Every voice is keyed by its meeting label (``mapping``, from ``registry.link``), except a
+    short voice that joined a speaker it is not clearly like (below ``SURE_JOIN``): it keeps a
+    key of its own, so its words break the line where a sentence ends, even when the speaker it
+    joined talks right before or after it.
     """
-    own = {local: f"{_OWN_KEY}{local}" for local in short_joins if local in mapping}
+    centroids = registry.centroids()
+    own = {
+        local: f"{_OWN_KEY}{local}"
+        for local, vector in registry.last_short_joins.items()
+        if local in mapping and _similarity(vector, centroids.get(mapping[local])) < SURE_JOIN
+    }
     labels = {key: mapping[local] for local, key in own.items()}
     return relabel(turns, {**mapping, **own}), labels
+
+
+def _similarity(vector: np.ndarray, centroid: tuple[list[float], float] | None) -> float:
+    return -1.0 if centroid is None else float(vector @ np.asarray(centroid[0]))
 
 
 def short_turn_lines(

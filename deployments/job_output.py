@@ -185,8 +185,7 @@ class JobOutput:
         state, window = self.state, result.window
         with time_stage("speaker_linking"):
             mapping = state.registry.link_diarization(result.diarization)
-            joins = state.registry.last_short_joins
-            turns, labels = alignment_turns(result.diarization.turns, mapping, joins)
+            turns, labels = alignment_turns(result.diarization.turns, mapping, state.registry)
         with time_stage("alignment"):
             segments = align_words(
                 result.transcription.words, turns, window.index, window.start, labels=labels

@@ -158,6 +158,24 @@ bob: I will own the vendor renewal and report back next week.
   -> bob | own the vendor renewal and report back | next week
 carol: Great, that covers everything for today.
 """,
+    # bob's first word, "No.", comes in the first window, right before alice's question, and his
+    # first long turn in the second: the window's diarizer has no voice of his to put it with.
+    "firstword3": """
+alice: Good morning. Let's go through the release checklist for the {feature} today.
+carol: The test reports are ready and every blocker from last week is closed now.
+alice: Good. The store listing still needs the new screenshots and the shorter description.
+carol: I asked the design team for the screenshots, they promised them for tomorrow morning.
+bob: No.
+alice: Dana, can you send the final build notes to the support team by {day}?
+carol: Sure, I will send them this afternoon.
+bob: Thanks.
+alice: Then the only open question is the date of the launch announcement.
+alice: Let's also look at the crash reports from the beta testers this week.
+carol: Most of them come from the old tablets, the memory limit there is very low.
+alice: Then we drop support for those tablets in the next version.
+bob: I can write the announcement and share a draft with marketing on Monday, with the pricing page.
+carol: Great, that covers everything for today.
+""",
     "guest4": """
 alice: Welcome back. Today we go through the launch checklist for the {feature}.
 bob: The servers are ready and the monitoring dashboards are live.

@@ -6,7 +6,7 @@ import numpy as np
 
 from core.alignment import align_words
 from core.short_turns import ShortTurn, alignment_turns, reassignments, short_turn_lines
-from core.speakers import SpeakerRegistry
+from core.speakers import SpeakerRegistry, relabel
 from core.types import Segment, SpeakerTurn, Word
 
 
@@ -63,44 +63,65 @@ def test_registry_reports_the_short_voices_that_joined_someone() -> None:
     assert registry.last_short_joins == {}  # per window
 
 
-def test_a_short_voice_gets_a_line_of_its_own_under_the_label_it_joined() -> None:
-    # b's "No." comes 0.5 s before A's next sentence: one line "No. Dana, can you ..." if b's
-    # words were keyed by the label b joined, and that line could never move to b's speaker.
-    turns = [SpeakerTurn(0.0, 4.6, "A"), SpeakerTurn(6.0, 6.4, "b"), SpeakerTurn(6.7, 9.6, "A")]
-    words = [
-        Word("Shall", 0.5, 0.9), Word("we", 0.9, 1.1), Word("start?", 1.1, 4.5),
-        Word("No.", 6.1, 6.3),
-        Word("Dana,", 6.8, 7.2), Word("can", 7.2, 7.5), Word("you", 7.5, 7.7),
-        Word("send", 7.7, 8.0), Word("it?", 8.0, 9.5),
-    ]  # fmt: skip
-    mapping = {"A": "SPEAKER_00", "b": "SPEAKER_00"}
-    joins = {"b": _unit(0.0, 1.0)}
+def _linked(short_voice: list[float]) -> tuple[SpeakerRegistry, dict[str, str]]:
+    """A registry that knows A, then links a window where A talks at length and b briefly."""
+    registry = SpeakerRegistry()
+    registry.link({"A": [1.0, 0.0, 0.0], "C": [0.0, 0.0, 1.0]}, {"A": 6.0, "C": 6.0})
+    mapping = registry.link({"A": [1.0, 0.0, 0.0], "b": short_voice}, {"A": 6.0, "b": 0.4})
+    return registry, mapping
 
-    keyed, labels = alignment_turns(turns, mapping, joins)
-    segments = align_words(words, keyed, 2, 60.0, labels=labels)
+
+# A: "Shall we start?", b: "No." 0.5 s before A's next sentence.
+_TURNS = [SpeakerTurn(0.0, 4.6, "A"), SpeakerTurn(6.0, 6.4, "b"), SpeakerTurn(6.7, 9.6, "A")]
+_WORDS = [
+    Word("Shall", 0.5, 0.9), Word("we", 0.9, 1.1), Word("start?", 1.1, 4.5),
+    Word("No.", 6.1, 6.3),
+    Word("Dana,", 6.8, 7.2), Word("can", 7.2, 7.5), Word("you", 7.5, 7.7),
+    Word("send", 7.7, 8.0), Word("it?", 8.0, 9.5),
+]  # fmt: skip
+
+
+def test_a_short_voice_unlike_the_speaker_it_joined_gets_a_line_of_its_own() -> None:
+    registry, mapping = _linked([0.6, 0.8, 0.0])  # 0.6 like A: maybe someone not heard yet
+    assert mapping["b"] == mapping["A"] and "b" in registry.last_short_joins
+
+    keyed, labels = alignment_turns(_TURNS, mapping, registry)
+    segments = align_words(_WORDS, keyed, 2, 60.0, labels=labels)
 
     assert [(s.speaker, s.text) for s in segments] == [
         ("SPEAKER_00", "Shall we start?"),
         ("SPEAKER_00", "No."),
         ("SPEAKER_00", "Dana, can you send it?"),
     ]
-    lines = short_turn_lines(segments, turns, mapping, joins, offset=60.0)
+    joins = registry.last_short_joins
+    lines = short_turn_lines(segments, _TURNS, mapping, joins, offset=60.0)
     assert [line.segment_id for line in lines] == ["w2-1"]
     # Keyed by meeting label alone, "No." runs into A's sentence and no line qualifies.
-    merged = align_words(words, alignment_turns(turns, mapping, {})[0], 2, 60.0)
+    merged = align_words(_WORDS, relabel(_TURNS, mapping), 2, 60.0)
     assert [s.text for s in merged] == ["Shall we start?", "No. Dana, can you send it?"]
-    assert short_turn_lines(merged, turns, mapping, joins, offset=60.0) == []
+    assert short_turn_lines(merged, _TURNS, mapping, joins, offset=60.0) == []
+
+
+def test_a_short_voice_clearly_like_the_speaker_it_joined_stays_in_their_line() -> None:
+    registry, mapping = _linked([0.78, 0.626, 0.0])  # 0.78 like A: A's own "No."
+    assert "b" in registry.last_short_joins
+
+    keyed, labels = alignment_turns(_TURNS, mapping, registry)
+
+    segments = align_words(_WORDS, keyed, 2, 60.0, labels=labels)
+    assert [s.text for s in segments] == ["Shall we start?", "No. Dana, can you send it?"]
 
 
 def test_a_short_voice_inside_a_sentence_stays_in_its_line() -> None:
     # The diarizer heard "Carol," as a voice of its own; the sentence goes on in A's turn.
+    registry, mapping = _linked([0.6, 0.8, 0.0])
     turns = [SpeakerTurn(0.0, 0.6, "b"), SpeakerTurn(0.8, 3.6, "A"), SpeakerTurn(4.0, 6.0, "C")]
     words = [
         Word("Carol,", 0.1, 0.5), Word("can", 0.9, 1.1), Word("you", 1.1, 1.3),
         Word("ask?", 1.3, 2.5), Word("Thanks.", 2.7, 3.5), Word("Yes.", 4.1, 4.5),
     ]  # fmt: skip
-    mapping = {"A": "SPEAKER_00", "b": "SPEAKER_00", "C": "SPEAKER_01"}
-    keyed, labels = alignment_turns(turns, mapping, {"b": _unit(1.0, 0.0)})
+    mapping = {**mapping, "C": "SPEAKER_01"}
+    keyed, labels = alignment_turns(turns, mapping, registry)
 
     segments = align_words(words, keyed, 0, 0.0, labels=labels)
 
