@@ -237,7 +237,7 @@ async def room_events(
         subscriber = await fanout.subscribe(meeting_id, cursor)
         catch_up = asyncio.create_task(fanout.catch_up(subscriber))
         try:
-            while not subscriber.overflowed.is_set():
+            while not subscriber.overflowed:
                 try:
                     event = await asyncio.wait_for(subscriber.queue.get(), IDLE_CHECK_S)
                 except TimeoutError:

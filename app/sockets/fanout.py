@@ -55,25 +55,30 @@ class Subscriber:
         self.meeting_id = meeting_id
         self.cursor = cursor
         self.queue: asyncio.Queue[Outgoing] = asyncio.Queue(maxsize=queue_size)
-        self.overflowed = asyncio.Event()
+        self._overflowed = False
         self.catch_up_lock = asyncio.Lock()
         self.catch_up_pending = False  # a scheduled catch-up has not taken the lock yet
         self.closed = False
         self.tasks: set[asyncio.Task[None]] = set()
         self._too_slow: asyncio.Future[None] | None = None
 
+    @property
+    def overflowed(self) -> bool:
+        """The queue overflowed: this socket is too slow and gets nothing more."""
+        return self._overflowed
+
     def too_slow(self) -> asyncio.Future[None]:
         """Resolved once the queue has overflowed, for the socket's handler to wait on beside
-        its tasks (a task per socket awaiting ``overflowed.wait()`` costs a coroutine and a
-        task for the socket's whole life)."""
+        its tasks (a task per socket waiting on an event costs a coroutine and a task for the
+        socket's whole life); created on first use."""
         if self._too_slow is None:
             self._too_slow = asyncio.get_running_loop().create_future()
-            if self.overflowed.is_set():
+            if self._overflowed:
                 self._too_slow.set_result(None)
         return self._too_slow
 
     def mark_overflowed(self) -> None:
-        self.overflowed.set()
+        self._overflowed = True
         if self._too_slow is not None and not self._too_slow.done():
             self._too_slow.set_result(None)
 
@@ -93,7 +98,7 @@ class Subscriber:
         """Like ``offer`` but waits for queue space (replays are durable, so they backpressure);
         no space within ``timeout_s`` marks the subscriber as too slow."""
         seq = int(event["seq"])
-        if seq != self.cursor + 1 or self.overflowed.is_set() or self.closed:
+        if seq != self.cursor + 1 or self.overflowed or self.closed:
             return
         try:
             await asyncio.wait_for(self.queue.put(outgoing(event)), timeout_s)
@@ -107,13 +112,13 @@ class Subscriber:
         ``prepared``: the client's view of ``event`` (``client_view``), encoded once."""
         if self.cursor < int(event["after_seq"]) or self.catch_up_lock.locked():
             return
-        if self.overflowed.is_set() or self.queue.full():
+        if self.overflowed or self.queue.full():
             return
         self.queue.put_nowait(prepared or client_view(event))
 
     def send(self, message: Mapping[str, Any]) -> None:
         """Queue a live or control message; a full queue marks the subscriber as too slow."""
-        if self.overflowed.is_set():
+        if self.overflowed:
             return
         try:
             self.queue.put_nowait(outgoing(message))
@@ -206,7 +211,7 @@ class RoomFanout:
             await self._catch_up_locked(subscriber, None)
 
     async def _catch_up_locked(self, subscriber: Subscriber, put_timeout_s: float | None) -> None:
-        while not subscriber.overflowed.is_set() and not subscriber.closed:
+        while not subscriber.overflowed and not subscriber.closed:
             events = await self._hub.replay(subscriber.meeting_id, subscriber.cursor)
             if not events:
                 return

@@ -219,7 +219,7 @@ async def serve_room(
             task.cancel()
         # Gather every task, done ones too, so no exception goes unretrieved.
         await asyncio.gather(*watched, catch_up, return_exceptions=True)
-    if subscriber.overflowed.is_set():
+    if subscriber.overflowed:
         logger.info("closing slow consumer of meeting %s", meeting_id)
         metrics_sink().slow_consumer_disconnected()
         await safe_close(websocket, CLOSE_TOO_MANY, "Too slow to keep up; resume with last_seq")
