@@ -37,19 +37,22 @@ def align_words(
     ordered_turns = sorted(turns, key=lambda t: (t.start, t.end))
     ordered = sorted((w for w in words if w.word.strip()), key=lambda w: (w.start, w.end))
     shown = labels or {}
-    groups: list[tuple[str, list[Word]]] = []  # (the key of the line's last word, its words)
+    groups: list[list[Word]] = []
+    keys: list[str] = []  # the key of each line's last word (a line's keys share one label)
     for word, key in zip(
         ordered, word_speakers(ordered, ordered_turns, fallback_speaker), strict=True
     ):
         if groups and not _starts_new_segment(
-            groups[-1], key, word, shown, max_pause_s, max_segment_s
+            keys[-1], groups[-1], key, word, shown, max_pause_s, max_segment_s
         ):
-            groups[-1] = (key, [*groups[-1][1], word])
+            groups[-1].append(word)
+            keys[-1] = key
         else:
-            groups.append((key, [word]))
+            groups.append([word])
+            keys.append(key)
     return [
         _make_segment(f"w{window}-{n}", shown.get(key, key), group, window, window_offset)
-        for n, (key, group) in enumerate(groups)
+        for n, (key, group) in enumerate(zip(keys, groups, strict=True))
     ]
 
 
@@ -93,14 +96,14 @@ def _distance(point: float, turn: SpeakerTurn) -> float:
 
 
 def _starts_new_segment(
-    current: tuple[str, list[Word]],
+    current_key: str,
+    group: list[Word],
     key: str,
     word: Word,
     labels: Mapping[str, str],
     max_pause_s: float,
     max_segment_s: float,
 ) -> bool:
-    current_key, group = current
     return (
         _changes_voice(current_key, key, group[-1], labels)
         or word.start - group[-1].end > max_pause_s

@@ -167,13 +167,15 @@ alice: Good. The store listing still needs the new screenshots and the shorter d
 carol: I asked the design team for the screenshots, they promised them for tomorrow morning.
 bob: No.
 alice: Dana, can you send the final build notes to the support team by {day}?
+  -> dana | send the final build notes to the support team | {day}
 carol: Sure, I will send them this afternoon.
 bob: Thanks.
 alice: Then the only open question is the date of the launch announcement.
-alice: Let's also look at the crash reports from the beta testers this week.
+alice: The beta testers sent us their crash reports during the week.
 carol: Most of them come from the old tablets, the memory limit there is very low.
 alice: Then we drop support for those tablets in the next version.
-bob: I can write the announcement and share a draft with marketing on Monday, with the pricing page.
+bob: I will write the announcement and share a draft with the marketing team on Monday.
+  -> bob | write the announcement and share a draft with the marketing team | Monday
 carol: Great, that covers everything for today.
 """,
     "guest4": """
