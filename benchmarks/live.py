@@ -29,7 +29,14 @@ from typing import Any
 import websockets
 import yaml
 
-from benchmarks.client import BenchUser, create_meeting, process_upload, register_user
+from benchmarks.client import (
+    Arrival,
+    BenchUser,
+    MeetingRun,
+    create_meeting,
+    process_upload,
+    register_user,
+)
 from benchmarks.live_client import StreamLog, stream_audio
 from benchmarks.live_words import word_timing
 from benchmarks.platform import Platform, external_platform, started_platform
@@ -79,15 +86,18 @@ async def run_stream(
         4,
     )
     if transcripts:
-        live = [m["segment"] for _, m in received if m["type"] == "transcript"]
-        write_transcripts(transcripts, turns, live, uploaded.segments)
+        live = MeetingRun(meeting_id, began, arrivals=[Arrival(at, m) for at, m in received])
+        write_transcripts(
+            transcripts, turns, live.attributed_segments, uploaded.attributed_segments
+        )
     return stats
 
 
 def write_transcripts(
     path: str, turns: list[dict[str, Any]], live: list[dict[str, Any]], upload: list[dict[str, Any]]
 ) -> None:
-    """Reference, live and upload segments side by side, to read where the two paths differ."""
+    """Reference, live and upload segments side by side, to read where the two paths differ;
+    with the speaker labels a client shows once the job's last ``speakers`` event is in."""
 
     def lines(segments: list[dict[str, Any]]) -> list[dict[str, Any]]:
         keys = ("start", "end", "speaker", "text")

@@ -114,6 +114,9 @@ class SpeakerRegistry:
             mapping[local] = self._link_one(
                 long_vectors[local], matches.get(local), durations, local
             )
+            # A long turn confirms a speaker that short turns opened (a live meeting's first
+            # "Good morning." alone in its window): ``reattribute`` must not fold it away.
+            self._by_label(mapping[local]).confirmed = True
         for local in sorted(short):
             closest = self._closest(vectors[local])
             if closest is not None and closest[1] < self.threshold:

@@ -153,6 +153,18 @@ def test_provisional_speaker_confirmed_by_a_long_turn_stays() -> None:
     assert restored.to_state() == registry.to_state()
 
 
+def test_a_long_turn_confirms_the_speaker_a_short_one_opened() -> None:
+    # Live: alice's "Good morning." is alone in its window and opens a provisional speaker;
+    # her long turns then link to it. It must not be folded into bob, the closest other voice.
+    registry = SpeakerRegistry(threshold=0.85, novel_below=0.5)
+    assert registry.link_diarization(window(("hi", E1, 0.6))) == {"hi": "SPEAKER_00"}
+    registry.link_diarization(window(("carol", E2, 5.0)))
+    assert registry.link_diarization(window(("alice", E1, 6.0))) == {"alice": "SPEAKER_00"}
+    assert registry.link_diarization(window(("bob", [0.6, 0.0, 0.8], 6.0))) == {"bob": "SPEAKER_02"}
+    assert registry.reattribute() == {}
+    assert registry.labels == ["SPEAKER_00", "SPEAKER_01", "SPEAKER_02"]
+
+
 def test_short_speaker_that_matches_no_one_stays_after_the_meeting() -> None:
     registry = SpeakerRegistry(threshold=0.85, novel_below=0.5)
     registry.link_diarization(window(("a", E1, 8.0)))
