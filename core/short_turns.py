@@ -21,7 +21,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from core.speakers import SpeakerRegistry, relabel
+from core.speakers import ShortJoin, relabel
 from core.types import Segment, SpeakerTurn
 
 # How much closer (cosine similarity) another speaker's final centroid must be than the one the
@@ -50,45 +50,40 @@ class ShortTurn:
 
 
 def alignment_turns(
-    turns: Sequence[SpeakerTurn], mapping: Mapping[str, str], registry: SpeakerRegistry
+    turns: Sequence[SpeakerTurn], mapping: Mapping[str, str], short_joins: Mapping[str, ShortJoin]
 ) -> tuple[list[SpeakerTurn], dict[str, str]]:
     """The window's turns keyed for aligning its words, and the meeting label of each key that
     is not one itself (``core.alignment.align_words``'s ``labels``).
 
     Every voice is keyed by its meeting label (``mapping``, from ``registry.link``), except a
-    short voice that joined a speaker it is not clearly like (below ``SURE_JOIN``): it keeps a
-    key of its own, so its words break the line where a sentence ends, even when the speaker it
-    joined talks right before or after it.
+    short voice that joined a speaker it is not clearly like (``short_joins``, below
+    ``SURE_JOIN``): it keeps a key of its own, so its words break the line where a sentence
+    ends, even when the speaker it joined talks right before or after it.
     """
-    centroids = registry.centroids()
     own = {
         local: f"{_OWN_KEY}{local}"
-        for local, vector in registry.last_short_joins.items()
-        if local in mapping and _similarity(vector, centroids.get(mapping[local])) < SURE_JOIN
+        for local, join in short_joins.items()
+        if local in mapping and join.similarity < SURE_JOIN
     }
     labels = {key: mapping[local] for local, key in own.items()}
     return relabel(turns, {**mapping, **own}), labels
-
-
-def _similarity(vector: np.ndarray, centroid: tuple[list[float], float] | None) -> float:
-    return -1.0 if centroid is None else float(vector @ np.asarray(centroid[0]))
 
 
 def short_turn_lines(
     segments: Sequence[Segment],
     turns: Sequence[SpeakerTurn],
     mapping: Mapping[str, str],
-    short_joins: Mapping[str, np.ndarray],
+    short_joins: Mapping[str, ShortJoin],
     offset: float,
 ) -> list[ShortTurn]:
     """The window's lines that hold only a short voice which joined a known speaker.
 
     ``turns`` are the window's diarization turns (window-local times and labels), ``mapping``
-    their meeting labels, ``short_joins`` the short local voices' embeddings, ``offset`` the
+    their meeting labels, ``short_joins`` the short local voices that joined someone, ``offset`` the
     window's start in the meeting.
     """
     found: list[ShortTurn] = []
-    for local, vector in short_joins.items():
+    for local, join in short_joins.items():
         label = mapping.get(local)
         own = [(t.start + offset, t.end + offset) for t in turns if t.speaker == local]
         others = [
@@ -102,7 +97,7 @@ def short_turn_lines(
                 and any(_gap(segment, span) <= EDGE_S for span in own)
                 and all(_overlap(segment, span) <= SHARED_S for span in others)
             ):
-                found.append(ShortTurn(segment.id, label, vector))
+                found.append(ShortTurn(segment.id, label, join.vector))
     return found
 
 

@@ -52,6 +52,14 @@ class EmbeddingDimensionError(ValueError):
         self.got = got
 
 
+@dataclass(frozen=True, slots=True)
+class ShortJoin:
+    """A short voice that joined a known speaker in the last ``link`` call."""
+
+    vector: np.ndarray  # unit embedding
+    similarity: float  # cosine similarity to that speaker's centroid when it joined
+
+
 @dataclass(slots=True)
 class _Speaker:
     label: str
@@ -76,9 +84,9 @@ class SpeakerRegistry:
         self.novel_below = novel_below
         self._speakers: list[_Speaker] = []
         self._next_index = 0
-        # The last ``link`` call's short voices that joined a known speaker: local label → unit
-        # embedding (``core.short_turns`` looks at them again when the meeting is over).
-        self.last_short_joins: dict[str, np.ndarray] = {}
+        # The last ``link`` call's short voices that joined a known speaker, by local label
+        # (``core.short_turns`` looks at them again when the meeting is over).
+        self.last_short_joins: dict[str, ShortJoin] = {}
 
     @property
     def labels(self) -> list[str]:
@@ -122,7 +130,7 @@ class SpeakerRegistry:
             if closest is not None and closest[1] < self.threshold:
                 # A short turn of a known voice: no phantom, and too noisy to move the centroid.
                 mapping[local] = self._speakers[closest[0]].label
-                self.last_short_joins[local] = vectors[local]
+                self.last_short_joins[local] = ShortJoin(vectors[local], closest[1])
                 continue
             index = closest[0] if closest is not None else None
             mapping[local] = self._link_one(vectors[local], index, durations, local)

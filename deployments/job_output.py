@@ -185,7 +185,9 @@ class JobOutput:
         state, window = self.state, result.window
         with time_stage("speaker_linking"):
             mapping = state.registry.link_diarization(result.diarization)
-            turns, labels = alignment_turns(result.diarization.turns, mapping, state.registry)
+            turns, labels = alignment_turns(
+                result.diarization.turns, mapping, state.registry.last_short_joins
+            )
         with time_stage("alignment"):
             segments = align_words(
                 result.transcription.words, turns, window.index, window.start, labels=labels

@@ -6,7 +6,7 @@ import numpy as np
 
 from core.alignment import align_words
 from core.short_turns import ShortTurn, alignment_turns, reassignments, short_turn_lines
-from core.speakers import SpeakerRegistry, relabel
+from core.speakers import ShortJoin, SpeakerRegistry, relabel
 from core.types import Segment, SpeakerTurn, Word
 
 
@@ -31,8 +31,8 @@ def test_only_lines_holding_nothing_but_the_short_voice_qualify() -> None:
         # b's second turn grouped with A's words: cannot move without a split.
         Segment("w2-3", "SPEAKER_00", "Sure. Go on then.", 69.5, 71.5, 2),
     ]
-    vector = _unit(0.0, 1.0)
-    lines = short_turn_lines(segments, turns, mapping, {"b": vector}, offset=60.0)
+    joins = {"b": ShortJoin(_unit(0.0, 1.0), 0.6)}
+    lines = short_turn_lines(segments, turns, mapping, joins, offset=60.0)
     assert [(line.segment_id, line.label) for line in lines] == [("w2-1", "SPEAKER_00")]
 
 
@@ -58,7 +58,9 @@ def test_registry_reports_the_short_voices_that_joined_someone() -> None:
     # A short voice below the linking threshold joins the closest speaker and is reported.
     registry.link({"a": [1.0, 0.0, 0.0], "b": [0.7, 0.7, 0.1]}, {"a": 6.0, "b": 0.4})
     assert list(registry.last_short_joins) == ["b"]
-    assert np.isclose(np.linalg.norm(registry.last_short_joins["b"]), 1.0)
+    join = registry.last_short_joins["b"]
+    assert np.isclose(np.linalg.norm(join.vector), 1.0)
+    assert np.isclose(join.similarity, float(join.vector @ np.array([1.0, 0.0, 0.0])))
     registry.link({"a": [1.0, 0.0, 0.0]}, {"a": 6.0})
     assert registry.last_short_joins == {}  # per window
 
@@ -85,7 +87,7 @@ def test_a_short_voice_unlike_the_speaker_it_joined_gets_a_line_of_its_own() -> 
     registry, mapping = _linked([0.6, 0.8, 0.0])  # 0.6 like A: maybe someone not heard yet
     assert mapping["b"] == mapping["A"] and "b" in registry.last_short_joins
 
-    keyed, labels = alignment_turns(_TURNS, mapping, registry)
+    keyed, labels = alignment_turns(_TURNS, mapping, registry.last_short_joins)
     segments = align_words(_WORDS, keyed, 2, 60.0, labels=labels)
 
     assert [(s.speaker, s.text) for s in segments] == [
@@ -106,7 +108,7 @@ def test_a_short_voice_clearly_like_the_speaker_it_joined_stays_in_their_line() 
     registry, mapping = _linked([0.78, 0.626, 0.0])  # 0.78 like A: A's own "No."
     assert "b" in registry.last_short_joins
 
-    keyed, labels = alignment_turns(_TURNS, mapping, registry)
+    keyed, labels = alignment_turns(_TURNS, mapping, registry.last_short_joins)
 
     segments = align_words(_WORDS, keyed, 2, 60.0, labels=labels)
     assert [s.text for s in segments] == ["Shall we start?", "No. Dana, can you send it?"]
@@ -121,7 +123,7 @@ def test_a_short_voice_inside_a_sentence_stays_in_its_line() -> None:
         Word("ask?", 1.3, 2.5), Word("Thanks.", 2.7, 3.5), Word("Yes.", 4.1, 4.5),
     ]  # fmt: skip
     mapping = {**mapping, "C": "SPEAKER_01"}
-    keyed, labels = alignment_turns(turns, mapping, registry)
+    keyed, labels = alignment_turns(turns, mapping, registry.last_short_joins)
 
     segments = align_words(words, keyed, 0, 0.0, labels=labels)
 
