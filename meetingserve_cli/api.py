@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 from types import TracebackType
 from typing import IO, Any
@@ -10,10 +11,24 @@ from typing import IO, Any
 import httpx
 
 from meetingserve_cli.config import Credentials
-from meetingserve_cli.errors import CliError, ExitCode, http_error
+from meetingserve_cli.errors import TRANSCRIPT_EXISTS_HINT, CliError, ExitCode, http_error
 
 UPLOAD_TIMEOUT = httpx.Timeout(30.0, write=600.0, read=600.0)
 Progress = Callable[[int], None]
+REPLACE = {"replace": "true"}  # query parameter that records over a finished transcript
+
+
+@dataclass(frozen=True, slots=True)
+class Languages:
+    """A meeting's language settings as the server takes them (docs/protocol.md "Meeting
+    languages"); what is None keeps the meeting's setting."""
+
+    language: str | None = None  # "auto" or an ISO 639-1 code
+    translate_to: str | None = None  # "en": English captions of non-English speech
+
+    def fields(self) -> dict[str, str]:
+        fields = {"language": self.language, "translate_to": self.translate_to}
+        return {name: value for name, value in fields.items() if value}
 
 
 class ProgressFile:
@@ -43,11 +58,15 @@ def detail_of(response: httpx.Response) -> str:
         body = response.json()
     except ValueError:
         return response.text[:200] or response.reason_phrase
+    if isinstance(body, dict) and body.get("code") == "transcript_exists":
+        return TRANSCRIPT_EXISTS_HINT
     detail = body.get("detail", body) if isinstance(body, dict) else body
     if isinstance(detail, list):  # FastAPI validation errors
         return "; ".join(str(d.get("msg", d)) if isinstance(d, dict) else str(d) for d in detail)
     if isinstance(detail, dict) and "error" in detail:
         return str(detail["error"].get("message", detail["error"]))
+    if isinstance(detail, dict) and "message" in detail:  # e.g. unsupported_language
+        return str(detail["message"])[:300]
     return str(detail)[:300]
 
 
@@ -105,12 +124,21 @@ class ApiClient:
         result: dict[str, Any] = self.json("Meeting", "GET", f"/api/meetings/{meeting_id}")
         return result
 
-    def create_meeting(self, title: str) -> str:
-        body = {"title": title}
+    def create_meeting(self, title: str, languages: Languages | None = None) -> str:
+        body = {"title": title, **(languages.fields() if languages else {})}
         return str(self.json("Create meeting", "POST", "/api/meetings", json=body)["id"])
 
-    def upload(self, meeting_id: str, path: Path, on_read: Progress) -> str:
-        """Upload the file; returns the job id (the server answers 202 at once)."""
+    def upload(
+        self,
+        meeting_id: str,
+        path: Path,
+        on_read: Progress,
+        languages: Languages | None = None,
+        replace: bool = False,
+    ) -> str:
+        """Upload the file; returns the job id (the server answers 202 at once). ``replace``
+        records over a finished transcript (kept as an earlier version)."""
+        params = {**(languages.fields() if languages else {}), **(REPLACE if replace else {})}
         with path.open("rb") as f:
             files = {"file": (path.name, ProgressFile(f, on_read), "application/octet-stream")}
             result = self.json(
@@ -118,13 +146,15 @@ class ApiClient:
                 "POST",
                 f"/api/meetings/{meeting_id}/audio",
                 files=files,
+                params=params,
                 timeout=UPLOAD_TIMEOUT,
             )
         return str(result["job_id"])
 
-    def transcript(self, meeting_id: str, fmt: str) -> bytes:
+    def transcript(self, meeting_id: str, fmt: str, text: str = "original") -> bytes:
         path = f"/api/meetings/{meeting_id}/transcript"
-        return self.request("Export", "GET", path, params={"format": fmt}).content
+        params = {"format": fmt, "text": text}
+        return self.request("Export", "GET", path, params=params).content
 
     def summary(self, meeting_id: str, fmt: str) -> bytes:
         path = f"/api/meetings/{meeting_id}/summary"

@@ -16,6 +16,10 @@ class ExitCode(IntEnum):
     JOB_FAILED = 7  # the meeting's processing ended ``failed``
 
 
+# The server's 409 ``transcript_exists`` (upload or live socket), in the CLI's terms.
+TRANSCRIPT_EXISTS_HINT = "the meeting already has a transcript; pass --replace to record again"
+
+
 class CliError(Exception):
     """A failure to report on stderr and exit with ``code``."""
 

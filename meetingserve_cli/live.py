@@ -20,8 +20,9 @@ import numpy as np
 from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import ConnectionClosed, InvalidHandshake
 
+from meetingserve_cli.api import Languages
 from meetingserve_cli.config import Credentials
-from meetingserve_cli.errors import CliError, ExitCode
+from meetingserve_cli.errors import TRANSCRIPT_EXISTS_HINT, CliError, ExitCode
 from meetingserve_cli.room import bearer
 
 SAMPLE_RATE = 16_000
@@ -31,6 +32,7 @@ STOPPED_TIMEOUT_S = 900.0  # the server answers `stop` after the last window and
 FATAL_AUDIO_CLOSES: dict[int, tuple[ExitCode, str]] = {
     1003: (ExitCode.REJECTED, "the server did not accept the audio format"),
     1009: (ExitCode.REJECTED, "an audio frame was too large for the server"),
+    4400: (ExitCode.REJECTED, "the server refused the start message"),
     4401: (ExitCode.AUTH, "the server refused the token (log in again)"),
     4403: (ExitCode.REJECTED, "only the owner or an editor of the meeting can stream audio"),
     4404: (ExitCode.NOT_FOUND, "meeting not found"),
@@ -53,6 +55,21 @@ def decode_file(path: Path) -> bytes:
         return pcm16(decode_audio(path, SAMPLE_RATE))
     except AudioDecodeError as e:
         raise CliError(f"Cannot decode {path}: {e}", ExitCode.USAGE) from e
+
+
+@dataclass(frozen=True, slots=True)
+class LiveOptions:
+    """What a new session starts with."""
+
+    languages: Languages = field(default_factory=Languages)
+    replace: bool = False  # record over a finished transcript (kept as an earlier version)
+
+
+def refusal(error: dict[str, Any]) -> str:
+    code = error.get("code")
+    if code == "transcript_exists":
+        return TRANSCRIPT_EXISTS_HINT
+    return f"{error.get('error')} ({code})"
 
 
 @dataclass
@@ -89,10 +106,13 @@ class LiveStreamer:
         credentials: Credentials,
         meeting_id: str,
         notice: Callable[[str], None],
+        options: LiveOptions | None = None,
         reconnect_for_s: float = 120.0,
     ) -> None:
         self._credentials = credentials
-        self._url = f"{credentials.ws_base}/ws/meeting/{meeting_id}/audio"
+        self._options = options or LiveOptions()
+        query = "?replace=true" if self._options.replace else ""
+        self._url = f"{credentials.ws_base}/ws/meeting/{meeting_id}/audio{query}"
         self._notice = notice
         self._reconnect_for_s = reconnect_for_s
         self.session_id: str | None = None
@@ -142,8 +162,12 @@ class LiveStreamer:
         start["encoding"] = "pcm_s16le"
         if self.session_id:
             start["session_id"] = self.session_id
+        else:  # the session keeps the settings it started with
+            start.update(self._options.languages.fields())
         await ws.send(json.dumps(start))
         started = json.loads(await asyncio.wait_for(ws.recv(), 30))
+        if started.get("type") == "error":  # refused: a language no model writes, ...
+            raise CliError(f"Live audio: {refusal(started)}", ExitCode.REJECTED)
         if started.get("type") != "started":
             raise CliError(f"Live audio: unexpected reply {started.get('type')}", ExitCode.SERVER)
         self.session_id = str(started["session_id"])

@@ -22,8 +22,8 @@ from rich.progress import (
     TransferSpeedColumn,
 )
 
-from core.exports import SummaryFormat, TranscriptFormat
-from meetingserve_cli.api import ApiClient
+from core.exports import SummaryFormat, TranscriptFormat, TranscriptText
+from meetingserve_cli.api import ApiClient, Languages
 from meetingserve_cli.config import (
     Credentials,
     config_path,
@@ -32,8 +32,8 @@ from meetingserve_cli.config import (
     write_config,
 )
 from meetingserve_cli.errors import CliError, ExitCode
-from meetingserve_cli.live import AudioBuffer, LiveStreamer, decode_file, play_file
-from meetingserve_cli.render import meetings_table, segment_line
+from meetingserve_cli.live import AudioBuffer, LiveOptions, LiveStreamer, decode_file, play_file
+from meetingserve_cli.render import meetings_table, reattribution_text, segment_line
 from meetingserve_cli.room import Outcome, RoomWatcher, current_last_seq
 from meetingserve_cli.webhooks import app as webhooks_app
 
@@ -55,6 +55,24 @@ JsonOption = Annotated[bool, typer.Option("--json", help="Machine-readable JSON 
 
 
 MeetingArg = Annotated[str, typer.Argument(help="Meeting id.")]
+LanguageOption = Annotated[
+    str | None,
+    typer.Option(
+        "--language",
+        "-l",
+        help='Spoken language: "auto" (detect) or an ISO 639-1 code such as "it".',
+    ),
+]
+ReplaceOption = Annotated[
+    bool,
+    typer.Option(
+        "--replace", help="Record over a finished transcript (kept as an earlier version)."
+    ),
+]
+TranslateOption = Annotated[
+    str | None,
+    typer.Option("--translate-to", help='"en": add English captions to non-English speech.'),
+]
 
 
 def notice(message: str) -> None:
@@ -149,17 +167,24 @@ def upload(
     watch: Annotated[
         bool, typer.Option("--watch", "-w", help="Print segments as they are transcribed.")
     ] = False,
+    language: LanguageOption = None,
+    translate_to: TranslateOption = None,
+    replace: ReplaceOption = False,
     as_json: JsonOption = False,
 ) -> None:
     """Upload an audio file (progress bar); with --watch, print its segments as they arrive."""
     creds = credentials(ctx)
     creds.require_token()
+    languages = Languages(language, translate_to)
     with ApiClient(creds) as api:
-        meeting_id = meeting or api.create_meeting((title or file.stem)[:200] or "Upload")
+        # The settings go with the meeting too, so a refused language leaves no empty meeting.
+        meeting_id = meeting or api.create_meeting(
+            (title or file.stem)[:200] or "Upload", languages
+        )
         if meeting:
             api.meeting(meeting)  # 404 (exit 4) before any bytes are sent
         last_seq = asyncio.run(current_last_seq(creds, meeting_id)) if watch else 0
-        job_id = upload_with_progress(api, meeting_id, file)
+        job_id = upload_with_progress(api, meeting_id, file, languages, replace)
     notice(f"Meeting {meeting_id}: job {job_id} queued")
     if not watch:
         print(meeting_id)
@@ -167,7 +192,13 @@ def upload(
     report(asyncio.run(follow(creds, meeting_id, last_seq, job_id, as_json)))
 
 
-def upload_with_progress(api: ApiClient, meeting_id: str, file: Path) -> str:
+def upload_with_progress(
+    api: ApiClient,
+    meeting_id: str,
+    file: Path,
+    languages: Languages | None = None,
+    replace: bool = False,
+) -> str:
     columns = (
         TextColumn("Uploading {task.description}"),
         BarColumn(),
@@ -177,16 +208,23 @@ def upload_with_progress(api: ApiClient, meeting_id: str, file: Path) -> str:
     )
     with Progress(*columns, console=stderr) as progress:
         task = progress.add_task(file.name, total=file.stat().st_size)
-        return api.upload(meeting_id, file, lambda n: progress.advance(task, n))
+        advance = lambda n: progress.advance(task, n)  # noqa: E731
+        return api.upload(meeting_id, file, advance, languages, replace)
 
 
-def printer(as_json: bool) -> Any:
+def printer(meeting_id: str, as_json: bool) -> Any:
     def on_event(event: dict[str, Any]) -> None:
         kind = event.get("type")
+        change = event.get("change") or {}
         if kind == "transcript":
             print(segment_line(event["segment"], as_json), flush=True)
+        elif kind == "status" and event.get("details", {}).get("language_source") == "detected":
+            notice(str(event["details"].get("message", "")))
+        elif kind == "speakers" and change.get("action") == "reattribute":
+            final = f"`meetingserve export {meeting_id}` has the final transcript"
+            notice(f"{reattribution_text(change)}; {final}")
         elif kind == "summary":
-            notice("Summary ready (meetingserve summary <id>)")
+            notice(f"Summary ready (meetingserve summary {meeting_id})")
         elif kind == "error" and "seq" in event:
             notice(f"Error: {event.get('error')} ({event.get('code')})")
 
@@ -196,7 +234,7 @@ def printer(as_json: bool) -> Any:
 async def follow(
     creds: Credentials, meeting_id: str, last_seq: int, job_id: str, as_json: bool
 ) -> Outcome:
-    watcher = RoomWatcher(creds, meeting_id, last_seq, printer(as_json), notice)
+    watcher = RoomWatcher(creds, meeting_id, last_seq, printer(meeting_id, as_json), notice)
     return await watcher.until_done(job_id)
 
 
@@ -217,6 +255,9 @@ def live(
     device: Annotated[str | None, typer.Option(help="Input device for --mic.")] = None,
     title: Annotated[str | None, typer.Option(help="Title of the new meeting.")] = None,
     meeting: Annotated[str | None, typer.Option("--meeting", help="Stream into it.")] = None,
+    language: LanguageOption = None,
+    translate_to: TranslateOption = None,
+    replace: ReplaceOption = False,
     as_json: JsonOption = False,
 ) -> None:
     """Stream a file at real time (or the microphone; Ctrl-C stops) and print segments."""
@@ -225,13 +266,16 @@ def live(
     creds = credentials(ctx)
     creds.require_token()
     pcm = decode_file(file) if file is not None else b""
+    languages = Languages(language, translate_to)
     with ApiClient(creds) as api:
         default_title = file.stem if file is not None else "Live recording"
-        meeting_id = meeting or api.create_meeting((title or default_title)[:200])
+        meeting_id = meeting or api.create_meeting((title or default_title)[:200], languages)
         if meeting:
             api.meeting(meeting)
     notice(f"Meeting {meeting_id}: streaming {'the microphone' if mic else file}")
-    report(asyncio.run(stream_live(creds, meeting_id, pcm, mic, device, as_json)))
+    options = LiveOptions(languages, replace)
+    streaming = stream_live(creds, meeting_id, pcm, mic, device, options, as_json)
+    report(asyncio.run(streaming))
 
 
 async def stream_live(
@@ -240,6 +284,7 @@ async def stream_live(
     pcm: bytes,
     mic: bool,
     device: str | None,
+    options: LiveOptions,
     as_json: bool,
 ) -> Outcome:
     last_seq = await current_last_seq(creds, meeting_id)
@@ -260,13 +305,13 @@ async def stream_live(
         player.cancel()
         buffer.finish()
 
-    streamer = LiveStreamer(creds, meeting_id, notice)
+    streamer = LiveStreamer(creds, meeting_id, notice, options)
     sending = asyncio.create_task(streamer.run(source))
     started: set[asyncio.Future[Any]] = {sending, streamer.job_id}
     await asyncio.wait(started, return_when=asyncio.FIRST_COMPLETED)
     if sending.done() and not streamer.job_id.done():
         await sending  # failed before the session started: raises its CliError
-    watcher = RoomWatcher(creds, meeting_id, last_seq, printer(as_json), notice)
+    watcher = RoomWatcher(creds, meeting_id, last_seq, printer(meeting_id, as_json), notice)
     watching = asyncio.create_task(watcher.until_done(streamer.job_id.result()))
     try:  # either failing ends both
         _, outcome = await asyncio.gather(sending, watching)
@@ -281,6 +326,10 @@ def export(
     ctx: typer.Context,
     meeting_id: MeetingArg,
     fmt: Annotated[TranscriptFormat, typer.Option("--format", "-f")] = "srt",
+    text: Annotated[
+        TranscriptText,
+        typer.Option(help="The original words, their English captions, or both."),
+    ] = "original",
     output: Annotated[
         Path | None, typer.Option("--output", "-o", dir_okay=False, help="Write to this file.")
     ] = None,
@@ -289,7 +338,7 @@ def export(
     creds = credentials(ctx)
     creds.require_token()
     with ApiClient(creds) as api:
-        content = api.transcript(meeting_id, fmt)
+        content = api.transcript(meeting_id, fmt, text)
     write_output(content, output)
 
 

@@ -17,6 +17,7 @@ from core.types import Segment, Word
 from persistence import Database, save_segments
 from processor_api.backend import LocalBackend
 from settings.config import Settings
+from tests.unit.api.test_meeting_language import CPU_ROUTES
 from tests.unit.rooms.live_server import LiveServer
 
 PASSWORD = "correct horse battery"
@@ -31,7 +32,7 @@ def server(tmp_path: Path) -> Iterator[LiveServer]:
         jwt_secret="cli-unit-test-secret-0123456789abcdef0123456789",
         login_rate_limit=1000,
     )
-    live = LiveServer(create_app(settings, LocalBackend())).start()
+    live = LiveServer(create_app(settings, LocalBackend(router=CPU_ROUTES))).start()
     yield live
     live.stop()
 
@@ -94,13 +95,50 @@ def test_upload_without_watch_prints_the_meeting_id(
     assert token not in result.stdout + result.stderr
 
 
-def test_export_and_exit_codes(env: dict[str, str], token: str, server: LiveServer) -> None:
+def test_upload_languages_and_replace(
+    env: dict[str, str], token: str, server: LiveServer, tmp_path: Path
+) -> None:
     authed = env | {"MEETINGSERVE_TOKEN": token}
+    audio = tmp_path / "a.wav"
+    write_tone(audio)
+    refused = cli(["upload", str(audio), "--language", "zz"], authed)
+    assert refused.returncode == 6 and "not a language Whisper knows" in refused.stderr
+    assert json.loads(cli(["meetings", "--json"], authed).stdout) == []  # nothing left behind
+
+    done = cli(["upload", str(audio), "-l", "it", "--translate-to", "en"], authed)
+    assert done.returncode == 0, done.stderr
+    meeting = meeting_json(server, token, done.stdout.strip())
+    assert (meeting["language"], meeting["translate_to"]) == ("it", "en")
+
+    finished = new_meeting(server, token)
+    with server.app.state.db.session() as s:
+        save_segments(s, finished, [segment()])
+    again = cli(["upload", str(audio), "--meeting", finished], authed)
+    assert again.returncode == 6 and "pass --replace to record again" in again.stderr
+    replaced = cli(["upload", str(audio), "--meeting", finished, "--replace", "-l", "auto"], authed)
+    assert replaced.returncode == 0, replaced.stderr
+    backend: LocalBackend = server.app.state.backend
+    assert [j.meeting_id for j in backend.submitted][-1] == finished
+    assert meeting_json(server, token, finished)["language"] == "auto"
+
+
+def new_meeting(server: LiveServer, token: str) -> str:
     with TestClient(server.app) as client:
         r = client.post(
             "/api/meetings", json={"title": "T"}, headers={"Authorization": f"Bearer {token}"}
         )
-        meeting_id = r.json()["id"]
+        return str(r.json()["id"])
+
+
+def meeting_json(server: LiveServer, token: str, meeting_id: str) -> dict[str, object]:
+    with TestClient(server.app) as client:
+        r = client.get(f"/api/meetings/{meeting_id}", headers={"Authorization": f"Bearer {token}"})
+        return dict(r.json())
+
+
+def test_export_and_exit_codes(env: dict[str, str], token: str, server: LiveServer) -> None:
+    authed = env | {"MEETINGSERVE_TOKEN": token}
+    meeting_id = new_meeting(server, token)
     db: Database = server.app.state.db
     with db.session() as s:
         save_segments(s, meeting_id, [segment()])

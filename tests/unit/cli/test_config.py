@@ -15,7 +15,7 @@ from meetingserve_cli.config import (
     write_config,
 )
 from meetingserve_cli.errors import CliError, ExitCode
-from meetingserve_cli.render import clock, segment_line
+from meetingserve_cli.render import clock, reattribution_text, segment_line
 
 
 def test_config_file_is_private_and_replaced_atomically(tmp_path: Path) -> None:
@@ -63,3 +63,17 @@ def test_segment_lines() -> None:
     assert segment_line(segment, False) == "[00:01:00.0 - 01:02:05.0] SPEAKER_01: Hello there"
     assert segment_line(segment, True).startswith('{"speaker":"SPEAKER_01"')
     assert clock(0.04) == "00:00:00.0"
+    captioned = {**segment, "text": "Ciao a tutti", "translation": "Hello everyone"}
+    assert segment_line(captioned, False).splitlines() == [
+        "[00:01:00.0 - 01:02:05.0] SPEAKER_01: Ciao a tutti",
+        "    [Hello everyone]",
+    ]
+
+
+def test_reattribution_text() -> None:
+    change = {"action": "reattribute", "merges": {"SPEAKER_02": "SPEAKER_00"}}
+    assert reattribution_text(change) == "Speakers settled: SPEAKER_02 is SPEAKER_00"
+    moved = {**change, "segment_speakers": {"w0-1": "SPEAKER_01", "w3-0": "SPEAKER_01"}}
+    assert reattribution_text(moved).endswith("SPEAKER_00; 2 lines moved to another speaker")
+    one = {"merges": {}, "segment_speakers": {"w0-1": "SPEAKER_01"}}
+    assert reattribution_text(one) == "Speakers settled: 1 line moved to another speaker"

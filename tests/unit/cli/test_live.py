@@ -12,23 +12,34 @@ import numpy as np
 import pytest
 from websockets.asyncio.server import ServerConnection, serve
 
+from meetingserve_cli.api import Languages
 from meetingserve_cli.config import Credentials
 from meetingserve_cli.errors import CliError, ExitCode
-from meetingserve_cli.live import BYTES_PER_SECOND, LiveStreamer, pcm16, play_file
+from meetingserve_cli.live import BYTES_PER_SECOND, LiveOptions, LiveStreamer, pcm16, play_file
 
 
 class AudioServer:
     """Keeps the audio it got; drops the first connection after ``drop_after`` bytes."""
 
-    def __init__(self, drop_after: int | None = None, close_code: int = 1011) -> None:
+    def __init__(
+        self,
+        drop_after: int | None = None,
+        close_code: int = 1011,
+        refusal: dict[str, str] | None = None,
+    ) -> None:
         self.audio = bytearray()
         self.starts: list[dict[str, Any]] = []
+        self.paths: list[str] = []
         self.drop_after = drop_after
         self.close_code = close_code
+        self.refusal = refusal  # an ``error`` reply to ``start``, before the close
 
     async def handler(self, ws: ServerConnection) -> None:
+        self.paths.append(ws.request.path if ws.request else "")
         start = json.loads(await ws.recv())
         self.starts.append(start)
+        if self.refusal is not None:
+            await ws.send(json.dumps({"type": "error", **self.refusal}))
         if self.close_code >= 4000 and self.drop_after is None:
             await ws.close(self.close_code, "refused")
             return
@@ -87,3 +98,43 @@ async def test_busy_meeting_is_a_refusal_not_a_retry(audio_server: tuple[AudioSe
         await streamer.run(lambda buffer: play_file(tone(0.2), buffer))
     assert e.value.code == ExitCode.REJECTED
     assert len(server.starts) == 1
+
+
+@pytest.mark.parametrize("audio_server", [{"drop_after": BYTES_PER_SECOND // 2}], indirect=True)
+async def test_a_new_session_starts_with_its_languages_and_replace(
+    audio_server: tuple[AudioServer, str],
+) -> None:
+    server, base = audio_server
+    options = LiveOptions(Languages("auto", "en"), replace=True)
+    streamer = LiveStreamer(Credentials(base, "tok"), "m1", print, options)
+    await streamer.run(lambda buffer: play_file(tone(1.0), buffer))
+    assert server.paths == ["/ws/meeting/m1/audio?replace=true"] * 2
+    first, resumed = server.starts
+    assert (first["language"], first["translate_to"]) == ("auto", "en")
+    assert "language" not in resumed and resumed["session_id"] == "s1"  # the session keeps them
+
+
+@pytest.mark.parametrize(
+    ("audio_server", "shown"),
+    [
+        (
+            {"close_code": 4400, "refusal": {"error": "No model writes 'xx'.", "code": "x"}},
+            "No model writes 'xx'. (x)",
+        ),
+        (
+            {"close_code": 4409, "refusal": {"error": "...", "code": "transcript_exists"}},
+            "pass --replace",
+        ),
+    ],
+    indirect=["audio_server"],
+)
+async def test_a_refused_start_is_reported_with_the_servers_reason(
+    audio_server: tuple[AudioServer, str], shown: str
+) -> None:
+    server, base = audio_server
+    streamer = LiveStreamer(Credentials(base, "tok"), "m1", print)
+    with pytest.raises(CliError) as e:
+        await streamer.run(lambda buffer: play_file(tone(0.2), buffer))
+    assert e.value.code == ExitCode.REJECTED and shown in e.value.message
+    assert len(server.starts) == 1
+    assert "language" not in server.starts[0] and server.paths == ["/ws/meeting/m1/audio"]
