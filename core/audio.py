@@ -24,6 +24,7 @@ from core.audio_formats import (
     DecodeLimits,
     looks_like_audio,
 )
+from core.downmix import StereoDownmix
 from core.types import SAMPLE_RATE
 
 logger = logging.getLogger(__name__)
@@ -134,16 +135,16 @@ class AudioReader:
             self.declared_s = _check_packet_duration(container, limits)
         stream.seek(start)
         with _open_container(stream, head) as container:
-            resampler = av.AudioResampler(format="flt", layout="mono", rate=self.sample_rate)
+            resampler = _MonoResampler(self.sample_rate)
             try:
                 for frame in _iter_frames(container):
                     _check_frame(frame, limits)
-                    yield from self._bounded(_frame_samples(resampler, frame))
+                    yield from self._bounded(resampler.samples(frame))
             # ValueError: the resampler refuses a frame whose rate or layout changed mid-stream.
             except (av.error.FFmpegError, ValueError) as e:
                 errors.append(str(e))
             try:  # flush the resampler's buffer; it fails again if it never got configured
-                flushed = _frame_samples(resampler, None)
+                flushed = resampler.samples(None)
             except (av.error.FFmpegError, ValueError) as e:
                 errors.append(str(e))
             else:
@@ -320,8 +321,30 @@ def _iter_frames(container: av.container.InputContainer) -> Iterator[av.AudioFra
         yield from packet.decode()
 
 
-def _frame_samples(resampler: av.AudioResampler, frame: av.AudioFrame | None) -> list[np.ndarray]:
-    return [
-        out.to_ndarray().reshape(-1).astype(np.float32, copy=False)
-        for out in resampler.resample(frame)
-    ]
+class _MonoResampler:
+    """FFmpeg's resampler to the model rate and float32 mono. Two channels are mixed by
+    :class:`~core.downmix.StereoDownmix` (an inverted channel must not cancel the voice); any
+    other count by FFmpeg's downmix, which weights a surround layout's channels properly."""
+
+    def __init__(self, rate: int) -> None:
+        self._rate = rate
+        self._resampler: av.AudioResampler | None = None
+        self._downmix: StereoDownmix | None = None
+
+    def samples(self, frame: av.AudioFrame | None) -> list[np.ndarray]:
+        """The resampled output of ``frame``; None flushes what the resampler holds."""
+        if self._resampler is None:
+            stereo = frame is not None and len(frame.layout.channels) == 2
+            self._downmix = StereoDownmix() if stereo else None
+            self._resampler = av.AudioResampler(
+                format="fltp" if stereo else "flt",
+                layout="stereo" if stereo else "mono",
+                rate=self._rate,
+            )
+        return [self._mono(out.to_ndarray()) for out in self._resampler.resample(frame)]
+
+    def _mono(self, planes: np.ndarray) -> np.ndarray:
+        planes = planes.astype(np.float32, copy=False)
+        if self._downmix is None:
+            return planes.reshape(-1)
+        return self._downmix(planes[0], planes[1])

@@ -80,6 +80,45 @@ def test_stereo_is_mixed_to_mono() -> None:
     assert samples.size == 32_000
 
 
+def _wav(channels: np.ndarray) -> bytes:
+    """16 kHz 16-bit wav of ``channels`` (shape: channels x samples)."""
+    buf = io.BytesIO()
+    with wave.open(buf, "wb") as wav:
+        wav.setparams((len(channels), 2, 16_000, 0, "NONE", "not compressed"))
+        wav.writeframes((channels.T * 32767).astype("<i2").tobytes())
+    return buf.getvalue()
+
+
+def _rms(samples: np.ndarray) -> float:
+    return float(np.sqrt(np.mean(samples**2)))
+
+
+def test_a_channel_in_opposite_polarity_does_not_cancel_the_voice() -> None:
+    tone = _tone(2.0, 16_000)
+    assert _rms(decode_audio(_wav(np.stack([tone, -tone])))) == pytest.approx(
+        _rms(tone) * 1.414, 0.01
+    )
+    # Ordinary stereo keeps FFmpeg's mix (the sum at -3 dB): same voice in both channels, or a
+    # voice in one channel only, or a different voice in each.
+    same = decode_audio(_wav(np.stack([tone, tone])))
+    assert _rms(same) == pytest.approx(_rms(tone) * 1.414, 0.01)
+    one_side = decode_audio(_wav(np.stack([tone, np.zeros_like(tone)])))
+    assert _rms(one_side) == pytest.approx(_rms(tone) * 0.707, 0.01)
+    other = (0.3 * np.sin(2 * np.pi * 1000 * np.arange(tone.size) / 16_000)).astype(np.float32)
+    mixed = decode_audio(_wav(np.stack([tone, other])))
+    np.testing.assert_allclose(mixed, (tone + other) * np.sqrt(0.5), atol=2e-4)
+    # A quieter inverted channel only weakens the voice: the sum stays.
+    weak = decode_audio(_wav(np.stack([tone, -0.3 * tone])))
+    np.testing.assert_allclose(weak, 0.7 * tone * np.sqrt(0.5), atol=2e-4)
+
+
+def test_surround_uses_ffmpegs_downmix() -> None:
+    tone = _tone(2.0, 16_000)
+    samples = decode_audio(_wav(np.stack([tone] * 6)))
+    assert samples.ndim == 1 and samples.size == tone.size
+    assert _rms(samples) > _rms(tone) * 0.5
+
+
 def test_other_sample_rate() -> None:
     samples = decode_audio(_encode("flac", "flac", SOURCE_RATE), sample_rate=8000)
     assert samples.size == 16_000
