@@ -175,9 +175,13 @@ class EventLog:
         def published() -> bool:
             return self._version != seen_version
 
+        # ``asyncio.timeout``, not ``wait_for``: on Python 3.11 ``wait_for`` swallows a cancel
+        # that arrives just after a publish woke the waiter, and the listen would run on to its
+        # timeout (the fan-out awaits the poll it cancels when a meeting gains a socket).
         async with self._changed:
             try:
-                await asyncio.wait_for(self._changed.wait_for(published), timeout_s)
+                async with asyncio.timeout(timeout_s):
+                    await self._changed.wait_for(published)
             except TimeoutError:
                 return False
         return True

@@ -205,8 +205,9 @@ class AccessWatcher:
 
     async def _run(self) -> None:
         while True:
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._nudge.wait(), self.recheck_s)
+            with contextlib.suppress(TimeoutError):  # not wait_for: it may swallow a cancel
+                async with asyncio.timeout(self.recheck_s):
+                    await self._nudge.wait()
             self._nudge.clear()
             try:
                 await self.recheck()

@@ -145,6 +145,23 @@ async def test_listen_waits_for_the_next_publish(log: EventLog, alice: Member, b
     assert [e["seq"] for e in ready[bob.meeting_id]] == [1]
 
 
+@pytest.mark.parametrize("turns", range(6))
+async def test_a_cancelled_listen_ends_even_when_a_publish_woke_it_at_the_same_time(
+    log: EventLog, alice: Member, bob: Member, turns: int
+) -> None:
+    # The fan-out cancels its long poll when a meeting gains its first socket, and awaits it.
+    # Python 3.11's ``asyncio.wait_for`` could swallow that cancel when a publish had just
+    # woken the poll: the poll then ran on to its 30 s timeout, and so did the new socket.
+    listener = asyncio.create_task(log.listen({alice.meeting_id: 0}, timeout_s=30))
+    await asyncio.sleep(0.1)
+    await log.publish(bob.meeting_id, {"type": "status"})  # wakes it; not its meeting
+    for _ in range(turns):
+        await asyncio.sleep(0)
+    listener.cancel()
+    done, _ = await asyncio.wait({listener}, timeout=2)
+    assert done == {listener} and listener.cancelled()
+
+
 async def test_listen_ignores_other_meetings_and_times_out_empty(
     log: EventLog, alice: Member, bob: Member
 ) -> None:
