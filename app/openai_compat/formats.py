@@ -8,6 +8,7 @@ appearance, as OpenAI's diarizing model labels them.
 
 from __future__ import annotations
 
+import dataclasses
 import math
 import string
 import zlib
@@ -39,29 +40,47 @@ def duration_usage(duration: float) -> dict[str, Any]:
     return {"type": "duration", "seconds": round(duration, 3)}
 
 
+def in_english(segment: Segment) -> Segment:
+    """The segment with its English caption as its text (English speech has none: as is)."""
+    if not segment.translation:
+        return segment
+    return dataclasses.replace(segment, text=segment.translation, words=[])
+
+
 def render_response(
-    segments: Sequence[Segment], params: TranscriptionParams, duration: float
+    segments: Sequence[Segment],
+    params: TranscriptionParams,
+    duration: float,
+    spoken: str | None = None,
 ) -> tuple[str | dict[str, Any], str]:
-    """The body (a string or a JSON object) and its media type."""
+    """The body (a string or a JSON object) and its media type; ``spoken`` is the language
+    the meeting turned out to be in (None when it kept the profile's default)."""
     ordered = sorted(segments, key=lambda s: (s.start, s.window))
+    if params.task == "translate":
+        ordered = [in_english(s) for s in ordered]
     fmt = params.response_format
     if fmt in ("srt", "vtt"):
         return render_transcript(ordered, fmt)
     if fmt == "text":
         return transcript_text(ordered) + "\n", TEXT_MEDIA_TYPE
     if fmt == "verbose_json":
-        return verbose_json(ordered, params, duration), "application/json"
+        return verbose_json(ordered, params, duration, spoken), "application/json"
     if fmt == "diarized_json":
-        return diarized_json(ordered, duration), "application/json"
+        return diarized_json(ordered, duration, params.task), "application/json"
     return {"text": transcript_text(ordered), "usage": duration_usage(duration)}, "application/json"
 
 
 def verbose_json(
-    segments: Sequence[Segment], params: TranscriptionParams, duration: float
+    segments: Sequence[Segment],
+    params: TranscriptionParams,
+    duration: float,
+    spoken: str | None = None,
 ) -> dict[str, Any]:
+    translated = params.task == "translate"
+    language = "en" if translated else spoken or params.language or params.model.language
     body: dict[str, Any] = {
-        "task": "transcribe",
-        "language": params.language or params.model.language or "unknown",
+        "task": params.task,
+        "language": language or "unknown",
         "duration": round(duration, 3),
         "text": transcript_text(segments),
         "usage": duration_usage(duration),
@@ -69,7 +88,7 @@ def verbose_json(
     if "segment" in params.granularities:
         letters = speaker_letters(segments)
         body["segments"] = [verbose_segment(n, s, letters) for n, s in enumerate(segments)]
-    if "word" in params.granularities:
+    if "word" in params.granularities and not translated:  # the words are the spoken ones
         body["words"] = [
             {"word": w.word, "start": w.start, "end": w.end} for s in segments for w in s.words
         ]
@@ -94,10 +113,12 @@ def verbose_segment(index: int, segment: Segment, letters: dict[str, str]) -> di
     }
 
 
-def diarized_json(segments: Sequence[Segment], duration: float) -> dict[str, Any]:
+def diarized_json(
+    segments: Sequence[Segment], duration: float, task: str = "transcribe"
+) -> dict[str, Any]:
     letters = speaker_letters(segments)
     return {
-        "task": "transcribe",
+        "task": task,
         "duration": round(duration, 3),
         "text": transcript_text(segments),
         "segments": [diarized_segment(s, letters) for s in segments],

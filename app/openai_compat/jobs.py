@@ -37,7 +37,7 @@ from persistence import (
     set_meeting_status,
     update_job,
 )
-from persistence.languages import set_language_settings
+from persistence.languages import get_language_settings, set_language_settings
 from persistence.quotas import (
     QuotaExceeded,
     check_job_slot,
@@ -137,12 +137,13 @@ def quota_error(e: QuotaExceeded) -> OpenAIError:
 
 @dataclass(frozen=True, slots=True)
 class NewMeeting:
-    """The meeting a /v1 request becomes; ``language`` as meetings take it (a code, "auto",
-    or None for the profile's default)."""
+    """The meeting a /v1 request becomes; ``language`` and ``translate_to`` as meetings take
+    them (a code, "auto", or None for the profile's default; "en" or None)."""
 
     owner_id: str
     title: str
     language: str | None = None
+    translate_to: str | None = None
 
 
 def _create_meeting_job(
@@ -158,8 +159,10 @@ def _create_meeting_job(
             staging.unlink(missing_ok=True)
             raise quota_error(e) from e
         meeting = create_meeting(session, owner_id=user_id, title=title)
-        if new.language is not None:
-            set_language_settings(session, meeting.id, language=new.language, translate_to=None)
+        if new.language is not None or new.translate_to is not None:
+            set_language_settings(
+                session, meeting.id, language=new.language, translate_to=new.translate_to
+            )
         job = TranscriptionJob(meeting.id, create_job(session, meeting.id, source="upload").id)
     target = uploads_dir / job.meeting_id / f"{job.job_id}.audio"
     target.parent.mkdir(parents=True, exist_ok=True)
@@ -261,12 +264,20 @@ def segment_from_wire(payload: dict[str, Any]) -> Segment:
         end=float(payload["end"]),
         window=int(payload.get("window", 0)),
         words=[Word(**word) for word in payload.get("words", [])],
+        translation=payload.get("translation"),
     )
 
 
-async def final_segments(db: Database, meeting_id: str) -> list[Segment]:
-    def read() -> list[Segment]:
+@dataclass(frozen=True, slots=True)
+class FinalTranscript:
+    segments: list[Segment]
+    language: str | None  # the language spoken: detected, or the one set
+
+
+async def final_transcript(db: Database, meeting_id: str) -> FinalTranscript:
+    def read() -> FinalTranscript:
         with db.session() as session:
-            return list_segments(session, meeting_id)
+            spoken = get_language_settings(session, meeting_id).spoken_language
+            return FinalTranscript(list_segments(session, meeting_id), spoken)
 
     return await anyio.to_thread.run_sync(read)

@@ -1,4 +1,5 @@
-"""The form fields of ``POST /v1/audio/transcriptions``, checked into ``TranscriptionParams``.
+"""The form fields of ``POST /v1/audio/transcriptions`` and ``/v1/audio/translations``, checked
+into ``TranscriptionParams``.
 
 What is honoured, ignored or different is listed in docs/protocol.md ("OpenAI-compatible
 endpoints"); invalid values answer 400 with ``param`` naming the field, as OpenAI does.
@@ -15,6 +16,7 @@ from processor_api.backend import ServedModel
 
 ResponseFormat = Literal["json", "text", "srt", "vtt", "verbose_json", "diarized_json"]
 RESPONSE_FORMATS: tuple[str, ...] = get_args(ResponseFormat)
+Task = Literal["transcribe", "translate"]  # translate: English text of any language's speech
 Granularity = Literal["word", "segment"]
 GRANULARITIES: tuple[str, ...] = get_args(Granularity)
 # OpenAI's transcription model names, served by the profile's pipeline (tools hard-code them).
@@ -32,7 +34,11 @@ FALSE_VALUES = frozenset({"false", "0", ""})
 class TranscriptionParams:
     model: ServedModel
     response_format: ResponseFormat = "json"
-    language: str | None = None
+    language: str | None = None  # the spoken language as given; None: not given
+    task: Task = "transcribe"
+    # No language given, and the model named does not fix one (OpenAI's names, a multilingual
+    # model): detect it where the profile can, as OpenAI's models do.
+    detect: bool = False
     prompt: str | None = None  # accepted, not used (see docs)
     temperature: float | None = None  # accepted, not used (see docs)
     granularities: frozenset[str] = frozenset({"segment"})
@@ -66,13 +72,18 @@ def resolve_model(
     )
 
 
-def parse_params(form: ReceivedUpload, served: list[ServedModel]) -> TranscriptionParams:
+def parse_params(
+    form: ReceivedUpload, served: list[ServedModel], task: Task = "transcribe"
+) -> TranscriptionParams:
     code = _language_code(form.first("language"))
-    model = resolve_model(form.first("model"), served, code)
+    name = form.first("model")
+    model = resolve_model(name, served, code)
     return TranscriptionParams(
         model=model,
         response_format=_response_format(form.first("response_format")),
         language=_language(code, model),
+        task=task,
+        detect=code is None and (name in OPENAI_MODEL_ALIASES or model.language is None),
         prompt=form.first("prompt"),
         temperature=_temperature(form.first("temperature")),
         granularities=_granularities(form),

@@ -1,4 +1,5 @@
-"""OpenAI-compatible endpoints: ``POST /v1/audio/transcriptions`` and ``GET /v1/models``.
+"""OpenAI-compatible endpoints: ``POST /v1/audio/transcriptions``, ``POST
+/v1/audio/translations`` and ``GET /v1/models``.
 
 Served by the same pipeline as the meeting API: each request becomes a meeting owned by the
 caller (an API key or a JWT, ``Authorization: Bearer``), so it shows in the web client and its
@@ -28,24 +29,27 @@ from app.intake import intake_step
 from app.openai_compat.errors import OpenAIError
 from app.openai_compat.formats import (
     diarized_segment,
+    in_english,
     render_response,
     speaker_letters,
     transcript_text,
 )
 from app.openai_compat.jobs import (
+    FinalTranscript,
     Idle,
     NewMeeting,
     SegmentReady,
     TranscriptDone,
     TranscriptionFailed,
     TranscriptionJob,
-    final_segments,
+    final_transcript,
     start_transcription,
     upload_allowance,
     watch_transcription,
 )
 from app.openai_compat.params import (
     RESPONSE_FORMATS,
+    Task,
     TranscriptionParams,
     model_ids,
     parse_params,
@@ -53,6 +57,7 @@ from app.openai_compat.params import (
 from app.ratelimit import RateLimited
 from app.security import AuthenticationError
 from app.uploads import ReceivedUpload, UploadError, receive_audio_form
+from core.languages import AUTO, ENGLISH, LanguageRouter, UnsupportedLanguageError
 from core.types import Segment
 from persistence import Database, User
 from settings.config import Settings
@@ -165,39 +170,66 @@ TRANSCRIPTION_FORM = {
 
 
 def transcription_body_limit(settings: Settings) -> BodyLimit:
-    """The /v1 upload takes a large multipart body, like the meeting upload route."""
+    """The /v1 uploads take a large multipart body, like the meeting upload route."""
     return BodyLimit(
-        r"/v1/audio/transcriptions", settings.max_upload_bytes + MULTIPART_OVERHEAD, True
+        r"/v1/audio/(transcriptions|translations)",
+        settings.max_upload_bytes + MULTIPART_OVERHEAD,
+        True,
     )
 
 
 @router.post("/audio/transcriptions", response_model=None, openapi_extra=TRANSCRIPTION_FORM)
 async def create_transcription(request: Request) -> Response:
     """Transcribe (and diarize) one uploaded file through the meeting pipeline."""
+    return await serve_audio(request, "transcribe")
+
+
+@router.post("/audio/translations", response_model=None, openapi_extra=TRANSCRIPTION_FORM)
+async def create_translation(request: Request) -> Response:
+    """English text of one uploaded file's speech, in any language Whisper knows: the meeting
+    pipeline with English captions (``translate_to: "en"``)."""
+    return await serve_audio(request, "translate")
+
+
+async def serve_audio(request: Request, task: Task) -> Response:
     user = await authenticate(request)
     state = request.app.state
     settings: Settings = state.settings
     allowance = await intake_step(state, upload_allowance, state.db, settings, user.id)
     form, staging = await receive_form(request, settings, allowance)
     try:
-        params = parse_params(form, state.backend.served_models())
+        params = parse_params(form, state.backend.served_models(), task)
+        title = (form.filename or "API transcription").strip() or "API transcription"
+        meeting = new_meeting(user.id, title[:200], params, state.backend.languages())
     except OpenAIError:
         staging.unlink(missing_ok=True)
         raise
-    title = (form.filename or "API transcription").strip() or "API transcription"
-    # A multilingual model without a language detects it, as OpenAI's models do.
-    language = params.language or ("auto" if params.model.language is None else None)
-    meeting = NewMeeting(user.id, title[:200], language)
     job = await start_transcription(state, meeting, staging)
     headers = {"X-Meeting-Id": job.meeting_id}
     if params.stream:
         events = stream_events(request, job, params)
         return StreamingResponse(events, media_type="text/event-stream", headers=headers)
-    segments, duration = await wait_for_transcript(request, job)
-    body, media_type = render_response(segments, params, duration)
+    transcript, duration = await wait_for_transcript(request, job)
+    body, media_type = render_response(transcript.segments, params, duration, transcript.language)
     if isinstance(body, dict):
         return JSONResponse(body, headers=headers)
     return Response(body, media_type=media_type, headers=headers)
+
+
+def new_meeting(
+    owner_id: str, title: str, params: TranscriptionParams, router: LanguageRouter
+) -> NewMeeting:
+    """The meeting's language settings: the language given, else detection where the profile
+    can detect and the request allows it; a translation also asks for English captions."""
+    language = params.language
+    if language is None and (params.detect or params.task == "translate"):
+        language = AUTO if router.detector is not None else None
+    translate_to = ENGLISH if params.task == "translate" else None
+    try:
+        router.check(language, translate_to)
+    except UnsupportedLanguageError as e:
+        raise OpenAIError(400, e.reason, param="model", code=e.code) from e
+    return NewMeeting(owner_id, title, language, translate_to)
 
 
 async def receive_form(
@@ -224,21 +256,21 @@ async def receive_form(
 
 async def wait_for_transcript(
     request: Request, job: TranscriptionJob
-) -> tuple[list[Segment], float]:
-    """Hold the request until the last window is published; the stored segments."""
+) -> tuple[FinalTranscript, float]:
+    """Hold the request until the last window is published; the stored transcript."""
     state = request.app.state
     watch = watch_transcription(state.fanout, state.db, job)
     try:
         async with aclosing(watch) as events:
             async for event in events:
                 if isinstance(event, TranscriptDone):
-                    return await final_segments(state.db, job.meeting_id), event.duration
+                    return await final_transcript(state.db, job.meeting_id), event.duration
                 if isinstance(event, Idle) and await request.is_disconnected():
                     logger.info("meeting %s: /v1 client left; the job continues", job.meeting_id)
                     raise OpenAIError(499, "Client closed the request")
     except TranscriptionFailed as e:
         if e.no_speech:
-            return [], 0.0
+            return FinalTranscript([], None), 0.0
         raise e.as_openai_error() from e
     raise OpenAIError(500, "The transcript did not complete", type="server_error")
 
@@ -261,7 +293,10 @@ async def stream_events(
                 if isinstance(event, Idle):
                     yield b": keepalive\n\n"
                 elif isinstance(event, SegmentReady):
-                    for chunk in segment_events(event.segment, streamed, diarized):
+                    segment = event.segment
+                    if params.task == "translate":
+                        segment = in_english(segment)
+                    for chunk in segment_events(segment, streamed, diarized):
                         yield chunk
                 elif isinstance(event, TranscriptDone):
                     break

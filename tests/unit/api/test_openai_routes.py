@@ -26,9 +26,11 @@ from persistence import (
     save_segments,
     update_job,
 )
+from persistence.languages import get_language_settings, record_detected_language
 from processor_api.backend import JobRequest, LocalBackend, ServedModel
 from rooms.publish import publish_error, publish_segment, publish_status
 from settings.config import Settings
+from tests.unit.api.test_meeting_language import CPU_ROUTES
 from tests.unit.rooms.live_server import LiveServer
 
 JWT_SECRET = "openai-unit-test-secret-0123456789abcdef0123"
@@ -41,14 +43,24 @@ WINDOWS = [
     ],
     [Segment("w1-0", "SPEAKER_1", "Bye.", 31.0, 31.5, 1, [Word("Bye.", 31.0, 31.5, 0.8)])],
 ]
+# An Italian meeting with English captions (``translate_to: "en"``), detected as Italian.
+ITALIAN = [
+    [Segment("w0-0", "SPEAKER_1", "Ciao a tutti.", 0.5, 1.5, 0, translation="Hello everyone.")],
+    [Segment("w1-0", "SPEAKER_2", "Grazie.", 31.0, 31.5, 1, translation="Thank you.")],
+]
+# The CPU profile's models: English-only tiny.en first, multilingual base second.
+CPU_SERVED = [ServedModel("tiny.en", "en"), ServedModel("base", None)]
 
 
 class ScriptedProcessor(LocalBackend):
     """Runs each submitted job as ``outcome`` says: ``ok``, an error code, or ``orphaned``
     (the Processor died; only the database knows the job failed)."""
 
-    def __init__(self, database_url: str, outcome: str) -> None:
-        super().__init__(served=[ServedModel("tiny.en", "en")])
+    def __init__(self, database_url: str, outcome: str, multilingual: bool = False) -> None:
+        if multilingual:
+            super().__init__(served=CPU_SERVED, router=CPU_ROUTES)
+        else:
+            super().__init__(served=[ServedModel("tiny.en", "en")])
         self.db = Database(database_url)
         self.outcome = outcome
         self.tasks: set[asyncio.Task[None]] = set()
@@ -66,14 +78,18 @@ class ScriptedProcessor(LocalBackend):
         if self.outcome == "orphaned":
             await asyncio.to_thread(self.write, update_job, job.job_id, "interrupted")
             return
-        if self.outcome != "ok":
+        if self.outcome not in ("ok", "italian"):
             await publish_error(hub, meeting, f"Processing failed: {self.outcome}", self.outcome)
             await publish_status(hub, meeting, "failed", "done", "Processing failed")
             return
         await publish_status(
             hub, meeting, "processing", "transcription", "...", window=0, windows=2, duration=32.0
         )
-        for n, segments in enumerate(WINDOWS, start=1):
+        windows = WINDOWS
+        if self.outcome == "italian":
+            windows = ITALIAN
+            await asyncio.to_thread(self.write, record_detected_language, meeting, "it", "0.97")
+        for n, segments in enumerate(windows, start=1):
             await asyncio.sleep(WINDOW_S)
             await asyncio.to_thread(self.write, save_segments, meeting, segments)
             for segment in segments:
@@ -87,6 +103,8 @@ class ScriptedProcessor(LocalBackend):
         with self.db.session() as session:
             if fn is update_job:
                 update_job(session, args[0], status="failed", error="Restarted", error_code=args[1])
+            elif fn is record_detected_language:
+                record_detected_language(session, args[0], args[1], float(args[2]))
             else:
                 fn(session, *args)
 
@@ -109,7 +127,9 @@ def platform(tmp_path: Path) -> Iterator[Platform]:
     """A server with a registered user and an ``openai`` client holding their new API key."""
     servers: list[LiveServer] = []
 
-    def start(outcome: str = "ok", **overrides: Any) -> tuple[LiveServer, openai.OpenAI]:
+    def start(
+        outcome: str = "ok", multilingual: bool = False, **overrides: Any
+    ) -> tuple[LiveServer, openai.OpenAI]:
         settings = Settings(
             environment="test",
             data_dir=tmp_path / "data",
@@ -117,7 +137,7 @@ def platform(tmp_path: Path) -> Iterator[Platform]:
             jwt_secret=JWT_SECRET,
             **overrides,
         )
-        backend = ScriptedProcessor(settings.resolved_database_url, outcome)
+        backend = ScriptedProcessor(settings.resolved_database_url, outcome, multilingual)
         server = LiveServer(create_app(settings, backend)).start()
         servers.append(server)
         return server, openai.OpenAI(
@@ -271,3 +291,59 @@ def test_bad_keys_and_rate_limits_answer_like_openai(platform: Platform) -> None
     assert int(caught.value.response.headers["retry-after"]) >= 1
     r = httpx.get(f"{server.http_url}/v1/no/such/thing")
     assert r.status_code == 404 and r.json()["error"]["code"] == "unknown_url"
+
+
+def meeting_languages(server: LiveServer, meeting_id: str) -> tuple[str | None, str | None]:
+    db: Database = server.app.state.db
+    with db.session() as session:
+        settings = get_language_settings(session, meeting_id)
+        return settings.language, settings.translate_to
+
+
+def test_translations_answer_the_english_captions(platform: Platform) -> None:
+    server, client = platform(outcome="italian", multilingual=True, max_concurrent_jobs_per_user=9)
+    long_file = ("riunione.wav", wav_bytes(3.0), "audio/wav")  # past the 64 KiB body default
+    raw = client.audio.translations.with_raw_response.create(model="whisper-1", file=long_file)
+    assert raw.parse().text == "Hello everyone. Thank you."
+    assert meeting_languages(server, raw.headers["x-meeting-id"]) == ("auto", "en")
+    verbose = client.audio.translations.create(
+        model="whisper-1", file=long_file, response_format="verbose_json"
+    )
+    assert (verbose.task, verbose.language) == ("translate", "en")
+    assert [s.text for s in verbose.segments or []] == ["Hello everyone.", "Thank you."]
+    srt = client.audio.translations.create(model="whisper-1", file=long_file, response_format="srt")
+    assert "SPEAKER_1: Hello everyone." in str(srt)
+    stream = client.audio.translations.with_raw_response.create(
+        model="whisper-1", file=long_file, extra_body={"stream": "true"}
+    )
+    assert '"delta":"Hello everyone."' in stream.text and '"text":"Hello everyone. Thank you."' in (
+        stream.text
+    )
+
+
+def test_translations_need_a_multilingual_model(platform: Platform) -> None:
+    server, client = platform()
+    with pytest.raises(openai.BadRequestError) as caught:
+        client.audio.translations.create(
+            model="whisper-1", file=("a.wav", wav_bytes(), "audio/wav")
+        )
+    assert isinstance(caught.value.body, dict)
+    assert caught.value.body["code"] == "unsupported_language"
+    assert server.app.state.backend.submitted == []
+
+
+def test_openai_names_without_a_language_detect_it(platform: Platform) -> None:
+    server, client = platform(outcome="italian", multilingual=True)
+    raw = client.audio.transcriptions.with_raw_response.create(
+        model="whisper-1",
+        file=("riunione.wav", wav_bytes(), "audio/wav"),
+        response_format="verbose_json",
+    )
+    assert raw.parse().language == "it"  # the detected one, not the default model's "en"
+    assert raw.parse().text == "Ciao a tutti. Grazie."
+    assert meeting_languages(server, raw.headers["x-meeting-id"]) == ("auto", None)
+    # Naming the English-only model keeps the profile's default language: no detection.
+    named = client.audio.transcriptions.with_raw_response.create(
+        model="tiny.en", file=("talk.wav", wav_bytes(), "audio/wav")
+    )
+    assert meeting_languages(server, named.headers["x-meeting-id"]) == (None, None)
