@@ -24,6 +24,7 @@ from benchmarks.scoring import word_error_rate
 from scripts.synth_meeting import MeetingAudio, ensure_meeting
 from tests.integration.client import ApiUser, register
 from tests.integration.conftest import RunningPlatform
+from tests.integration.test_languages import EXPECTED_ENGLISH, MAX_ITALIAN_WER
 
 pytestmark = pytest.mark.slow
 
@@ -231,3 +232,27 @@ def test_api_key_on_both_websockets(
     assert connected["type"] == "connected" and connected["meeting_id"] == meeting_id
     assert started["type"] == "started" and started["session_id"]
     assert refused == 4401
+
+
+def test_italian_is_detected_and_translations_answer_in_english(
+    client: openai.OpenAI, user: ApiUser
+) -> None:
+    italian = ensure_meeting("italian2", install=True)
+    transcribed, meeting_id = transcribe(client, italian.audio_path, response_format="verbose_json")
+    assert transcribed.language == "it"  # whisper-1 without a language detects it
+    assert word_error_rate(italian.transcript(), transcribed.text) <= MAX_ITALIAN_WER
+    assert user.get(f"/api/meetings/{meeting_id}").json()["spoken_language"] == "it"
+
+    with italian.audio_path.open("rb") as f:
+        raw = client.audio.translations.with_raw_response.create(
+            model="whisper-1", file=("riunione.wav", f, "audio/wav"), response_format="verbose_json"
+        )
+    translated = raw.parse()
+    assert (translated.task, translated.language) == ("translate", "en")
+    words = set(translated.text.lower().replace(".", " ").replace(",", " ").split())
+    assert len(EXPECTED_ENGLISH & words) >= 3, translated.text
+    # The answer is the meeting's captions, which stay beside its Italian lines.
+    captions = export(user, raw.headers["x-meeting-id"], "json")
+    assert [s["translation"] for s in json.loads(captions)["segments"]] == [
+        s.text for s in translated.segments or []
+    ]
