@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from types import TracebackType
 from typing import IO, Any
@@ -15,7 +15,6 @@ from meetingserve_cli.errors import TRANSCRIPT_EXISTS_HINT, CliError, ExitCode, 
 
 UPLOAD_TIMEOUT = httpx.Timeout(30.0, write=600.0, read=600.0)
 Progress = Callable[[int], None]
-REPLACE = {"replace": "true"}  # query parameter that records over a finished transcript
 
 
 @dataclass(frozen=True, slots=True)
@@ -29,6 +28,18 @@ class Languages:
     def fields(self) -> dict[str, str]:
         fields = {"language": self.language, "translate_to": self.translate_to}
         return {name: value for name, value in fields.items() if value}
+
+
+@dataclass(frozen=True, slots=True)
+class Recording:
+    """What a new recording (an upload or a live session) asks of the meeting."""
+
+    languages: Languages = field(default_factory=Languages)
+    replace: bool = False  # record over a finished transcript (kept as an earlier version)
+
+    def query(self) -> dict[str, str]:
+        """The upload's query parameters (a live session sends the languages in ``start``)."""
+        return {**self.languages.fields(), **({"replace": "true"} if self.replace else {})}
 
 
 class ProgressFile:
@@ -133,12 +144,10 @@ class ApiClient:
         meeting_id: str,
         path: Path,
         on_read: Progress,
-        languages: Languages | None = None,
-        replace: bool = False,
+        recording: Recording | None = None,
     ) -> str:
-        """Upload the file; returns the job id (the server answers 202 at once). ``replace``
-        records over a finished transcript (kept as an earlier version)."""
-        params = {**(languages.fields() if languages else {}), **(REPLACE if replace else {})}
+        """Upload the file; returns the job id (the server answers 202 at once)."""
+        params = (recording or Recording()).query()
         with path.open("rb") as f:
             files = {"file": (path.name, ProgressFile(f, on_read), "application/octet-stream")}
             result = self.json(

@@ -20,7 +20,7 @@ import numpy as np
 from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import ConnectionClosed, InvalidHandshake
 
-from meetingserve_cli.api import Languages
+from meetingserve_cli.api import Recording
 from meetingserve_cli.config import Credentials
 from meetingserve_cli.errors import TRANSCRIPT_EXISTS_HINT, CliError, ExitCode
 from meetingserve_cli.room import bearer
@@ -55,14 +55,6 @@ def decode_file(path: Path) -> bytes:
         return pcm16(decode_audio(path, SAMPLE_RATE))
     except AudioDecodeError as e:
         raise CliError(f"Cannot decode {path}: {e}", ExitCode.USAGE) from e
-
-
-@dataclass(frozen=True, slots=True)
-class LiveOptions:
-    """What a new session starts with."""
-
-    languages: Languages = field(default_factory=Languages)
-    replace: bool = False  # record over a finished transcript (kept as an earlier version)
 
 
 def refusal(error: dict[str, Any]) -> str:
@@ -106,12 +98,12 @@ class LiveStreamer:
         credentials: Credentials,
         meeting_id: str,
         notice: Callable[[str], None],
-        options: LiveOptions | None = None,
+        recording: Recording | None = None,
         reconnect_for_s: float = 120.0,
     ) -> None:
         self._credentials = credentials
-        self._options = options or LiveOptions()
-        query = "?replace=true" if self._options.replace else ""
+        self._recording = recording or Recording()
+        query = "?replace=true" if self._recording.replace else ""
         self._url = f"{credentials.ws_base}/ws/meeting/{meeting_id}/audio{query}"
         self._notice = notice
         self._reconnect_for_s = reconnect_for_s
@@ -163,7 +155,7 @@ class LiveStreamer:
         if self.session_id:
             start["session_id"] = self.session_id
         else:  # the session keeps the settings it started with
-            start.update(self._options.languages.fields())
+            start.update(self._recording.languages.fields())
         await ws.send(json.dumps(start))
         started = json.loads(await asyncio.wait_for(ws.recv(), 30))
         if started.get("type") == "error":  # refused: a language no model writes, ...

@@ -23,7 +23,7 @@ from rich.progress import (
 )
 
 from core.exports import SummaryFormat, TranscriptFormat, TranscriptText
-from meetingserve_cli.api import ApiClient, Languages
+from meetingserve_cli.api import ApiClient, Languages, Recording
 from meetingserve_cli.config import (
     Credentials,
     config_path,
@@ -32,7 +32,7 @@ from meetingserve_cli.config import (
     write_config,
 )
 from meetingserve_cli.errors import CliError, ExitCode
-from meetingserve_cli.live import AudioBuffer, LiveOptions, LiveStreamer, decode_file, play_file
+from meetingserve_cli.live import AudioBuffer, LiveStreamer, decode_file, play_file
 from meetingserve_cli.render import meetings_table, reattribution_text, segment_line
 from meetingserve_cli.room import Outcome, RoomWatcher, current_last_seq
 from meetingserve_cli.webhooks import app as webhooks_app
@@ -184,7 +184,7 @@ def upload(
         if meeting:
             api.meeting(meeting)  # 404 (exit 4) before any bytes are sent
         last_seq = asyncio.run(current_last_seq(creds, meeting_id)) if watch else 0
-        job_id = upload_with_progress(api, meeting_id, file, languages, replace)
+        job_id = upload_with_progress(api, meeting_id, file, Recording(languages, replace))
     notice(f"Meeting {meeting_id}: job {job_id} queued")
     if not watch:
         print(meeting_id)
@@ -193,11 +193,7 @@ def upload(
 
 
 def upload_with_progress(
-    api: ApiClient,
-    meeting_id: str,
-    file: Path,
-    languages: Languages | None = None,
-    replace: bool = False,
+    api: ApiClient, meeting_id: str, file: Path, recording: Recording | None = None
 ) -> str:
     columns = (
         TextColumn("Uploading {task.description}"),
@@ -208,8 +204,7 @@ def upload_with_progress(
     )
     with Progress(*columns, console=stderr) as progress:
         task = progress.add_task(file.name, total=file.stat().st_size)
-        advance = lambda n: progress.advance(task, n)  # noqa: E731
-        return api.upload(meeting_id, file, advance, languages, replace)
+        return api.upload(meeting_id, file, lambda n: progress.advance(task, n), recording)
 
 
 def printer(meeting_id: str, as_json: bool) -> Any:
@@ -273,8 +268,8 @@ def live(
         if meeting:
             api.meeting(meeting)
     notice(f"Meeting {meeting_id}: streaming {'the microphone' if mic else file}")
-    options = LiveOptions(languages, replace)
-    streaming = stream_live(creds, meeting_id, pcm, mic, device, options, as_json)
+    recording = Recording(languages, replace)
+    streaming = stream_live(creds, meeting_id, pcm, mic, device, recording, as_json)
     report(asyncio.run(streaming))
 
 
@@ -284,7 +279,7 @@ async def stream_live(
     pcm: bytes,
     mic: bool,
     device: str | None,
-    options: LiveOptions,
+    recording: Recording,
     as_json: bool,
 ) -> Outcome:
     last_seq = await current_last_seq(creds, meeting_id)
@@ -305,7 +300,7 @@ async def stream_live(
         player.cancel()
         buffer.finish()
 
-    streamer = LiveStreamer(creds, meeting_id, notice, options)
+    streamer = LiveStreamer(creds, meeting_id, notice, recording)
     sending = asyncio.create_task(streamer.run(source))
     started: set[asyncio.Future[Any]] = {sending, streamer.job_id}
     await asyncio.wait(started, return_when=asyncio.FIRST_COMPLETED)

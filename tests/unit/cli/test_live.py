@@ -12,10 +12,10 @@ import numpy as np
 import pytest
 from websockets.asyncio.server import ServerConnection, serve
 
-from meetingserve_cli.api import Languages
+from meetingserve_cli.api import Languages, Recording
 from meetingserve_cli.config import Credentials
 from meetingserve_cli.errors import CliError, ExitCode
-from meetingserve_cli.live import BYTES_PER_SECOND, LiveOptions, LiveStreamer, pcm16, play_file
+from meetingserve_cli.live import BYTES_PER_SECOND, LiveStreamer, pcm16, play_file
 
 
 class AudioServer:
@@ -105,8 +105,8 @@ async def test_a_new_session_starts_with_its_languages_and_replace(
     audio_server: tuple[AudioServer, str],
 ) -> None:
     server, base = audio_server
-    options = LiveOptions(Languages("auto", "en"), replace=True)
-    streamer = LiveStreamer(Credentials(base, "tok"), "m1", print, options)
+    recording = Recording(Languages("auto", "en"), replace=True)
+    streamer = LiveStreamer(Credentials(base, "tok"), "m1", print, recording)
     await streamer.run(lambda buffer: play_file(tone(1.0), buffer))
     assert server.paths == ["/ws/meeting/m1/audio?replace=true"] * 2
     first, resumed = server.starts
