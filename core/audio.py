@@ -24,6 +24,7 @@ from core.audio_formats import (
     DecodeLimits,
     looks_like_audio,
 )
+from core.dc_blocker import DcBlocker
 from core.downmix import StereoDownmix
 from core.types import SAMPLE_RATE
 
@@ -322,14 +323,16 @@ def _iter_frames(container: av.container.InputContainer) -> Iterator[av.AudioFra
 
 
 class _MonoResampler:
-    """FFmpeg's resampler to the model rate and float32 mono. Two channels are mixed by
-    :class:`~core.downmix.StereoDownmix` (an inverted channel must not cancel the voice); any
-    other count by FFmpeg's downmix, which weights a surround layout's channels properly."""
+    """FFmpeg's resampler to the model rate and float32 mono, without a DC offset. Two channels
+    are mixed by :class:`~core.downmix.StereoDownmix` (an inverted channel must not cancel the
+    voice); any other count by FFmpeg's downmix, which weights a surround layout's channels
+    properly."""
 
     def __init__(self, rate: int) -> None:
         self._rate = rate
         self._resampler: av.AudioResampler | None = None
         self._downmix: StereoDownmix | None = None
+        self._dc_blocker = DcBlocker(rate)
 
     def samples(self, frame: av.AudioFrame | None) -> list[np.ndarray]:
         """The resampled output of ``frame``; None flushes what the resampler holds."""
@@ -341,7 +344,10 @@ class _MonoResampler:
                 layout="stereo" if stereo else "mono",
                 rate=self._rate,
             )
-        return [self._mono(out.to_ndarray()) for out in self._resampler.resample(frame)]
+        return [
+            self._dc_blocker(self._mono(out.to_ndarray()))
+            for out in self._resampler.resample(frame)
+        ]
 
     def _mono(self, planes: np.ndarray) -> np.ndarray:
         planes = planes.astype(np.float32, copy=False)

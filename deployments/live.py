@@ -23,6 +23,7 @@ import numpy as np
 
 from core.audio import pcm16_to_float, whole_samples
 from core.clips import CLIP_MAX_S
+from core.dc_blocker import DcBlocker
 from core.types import SAMPLE_RATE, Word
 from core.windowing import Window, WindowOptions, find_utterance_end, silences
 from deployments.failures import JobFailedError, public_failure
@@ -114,6 +115,7 @@ class LiveSession:
         self._buffer = np.zeros(0, dtype=np.float32)
         self._vad = BufferVad()  # the buffer's speech regions, each frame scored once
         self._carry = bytearray()
+        self._dc_blocker = DcBlocker(SAMPLE_RATE)
         self._buffer_start = 0.0  # meeting time of the buffer's first sample
         self._unchecked = 0  # samples fed since the last VAD look
         self._next_index = 0  # merged windows keep the first one's number; numbers stay unique
@@ -179,7 +181,7 @@ class LiveSession:
     def feed(self, pcm: bytes) -> None:
         """Accept a chunk of 16 kHz mono PCM16; may cut one or more windows."""
         self._carry += pcm
-        audio = pcm16_to_float(whole_samples(self._carry))  # an odd byte waits for the next chunk
+        audio = self._dc_blocker(pcm16_to_float(whole_samples(self._carry)))  # odd byte: waits
         self._check_rate(len(audio))
         self.received += len(audio)
         self._buffer = np.concatenate([self._buffer, audio])

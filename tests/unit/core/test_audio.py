@@ -10,6 +10,7 @@ import pytest
 
 import core.audio as audio_module
 from core.audio import AudioDecodeError, decode_audio, pcm16_to_float
+from core.dc_blocker import DcBlocker
 
 SOURCE_RATE = 22_050
 TONE_HZ = 440.0
@@ -38,6 +39,12 @@ def _encode(fmt: str, codec: str, rate: int, layout: str = "mono") -> bytes:
         for packet in stream.encode(None):
             container.mux(packet)
     return buf.getvalue()
+
+
+def _blocked(samples: np.ndarray) -> np.ndarray:
+    """What decoding makes of a signal at 16 kHz: the DC blocker shifts a 440 Hz tone's phase by
+    0.65 degrees, more than these comparisons' tolerance."""
+    return DcBlocker(16_000)(samples)
 
 
 def _dominant_hz(samples: np.ndarray, rate: int = 16_000) -> float:
@@ -69,7 +76,7 @@ def test_decodes_common_formats_to_16k_mono(
 
 def test_lossless_decode_matches_resampled_source() -> None:
     samples = decode_audio(_encode("wav", "pcm_s16le", SOURCE_RATE))
-    expected = _tone(2.0, 16_000)
+    expected = _blocked(_tone(2.0, 16_000))
     # Away from the resampler's edge effects the waveform is the tone itself.
     np.testing.assert_allclose(samples[1000:-1000], expected[1000:-1000], atol=2e-3)
 
@@ -106,10 +113,10 @@ def test_a_channel_in_opposite_polarity_does_not_cancel_the_voice() -> None:
     assert _rms(one_side) == pytest.approx(_rms(tone) * 0.707, 0.01)
     other = (0.3 * np.sin(2 * np.pi * 1000 * np.arange(tone.size) / 16_000)).astype(np.float32)
     mixed = decode_audio(_wav(np.stack([tone, other])))
-    np.testing.assert_allclose(mixed, (tone + other) * np.sqrt(0.5), atol=2e-4)
+    np.testing.assert_allclose(mixed, _blocked((tone + other) * np.sqrt(0.5)), atol=2e-4)
     # A quieter inverted channel only weakens the voice: the sum stays.
     weak = decode_audio(_wav(np.stack([tone, -0.3 * tone])))
-    np.testing.assert_allclose(weak, 0.7 * tone * np.sqrt(0.5), atol=2e-4)
+    np.testing.assert_allclose(weak, _blocked(0.7 * tone * np.sqrt(0.5)), atol=2e-4)
 
 
 def test_surround_uses_ffmpegs_downmix() -> None:
@@ -227,3 +234,17 @@ def test_a_container_the_short_probe_leaves_unknown_is_opened_again_in_full(
     monkeypatch.setattr(audio_module, "_audio_parameters_known", unknown_at_first)
     assert np.array_equal(decode_audio(data), expected)
     assert looks  # the short probe was looked at, then the default probe decoded
+
+
+def test_a_dc_offset_is_removed_while_decoding(tmp_path: Path) -> None:
+    offset = np.full(32_000, 0.4, dtype=np.float32)
+    tone = _tone(2.0, 16_000)
+    path = tmp_path / "offset.wav"
+    with wave.open(str(path), "wb") as out:
+        out.setnchannels(1)
+        out.setsampwidth(2)
+        out.setframerate(16_000)
+        out.writeframes(((tone + offset) * 32767).astype("<i2").tobytes())
+    samples = decode_audio(path)
+    assert abs(float(samples[2_400:].mean())) < 1e-3
+    np.testing.assert_allclose(samples, _blocked(tone + offset), atol=2e-3)

@@ -142,7 +142,9 @@ async def session_parts(
 
 
 def utterance(speech_s: float, pause_s: float) -> np.ndarray:
-    loud = np.full(int(speech_s * SAMPLE_RATE), 0.5, dtype=np.float32)
+    """A 200 Hz square wave at 0.5 (a constant would be a DC offset, which the session removes)."""
+    samples = np.arange(int(speech_s * SAMPLE_RATE))
+    loud = np.where(samples // 40 % 2, 0.5, -0.5).astype(np.float32)
     return np.concatenate([loud, np.zeros(int(pause_s * SAMPLE_RATE), dtype=np.float32)])
 
 

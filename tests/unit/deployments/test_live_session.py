@@ -101,3 +101,16 @@ def test_live_sessions_over_the_owner_cap_are_refused(database: Database, tmp_pa
         with pytest.raises(QuotaExceeded, match="already has 2 live sessions") as refused:
             check_live_slot(session, settings, meetings[2])
         assert refused.value.retry_after_s == 30
+
+
+async def test_live_audio_loses_its_dc_offset_before_the_models(database: Database) -> None:
+    live = new_session(database)
+    await live.open()
+    t = np.arange(16_000) / 16_000
+    audio = 0.4 + 0.2 * np.sin(2 * np.pi * 200 * t)
+    pcm = (audio * 32767).astype("<i2").tobytes()
+    live.feed(pcm[:10_001])
+    live.feed(pcm[10_001:])
+    buffered = live._buffer  # what VAD, windows and the models read
+    assert abs(float(buffered[2_400:].mean())) < 0.01  # faded after 0.15 s
+    await asyncio.wait_for(live.stop(), 10)

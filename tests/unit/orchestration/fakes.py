@@ -3,10 +3,12 @@
 Everything between them is real: ``UploadJob``/``LiveSession``, the in-process ``EventLog`` (the
 hub's own logic), a migrated SQLite database and PyAV decoding.
 
-Audio is synthetic and self-describing. Speech is a constant level, silence is zero; the fake
-VAD calls any sample above ``VAD_THRESHOLD`` speech. Utterance ``k`` is spoken at level
+Audio is synthetic and self-describing. Speech is a 4 kHz square wave, silence is zero; the fake
+VAD calls any sample louder than ``VAD_THRESHOLD`` speech. Utterance ``k`` is spoken at level
 ``level_of(k)``, so a model can tell which utterances (upload windows) a clip holds by its
-levels, and the fake transcriber answers one word ``u<k>`` per speech region it hears.
+levels, and the fake transcriber answers one word ``u<k>`` per speech region it hears. (A
+constant level would be a DC offset, which decoding and live intake remove; the square wave's
+level comes through them within 1 %.)
 """
 
 from __future__ import annotations
@@ -42,6 +44,7 @@ from rooms.hub import Event, EventLog
 
 VAD_THRESHOLD = 0.05
 LEVEL_STEP = 0.04  # utterance k is at (k + 2) * LEVEL_STEP: 0.08, 0.12, ... up to k = 20
+SQUARE_HALF_PERIOD = SAMPLE_RATE // 8000  # samples: a 4 kHz square wave
 
 
 # ---- audio -----------------------------------------------------------------------------------
@@ -56,7 +59,9 @@ def utterance_of(level: float) -> int:
 
 
 def speech(utterance: int, seconds: float) -> np.ndarray:
-    return np.full(round(seconds * SAMPLE_RATE), level_of(utterance), dtype=np.float32)
+    samples = np.arange(round(seconds * SAMPLE_RATE))
+    sign = np.where(samples // SQUARE_HALF_PERIOD % 2, -1.0, 1.0)
+    return (sign * level_of(utterance)).astype(np.float32)
 
 
 def silence(seconds: float) -> np.ndarray:
@@ -134,7 +139,12 @@ class LevelVad(StreamingVad):
 
 def heard(audio: np.ndarray) -> list[int]:
     """The utterances a clip holds, in order (what the fake transcriber writes as words)."""
-    return [utterance_of(float(audio[round(s * SAMPLE_RATE)])) for s, _ in regions_of(audio)]
+    return [
+        utterance_of(
+            float(np.median(np.abs(audio[round(s * SAMPLE_RATE) : round(e * SAMPLE_RATE)])))
+        )
+        for s, e in regions_of(audio)
+    ]
 
 
 def regions_of(audio: np.ndarray) -> list[tuple[float, float]]:
@@ -148,7 +158,8 @@ def _split_by_level(
     out: list[tuple[float, float]] = []
     for start, end in regions:
         a, b = round(start * SAMPLE_RATE), round(end * SAMPLE_RATE)
-        changes = np.flatnonzero(np.diff(audio[a:b]) != 0) + 1
+        level = np.abs(audio[a:b])
+        changes = np.flatnonzero(np.abs(np.diff(level)) > LEVEL_STEP / 2) + 1
         edges = [a, *(a + c for c in changes), b]
         out += [(x / SAMPLE_RATE, y / SAMPLE_RATE) for x, y in itertools.pairwise(edges)]
     return out
