@@ -135,6 +135,11 @@ class ApiClient:
         result: dict[str, Any] = self.json("Meeting", "GET", f"/api/meetings/{meeting_id}")
         return result
 
+    def has_transcript(self, meeting_id: str) -> bool:
+        """Whether the meeting has a current transcript (which an upload would replace)."""
+        path = f"/api/meetings/{meeting_id}/transcript/versions"
+        return self.json("Meeting", "GET", path).get("current") is not None
+
     def create_meeting(self, title: str, languages: Languages | None = None) -> str:
         body = {"title": title, **(languages.fields() if languages else {})}
         return str(self.json("Create meeting", "POST", "/api/meetings", json=body)["id"])

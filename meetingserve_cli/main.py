@@ -31,7 +31,7 @@ from meetingserve_cli.config import (
     resolve_credentials,
     write_config,
 )
-from meetingserve_cli.errors import CliError, ExitCode
+from meetingserve_cli.errors import TRANSCRIPT_EXISTS_HINT, CliError, ExitCode
 from meetingserve_cli.live import AudioBuffer, LiveStreamer, decode_file, play_file
 from meetingserve_cli.render import meetings_table, reattribution_text, segment_line
 from meetingserve_cli.room import Outcome, RoomWatcher, current_last_seq
@@ -182,7 +182,7 @@ def upload(
             (title or file.stem)[:200] or "Upload", languages
         )
         if meeting:
-            api.meeting(meeting)  # 404 (exit 4) before any bytes are sent
+            refuse_before_sending(api, meeting, replace)
         last_seq = asyncio.run(current_last_seq(creds, meeting_id)) if watch else 0
         job_id = upload_with_progress(api, meeting_id, file, Recording(languages, replace))
     notice(f"Meeting {meeting_id}: job {job_id} queued")
@@ -190,6 +190,15 @@ def upload(
         print(meeting_id)
         return
     report(asyncio.run(follow(creds, meeting_id, last_seq, job_id, as_json)))
+
+
+def refuse_before_sending(api: ApiClient, meeting_id: str, replace: bool) -> None:
+    """The server's 404 and 409 ``transcript_exists``, found before the file is sent: the
+    server answers them at once, but an HTTP client sends the whole body first."""
+    meeting = api.meeting(meeting_id)  # 404: exit 4
+    busy = meeting.get("status") in ("queued", "processing")  # the server's 409 says so itself
+    if not replace and not busy and api.has_transcript(meeting_id):
+        raise CliError(f"Upload: {TRANSCRIPT_EXISTS_HINT}", ExitCode.REJECTED)
 
 
 def upload_with_progress(

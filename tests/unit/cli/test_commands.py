@@ -8,8 +8,10 @@ import subprocess
 import sys
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
+from fastapi import Request
 from fastapi.testclient import TestClient
 
 from app.main import create_app
@@ -32,7 +34,15 @@ def server(tmp_path: Path) -> Iterator[LiveServer]:
         jwt_secret="cli-unit-test-secret-0123456789abcdef0123456789",
         login_rate_limit=1000,
     )
-    live = LiveServer(create_app(settings, LocalBackend(router=CPU_ROUTES))).start()
+    app = create_app(settings, LocalBackend(router=CPU_ROUTES))
+    app.state.requests_seen = []
+
+    @app.middleware("http")
+    async def record(request: Request, call_next: Any) -> Any:
+        app.state.requests_seen.append(f"{request.method} {request.url.path}")
+        return await call_next(request)
+
+    live = LiveServer(app).start()
     yield live
     live.stop()
 
@@ -113,8 +123,10 @@ def test_upload_languages_and_replace(
     finished = new_meeting(server, token)
     with server.app.state.db.session() as s:
         save_segments(s, finished, [segment()])
+    server.app.state.requests_seen.clear()
     again = cli(["upload", str(audio), "--meeting", finished], authed)
     assert again.returncode == 6 and "pass --replace to record again" in again.stderr
+    assert not [r for r in server.app.state.requests_seen if r.startswith("POST")]  # no bytes
     replaced = cli(["upload", str(audio), "--meeting", finished, "--replace", "-l", "auto"], authed)
     assert replaced.returncode == 0, replaced.stderr
     backend: LocalBackend = server.app.state.backend
