@@ -150,10 +150,10 @@ class JobStore:
             data = {"job_id": self.state.job_id}
             enqueue_event(session, self.state.meeting_id, "completed", data)
 
-    def fail(self, message: str, code: str) -> None:
+    def fail(self, message: str, code: str, duration: float | None = None) -> None:
         with self.db.session() as session:
             update_job(session, self.state.job_id, status="failed", error=message, error_code=code)
-            set_meeting_status(session, self.state.meeting_id, "failed")
+            set_meeting_status(session, self.state.meeting_id, "failed", duration=duration)
             enqueue_failed(session, self.state.meeting_id, self.state.job_id, message, code)
 
 
@@ -290,7 +290,9 @@ class JobOutput:
             state.first_segment_s or -1,
         )
 
-    async def fail(self, message: str, code: str) -> None:
+    async def fail(self, message: str, code: str, duration: float | None = None) -> None:
+        """Publish and store the failure; ``duration``, the decoded length when the whole file
+        was read (a file without speech), goes with it."""
         if not await asyncio.to_thread(self.store.still_owner):
             logger.warning(
                 "job %s: not failing it (%s): another replica owns it", self.state.job_id, code
@@ -300,9 +302,10 @@ class JobOutput:
         record_error(code)
         try:
             await publish_error(self.hub, self.state.meeting_id, message, code)
-            await self.status("failed", "done", message, None)
+            extra = {"duration": round(duration, 3)} if duration is not None else {}
+            await self.status("failed", "done", message, None, **extra)
         finally:
-            await asyncio.to_thread(self.store.fail, message, code)
+            await asyncio.to_thread(self.store.fail, message, code, duration)
 
     async def status(
         self,

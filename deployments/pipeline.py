@@ -165,10 +165,10 @@ class UploadJob:
                 "meeting %s job %s: lease lost", self.state.meeting_id, self.state.job_id
             )
         except JobFailedError as e:
-            await self.output.fail(e.message, e.code)
+            await self.output.fail(e.message, e.code, source.duration_s)
         except Exception as e:
             logger.exception("meeting %s job %s failed", self.state.meeting_id, self.state.job_id)
-            await self.output.fail(*public_failure(e))
+            await self.output.fail(*public_failure(e), source.duration_s)
         finally:
             source.close()
 

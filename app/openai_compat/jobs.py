@@ -82,10 +82,11 @@ WatchEvent = SegmentReady | Idle | TranscriptDone
 class TranscriptionFailed(Exception):
     """The job failed; ``code`` is the pipeline's error code."""
 
-    def __init__(self, message: str, code: str) -> None:
+    def __init__(self, message: str, code: str, duration: float = 0.0) -> None:
         super().__init__(message)
         self.message = message
         self.code = code
+        self.duration = duration  # of the audio, when the pipeline read all of it
 
     @property
     def no_speech(self) -> bool:
@@ -201,7 +202,7 @@ async def watch_transcription(
             elif kind == "status":
                 duration = float(details.get("duration", duration))
                 if event.get("status") == "failed":
-                    raise TranscriptionFailed(*error)
+                    raise TranscriptionFailed(*error, duration)
                 if event.get("status") == "completed" or _last_window_aligned(details):
                     yield TranscriptDone(duration)
                     return
@@ -222,11 +223,13 @@ def _job_state(db: Database, job: TranscriptionJob) -> TranscriptDone | None:
         row = get_job(session, job.job_id)
         if row is None:
             raise TranscriptionFailed("The meeting was deleted", "deleted")
+        meeting = get_meeting(session, job.meeting_id)
+        duration = float(meeting.duration or 0.0) if meeting else 0.0
         if row.status == "failed":
-            raise TranscriptionFailed(row.error or "Processing failed", row.error_code or "failed")
+            message, code = row.error or "Processing failed", row.error_code or "failed"
+            raise TranscriptionFailed(message, code, duration)
         if row.status == "completed":
-            meeting = get_meeting(session, job.meeting_id)
-            return TranscriptDone(float(meeting.duration or 0.0) if meeting else 0.0)
+            return TranscriptDone(duration)
     return None
 
 

@@ -270,7 +270,7 @@ async def wait_for_transcript(
                     raise OpenAIError(499, "Client closed the request")
     except TranscriptionFailed as e:
         if e.no_speech:
-            return FinalTranscript([], None), 0.0
+            return FinalTranscript([], None), e.duration
         raise e.as_openai_error() from e
     raise OpenAIError(500, "The transcript did not complete", type="server_error")
 

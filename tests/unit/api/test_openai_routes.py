@@ -36,6 +36,8 @@ from tests.unit.rooms.live_server import LiveServer
 JWT_SECRET = "openai-unit-test-secret-0123456789abcdef0123"
 PASSWORD = "correct horse battery"
 WINDOW_S = 0.5
+NO_SPEECH_S = 3.5  # what the scripted Processor decoded of a file without speech
+
 WINDOWS = [
     [
         Segment("w0-0", "SPEAKER_1", "Hello there.", 0.5, 1.5, 0, [Word("Hello", 0.5, 0.9, 0.9)]),
@@ -80,7 +82,9 @@ class ScriptedProcessor(LocalBackend):
             return
         if self.outcome not in ("ok", "italian"):
             await publish_error(hub, meeting, f"Processing failed: {self.outcome}", self.outcome)
-            await publish_status(hub, meeting, "failed", "done", "Processing failed")
+            # The Processor read a file without speech to its end, so it knows the length.
+            length = {"duration": NO_SPEECH_S} if self.outcome == "no_speech" else {}
+            await publish_status(hub, meeting, "failed", "done", "Processing failed", **length)
             return
         await publish_status(
             hub, meeting, "processing", "transcription", "...", window=0, windows=2, duration=32.0
@@ -235,6 +239,8 @@ def test_undecodable_audio_is_a_bad_request_also_mid_stream(platform: Platform) 
 def test_audio_without_speech_is_an_empty_transcript(platform: Platform) -> None:
     _, client = platform(outcome="no_speech")
     assert transcribe(client).text == ""
+    verbose = transcribe(client, response_format="verbose_json")
+    assert (verbose.text, verbose.duration) == ("", NO_SPEECH_S)
     assert [e.type for e in transcribe(client, stream=True)] == ["transcript.text.done"]
 
 

@@ -189,6 +189,11 @@ async def test_audio_without_speech_fails_with_no_speech(
         ("status", "failed"),
     ]
     assert hub.of_type("error")[0]["error"] == "No speech was found in the audio"
+    # The whole file was read: its length goes with the failure (the OpenAI API reports it).
+    assert hub.of_type("status")[-1]["details"]["duration"] == pytest.approx(3.0)
+    with meeting.db.session() as session:
+        row = session.get(MeetingRow, meeting.meeting_id)
+        assert row is not None and (row.status, row.duration) == ("failed", pytest.approx(3.0))
 
 
 @pytest.mark.parametrize("window_count", [1, 4])
