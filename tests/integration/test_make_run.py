@@ -10,6 +10,7 @@ import signal
 import subprocess
 import sys
 import time
+import uuid
 from pathlib import Path
 
 import httpx
@@ -84,16 +85,39 @@ def test_direct_ingress_serves_uploads_and_rooms_on_the_replica_port(tmp_path: P
 @pytest.mark.slow
 def test_haproxy_ingress_serves_uploads_and_rooms_on_the_usual_port(tmp_path: Path) -> None:
     """Serve's HAProxy ingress: port 8000 is an HAProxy process relaying REST, the upload and
-    the room's WebSocket to the Ingress replica; Ctrl-C still stops everything."""
-    proc = start_run(tmp_path, "--profile", "load", "--haproxy")
+    the room's WebSocket to the Ingress replica, with each client's own address (per-address
+    limits apart); Ctrl-C still stops everything."""
+    proc = start_run(tmp_path, "--profile", "load", "--haproxy", MEETING_LOGIN_RATE_LIMIT="3")
     try:
         wait_started(tmp_path)
         assert listener_name(8000) == "haproxy"
         upload_and_watch(BASE, "ws://127.0.0.1:8000")
+        # Registrations count per address (3 a minute here). 127.0.0.2 reaches HAProxy from an
+        # address of its own, and a header it writes itself does not make it someone else.
+        assert registrations("127.0.0.2", 4) == [201, 201, 201, 429]
+        assert registrations("127.0.0.2", 1, forwarded_for="203.0.113.9") == [429]
+        assert registrations("127.0.0.1", 2) == [201, 201]  # upload_and_watch used one
     finally:
         code = stop_run(proc)
     assert code == 0, (tmp_path / "run.log").read_text()[-3000:]
     assert not [p for p in psutil.process_iter(["name"]) if p.info["name"] == "haproxy"]
+
+
+def registrations(source: str, count: int, forwarded_for: str | None = None) -> list[int]:
+    """Status codes of ``count`` new accounts registered from the local address ``source``."""
+    headers = {"X-Forwarded-For": forwarded_for} if forwarded_for else {}
+    transport = httpx.HTTPTransport(local_address=source)
+    with httpx.Client(transport=transport, base_url=BASE, headers=headers, timeout=30) as client:
+        return [
+            client.post(
+                "/api/auth/register",
+                json={
+                    "email": f"{uuid.uuid4().hex[:12]}@example.com",
+                    "password": "correct horse battery",
+                },
+            ).status_code
+            for _ in range(count)
+        ]
 
 
 def wait_started(tmp_path: Path) -> None:
