@@ -13,7 +13,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 
 from core.types import Segment, SpeakerTurn, Word
-from core.word_pieces import whole_words
+from core.word_pieces import join_texts, whole_words
 from core.word_speakers import ends_sentence, is_sequential, speakers_in_order
 
 # Used when diarization found no speaker at all but ASR still produced words.
@@ -80,9 +80,10 @@ def assign_speaker(
 
 
 def join_words(words: Sequence[Word]) -> str:
-    """Join word texts into a line with single spaces; pieces that continue a word (no
-    leading space, faster-whisper's style) join it (``core.word_pieces.whole_words``)."""
-    return " ".join(" ".join(w.word for w in whole_words(words)).split())
+    """Join word texts into a line with single spaces (none between words of a script written
+    without them); pieces that continue a word (no leading space, faster-whisper's style)
+    join it (``core.word_pieces.whole_words``)."""
+    return join_texts([w.word for w in whole_words(words)])
 
 
 def _overlap(word: Word, turn: SpeakerTurn) -> float:

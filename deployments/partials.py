@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 
 from core.agreement import LocalAgreement, revised_words
 from core.types import Word
+from core.word_pieces import join_texts
 from deployments.metrics import record_partial_words
 
 SENTENCE_END = (".", "?", "!", "\u3002", "\uff1f", "\uff01", "\u061f", "\u0964")
@@ -68,7 +69,7 @@ class OpenUtterance:
         self.heard_s = heard_s
         self.last_hypothesis = hypothesis
         committed = self.agreement.update(hypothesis)
-        pending = " ".join(w.word for w in self.agreement.tail)
+        pending = join_texts([w.word for w in self.agreement.tail])
         changed = bool(committed) or pending != self.pending_text
         self.pending_text = pending
         return changed

@@ -29,7 +29,7 @@ from core.clips import (
 from core.languages import ENGLISH
 from core.types import SAMPLE_RATE, TranscriptionResult, Word
 from core.windowing import Region
-from core.word_pieces import whole_words
+from core.word_pieces import join_texts, whole_words
 from deployments.cpu_priority import lower_process_priority
 from deployments.options import TranscriberArgs
 from deployments.packaged import is_local_model, resolve_model
@@ -140,7 +140,7 @@ class Transcriber:
         words = await asyncio.to_thread(self._quick_final, audio, code, speech, context)
         if not _plausible(words, sum(e - s for s, e in speech)):
             return await self.transcribe(audio, language, "transcribe")
-        text = " ".join(w.word for w in words)
+        text = join_texts([w.word for w in words])
         return TranscriptionResult(words, text, code, len(audio) / SAMPLE_RATE)
 
     def _quick_final(
@@ -194,7 +194,7 @@ class Transcriber:
         return [
             TranscriptionResult(
                 words=ws,
-                text=" ".join(w.word for w in ws),
+                text=join_texts([w.word for w in ws]),
                 language=ENGLISH if task == "translate" else (detected or ENGLISH),
                 duration=len(audio) / SAMPLE_RATE,
             )

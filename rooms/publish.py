@@ -11,6 +11,7 @@ from typing import Any
 
 from core.speaker_edits import SpeakerEdits
 from core.types import Segment, SummaryResult, Word
+from core.word_pieces import join_texts
 from rooms.hub import Event, HubClient
 from rooms.messages import (
     ErrorMessage,
@@ -78,12 +79,12 @@ async def publish_partial(
     payload = TranscriptPartialMessage(
         segment_id=segment_id,
         revision=revision,
-        text=" ".join(w.word for w in stable),
+        text=join_texts([w.word for w in stable]),
         words=[
             WordPayload(word=w.word, start=w.start, end=w.end, probability=w.probability)
             for w in stable
         ],
-        pending_text=" ".join(w.word for w in pending),
+        pending_text=join_texts([w.word for w in pending]),
         start=span[0],
         end=span[1],
     )

@@ -18,12 +18,14 @@ from typing import Any
 from app.openai_compat.params import TranscriptionParams
 from core.exports import render_transcript
 from core.types import Segment
+from core.word_pieces import join_texts
 
 TEXT_MEDIA_TYPE = "text/plain; charset=utf-8"
 
 
 def transcript_text(segments: Sequence[Segment]) -> str:
-    return " ".join(s.text.strip() for s in segments if s.text.strip())
+    """The segments' texts as one text (no space between lines of an unspaced script)."""
+    return join_texts([s.text for s in segments])
 
 
 def speaker_letters(segments: Sequence[Segment]) -> dict[str, str]:

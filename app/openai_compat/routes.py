@@ -59,6 +59,7 @@ from app.security import AuthenticationError
 from app.uploads import ReceivedUpload, UploadError, receive_audio_form
 from core.languages import AUTO, ENGLISH, LanguageRouter, UnsupportedLanguageError
 from core.types import Segment
+from core.word_pieces import separator
 from persistence import Database, User
 from settings.config import Settings
 
@@ -311,8 +312,9 @@ def segment_events(segment: Segment, streamed: list[Segment], diarized: bool) ->
     text = segment.text.strip()
     if not text:
         return []
-    delta = f" {text}" if streamed else text  # only segments with text are kept
-    streamed.append(segment)
+    text = " ".join(text.split())  # the deltas add up to ``transcript_text`` exactly
+    delta = separator(streamed[-1].text.strip() if streamed else "", text) + text
+    streamed.append(segment)  # only segments with text are kept
     event: dict[str, Any] = {"type": "transcript.text.delta", "delta": delta}
     if not diarized:
         return [sse(event)]

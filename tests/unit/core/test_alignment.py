@@ -93,3 +93,8 @@ def test_join_words_handles_both_spacing_styles() -> None:
     assert join_words([Word(" don", 0, 0), Word("'t", 0, 0), Word(" stop\n", 0, 0)]) == (
         "don't stop"
     )
+
+
+def test_a_chinese_line_has_no_spaces_between_its_words() -> None:
+    pieces = [Word("今天", 0, 0.4), Word("天气", 0.4, 0.8), Word("好", 0.8, 1.0), Word("。", 1, 1)]
+    assert join_words(pieces) == "今天天气好。"
