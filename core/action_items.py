@@ -90,7 +90,8 @@ _NOT_NAMES = frozenset(
 _LEADING_NAME = re.compile(r"^(?i:(?:ok(?:ay)?|so|and|hey)\s*,?\s+)?([A-Z][a-z]+),\s")
 _TRAILING_NAME = re.compile(r",\s*([A-Z][a-z]+)\s*[?.!]*$")
 _MARKER_OWNER = re.compile(r"^(?:for\s+)?([A-Z][a-z]+)(?:\s+(?:to|will|should|needs to)|:|,)\s+")
-_SENTENCE_END = re.compile(r"(?<=[.!?])\s+")
+# After . ! ? and a space; after a CJK full stop, question or exclamation mark with or without.
+_SENTENCE_END = re.compile(r"(?<=[.!?])\s+|(?<=[\u3002\uff01\uff1f])\s*")
 
 
 @dataclass(frozen=True, slots=True)
@@ -100,7 +101,8 @@ class _Commitment:
 
 
 def split_sentences(text: str) -> list[str]:
-    """Sentences split after ``.``, ``!`` or ``?``; whitespace normalised."""
+    """Sentences split after ``.``, ``!`` or ``?`` (and their CJK forms); whitespace
+    normalised."""
     return [s for s in (" ".join(p.split()) for p in _SENTENCE_END.split(text)) if s]
 
 

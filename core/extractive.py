@@ -17,6 +17,7 @@ import numpy as np
 from core.action_items import find_action_items, split_sentences
 from core.languages import ENGLISH, language_name
 from core.types import Segment, SummaryResult
+from core.word_pieces import join_texts
 
 Embedder = Callable[[list[str]], np.ndarray]
 
@@ -134,7 +135,7 @@ def build_extractive_summary(
     candidates = [s for s in sentences if len(s.split()) >= _MIN_WORDS] or sentences
     embeddings = np.asarray(embed(candidates))
     key = rank_sentences(candidates, embeddings, k)
-    summary = " ".join(candidates[i] for i in key)
+    summary = join_texts([candidates[i] for i in key])
     if language not in (None, ENGLISH):
         return SummaryResult(
             summary=summary, engine="extractive", language=language, language_note=_note(language)

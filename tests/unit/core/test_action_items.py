@@ -132,3 +132,14 @@ def test_split_sentences() -> None:
         "Fine!",
         "ok",
     ]
+
+
+def test_chinese_and_japanese_sentences_end_without_a_space() -> None:
+    bang, query = "\uff01", "\uff1f"  # full-width ! and ?
+    assert split_sentences(f"今天天气好。我们开会吧{bang}好吗{query} 是的。") == [
+        "今天天气好。",
+        f"我们开会吧{bang}",
+        f"好吗{query}",
+        "是的。",
+    ]
+    assert split_sentences("会議を始めます。よろしく") == ["会議を始めます。", "よろしく"]

@@ -100,6 +100,20 @@ def test_build_extractive_summary() -> None:
     assert result.engine == "extractive"
 
 
+def test_a_chinese_summary_is_whole_sentences_joined_without_spaces() -> None:
+    segments = [
+        Segment("w0-0", "SPEAKER_00", "预算审查快到了。预算数字很好。", 0.0, 4.0, 0),
+        Segment("w0-1", "SPEAKER_01", "我的猫喜欢花园。", 4.5, 7.0, 0),
+    ]
+
+    def one_hot(texts: list[str]) -> np.ndarray:  # three sentences, nothing alike
+        assert len(texts) == 3  # the first segment's two sentences are candidates of their own
+        return np.eye(3)
+
+    result = build_extractive_summary(segments, one_hot, k=3, language="zh")
+    assert result.summary == "预算审查快到了。预算数字很好。我的猫喜欢花园。"
+
+
 def test_empty_meeting_summary() -> None:
     def never(texts: list[str]) -> np.ndarray:
         raise AssertionError("no text to embed")
