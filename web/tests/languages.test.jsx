@@ -57,6 +57,13 @@ describe('TranscriptFeed caption modes', () => {
     expect(screen.getByTestId('transcript').getAttribute('lang')).toBe('it');
   });
 
+  it('lets a right-to-left line take its own direction', () => {
+    const arabic = { ...italianLine, segment: { ...italianLine.segment, text: 'صباح الخير للجميع.', translation: undefined } };
+    render(<TranscriptFeed lines={fold([arabic]).lines} captionSize={18} />);
+    const text = screen.getByText('صباح الخير للجميع.');
+    expect(text.getAttribute('dir')).toBe('auto');
+  });
+
   it('shows both, the caption marked as English', () => {
     render(<TranscriptFeed lines={lines} captionSize={18} textMode="both" />);
     const [first] = screen.getAllByTestId('transcript-line');

@@ -20,10 +20,12 @@ import { SpeakerName } from './SpeakerName.jsx';
  */
 /** The text of a line for the chosen caption mode: the original speech, its English
  * translation (the original where a line has none), or both. */
+// dir="auto": a line in Arabic, Hebrew, Persian or Urdu reads right to left, its punctuation
+// at its end, inside a feed laid out left to right.
 function LineText({ line, textMode }) {
   const translation = line.translation;
   if (!translation || textMode === 'original') {
-    return <span className="transcript__text">{line.text}</span>;
+    return <span className="transcript__text" dir="auto">{line.text}</span>;
   }
   if (textMode === 'translation') {
     return (
@@ -34,7 +36,7 @@ function LineText({ line, textMode }) {
   }
   return (
     <>
-      <span className="transcript__text">{line.text}</span>
+      <span className="transcript__text" dir="auto">{line.text}</span>
       <span className="transcript__translation" lang="en" data-testid="transcript-translation">
         {translation}
       </span>
@@ -166,7 +168,9 @@ function PartialLine({ partial }) {
         <span className="transcript__typing">(typing…)</span>
       </span>
       {/* Stable words only: the newest guess (pendingText) changes too often to read. */}
-      <span className="transcript__text transcript__text--provisional">{partial.text}</span>
+      <span className="transcript__text transcript__text--provisional" dir="auto">
+        {partial.text}
+      </span>
     </li>
   );
 }
