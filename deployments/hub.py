@@ -12,7 +12,6 @@ it twice (the new incarnation recognises the id and answers with the stored even
 from __future__ import annotations
 
 import asyncio
-import gc
 import logging
 import time
 import uuid
@@ -22,6 +21,7 @@ import ray
 from ray.actor import ActorHandle
 from ray.exceptions import ActorDiedError, ActorUnavailableError, RayActorError
 
+from deployments.collector import freeze_startup_heap
 from deployments.metrics import record_event_published
 from persistence import upgrade_database
 from rooms.hub import (
@@ -96,15 +96,6 @@ class MeetingHub(EventLog):
         message = await super().publish_ephemeral(meeting_id, event)
         record_event_published(str(message.get("type", "")))
         return message
-
-
-def freeze_startup_heap() -> None:
-    """Keep the collector off what start-up built, as Serve does for every replica
-    (``RAY_SERVE_FREEZE_GC_ON_STARTUP``); the hub is a plain actor, so it does it itself.
-    Ray's and the database's imports are ~190k objects, a full collection over them ~50 ms,
-    and each such pause stalls every room of the shard."""
-    gc.collect()
-    gc.freeze()
 
 
 MeetingHubActor = ray.remote(MeetingHub)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import gc
 import logging
 import os
 from pathlib import Path
@@ -15,6 +14,7 @@ from ray.serve.handle import DeploymentHandle
 
 from app.main import create_app
 from core.languages import LanguageRouter
+from deployments.collector import tune_collector
 from deployments.hub_shards import connect_hub
 from deployments.metrics import install_ray_metrics_sink
 from deployments.run import FORWARDFOR_WRAPPER, HAPROXY_BINARY_ENV, HAPROXY_ENV
@@ -27,13 +27,6 @@ from settings.config import Settings, get_settings
 
 logger = logging.getLogger(__name__)
 READINESS_TIMEOUT_S = 2.0
-# Python's default is 700. An open room socket holds ~470 tracked objects here (Serve's,
-# uvicorn's and Starlette's coroutine chain, ours), so when hundreds connect the heap grows by
-# 200k+ objects, and with Serve's start-up freeze leaving a small long-lived count, a full
-# collection (35-230 ms on 2 busy cores) ran every 70k allocations while it grew.
-# Ten times fewer young collections make that every 700k (docs/benchmarks.md, "Fewer
-# collections in the Ingress").
-INGRESS_GC_YOUNG_THRESHOLD = 7000
 
 
 class ServeBackend:
@@ -147,13 +140,6 @@ def haproxy_address_warning(settings: Settings) -> str | None:
             "(docs/operations.md, HAProxy ingress)"
         )
     return None
-
-
-def tune_collector() -> None:
-    """The Ingress's young-generation threshold (see ``INGRESS_GC_YOUNG_THRESHOLD``); the
-    older generations keep their ratios, so full collections stay proportional to growth."""
-    _, middle, old = gc.get_threshold()
-    gc.set_threshold(INGRESS_GC_YOUNG_THRESHOLD, middle, old)
 
 
 # Open WebSockets count against max_ongoing_requests, so it is far above Serve's default of 5.

@@ -25,6 +25,9 @@ HAPROXY_ENV = "RAY_SERVE_ENABLE_HA_PROXY"
 HAPROXY_BINARY_ENV = "RAY_SERVE_HAPROXY_BINARY_PATH"  # what Ray runs as HAProxy
 REAL_HAPROXY_ENV = "MEETING_HAPROXY_BINARY"  # what the wrapper below runs
 TRUSTED_PROXIES_ENV = "MEETING_TRUSTED_PROXIES"
+# Serve calls this in each HTTP proxy process at start-up (and in direct-ingress replicas).
+PROXY_CALLBACK_ENV = "RAY_SERVE_HTTP_PROXY_CALLBACK_IMPORT_PATH"
+PROXY_CALLBACK = "deployments.proxy_tuning.tune_proxy"
 FORWARDFOR_WRAPPER = Path(__file__).resolve().with_name("haproxy_forwardfor.sh")
 # On one machine HAProxy reaches the Ingress replicas' ports over loopback.
 LOCAL_HAPROXY_ADDRESSES = "127.0.0.1/32,::1/128"
@@ -35,13 +38,15 @@ DIRECT_INGRESS_FIRST_PORT = int(os.environ.get("RAY_SERVE_DIRECT_INGRESS_MIN_HTT
 
 def ingress_env(direct_ingress: bool, haproxy: bool) -> dict[str, str]:
     """Serve's switches for the ingress path; they must be in the environment before Ray
-    starts (Serve's controller and every replica read them once). HAProxy routes to the
+    starts (Serve's controller, proxies and every replica read them once). The proxy's
+    collector is tuned on every path (``deployments/proxy_tuning.py``). HAProxy routes to the
     replicas' direct-ingress ports, so it needs both. A stopping direct-ingress replica waits
     30 s by default for an outside load balancer to stop sending it clients; on this one
     machine there is none, so that wait only delays Ctrl-C: 2 s unless already set."""
+    proxy = {PROXY_CALLBACK_ENV: os.environ.get(PROXY_CALLBACK_ENV) or PROXY_CALLBACK}
     if not (direct_ingress or haproxy):
-        return {}
-    env = {DIRECT_INGRESS_ENV: "1", DRAIN_ENV: os.environ.get(DRAIN_ENV, LOCAL_DRAIN_S)}
+        return proxy
+    env = {**proxy, DIRECT_INGRESS_ENV: "1", DRAIN_ENV: os.environ.get(DRAIN_ENV, LOCAL_DRAIN_S)}
     return {**env, **haproxy_env()} if haproxy else env
 
 

@@ -1,4 +1,5 @@
-"""The Ingress's collector setting: fewer young collections, the older ratios unchanged."""
+"""The collector setting of the Ingress and Serve's proxy: fewer young collections, the older
+ratios unchanged."""
 
 from __future__ import annotations
 
@@ -7,7 +8,8 @@ from collections.abc import Iterator
 
 import pytest
 
-from deployments.ingress import INGRESS_GC_YOUNG_THRESHOLD, tune_collector
+from deployments.collector import YOUNG_THRESHOLD, tune_collector
+from deployments.proxy_tuning import tune_proxy
 
 
 @pytest.fixture
@@ -21,4 +23,14 @@ def restored_thresholds() -> Iterator[None]:
 @pytest.mark.usefixtures("restored_thresholds")
 def test_the_ingress_collects_its_young_generation_ten_times_less_often() -> None:
     tune_collector()
-    assert gc.get_threshold() == (INGRESS_GC_YOUNG_THRESHOLD, 10, 10)
+    assert gc.get_threshold() == (YOUNG_THRESHOLD, 10, 10)
+
+
+@pytest.mark.usefixtures("restored_thresholds")
+def test_serves_proxy_hook_tunes_the_collector_and_adds_no_middleware() -> None:
+    try:
+        assert tune_proxy() == []
+        assert gc.get_threshold() == (YOUNG_THRESHOLD, 10, 10)
+        assert gc.get_freeze_count() > 0
+    finally:
+        gc.unfreeze()
