@@ -127,7 +127,8 @@ def haproxy_address_warning(settings: Settings) -> str | None:
     Ingress trusts HAProxy's addresses for it."""
     if os.environ.get(HAPROXY_ENV) != "1":
         return None
-    if Path(os.environ.get(HAPROXY_BINARY_ENV, "")) != FORWARDFOR_WRAPPER:
+    # By name: a replica's copy of the repository (Ray's working_dir) lies elsewhere.
+    if Path(os.environ.get(HAPROXY_BINARY_ENV, "")).name != FORWARDFOR_WRAPPER.name:
         return (
             f"HAProxy ingress without {FORWARDFOR_WRAPPER.name}: Ray's HAProxy adds no "
             "X-Forwarded-For, so per-address limits see HAProxy's address for every client; "

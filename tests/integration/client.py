@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -26,7 +26,7 @@ class ApiUser:
     base_url: str
     ws_url: str
     email: str
-    token: str
+    token: str = field(repr=False)  # failures print the user; never its token
 
     @property
     def headers(self) -> dict[str, str]:

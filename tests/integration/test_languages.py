@@ -10,6 +10,7 @@ English translations as the caption reference.
 from __future__ import annotations
 
 import asyncio
+import re
 from typing import Any
 
 import httpx
@@ -23,8 +24,16 @@ from tests.integration.conftest import RunningPlatform
 
 pytestmark = pytest.mark.slow
 
-# English words of the hand-written translation that any fair caption of the meeting contains.
-EXPECTED_ENGLISH = {"morning", "customer", "friday", "tests", "presentation", "monday"}
+# Ideas of the hand-written translation that any fair caption of the meeting carries, each as
+# the English words a fair translation may use for it ("i clienti": customers or clients).
+EXPECTED_ENGLISH = (
+    {"morning"},
+    {"customer", "customers", "client", "clients"},
+    {"friday"},
+    {"test", "tests", "testing"},
+    {"presentation"},
+    {"monday"},
+)
 MAX_ITALIAN_WER = 0.45  # seen here: upload 0.08, live 0.26-0.29 (docs/benchmarks.md "Languages")
 MIN_CHRF = 30.0  # chrF of the captions against the scripted translation (seen: 61, 52-56)
 
@@ -67,6 +76,12 @@ def chrf(hypothesis: str, reference: str) -> float:
     return float(sacrebleu.corpus_chrf([hypothesis], [[reference]]).score)
 
 
+def ideas_found(english: str) -> int:
+    """How many of the translation's expected ideas an English caption carries."""
+    words = set(re.findall(r"[a-z]+", english.lower()))
+    return sum(1 for forms in EXPECTED_ENGLISH if forms & words)
+
+
 def check_italian_meeting(
     user: ApiUser, meeting_id: str, received: list[Received], italian: MeetingAudio
 ) -> None:
@@ -86,8 +101,7 @@ def check_italian_meeting(
     assert len({s["speaker"] for s in segments}) >= 2
     assert wer <= MAX_ITALIAN_WER
     assert all(s.get("translation") for s in segments), "every segment carries a caption"
-    words = set(english.lower().replace(".", " ").replace(",", " ").split())
-    assert len(EXPECTED_ENGLISH & words) >= 3, words
+    assert ideas_found(english) >= 3, english
     assert score >= MIN_CHRF
     [summary] = of_type(received, "summary")
     assert summary["details"]["language"] == "it"

@@ -24,7 +24,7 @@ from benchmarks.scoring import word_error_rate
 from scripts.synth_meeting import MeetingAudio, ensure_meeting
 from tests.integration.client import ApiUser, register
 from tests.integration.conftest import RunningPlatform
-from tests.integration.test_languages import EXPECTED_ENGLISH, MAX_ITALIAN_WER
+from tests.integration.test_languages import MAX_ITALIAN_WER, ideas_found
 
 pytestmark = pytest.mark.slow
 
@@ -249,8 +249,7 @@ def test_italian_is_detected_and_translations_answer_in_english(
         )
     translated = raw.parse()
     assert (translated.task, translated.language) == ("translate", "en")
-    words = set(translated.text.lower().replace(".", " ").replace(",", " ").split())
-    assert len(EXPECTED_ENGLISH & words) >= 3, translated.text
+    assert ideas_found(translated.text) >= 3, translated.text
     # The answer is the meeting's captions, which stay beside its Italian lines.
     captions = export(user, raw.headers["x-meeting-id"], "json")
     assert [s["translation"] for s in json.loads(captions)["segments"]] == [

@@ -34,6 +34,15 @@ def test_haproxy_without_trusted_proxies_is_warned(
     assert haproxy_address_warning(settings(tmp_path, "10.0.0.0/8")) is None
 
 
+def test_the_wrapper_in_another_copy_of_the_repository_is_not_warned(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The driver names its own checkout; a replica runs from Ray's copy of it."""
+    monkeypatch.setenv(HAPROXY_ENV, "1")
+    monkeypatch.setenv(HAPROXY_BINARY_ENV, f"/srv/checkout/deployments/{FORWARDFOR_WRAPPER.name}")
+    assert haproxy_address_warning(settings(tmp_path, "10.0.0.0/8")) is None
+
+
 def test_haproxy_without_the_forwarding_wrapper_is_warned(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
