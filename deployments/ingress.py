@@ -15,7 +15,7 @@ from ray.serve.handle import DeploymentHandle
 from app.main import create_app
 from core.languages import LanguageRouter
 from deployments.collector import tune_collector
-from deployments.hub_shards import connect_hub
+from deployments.hub_shards import connect_hub, start_hub_shards
 from deployments.metrics import install_ray_metrics_sink
 from deployments.run import FORWARDFOR_WRAPPER, HAPROXY_BINARY_ENV, HAPROXY_ENV
 from observability.logging_context import install_log_record_factory
@@ -42,6 +42,7 @@ class ServeBackend:
         self._models = models
         self._processor = processor
         self._router = router
+        self._hub_start: asyncio.Task[None] | None = None
         self._served = list(served or [])
         # session id → the Processor replica holding it, from the session's replies: live
         # calls name it so SessionOwnerRouter delivers them there (deployments/session_router.py).
@@ -104,8 +105,14 @@ class ServeBackend:
         return dict(zip(names, results, strict=True))
 
     def make_hub(self, database_url: str) -> HubClient:
-        # The router over every hub shard (MEETING_HUB_SHARDS), as the Processor uses.
-        return connect_hub(database_url, get_settings().hub_shards)
+        """The router over every hub shard (MEETING_HUB_SHARDS), as the Processor uses; the
+        shards' actors start now, in the background, rather than on the first socket."""
+        shards = get_settings().hub_shards
+        self._hub_start = asyncio.get_running_loop().create_task(
+            start_hub_shards(database_url, shards)
+        )
+        self._hub_start.add_done_callback(_log_hub_start)
+        return connect_hub(database_url, shards)
 
     @staticmethod
     async def _probe(handle: DeploymentHandle) -> bool:
@@ -118,6 +125,12 @@ class ServeBackend:
             return bool(await asyncio.wait_for(call(), READINESS_TIMEOUT_S))
         except Exception:  # any failure to answer means not ready
             return False
+
+
+def _log_hub_start(task: asyncio.Task[None]) -> None:
+    # A failed start is not fatal: each shard's client creates its actor on first use.
+    if not task.cancelled() and (error := task.exception()) is not None:
+        logger.warning("hub shards did not start ahead of use: %r", error)
 
 
 def haproxy_address_warning(settings: Settings) -> str | None:

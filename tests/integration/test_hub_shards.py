@@ -147,7 +147,8 @@ async def test_a_shard_killed_mid_stream_costs_no_watcher_an_event_on_any_shard(
     from deployments.hub import HUB_NAMESPACE
     from deployments.hub_shards import hub_actor_names, shard_actor_name
 
-    assert hub_actor_names() == []  # the fixture killed the old layout's actors
+    # The fixture killed the old layout's actors; the new Ingress may have started its own.
+    assert set(hub_actor_names()) <= {"meetinghub-0", "meetinghub-1"}
     user = register(two_shards.base_url, two_shards.ws_url)
     steady, victim = meetings_on_each_shard(user)
     watchers = [Watcher(user, m) for m in (steady, victim) for _ in range(WATCHERS_PER_MEETING)]
