@@ -194,6 +194,10 @@ class ActorHubClient:
         result: list[Event] = await self._call("replay", meeting_id, after_seq, limit)
         return result
 
+    async def start(self) -> None:
+        """Resolve the actor now rather than on the first call (``start_hub_shards``)."""
+        await self._handle()
+
     async def _handle(self) -> ActorHandle:
         """The actor, resolved (or created) by name. Callers that need it at the same time
         share one resolution: when a replica starts, or after a hub restart, hundreds of

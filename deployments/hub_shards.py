@@ -19,14 +19,9 @@ import argparse
 import asyncio
 import logging
 import sys
+from collections.abc import Sequence
 
-from deployments.hub import (
-    HUB_NAME_PREFIX,
-    HUB_NAMESPACE,
-    ActorHubClient,
-    get_or_create_hub,
-    hub_actor_name,
-)
+from deployments.hub import HUB_NAME_PREFIX, HUB_NAMESPACE, ActorHubClient, hub_actor_name
 from rooms.shards import ShardedHub, shard_of
 from settings.config import Settings
 
@@ -34,17 +29,21 @@ logger = logging.getLogger(__name__)
 LEGACY_HUB_NAME = "MeetingHub"  # the single hub actor of releases before shards
 
 
+def shard_clients(database_url: str, shards: int) -> list[ActorHubClient]:
+    """One client per hub shard ``0..shards-1`` (actors resolved lazily, on first use)."""
+    return [ActorHubClient(database_url, i, shards) for i in range(shards)]
+
+
 def connect_hub(database_url: str, shards: int) -> ShardedHub:
-    """A router over hub shards ``0..shards-1`` (actors resolved lazily, on first use)."""
-    return ShardedHub([ActorHubClient(database_url, i, shards) for i in range(shards)])
+    """A router over hub shards ``0..shards-1``."""
+    return ShardedHub(shard_clients(database_url, shards))
 
 
-async def start_hub_shards(database_url: str, shards: int) -> None:
-    """Start (or find) every shard's actor and wait until each has loaded. Started on first
-    use instead, a shard made the first socket of its first meeting wait about 1.4 s on 2
-    cores (its process imports Ray and the database layer)."""
-    actors = [get_or_create_hub(database_url, i, shards) for i in range(shards)]
-    await asyncio.gather(*(actor.layout.remote() for actor in actors))
+async def start_hub_shards(clients: Sequence[ActorHubClient]) -> None:
+    """Resolve every shard's actor now (started or found, its layout checked) and keep it in
+    its client. Started on first use instead, a shard made the first socket of its first
+    meeting wait about 1.4 s on 2 cores (its process imports Ray and the database layer)."""
+    await asyncio.gather(*(client.start() for client in clients))
 
 
 def hub_for_settings(settings: Settings) -> ShardedHub:

@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import logging
 import os
-from pathlib import Path
 from typing import Any
 
 from fastapi import FastAPI
@@ -15,14 +14,20 @@ from ray.serve.handle import DeploymentHandle
 from app.main import create_app
 from core.languages import LanguageRouter
 from deployments.collector import tune_collector
-from deployments.hub_shards import connect_hub, start_hub_shards
+from deployments.hub_shards import shard_clients, start_hub_shards
 from deployments.metrics import install_ray_metrics_sink
-from deployments.run import FORWARDFOR_WRAPPER, HAPROXY_BINARY_ENV, HAPROXY_ENV
+from deployments.run import (
+    FORWARDFOR_WRAPPER,
+    HAPROXY_BINARY_ENV,
+    HAPROXY_ENV,
+    is_forwardfor_wrapper,
+)
 from observability.logging_context import install_log_record_factory
 from processor_api.backend import JobRequest, ServedModel
 from processor_api.live_replies import LiveRedirect, LiveRefusal, LiveReply, LiveSessionState
 from processor_api.voices import VoiceReply, VoiceSample
 from rooms.hub import HubClient
+from rooms.shards import ShardedHub
 from settings.config import Settings, get_settings
 
 logger = logging.getLogger(__name__)
@@ -107,12 +112,10 @@ class ServeBackend:
     def make_hub(self, database_url: str) -> HubClient:
         """The router over every hub shard (MEETING_HUB_SHARDS), as the Processor uses; the
         shards' actors start now, in the background, rather than on the first socket."""
-        shards = get_settings().hub_shards
-        self._hub_start = asyncio.get_running_loop().create_task(
-            start_hub_shards(database_url, shards)
-        )
+        clients = shard_clients(database_url, get_settings().hub_shards)
+        self._hub_start = asyncio.get_running_loop().create_task(start_hub_shards(clients))
         self._hub_start.add_done_callback(_log_hub_start)
-        return connect_hub(database_url, shards)
+        return ShardedHub(clients)
 
     @staticmethod
     async def _probe(handle: DeploymentHandle) -> bool:
@@ -140,8 +143,7 @@ def haproxy_address_warning(settings: Settings) -> str | None:
     Ingress trusts HAProxy's addresses for it."""
     if os.environ.get(HAPROXY_ENV) != "1":
         return None
-    # By name: a replica's copy of the repository (Ray's working_dir) lies elsewhere.
-    if Path(os.environ.get(HAPROXY_BINARY_ENV, "")).name != FORWARDFOR_WRAPPER.name:
+    if not is_forwardfor_wrapper(os.environ.get(HAPROXY_BINARY_ENV, "")):
         return (
             f"HAProxy ingress without {FORWARDFOR_WRAPPER.name}: Ray's HAProxy adds no "
             "X-Forwarded-For, so per-address limits see HAProxy's address for every client; "

@@ -55,7 +55,7 @@ def haproxy_env() -> dict[str, str]:
     configuration, and the Ingress trusting that header from loopback (HAProxy's address on
     this machine) unless ``MEETING_TRUSTED_PROXIES`` is already set."""
     chosen = os.environ.get(HAPROXY_BINARY_ENV)
-    if chosen and Path(chosen) != FORWARDFOR_WRAPPER:
+    if chosen and not is_forwardfor_wrapper(chosen):
         real = chosen  # an operator's own HAProxy binary, now run by the wrapper
     else:
         real = os.environ.get(REAL_HAPROXY_ENV) or bundled_haproxy()
@@ -65,6 +65,12 @@ def haproxy_env() -> dict[str, str]:
         REAL_HAPROXY_ENV: real,
         TRUSTED_PROXIES_ENV: os.environ.get(TRUSTED_PROXIES_ENV) or LOCAL_HAPROXY_ADDRESSES,
     }
+
+
+def is_forwardfor_wrapper(path: str) -> bool:
+    """Whether ``path`` names the wrapper, in this checkout or another copy (a replica runs
+    from Ray's working_dir copy), so the wrapper is never taken for the real binary."""
+    return Path(path).name == FORWARDFOR_WRAPPER.name
 
 
 def bundled_haproxy() -> str:
