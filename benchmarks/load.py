@@ -36,7 +36,7 @@ from typing import Any, TypeVar
 import httpx
 import numpy as np
 
-from benchmarks.churn import run_churn
+from benchmarks.churn import group_rss_mb, run_churn
 from benchmarks.cpu_profile import Sampled, profile_while, report
 from benchmarks.load_clients import (
     Owner,
@@ -67,6 +67,8 @@ SETUP_CONCURRENCY = 8
 JOB_TIMEOUT_S = 600
 TARGET_P99_MS = 100.0
 TIMELINE_BUCKET_S = 2.0
+# The processes that hold a watcher's socket on the Serve proxy path.
+SOCKET_HOLDERS = ("ProxyActor", "Ingress")
 # The benchmark's own accounts: watchers of one meeting share its owner's token, and one
 # process registers hundreds of users from one address.
 BENCH_ENV = {"MEETING_WS_MAX_CONNECTIONS_PER_USER": "1000", "MEETING_LOGIN_RATE_LIMIT": "100000"}
@@ -146,6 +148,7 @@ class Round:
     expected: dict[str, int]
     started: float
     finished: float
+    socket_memory: dict[str, dict[str, float]] | None = None
 
 
 async def run_scenario(platform: Platform, scenario: Scenario, feed: Feed) -> dict[str, Any]:
@@ -162,6 +165,9 @@ async def run_scenario(platform: Platform, scenario: Scenario, feed: Feed) -> di
             window = (observed.started, observed.started + profile_s)
             cpu_profile = report(sampled, profile_s, messages_between(observed.watchers, window))
     row = score(scenario, rounds)
+    if rounds[0].socket_memory is not None:
+        # Round 1's: later rounds reuse the memory the previous round's sockets freed.
+        row["socket_memory"] = rounds[0].socket_memory
     if cpu_profile is not None:
         row["cpu_profile"] = cpu_profile
     return row
@@ -178,6 +184,7 @@ async def run_round(
             (create_owner(client, i) for i in range(scenario.meetings)), SETUP_CONCURRENCY
         )
         watchers = [Watcher(o, scenario.batch) for o in owners for _ in range(scenario.watchers)]
+        idle_rss = group_rss_mb(SOCKET_HOLDERS) if platform.controllable else None
         stop, gate = asyncio.Event(), asyncio.Semaphore(CONNECT_CONCURRENCY)
         urls = platform.watcher_ws_urls
         tasks = [
@@ -185,6 +192,9 @@ async def run_round(
             for i, w in enumerate(watchers)
         ]
         await wait_until(lambda: all(w.frames or w.error for w in watchers), 300, "connecting")
+        memory = None
+        if idle_rss is not None:
+            memory = socket_memory(idle_rss, group_rss_mb(SOCKET_HOLDERS), len(watchers))
         started = time.time()
         profiling = asyncio.create_task(profile_while(cpu_profile_s)) if cpu_profile_s else None
         live = owners[: scenario.live]
@@ -204,7 +214,22 @@ async def run_round(
         await asyncio.gather(*tasks)
         expected = {o.meeting_id: await last_seq(client, o) for o in owners}
     sampled = await profiling if profiling is not None else None
-    return Round(watchers, expected, started, finished), sampled
+    return Round(watchers, expected, started, finished, memory), sampled
+
+
+def socket_memory(
+    idle_mb: dict[str, float], connected_mb: dict[str, float], sockets: int
+) -> dict[str, dict[str, float]]:
+    """Resident memory of each socket-holding process before the watchers connect and once
+    all have, and what one open socket adds (KiB)."""
+    return {
+        group: {
+            "idle_mb": idle_mb[group],
+            "connected_mb": connected_mb[group],
+            "kib_per_socket": round(1024 * (connected_mb[group] - idle_mb[group]) / sockets, 1),
+        }
+        for group in idle_mb
+    }
 
 
 def arriving(feeds: list[Awaitable[T]], over_s: float) -> list[Awaitable[T]]:
@@ -405,6 +430,10 @@ async def logged(platform: Platform, scenario: Scenario, feed: Feed) -> dict[str
         scenario.name, row["sockets"], row["p50_ms"], row["p99_ms"], row["lost"],
         row["messages_per_s"],
     )  # fmt: skip
+    for group, memory in (row.get("socket_memory") or {}).items():
+        logger.info("%s: %s %.1f -> %.1f MB with the sockets open, %.1f KiB per socket",
+                    scenario.name, group, memory["idle_mb"], memory["connected_mb"],
+                    memory["kib_per_socket"])  # fmt: skip
     return row
 
 

@@ -16,9 +16,11 @@ from pathlib import Path
 import httpx
 import psutil
 import pytest
+import websockets
 
 from benchmarks.platform import PlatformError, wait_ready
 from deployments.run import DIRECT_INGRESS_FIRST_PORT
+from meetingserve_cli.room import bearer
 from scripts.synth_meeting import ensure_meeting
 from tests.integration.client import collect_until_done, register
 
@@ -50,6 +52,8 @@ def test_run_cli_serves_probes_and_stops_on_ctrl_c(tmp_path: Path) -> None:
     try:
         wait_started(tmp_path)
         assert httpx.get(f"{BASE}/healthz", timeout=10).status_code == 200
+        # Offered permessage-deflate, as browsers do, the proxy declines it by default.
+        assert negotiated_extensions(BASE, "ws://127.0.0.1:8000") is None
         status = subprocess.run(
             [str(Path(sys.executable).parent / "serve"), "status"],
             capture_output=True,
@@ -77,6 +81,8 @@ def test_direct_ingress_serves_uploads_and_rooms_on_the_replica_port(tmp_path: P
         direct = replica_address()
         wait_ready(f"http://{direct}", timeout_s=60)
         upload_and_watch(f"http://{direct}", f"ws://{direct}")
+        # The replica's own server declines compression too (Serve runs the proxy's hook there).
+        assert negotiated_extensions(f"http://{direct}", f"ws://{direct}") is None
     finally:
         stop_run(proc)
     assert "direct ingress: http://127.0.0.1:30000/" in (tmp_path / "run.log").read_text()
@@ -87,16 +93,26 @@ def test_haproxy_ingress_serves_uploads_and_rooms_on_the_usual_port(tmp_path: Pa
     """Serve's HAProxy ingress: port 8000 is an HAProxy process relaying REST, the upload and
     the room's WebSocket to the Ingress replica, with each client's own address (per-address
     limits apart); Ctrl-C still stops everything."""
-    proc = start_run(tmp_path, "--profile", "load", "--haproxy", MEETING_LOGIN_RATE_LIMIT="3")
+    proc = start_run(
+        tmp_path,
+        "--profile",
+        "load",
+        "--haproxy",
+        MEETING_LOGIN_RATE_LIMIT="3",
+        MEETING_WS_COMPRESSION="1",
+    )
     try:
         wait_started(tmp_path)
         assert listener_name(8000) == "haproxy"
+        # Compression switched on: the replica's own server accepts it (behind HAProxy).
+        agreed = negotiated_extensions(BASE, "ws://127.0.0.1:8000")
+        assert agreed and agreed.startswith("permessage-deflate"), agreed
         upload_and_watch(BASE, "ws://127.0.0.1:8000")
         # Registrations count per address (3 a minute here). 127.0.0.2 reaches HAProxy from an
         # address of its own, and a header it writes itself does not make it someone else.
         assert registrations("127.0.0.2", 4) == [201, 201, 201, 429]
         assert registrations("127.0.0.2", 1, forwarded_for="203.0.113.9") == [429]
-        assert registrations("127.0.0.1", 2) == [201, 201]  # upload_and_watch used one
+        assert registrations("127.0.0.1", 1) == [201]  # upload_and_watch and the handshake used two
     finally:
         code = stop_run(proc)
     assert code == 0, (tmp_path / "run.log").read_text()[-3000:]
@@ -137,6 +153,20 @@ def upload_and_watch(base_url: str, ws_url: str) -> None:
     types = [r.message["type"] for r in received]
     assert types[0] == "connected" and "transcript" in types, types
     assert received[-1].message.get("status") == "completed", received[-1].message
+
+
+def negotiated_extensions(base_url: str, ws_url: str) -> str | None:
+    """The extensions a room socket's handshake agreed on, for a client offering
+    permessage-deflate."""
+    user = register(base_url, ws_url)
+    meeting_id = user.create_meeting()
+
+    async def handshake() -> str | None:
+        url = f"{ws_url}/ws/meeting/{meeting_id}"
+        async with websockets.connect(url, subprotocols=bearer(user.token)) as ws:
+            return ws.response.headers.get("Sec-WebSocket-Extensions")
+
+    return asyncio.run(handshake())
 
 
 def listener_name(port: int, timeout_s: float = 15.0) -> str:

@@ -18,6 +18,7 @@ from benchmarks.load import (
     interleaved,
     messages_between,
     score,
+    socket_memory,
 )
 from benchmarks.load_clients import Owner, Watcher, collector_paused
 
@@ -119,3 +120,11 @@ def test_the_clients_collector_is_off_while_a_round_runs_and_back_on_after() -> 
     with pytest.raises(RuntimeError), collector_paused():
         raise RuntimeError("a round failed")
     assert gc.isenabled(), "a failed round must not leave the collector off"
+
+
+def test_socket_memory_is_what_the_open_sockets_add_per_socket() -> None:
+    memory = socket_memory({"ProxyActor": 300.0, "Ingress": 250.0},
+                           {"ProxyActor": 350.0, "Ingress": 250.0}, 500)  # fmt: skip
+    proxy = {"idle_mb": 300.0, "connected_mb": 350.0, "kib_per_socket": 102.4}
+    assert memory["ProxyActor"] == proxy
+    assert memory["Ingress"]["kib_per_socket"] == 0.0

@@ -1,5 +1,5 @@
 """The collector setting of the Ingress and Serve's proxy: fewer young collections, the older
-ratios unchanged."""
+ratios unchanged; the proxy's hook also turns WebSocket compression off."""
 
 from __future__ import annotations
 
@@ -7,6 +7,7 @@ import gc
 from collections.abc import Iterator
 
 import pytest
+import uvicorn
 
 from deployments.collector import YOUNG_THRESHOLD, tune_collector
 from deployments.proxy_tuning import tune_proxy
@@ -27,10 +28,15 @@ def test_the_ingress_collects_its_young_generation_ten_times_less_often() -> Non
 
 
 @pytest.mark.usefixtures("restored_thresholds")
-def test_serves_proxy_hook_tunes_the_collector_and_adds_no_middleware() -> None:
+def test_serves_proxy_hook_tunes_the_collector_and_adds_no_middleware(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.delenv("MEETING_WS_COMPRESSION", raising=False)
+    monkeypatch.setattr(uvicorn, "Config", uvicorn.Config)  # restored after the hook swaps it
     try:
         assert tune_proxy() == []
         assert gc.get_threshold() == (YOUNG_THRESHOLD, 10, 10)
         assert gc.get_freeze_count() > 0
+        assert not uvicorn.Config(lambda: None).ws_per_message_deflate
     finally:
         gc.unfreeze()
