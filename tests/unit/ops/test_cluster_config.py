@@ -86,6 +86,17 @@ def test_workers_export_metrics_on_the_same_fixed_port_as_the_head() -> None:
         assert "--metrics-export-port=8080" in " ".join(commands)
 
 
+def test_every_node_starts_ray_with_the_proxy_hook() -> None:
+    """Serve reads the hook's variable once, in each node's proxy, from Ray's environment."""
+    from deployments.run import PROXY_CALLBACK, PROXY_CALLBACK_ENV
+
+    config = load_cluster()
+    for commands in (config["head_start_ray_commands"], config["worker_start_ray_commands"]):
+        start = next(c for c in commands if "ray start" in c)
+        assignment = f"{PROXY_CALLBACK_ENV}=${{{PROXY_CALLBACK_ENV}:-{PROXY_CALLBACK}}}"
+        assert assignment in start.split(" ray start")[0], start
+
+
 def uncommented_keys(text: str) -> list[str]:
     """Mapping keys whose previous non-blank line is not a comment."""
     missing, previous = [], ""

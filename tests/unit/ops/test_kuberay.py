@@ -11,6 +11,7 @@ import yaml
 from ray.serve.schema import ServeDeploySchema
 
 import scripts.gen_kuberay
+from deployments.run import PROXY_CALLBACK, PROXY_CALLBACK_ENV
 
 REPO_ROOT = Path(__file__).resolve().parents[3]
 MANIFEST = REPO_ROOT / "deploy" / "kuberay" / "rayservice.yaml"
@@ -69,12 +70,15 @@ def test_head_runs_no_replicas_and_workers_mirror_cluster_yaml(manifest: dict[st
         assert limits["cpu"] == str(node_type["resources"]["CPU"])
 
 
-def test_every_pod_gets_settings_from_the_secret(manifest: dict[str, Any]) -> None:
+def test_every_pod_gets_settings_from_the_secret_and_the_proxy_hook(
+    manifest: dict[str, Any],
+) -> None:
     ray_cluster = manifest["spec"]["rayClusterConfig"]
     groups = [ray_cluster["headGroupSpec"], *ray_cluster["workerGroupSpecs"]]
     for group in groups:
         container = group["template"]["spec"]["containers"][0]
         assert container["envFrom"] == [{"secretRef": {"name": "meetingserve-env"}}]
+        assert {"name": PROXY_CALLBACK_ENV, "value": PROXY_CALLBACK} in container["env"]
         assert group["rayStartParams"]["metrics-export-port"] == "8080"
 
 
