@@ -11,10 +11,11 @@ serves its own port the same way), before the proxy builds its uvicorn server.
   allocations. It is a plain Ray actor, so nothing froze its start-up heap either
   (docs/benchmarks.md, "Serve's proxy collects like the Ingress").
 - uvicorn accepts permessage-deflate whenever a client offers it (browsers and the
-  ``websockets`` library always do), so the proxy compressed every frame it relayed: 5-12 % of
-  its time for room events of a few hundred bytes. Serve exposes no option for it; the proxy's
-  uvicorn ``Config`` default is replaced here instead, off unless ``MEETING_WS_COMPRESSION``
-  is on (docs/benchmarks.md, "WebSocket compression at the proxy").
+  ``websockets`` library always do), and its zlib state cost the proxy 42 KiB of memory per
+  open socket, for room events of a few hundred bytes, with no latency gained back. Serve
+  exposes no option for it; the proxy's uvicorn ``Config`` default is replaced here instead,
+  off unless ``MEETING_WS_COMPRESSION`` is on (docs/benchmarks.md, "WebSocket compression at
+  the proxy").
 """
 
 from __future__ import annotations
@@ -48,10 +49,10 @@ def set_websocket_compression(enabled: bool) -> None:
     if ``enabled``. Serve builds its server with ``uvicorn.Config(...)`` looked up at call
     time, so a subclass with that default in its place is enough; a caller that passes the
     option itself still wins."""
-    base: type[uvicorn.Config] = getattr(uvicorn.Config, "serve_base", uvicorn.Config)
+    base: type[uvicorn.Config] = getattr(uvicorn.Config, "uvicorn_config", uvicorn.Config)
 
     class CompressionConfig(base):  # type: ignore[valid-type,misc]
-        serve_base = base
+        uvicorn_config = base  # uvicorn's own class, so a second call replaces this one
 
         def __init__(self, *args: Any, **kwargs: Any) -> None:
             kwargs.setdefault("ws_per_message_deflate", enabled)
