@@ -26,9 +26,9 @@ from typing import Any
 import uvicorn
 
 from deployments.collector import freeze_startup_heap, tune_collector
+from settings.flags import is_true
 
 COMPRESSION_ENV = "MEETING_WS_COMPRESSION"
-TRUE_WORDS = frozenset({"1", "true", "yes", "on"})
 
 
 def tune_proxy() -> list[object]:
@@ -41,7 +41,7 @@ def tune_proxy() -> list[object]:
 
 
 def compression_wanted() -> bool:
-    return os.environ.get(COMPRESSION_ENV, "").strip().lower() in TRUE_WORDS
+    return is_true(os.environ.get(COMPRESSION_ENV))
 
 
 def set_websocket_compression(enabled: bool) -> None:

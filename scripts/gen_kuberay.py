@@ -19,6 +19,8 @@ from typing import Any
 
 import yaml
 
+from deployments.run import PROXY_CALLBACK, PROXY_CALLBACK_ENV
+
 REPO_ROOT = Path(__file__).resolve().parent.parent
 SERVE_CONFIG = REPO_ROOT / "configs" / "serve_gpu.yaml"
 CLUSTER_CONFIG = REPO_ROOT / "cluster.yaml"
@@ -30,12 +32,9 @@ RAY_VERSION = "2.60.0"
 # /home/ray/meetingserve (`pip install -e ".[gpu]"`, `make pyannote-venv`); docs/operations.md.
 IMAGE = "meetingserve:gpu"
 ENV_FROM_NAME = "meetingserve-env"
-# Every pod's proxy (and direct-ingress replica) runs the project's hook: its collector
-# settings, WebSocket compression off (deployments/run.py sets the same for `make run`).
-PROXY_CALLBACK_ENV = {
-    "name": "RAY_SERVE_HTTP_PROXY_CALLBACK_IMPORT_PATH",
-    "value": "deployments.proxy_tuning.tune_proxy",
-}
+# Every pod's proxy (and direct-ingress replica) runs the project's hook, as under `make run`:
+# its collector settings, WebSocket compression off.
+PROXY_HOOK_ENV = {"name": PROXY_CALLBACK_ENV, "value": PROXY_CALLBACK}
 METRICS_PORT = 8080
 # The head advertises no CPUs to Ray (no replicas) but its pod needs some for the control plane.
 HEAD_POD_CPUS = 4
@@ -88,7 +87,7 @@ def container(name: str, node_type: dict[str, Any], ports: list[dict[str, Any]])
         "name": name,
         "image": IMAGE,
         "envFrom": [{"secretRef": {"name": ENV_FROM_NAME}}],
-        "env": [{"name": "RAY_AUTH_MODE", "value": "token"}, PROXY_CALLBACK_ENV],
+        "env": [{"name": "RAY_AUTH_MODE", "value": "token"}, PROXY_HOOK_ENV],
         "ports": ports,
         "resources": {"limits": limits, "requests": dict(limits)},
     }

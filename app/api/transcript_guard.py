@@ -20,6 +20,7 @@ from persistence import Database, get_active_job
 from persistence.versions import has_transcript
 from rooms.close_codes import CloseCode
 from rooms.messages import ErrorMessage, wire
+from settings.flags import is_true
 
 TRANSCRIPT_EXISTS = "transcript_exists"
 TRANSCRIPT_EXISTS_DETAIL = (
@@ -27,7 +28,6 @@ TRANSCRIPT_EXISTS_DETAIL = (
     "(the current transcript stays available as an earlier version)"
 )
 CLOSE_CONFLICT = CloseCode.CONFLICT
-TRUE_VALUES = frozenset({"1", "true", "yes", "on"})
 
 
 class CodedHTTPException(HTTPException):
@@ -43,10 +43,6 @@ async def coded_http_exception_handler(_request: Request, exc: Exception) -> JSO
     return JSONResponse(
         status_code=exc.status_code, content={"detail": exc.detail, "code": exc.code}
     )
-
-
-def is_true(value: str | None) -> bool:
-    return value is not None and value.strip().lower() in TRUE_VALUES
 
 
 def would_replace(db: Database, meeting_id: str) -> bool:
