@@ -35,6 +35,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+from benchmarks.noise import NOISE_COLOURS
 from benchmarks.platform import Platform, external_platform, profile_application, started_platform
 from benchmarks.report import compare, load_result, new_result, write_result
 from benchmarks.runner import (
@@ -42,6 +43,7 @@ from benchmarks.runner import (
     SuitePlan,
     check_targets,
     meeting_spec,
+    noisy_specs,
     run_baseline,
     run_platform_benchmarks,
 )
@@ -90,7 +92,11 @@ def build_plan(command: str, opts: argparse.Namespace) -> SuitePlan:
         "baseline": SuitePlan("baseline", baseline=lengths_specs, memory=False),
         "memory": SuitePlan("memory", ["standup3"], 1, score_latency_runs=False),
     }  # fmt: skip
-    return plans[command]
+    plan = plans[command]
+    if opts.meetings:
+        plan.accuracy = list(opts.meetings)
+    plan.accuracy = noisy_specs(plan.accuracy, list(opts.snr or []), opts.noise)
+    return plan
 
 
 @contextlib.contextmanager
@@ -182,6 +188,13 @@ def parser() -> argparse.ArgumentParser:
     common.add_argument("--concurrency", type=int, nargs="+", help="concurrent uploads")
     common.add_argument("--repeats", type=int, default=1, help="runs per latency meeting")
     common.add_argument("--backends", nargs="+", help="diarization backends to compare")
+    common.add_argument(
+        "--meetings", nargs="+", help="accuracy meetings (name, name:minutes, name@pink10)"
+    )
+    common.add_argument(
+        "--snr", type=float, nargs="+", help="also score each accuracy meeting at these SNRs (dB)"
+    )
+    common.add_argument("--noise", default="pink", choices=NOISE_COLOURS, help="noise for --snr")
     for name in SUITES:
         sub.add_parser(name, parents=[common], help=f"run the {name} benchmark(s)")
     fanout = sub.add_parser("fanout", help="WebSocket fan-out benchmark (own options)")

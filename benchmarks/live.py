@@ -41,13 +41,13 @@ from benchmarks.live_client import StreamLog, stream_audio
 from benchmarks.live_words import word_timing
 from benchmarks.platform import Platform, external_platform, started_platform
 from benchmarks.report import new_result, write_result
+from benchmarks.runner import load_meeting
 from benchmarks.scoring import (
     diarization_error_rate,
     spans_from_reference,
     spans_from_segments,
     word_error_rate,
 )
-from scripts.synth_meeting import ensure_meeting
 
 
 async def listen(user: BenchUser, meeting_id: str, out: list[tuple[float, dict[str, Any]]]) -> None:
@@ -63,7 +63,8 @@ async def listen(user: BenchUser, meeting_id: str, out: list[tuple[float, dict[s
 async def run_stream(
     platform: Platform, minutes: float | None, name: str, transcripts: str | None = None
 ) -> dict[str, Any]:
-    meeting = ensure_meeting(name, minutes=minutes, install=True)
+    script, at, noise = name.partition("@")  # "standup3@pink10": with background noise
+    meeting = load_meeting(script + (f":{minutes:g}" if minutes else "") + at + noise)
     audio = meeting.load_audio()
     user = register_user(platform.base_url, platform.ws_url)
     meeting_id = create_meeting(user, f"live benchmark {name}")
@@ -79,6 +80,12 @@ async def run_stream(
     # WER should be close to what the upload path reaches on it.
     uploaded = await process_upload(user, meeting.audio_path, f"upload benchmark {name}")
     turns = meeting.reference["turns"]
+    live = MeetingRun(meeting_id, began, arrivals=[Arrival(at, m) for at, m in received])
+    stats["speakers"] = {  # as a client shows them once the last ``speakers`` event is in
+        "reference": len({t["speaker"] for t in turns}),
+        "live": len({s["speaker"] for s in live.attributed_segments}),
+        "upload": len({s["speaker"] for s in uploaded.attributed_segments}),
+    }
     stats["upload_wer"] = round(
         word_error_rate(
             " ".join(t["text"] for t in turns), " ".join(s["text"] for s in uploaded.segments)
@@ -86,7 +93,6 @@ async def run_stream(
         4,
     )
     if transcripts:
-        live = MeetingRun(meeting_id, began, arrivals=[Arrival(at, m) for at, m in received])
         write_transcripts(
             transcripts, turns, live.attributed_segments, uploaded.attributed_segments
         )
@@ -156,7 +162,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--minutes", type=float, default=None, help="meeting length (default: script)"
     )
-    parser.add_argument("--meeting", default="standup3", help="synthetic meeting script")
+    parser.add_argument(
+        "--meeting", default="standup3", help="synthetic meeting script (standup3@pink10: noisy)"
+    )
     parser.add_argument("--url", help="a running platform (default: start one)")
     parser.add_argument("--profile", default="cpu")
     parser.add_argument(

@@ -17,6 +17,7 @@ from typing import Any
 from benchmarks.accuracy import measure_accuracy, score_meeting, score_run, segment_rows
 from benchmarks.client import BenchUser, register_user
 from benchmarks.memory import MemorySampler
+from benchmarks.noise import noisy_meeting
 from benchmarks.pipeline import (
     ThroughputPoint,
     batching_ratios,
@@ -37,9 +38,20 @@ def meeting_spec(minutes: float) -> str:
 
 
 def load_meeting(spec: str) -> MeetingAudio:
-    """``name`` or ``name:minutes`` from the synthetic corpus (synthesised once, then cached)."""
+    """``name``, ``name:minutes`` from the synthetic corpus (synthesised once, then cached),
+    either with ``@<colour><snr>`` for background noise (``standup3@pink10``, benchmarks.noise)."""
+    spec, _, noise = spec.partition("@")
     name, _, minutes = spec.partition(":")
-    return ensure_meeting(name, minutes=float(minutes) if minutes else None, install=True)
+    meeting = ensure_meeting(name, minutes=float(minutes) if minutes else None, install=True)
+    if not noise:
+        return meeting
+    colour = noise.rstrip("0123456789.-")
+    return noisy_meeting(meeting, float(noise[len(colour) :]), colour)
+
+
+def noisy_specs(specs: list[str], snrs: list[float], colour: str) -> list[str]:
+    """Each meeting clean, then at each SNR (``--snr``)."""
+    return [*specs, *(f"{spec}@{colour}{snr:g}" for spec in specs for snr in snrs)]
 
 
 @dataclass

@@ -146,7 +146,10 @@ def offline_run(meeting: MeetingAudio, backend: Any, profiles: list[Any]) -> dic
                     "end": turn.end + window.start,
                 }
             )
-    merges = registry.reattribute()
+    speech: dict[str, float] = {}
+    for s in segments:
+        speech[s["speaker"]] = speech.get(s["speaker"], 0.0) + s["end"] - s["start"]
+    merges = registry.reattribute(speech, args.minor_speakers())
     segments = [{**s, "speaker": merges.get(s["speaker"], s["speaker"])} for s in segments]
     centroids = {label: c for label, (c, _) in registry.centroids().items()}
     names = {

@@ -23,6 +23,8 @@ from core.languages import language_name
 from core.llm_prompts import SummarizationError
 from core.meeting_language import MeetingLanguage
 from core.short_turns import MAX_KEPT, alignment_turns, short_turn_lines
+from core.speaker_edits import SpeakerEdits
+from core.speakers import speech_by_label
 from core.translation import attach_translations
 from core.types import Segment, SpeakerTurn, SummaryResult
 from core.windowing import Window
@@ -267,13 +269,18 @@ class JobOutput:
     async def finish(self, duration: float) -> None:
         state = self.state
         await self._settle_language()
-        moved: dict[str, str] = {}
+        edits = SpeakerEdits()
         if self._naming is not None:
             with time_stage("speaker_linking"):
-                moved = await self._naming.reattribute(state.registry, state.short_lines)
+                edits = await self._naming.reattribute(
+                    state.registry, state.short_lines, speech_by_label(state.segments)
+                )
         await self.status("processing", "summarization", "Summarizing the meeting...", 0.9)
         with time_stage("summarization"):
-            lines = [replace(s, speaker=moved.get(s.id, s.speaker)) for s in state.segments]
+            # The summary sees each line's speaker after merges and reassignments.
+            lines = [
+                replace(s, speaker=edits.segment_label(s.id, s.speaker)) for s in state.segments
+            ]
             summary = await self._summarize(lines, state.language.code)
         await asyncio.to_thread(self.store.summary, summary)
         await publish_summary(self.hub, state.meeting_id, summary)

@@ -11,6 +11,7 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from core.languages import LanguageRouter, ModelRoute, model_languages
+from core.speakers import MinorSpeakers
 from deployments.packaged import (
     PACKAGED_PREFIX,
     UnknownPackagedModelError,
@@ -171,6 +172,14 @@ class ProcessorArgs(StrictModel):
     speaker_link_threshold: float = Field(default=0.85, gt=0, lt=1)
     short_turn_s: float = Field(default=1.5, ge=0, le=10)
     novel_speaker_below: float = Field(default=0.5, ge=-1, lt=1)
+    # When the meeting is over (core/speakers.py MinorSpeakers): a speaker with less speech than
+    # speaker_min_speech_s in all its lines joins the closest bigger one unless it matches no
+    # one; one with less than minor_speaker_s joins a bigger one at least
+    # minor_speaker_fold_above similar (a voice noise split in two). minor_speaker_s 0 turns
+    # both off, speaker_min_speech_s 0 the first, minor_speaker_fold_above 1 the second.
+    speaker_min_speech_s: float = Field(default=2.5, ge=0, le=60)
+    minor_speaker_s: float = Field(default=8.0, ge=0, le=600)
+    minor_speaker_fold_above: float = Field(default=0.88, gt=0, le=1)
     # Voice profiles (core/voice_profiles.py): a meeting speaker takes an enrolled name when
     # the similarity clears the threshold and beats the next person by the margin.
     voice_match_threshold: float = Field(default=0.88, gt=0, lt=1)
@@ -200,6 +209,11 @@ class ProcessorArgs(StrictModel):
                 "or a busy replica loses its jobs between two heartbeats"
             )
         return self
+
+    def minor_speakers(self) -> MinorSpeakers:
+        return MinorSpeakers(
+            self.speaker_min_speech_s, self.minor_speaker_s, self.minor_speaker_fold_above
+        )
 
 
 class InstantArgs(StrictModel):

@@ -293,6 +293,7 @@ class Processor:
             self._hub,
             self._args.voice_match_threshold,
             self._args.voice_match_margin,
+            self._args.minor_speakers(),
         )
 
     async def embed_voice(self, sample: VoiceSample) -> VoiceReply:

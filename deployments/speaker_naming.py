@@ -11,14 +11,14 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 
 import numpy as np
 from sqlalchemy.orm import Session
 
 from core.short_turns import ShortTurn, reassignments
 from core.speaker_edits import SpeakerEdits
-from core.speakers import SpeakerRegistry
+from core.speakers import MinorSpeakers, SpeakerRegistry
 from core.voice_profiles import VoiceProfileVector, match_profiles
 from persistence import Database, get_meeting
 from persistence.speakers import (
@@ -39,13 +39,20 @@ logger = logging.getLogger(__name__)
 
 class SpeakerNaming:
     def __init__(
-        self, meeting_id: str, db: Database, hub: HubClient, threshold: float, margin: float
+        self,
+        meeting_id: str,
+        db: Database,
+        hub: HubClient,
+        threshold: float,
+        margin: float,
+        minor: MinorSpeakers | None = None,
     ) -> None:
         self._meeting_id = meeting_id
         self._db = db
         self._hub = hub
         self._threshold = threshold
         self._margin = margin
+        self._minor = minor if minor is not None else MinorSpeakers()
         self._profiles: dict[str, list[VoiceProfileVector]] = {}  # per backend, read once a job
 
     async def after_window(self, registry: SpeakerRegistry, backend: str) -> None:
@@ -57,20 +64,25 @@ class SpeakerNaming:
             await publish_speakers(self._hub, self._meeting_id, edits, {"action": "identify"})
 
     async def reattribute(
-        self, registry: SpeakerRegistry, short_lines: Sequence[ShortTurn] = ()
-    ) -> dict[str, str]:
-        """At the end of a job: fold speakers that only short turns opened into the closest
-        confirmed one, and give short-turn lines now clearly closer to another speaker to
-        them (stored as merges and line reassignments, announced as one ``speakers`` event).
-        Returns the line reassignments made, ``{segment id: label}``."""
-        merges = registry.reattribute()
+        self,
+        registry: SpeakerRegistry,
+        short_lines: Sequence[ShortTurn] = (),
+        speech: Mapping[str, float] | None = None,
+    ) -> SpeakerEdits:
+        """At the end of a job: fold speakers that only short turns opened, and minor ones
+        (``speech``: seconds in each label's lines; ``core.speakers.MinorSpeakers``), into the
+        speaker they belong to, and give short-turn lines now clearly closer to another speaker
+        to them (stored as merges and line reassignments, announced as one ``speakers`` event).
+        Speakers someone named stay. Returns the meeting's speaker edits afterwards."""
+        edits = await asyncio.to_thread(self._load_edits)
+        merges = registry.reattribute(speech, self._minor, keep=set(edits.names))
         centroids = {label: np.asarray(c) for label, (c, _weight) in registry.centroids().items()}
         moves = reassignments(short_lines, centroids, lambda label: merges.get(label, label))
         if not merges and not moves:
-            return {}
+            return edits
         edits, moved = await asyncio.to_thread(self._store_reattribution, merges, moves)
         logger.info(
-            "meeting %s: re-attributed short-turn speakers %s, lines %s",
+            "meeting %s: re-attributed speakers %s, lines %s",
             self._meeting_id,
             merges,
             moved,
@@ -79,7 +91,11 @@ class SpeakerNaming:
         if moved:
             change["segment_speakers"] = moved
         await publish_speakers(self._hub, self._meeting_id, edits, change)
-        return moved
+        return edits
+
+    def _load_edits(self) -> SpeakerEdits:
+        with self._db.session() as session:
+            return load_speaker_edits(session, self._meeting_id)
 
     def _store_reattribution(
         self, merges: dict[str, str], moves: dict[str, str]

@@ -292,7 +292,7 @@ class MeetingAudio:
 
     def load_audio(self) -> np.ndarray:
         """Float32 mono samples at 16 kHz."""
-        return _read_wav(self.audio_path)
+        return read_wav(self.audio_path)
 
 
 def script_lines(name: str, round_index: int = 0) -> list[Line]:
@@ -458,7 +458,7 @@ def _speak(index: int, line: Line, work: Path) -> np.ndarray:
     voice = f"({ALL_VOICES[line.speaker]})"
     _run(["text2wave", "-eval", voice, "-o", str(raw), str(text_file)])
     _run(["sox", str(raw), "-r", str(SAMPLE_RATE), "-c", "1", "-b", "16", str(resampled)])
-    samples = _trim(_read_wav(resampled))
+    samples = _trim(read_wav(resampled))
     for path in (text_file, raw, resampled):
         path.unlink()
     rms = float(np.sqrt(np.mean(samples**2))) or 1.0
@@ -482,7 +482,7 @@ def _trim(samples: np.ndarray, frame: int = 160) -> np.ndarray:
     return samples[loud[0] * frame : (loud[-1] + 1) * frame]
 
 
-def _read_wav(path: Path) -> np.ndarray:
+def read_wav(path: Path) -> np.ndarray:
     with wave.open(str(path), "rb") as wav:
         if wav.getsampwidth() != 2 or wav.getnchannels() != 1:
             raise SynthesisError(f"{path} is not 16-bit mono PCM.")
@@ -490,11 +490,17 @@ def _read_wav(path: Path) -> np.ndarray:
     return np.frombuffer(data, dtype="<i2").astype(np.float32) / 32768.0
 
 
-def _write_outputs(out: Path, timeline: _Timeline, meta: dict[str, Any]) -> None:
-    pcm = (np.clip(timeline.render(), -1.0, 1.0) * 32767).astype("<i2")
-    with wave.open(str(out / "audio.wav"), "wb") as wav:
+def write_wav(path: Path, samples: np.ndarray) -> int:
+    """Write float samples as 16-bit mono PCM at 16 kHz; returns the sample count."""
+    pcm = (np.clip(samples, -1.0, 1.0) * 32767).astype("<i2")
+    with wave.open(str(path), "wb") as wav:
         wav.setparams((1, 2, SAMPLE_RATE, pcm.size, "NONE", "not compressed"))
         wav.writeframes(pcm.tobytes())
+    return int(pcm.size)
+
+
+def _write_outputs(out: Path, timeline: _Timeline, meta: dict[str, Any]) -> None:
+    size = write_wav(out / "audio.wav", timeline.render())
     turns = timeline.turns
     segments = [
         Segment(f"t{i}", t["speaker"], t["text"], t["start"], t["end"], 0)
@@ -503,7 +509,7 @@ def _write_outputs(out: Path, timeline: _Timeline, meta: dict[str, Any]) -> None
     (out / "reference.rttm").write_text(render_transcript(segments, "rttm", meta["name"])[0])
     (out / "reference.txt").write_text("".join(t["text"] + "\n" for t in turns))
     reference = {
-        **meta, "sample_rate": SAMPLE_RATE, "duration": round(pcm.size / SAMPLE_RATE, 3),
+        **meta, "sample_rate": SAMPLE_RATE, "duration": round(size / SAMPLE_RATE, 3),
         "voices": {t["speaker"]: ALL_VOICES[t["speaker"]] for t in turns},
         "turns": turns, "action_items": timeline.actions,
     }  # fmt: skip

@@ -3,7 +3,7 @@ the next one (uploaded and live), unknown voices stay anonymous, and renames and
 every connected client and the exports.
 
 Kept short: planning2 (36 s, alice + carol) enrols Carol; short2 (14 s, bob + carol) is then
-uploaded and streamed live.
+uploaded and streamed live, and uploaded again under noise.
 """
 
 from __future__ import annotations
@@ -17,6 +17,7 @@ import pytest
 import websockets
 
 from benchmarks.live_client import StreamLog, stream_audio
+from benchmarks.noise import noisy_meeting
 from scripts.synth_meeting import MeetingAudio, ensure_meeting
 from tests.integration.client import ApiUser, collect_until_done, register
 from tests.integration.conftest import RunningPlatform
@@ -207,3 +208,16 @@ def test_enrol_from_an_uploaded_sample(owner: ApiUser, short2: MeetingAudio) -> 
     assert profile["speech_s"] > 3.0
     r = httpx.delete(f"{owner.base_url}/api/voice-profiles/{profile['id']}", headers=owner.headers)
     assert r.status_code == 204
+
+
+def test_noise_does_not_add_a_speaker(platform: RunningPlatform, short2: MeetingAudio) -> None:
+    """short2 under white noise at 5 dB SNR: a window's diarization splits off a 1-s fragment
+    of one voice as a third speaker; at the end of the job it joins the voice it came from
+    (core.speakers.MinorSpeakers), and the transcript names two people."""
+    user = register(platform.base_url, platform.ws_url)
+    meeting_id, messages = process_upload(user, "Noisy", noisy_meeting(short2, 5, "white"))
+    merges = [m["change"]["merges"] for m in messages if m["type"] == "speakers"]
+    body = user.get(f"/api/meetings/{meeting_id}/transcript", format="json").json()
+    speakers = {s["speaker"] for s in body["segments"]}
+    print(f"short2 at 5 dB white noise: speakers {sorted(speakers)}, folded {merges}")
+    assert len(speakers) == 2

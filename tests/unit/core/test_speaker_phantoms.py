@@ -12,8 +12,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from core.speakers import SpeakerRegistry
-from core.types import DiarizationResult, SpeakerTurn
+from core.speakers import MinorSpeakers, SpeakerRegistry, speech_by_label
+from core.types import DiarizationResult, Segment, SpeakerTurn
 
 E1, E2, E3 = [1.0, 0.0, 0.0], [0.0, 1.0, 0.0], [0.0, 0.0, 1.0]
 
@@ -171,3 +171,100 @@ def test_short_speaker_that_matches_no_one_stays_after_the_meeting() -> None:
     registry.link_diarization(window(("n", E3, 0.8)))
     assert registry.reattribute() == {}
     assert registry.speaker_count == 2
+
+
+# Minor speakers, judged once the meeting is over (MinorSpeakers): the similarities below are
+# the measured ones (docs/benchmarks.md "Background noise").
+MINOR = MinorSpeakers(min_speech_s=2.5, minor_s=8.0, fold_above=0.88)
+
+
+def registry_of(*voices: tuple[list[float], float]) -> SpeakerRegistry:
+    """A registry whose speakers SPEAKER_00.. have these centroids, each linked as a voice of
+    its own (no linking, no short turns: the end of the meeting is what is tested)."""
+    registry = SpeakerRegistry(threshold=0.999, short_turn_s=0.0, novel_below=0.5)
+    for i, (embedding, seconds) in enumerate(voices):
+        assert registry.link({f"v{i}": embedding}, {f"v{i}": seconds}) == {
+            f"v{i}": f"SPEAKER_{i:02d}"
+        }
+    return registry
+
+
+def with_similarity(base: list[float], similarity: float) -> list[float]:
+    """A unit vector at ``similarity`` to the unit vector ``base`` (in base's plane with E3)."""
+    b = np.asarray(base) / np.linalg.norm(base)
+    other = np.asarray(E3) - (np.asarray(E3) @ b) * b
+    other /= np.linalg.norm(other)
+    return (similarity * b + np.sqrt(1 - similarity**2) * other).tolist()
+
+
+def test_a_voice_split_off_in_noise_joins_the_speaker_it_resembles() -> None:
+    # standup3 at 10 dB pink noise: one 3.3-s line opened a fourth speaker 0.912 like alice.
+    alice, bob = [1.0, 0.0, 0.0], [0.6, 0.8, 0.0]
+    registry = registry_of((alice, 29.4), (bob, 36.3), (with_similarity(alice, 0.912), 3.5))
+    speech = {"SPEAKER_00": 29.1, "SPEAKER_01": 36.3, "SPEAKER_02": 3.3}
+    assert registry.reattribute(speech, MINOR) == {"SPEAKER_02": "SPEAKER_00"}
+    assert registry.labels == ["SPEAKER_00", "SPEAKER_01"]
+
+
+def test_a_guest_who_speaks_once_stays() -> None:
+    # guest4: marco's single 4.6-s line, at most 0.845 like alice (at 5 dB pink noise).
+    alice = [1.0, 0.0, 0.0]
+    registry = registry_of(
+        (alice, 10.8), ([0.0, 1.0, 0.0], 6.6), (with_similarity(alice, 0.845), 5.0)
+    )
+    speech = {"SPEAKER_00": 10.5, "SPEAKER_01": 6.4, "SPEAKER_02": 4.6}
+    assert registry.reattribute(speech, MINOR) == {}
+    assert registry.speaker_count == 3
+
+
+def test_a_speaker_with_too_little_speech_joins_the_closest_unless_it_matches_no_one() -> None:
+    alice, bob = [1.0, 0.0, 0.0], [0.0, 1.0, 0.0]
+    fragment = with_similarity(bob, 0.75)  # short2 at 5 dB white noise: 1.1 s, 0.754 like bob
+    registry = registry_of((alice, 5.3), (bob, 4.8), (fragment, 1.6), ([0.0, 0.0, 1.0], 1.0))
+    speech = {"SPEAKER_00": 5.1, "SPEAKER_01": 4.9, "SPEAKER_02": 1.1, "SPEAKER_03": 0.9}
+    assert registry.reattribute(speech, MINOR) == {"SPEAKER_02": "SPEAKER_01"}
+    assert registry.labels == ["SPEAKER_00", "SPEAKER_01", "SPEAKER_03"]  # E3 is like no one
+    # Live, standup3 at 10 dB pink noise: the first window's two lines (2.1 s) opened a speaker
+    # 0.829 like the voice that then spoke for 39 s.
+    registry = registry_of((with_similarity(alice, 0.829), 1.5), (alice, 39.5), (bob, 32.1))
+    speech = {"SPEAKER_00": 2.1, "SPEAKER_01": 38.5, "SPEAKER_02": 30.6}
+    assert registry.reattribute(speech, MINOR) == {"SPEAKER_00": "SPEAKER_01"}
+
+
+def test_big_speakers_and_named_ones_are_never_folded() -> None:
+    # Heavy noise pulls distinct voices together; with 10 s of speech each, both stay.
+    alice = [1.0, 0.0, 0.0]
+    registry = registry_of((alice, 40.0), (with_similarity(alice, 0.93), 10.0))
+    assert registry.reattribute({"SPEAKER_00": 40.0, "SPEAKER_01": 10.0}, MINOR) == {}
+    registry = registry_of((alice, 40.0), (with_similarity(alice, 0.95), 3.0))
+    speech = {"SPEAKER_00": 40.0, "SPEAKER_01": 1.0}
+    assert registry.reattribute(speech, MINOR, keep={"SPEAKER_01"}) == {}
+    assert registry.reattribute(speech, MINOR) == {"SPEAKER_01": "SPEAKER_00"}
+
+
+def test_a_folded_speaker_is_never_the_target_of_a_smaller_one() -> None:
+    # Largest first: B (5 s) joins A; C (1 s), closest to B, then joins A, not the folded B.
+    a = [1.0, 0.0, 0.0]
+    b = with_similarity(a, 0.9)
+    registry = registry_of((a, 30.0), (b, 5.0), (with_similarity(b, 0.99), 1.0))
+    speech = {"SPEAKER_00": 30.0, "SPEAKER_01": 5.0, "SPEAKER_02": 1.0}
+    assert registry.reattribute(speech, MINOR) == {
+        "SPEAKER_01": "SPEAKER_00",
+        "SPEAKER_02": "SPEAKER_00",
+    }
+
+
+def test_a_short_meeting_of_short_speakers_keeps_them_all() -> None:
+    # Nobody has 2.5 seconds: no one is a fragment of anyone.
+    registry = registry_of(([1.0, 0.0, 0.0], 1.2), ([0.8, 0.6, 0.0], 0.9))
+    assert registry.reattribute({"SPEAKER_00": 1.2, "SPEAKER_01": 0.9}, MINOR) == {}
+    assert registry.reattribute() == {}  # without speech: only provisional speakers fold
+
+
+def test_speech_by_label_sums_each_label_lines() -> None:
+    lines = [
+        Segment("a", "SPEAKER_00", "x", 0.0, 2.5, 0),
+        Segment("b", "SPEAKER_01", "y", 3.0, 4.0, 0),
+        Segment("c", "SPEAKER_00", "z", 5.0, 5.5, 1),
+    ]
+    assert speech_by_label(lines) == {"SPEAKER_00": 3.0, "SPEAKER_01": 1.0}

@@ -7,7 +7,7 @@ from pathlib import Path
 import numpy as np
 
 from core.short_turns import ShortTurn
-from core.speakers import SpeakerRegistry
+from core.speakers import SpeakerRegistry, speech_by_label
 from core.types import Segment
 from deployments.speaker_naming import SpeakerNaming
 from persistence import Database, create_meeting, create_user, save_segments, upgrade_database
@@ -115,9 +115,9 @@ async def test_short_turn_lines_closer_to_another_speaker_move_unless_moved_by_h
     with db.session() as s:  # a person already gave "Thanks." to someone: that stands
         reassign_segment(s, meeting_id, "w0-2", "SPEAKER_02")
 
-    moved = await naming.reattribute(registry, lines)
+    edits = await naming.reattribute(registry, lines)
 
-    assert moved == {"w0-1": "SPEAKER_01"}
+    assert edits.segment_speakers == {"w0-1": "SPEAKER_01", "w0-2": "SPEAKER_02"}
     events = [e for e in await hub.replay(meeting_id, 0) if e["type"] == "speakers"]
     assert events[-1]["change"] == {
         "action": "reattribute",
@@ -129,3 +129,30 @@ async def test_short_turn_lines_closer_to_another_speaker_move_unless_moved_by_h
         edits = load_speaker_edits(s, meeting_id)
         assert edits.segment_label("w0-1", "SPEAKER_00") == "SPEAKER_01"
         assert edits.segment_label("w0-2", "SPEAKER_00") == "SPEAKER_02"
+
+
+async def test_a_minor_speaker_is_folded_unless_someone_named_it(tmp_path: Path) -> None:
+    segments = [
+        Segment("w0-0", "SPEAKER_00", "Good morning, everyone, let's start.", 0, 12, 0),
+        Segment("w1-0", "SPEAKER_01", "That explains the red builds.", 13, 16, 1),
+    ]
+    for rename in (False, True):
+        db, hub, meeting_id = _meeting_with(tmp_path / str(rename), segments)
+        registry = SpeakerRegistry(threshold=0.999, short_turn_s=0.0)
+        registry.link({"a": [1.0, 0.0, 0.0]}, {"a": 12.0})
+        registry.link({"b": [0.95, 0.31, 0.0]}, {"b": 3.0})  # a noisy fragment of the same voice
+        if rename:  # during the meeting someone said who that is: a person, not a fragment
+            with db.session() as s:
+                rename_speaker(s, meeting_id, "SPEAKER_01", "Guest")
+        naming = SpeakerNaming(meeting_id, db, hub, threshold=0.88, margin=0.04)
+        edits = await naming.reattribute(registry, speech=speech_by_label(segments))
+        # What the summary reads: the fragment's line under the speaker it joined.
+        assert edits.segment_label("w1-0", "SPEAKER_01") == (
+            "SPEAKER_01" if rename else "SPEAKER_00"
+        )
+        events = [e for e in await hub.replay(meeting_id, 0) if e["type"] == "speakers"]
+        changes = [e["change"] for e in events]
+        if rename:
+            assert changes == [] and registry.speaker_count == 2
+        else:
+            assert changes == [{"action": "reattribute", "merges": {"SPEAKER_01": "SPEAKER_00"}}]
