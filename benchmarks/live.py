@@ -75,12 +75,12 @@ async def run_stream(
     began = time.monotonic()
     await stream_audio(platform.ws_url, meeting_id, user.token, audio, log)
     await asyncio.wait_for(listener, 600)
-    stats = summarize(meeting, received, log, began)
+    live = MeetingRun(meeting_id, began, arrivals=[Arrival(at, m) for at, m in received])
+    stats = summarize(meeting, received, log, began, live.attributed_segments)
     # The same audio through the upload path, after the stream (not concurrently): the live
     # WER should be close to what the upload path reaches on it.
     uploaded = await process_upload(user, meeting.audio_path, f"upload benchmark {name}")
     turns = meeting.reference["turns"]
-    live = MeetingRun(meeting_id, began, arrivals=[Arrival(at, m) for at, m in received])
     stats["speakers"] = {  # as a client shows them once the last ``speakers`` event is in
         "reference": len({t["speaker"] for t in turns}),
         "live": len({s["speaker"] for s in live.attributed_segments}),
@@ -114,8 +114,14 @@ def write_transcripts(
 
 
 def summarize(
-    meeting: Any, received: list[tuple[float, dict[str, Any]]], log: StreamLog, began: float
+    meeting: Any,
+    received: list[tuple[float, dict[str, Any]]],
+    log: StreamLog,
+    began: float,
+    segments: list[dict[str, Any]],
 ) -> dict[str, Any]:
+    """Latency, lag, WER and DER of one stream; ``segments`` as a client shows them at the end
+    (the last ``speakers`` event applied), so DER counts the end-of-stream fold."""
     first_seen: dict[int, float] = {}
     lags: list[tuple[float, float]] = []
     ends: dict[int, float] = {}
@@ -126,7 +132,6 @@ def summarize(
             ends[m["details"]["window"]] = m["details"]["audio_end_s"]
             lags.append((at - began, m["details"]["lag_s"]))
     latencies = sorted(first_seen[w] - log.time_sent(ends[w]) for w in first_seen if w in ends)
-    segments = [m["segment"] for _, m in received if m["type"] == "transcript"]
     turns = meeting.reference["turns"]
     third = max(1, len(lags) // 3)
     return {
