@@ -69,8 +69,8 @@ def mix_at_snr(
 
 def noisy_meeting(meeting: MeetingAudio, snr_db: float, colour: str = "pink") -> MeetingAudio:
     """The meeting with noise mixed in, in a sibling of its cache directory; same reference."""
-    name = f"{meeting.name}-{colour}{snr_db:g}db"
-    directory = meeting.directory.parent / f"{meeting.directory.name}-{colour}{snr_db:g}db"
+    suffix = f"-{colour}{snr_db:g}db"
+    directory = meeting.directory.with_name(meeting.directory.name + suffix)
     directory.mkdir(parents=True, exist_ok=True)
     # Rebuilt every time (milliseconds a minute of audio): never stale against its clean source.
     noisy = mix_at_snr(meeting.load_audio(), meeting.reference["turns"], snr_db, colour)
@@ -79,4 +79,4 @@ def noisy_meeting(meeting: MeetingAudio, snr_db: float, colour: str = "pink") ->
         shutil.copyfile(source, directory / source.name)
     reference = {**meeting.reference, "noise": {"colour": colour, "snr_db": snr_db}}
     (directory / "reference.json").write_text(json.dumps(reference, indent=2) + "\n")
-    return MeetingAudio(name, directory, reference)
+    return MeetingAudio(meeting.name + suffix, directory, reference)

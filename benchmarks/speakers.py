@@ -23,6 +23,7 @@ import logging
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -119,8 +120,8 @@ async def measure(user: BenchUser) -> dict[str, Any]:
 
 def offline_run(meeting: MeetingAudio, backend: Any, profiles: list[Any]) -> dict[str, Any]:
     """Diarize the meeting window by window and link speakers as the Processor does."""
-    from core.speakers import SpeakerRegistry, relabel
-    from core.types import SAMPLE_RATE
+    from core.speakers import SpeakerRegistry, relabel, speech_by_label
+    from core.types import SAMPLE_RATE, SpeakerTurn
     from core.voice_profiles import match_profiles
     from core.windowing import WindowOptions, plan_windows
     from deployments.options import ProcessorArgs
@@ -135,21 +136,14 @@ def offline_run(meeting: MeetingAudio, backend: Any, profiles: list[Any]) -> dic
         short_turn_s=args.short_turn_s,
         novel_below=args.novel_speaker_below,
     )
-    segments: list[dict[str, Any]] = []
+    turns: list[SpeakerTurn] = []  # meeting labels, meeting time
     for window in windows:
         result = backend.diarize(audio[window.sample_slice(SAMPLE_RATE)])
         for turn in relabel(result.turns, registry.link_diarization(result)):
-            segments.append(
-                {
-                    "speaker": turn.speaker,
-                    "start": turn.start + window.start,
-                    "end": turn.end + window.start,
-                }
-            )
-    speech: dict[str, float] = {}
-    for s in segments:
-        speech[s["speaker"]] = speech.get(s["speaker"], 0.0) + s["end"] - s["start"]
-    merges = registry.reattribute(speech, args.minor_speakers())
+            start, end = turn.start + window.start, turn.end + window.start
+            turns.append(replace(turn, start=start, end=end))
+    merges = registry.reattribute(speech_by_label(turns), args.minor_speakers())
+    segments = [{"speaker": t.speaker, "start": t.start, "end": t.end} for t in turns]
     segments = [{**s, "speaker": merges.get(s["speaker"], s["speaker"])} for s in segments]
     centroids = {label: c for label, (c, _) in registry.centroids().items()}
     names = {

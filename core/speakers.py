@@ -345,11 +345,11 @@ class SpeakerRegistry:
         return label
 
 
-def speech_by_label(segments: Iterable[Segment]) -> dict[str, float]:
-    """Seconds of speech in each label's lines (what ``MinorSpeakers`` weighs)."""
+def speech_by_label(spans: Iterable[Segment | SpeakerTurn]) -> dict[str, float]:
+    """Seconds of speech in each label's lines or turns (what ``MinorSpeakers`` weighs)."""
     speech: dict[str, float] = {}
-    for segment in segments:
-        speech[segment.speaker] = speech.get(segment.speaker, 0.0) + segment.end - segment.start
+    for span in spans:
+        speech[span.speaker] = speech.get(span.speaker, 0.0) + span.end - span.start
     return speech
 
 
