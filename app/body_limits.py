@@ -1,8 +1,9 @@
 """Request-body bounds for every HTTP route, enforced before anything parses or buffers a body.
 
 Every route gets the small default limit. A route that needs more declares a ``BodyLimit``
-(path pattern, byte limit, whether it takes ``multipart/form-data``); today only the audio
-upload does. Multipart bodies are refused (415) everywhere else, so no route can be made to
+(path pattern, byte limit, whether it takes ``multipart/form-data``); today three do: the
+meeting audio upload, ``/v1/audio/(transcriptions|translations)`` and the voice-profile sample
+(10 MB). Multipart bodies are refused (415) everywhere else, so no route can be made to
 spool file parts: ``/api/auth/token``'s OAuth2 form is urlencoded by the standard, and a
 multipart POST to it is answered before the form parser or the rate limiter runs.
 

@@ -54,7 +54,8 @@ ALREADY_PROCESSING = "This meeting is already being processed; wait for it to fi
 
 
 def upload_body_limit(settings: Settings) -> BodyLimit:
-    """The one route that takes a large multipart body (every other route gets the default)."""
+    """The upload's own body limit: a large multipart body (every other route but the /v1 uploads
+    and the voice sample gets the default)."""
     return BodyLimit(
         r"/api/meetings/[^/]+/audio", settings.max_upload_bytes + MULTIPART_OVERHEAD, True
     )

@@ -1,4 +1,4 @@
-"""Both Serve profiles against Serve's own schema, the builder's args and the GPU budget."""
+"""The cpu, gpu and load profiles against Serve's schema, the builder's args and the GPU budget."""
 
 from __future__ import annotations
 
