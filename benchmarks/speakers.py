@@ -45,8 +45,11 @@ from scripts.synth_meeting import MeetingAudio, ensure_meeting
 logger = logging.getLogger(__name__)
 
 ENROL_MEETING = "standup3"  # alice, bob and carol are enrolled from this one
-# guest4: marco never enrolled; latecomer3, firstword3: bob's first words are one-word answers
-TEST_MEETINGS = ["planning2", "short2", "quickfire3", "guest4", "latecomer3", "firstword3"]
+# guest4: marco never enrolled; latecomer3, firstword3: bob's first words are one-word answers;
+# panel7: seven people, four of them never enrolled (accented English)
+TEST_MEETINGS = [
+    "planning2", "short2", "quickfire3", "guest4", "latecomer3", "firstword3", "panel7",
+]  # fmt: skip
 
 
 async def run_meeting(user: BenchUser, meeting: MeetingAudio) -> MeetingRun:

@@ -48,6 +48,15 @@ VOICES: dict[str, str] = {
 # meeting where a guest speaks once. Kept out of VOICES: the cache key (and the random pauses
 # it seeds) of every meeting that does not use it must not change.
 GUEST_VOICES: dict[str, str] = {"marco": "voice_pc_diphone"}
+# Seven people for the large-meeting check (panel7): the four non-English Festival voices read
+# English (accented speech, as in an international team) beside the three English ones. Kept
+# apart for the same reason as GUEST_VOICES.
+PANEL_VOICES: dict[str, str] = {
+    "lucia": "voice_lp_diphone",
+    "paolo": "voice_pc_diphone",
+    "sanna": "voice_suo_fi_lj_diphone",
+    "eero": "voice_hy_fi_mv_diphone",
+}
 PAUSE_RANGE_S = (0.3, 1.2)
 LEAD_IN_S, TAIL_S = 0.5, 0.8
 NOISE_FLOOR = 3e-4  # about -70 dBFS, so "silence" is not digital zero
@@ -188,6 +197,40 @@ bob: Then the pricing page can go live as planned.
 carol: The announcement email is written and waiting in the queue.
 alice: Good, then we are done for today.
 """,
+    "panel7": """
+alice: Good afternoon everyone, thanks for joining the quarterly planning review.
+bob: Thanks Alice. I will start with the infrastructure budget for next quarter.
+carol: Before that, can we confirm who is taking notes today?
+lucia: I can take the notes and send them out after the meeting.
+  -> lucia | take the notes and send them out after the meeting |
+alice: Perfect, thank you Lucia.
+bob: The infrastructure budget grows by ten percent, mostly for the new storage cluster.
+paolo: Is that already approved by finance, or is it still a proposal?
+bob: It is still a proposal. Finance wants the numbers by {day}.
+eero: The usage reports from last month should help with the numbers.
+sanna: The usage reports show that storage doubled in the last six months.
+carol: That matches what support sees, customers upload much larger files now.
+alice: Okay. Eero, please prepare the budget numbers with Bob.
+  -> eero | prepare the budget numbers with Bob |
+eero: Yes.
+bob: Sure, we will meet tomorrow morning.
+lucia: Next topic is hiring. We have two open positions in the platform team.
+paolo: We interviewed five people last week, and two of them look very strong.
+sanna: I liked the second candidate, she has a lot of experience with databases.
+carol: Agreed.
+alice: Then we make an offer this week. Paolo, can you talk to the recruiter?
+  -> paolo | talk to the recruiter |
+paolo: Of course, no problem.
+lucia: The last topic is the office move in January.
+eero: The new office has more meeting rooms, which we really need.
+sanna: And better coffee, I hope.
+bob: Ha, yes.
+carol: Facilities asked for the list of desks per team by the end of the month.
+alice: Lucia, could you collect that list from every team lead by {day}?
+  -> lucia | collect that list from every team lead | {day}
+lucia: Yes, that is easy.
+alice: Great. That is everything for today, thanks everyone.
+""",
     "short2": """
 bob: Hi Carol, the {artifact} is ready for testing.
 carol: Great. Bob, can you share the test plan by {day}?
@@ -220,7 +263,8 @@ def parse_script(text: str) -> tuple[Line, ...]:
 
 
 _SCRIPT_TEXT.update(MULTILINGUAL_SCRIPTS)
-ALL_VOICES: dict[str, str] = {**VOICES, **GUEST_VOICES, **FOREIGN_VOICES}
+ALL_VOICES: dict[str, str] = {**VOICES, **GUEST_VOICES, **FOREIGN_VOICES, **PANEL_VOICES}
+LANGUAGES: dict[str, str] = {**SPEAKER_LANGUAGES, **dict.fromkeys(PANEL_VOICES, "en")}
 
 SCRIPTS: dict[str, tuple[Line, ...]] = {
     name: parse_script(text) for name, text in _SCRIPT_TEXT.items()
@@ -364,6 +408,8 @@ def _script_hash(name: str, minutes: float | None) -> str:
         spec.append(FOREIGN_VOICES)
     elif any(f"\n{guest}:" in _SCRIPT_TEXT[name] for guest in GUEST_VOICES):
         spec.append(GUEST_VOICES)
+    if any(f"\n{person}:" in _SCRIPT_TEXT[name] for person in PANEL_VOICES):
+        spec.append(PANEL_VOICES)
     return hashlib.sha256(json.dumps(spec, sort_keys=True).encode()).hexdigest()[:16]
 
 
@@ -422,7 +468,7 @@ class _Timeline:
 
 
 def _language_fields(line: Line) -> dict[str, str]:
-    language = SPEAKER_LANGUAGES[line.speaker]
+    language = LANGUAGES[line.speaker]
     if language == "en" and line.translation is None:
         return {"language": language}
     return {"language": language, "translation": line.translation or line.text}
@@ -453,7 +499,7 @@ def _speak(index: int, line: Line, work: Path) -> np.ndarray:
     """One utterance: synthesise, resample to 16 kHz mono, trim silence, level to TARGET_RMS."""
     text_file, raw, resampled = (work / f"_{index}.{ext}" for ext in ("txt", "raw.wav", "wav"))
     # Festival reads bytes as ISO-8859-1: accented Italian and Finnish letters need it.
-    encoding = "utf-8" if SPEAKER_LANGUAGES[line.speaker] == "en" else "iso-8859-1"
+    encoding = "utf-8" if LANGUAGES[line.speaker] == "en" else "iso-8859-1"
     text_file.write_text(line.text + "\n", encoding=encoding)
     voice = f"({ALL_VOICES[line.speaker]})"
     _run(["text2wave", "-eval", voice, "-o", str(raw), str(text_file)])

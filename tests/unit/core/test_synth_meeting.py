@@ -12,11 +12,15 @@ import pytest
 from core.action_items import find_action_items
 from core.types import Segment
 from scripts.synth_meeting import (
+    ALL_VOICES,
     GUEST_VOICES,
+    LANGUAGES,
+    PANEL_VOICES,
     PAUSE_RANGE_S,
     SCRIPTS,
     VOICES,
     MeetingAudio,
+    _script_hash,
     ensure_meeting,
     parse_script,
     script_lines,
@@ -47,6 +51,25 @@ def test_default_script_uses_the_three_main_voices_and_guest4_all_four() -> None
     assert {line.speaker for line in SCRIPTS["guest4"]} == set(VOICES) | set(GUEST_VOICES)
     # The guest speaks exactly once.
     assert [line.speaker for line in SCRIPTS["guest4"]].count("marco") == 1
+
+
+def test_panel7_is_seven_voices_all_speaking_english() -> None:
+    people = {line.speaker for line in SCRIPTS["panel7"]}
+    assert len(people) == 7
+    assert len({ALL_VOICES[person] for person in people}) == 7
+    assert {LANGUAGES[person] for person in people} == {"en"}
+
+
+def test_panel_voices_leave_the_other_meetings_cached_audio_alone() -> None:
+    """A voice in another meeting's cache key re-renders it with new pauses (and moves every
+    committed figure): only scripts that use a panel voice carry them."""
+    for name in SCRIPTS:
+        uses_panel = any(line.speaker in PANEL_VOICES for line in SCRIPTS[name])
+        assert uses_panel == (name == "panel7")
+    # The keys the committed results were rendered with (English, guest and Italian meetings).
+    assert _script_hash("standup3", None) == "e8f9cb306f3fb738"
+    assert _script_hash("guest4", None) == "85b5c52acbb21c6b"
+    assert _script_hash("italian2", None) == "fdd11bef4e59a3c7"
 
 
 def test_script_format_errors() -> None:
