@@ -92,6 +92,22 @@ describe('panels', () => {
       <LanguagePanel token="t" meeting={meeting} detected={state.language} textMode="original" onTextMode={() => {}} canEdit onApiError={(e) => e.message} />,
     );
     expect(screen.getByTestId('meeting-language').textContent).toBe('English (default: no language set)');
+    // Not "Detect automatically": saving captions alone must not switch the meeting to detection.
+    expect(screen.getByTestId('language-select').value).toBe('unset');
+  });
+
+  it('saving a meeting without a language leaves it unset', async () => {
+    const fetchImpl = vi.fn(async () => new Response('{}', { status: 200, headers: { 'Content-Type': 'application/json' } }));
+    vi.stubGlobal('fetch', fetchImpl);
+    const meeting = { id: 'm1', language: null, spoken_language: null, translate_to: null };
+    render(
+      <LanguagePanel token="t" meeting={meeting} detected={null} textMode="original" onTextMode={() => {}} canEdit onApiError={(e) => e.message} />,
+    );
+    screen.getByTestId('captions-toggle').click();
+    screen.getByTestId('language-save').click();
+    await vi.waitFor(() => expect(fetchImpl).toHaveBeenCalled());
+    expect(JSON.parse(fetchImpl.mock.calls[0][1].body)).toEqual({ translate_to: 'en', reprocess: false });
+    vi.unstubAllGlobals();
   });
 
   it('the summary panel says what the engine could not do in the language', () => {

@@ -4,11 +4,14 @@ import { api } from '../lib/api.js';
 import { languageName } from '../lib/languages.js';
 
 const CHOICES = ['auto', 'en', 'it', 'fi', 'cs', 'de', 'es', 'fr', 'nl', 'pl', 'pt', 'sv'];
+// A meeting created without a language is transcribed in the server's default (English on the
+// CPU profile), not detected: the select says so, and saving it leaves the language unset.
+const UNSET = 'unset';
 const TEXT_LABELS = { original: 'Original', translation: 'English', both: 'Both' };
 
 /** The meeting's language (detected or set), English captions, and which text to show. */
 export function LanguagePanel({ token, meeting, detected, textMode, onTextMode, canEdit, onApiError }) {
-  const [language, setLanguage] = useState(meeting?.language ?? 'auto');
+  const [language, setLanguage] = useState(meeting?.language ?? UNSET);
   const [captions, setCaptions] = useState(meeting?.translate_to === 'en');
   const [message, setMessage] = useState('');
   const [error, setError] = useState('');
@@ -23,7 +26,7 @@ export function LanguagePanel({ token, meeting, detected, textMode, onTextMode, 
     setMessage('');
     try {
       await api.updateMeetingLanguage(token, meeting.id, {
-        language,
+        language: language === UNSET ? undefined : language,
         translateTo: captions ? 'en' : null,
         reprocess,
       });
@@ -64,6 +67,7 @@ export function LanguagePanel({ token, meeting, detected, textMode, onTextMode, 
           <label>
             Spoken language{' '}
             <select value={language} onChange={(e) => setLanguage(e.target.value)} data-testid="language-select">
+              {!meeting.language && <option value={UNSET}>Not set (the server&apos;s default)</option>}
               {CHOICES.map((code) => (
                 <option key={code} value={code}>
                   {code === 'auto' ? 'Detect automatically' : languageName(code)}
