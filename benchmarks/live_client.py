@@ -34,6 +34,48 @@ def pcm16(audio: np.ndarray) -> bytes:
     return (np.clip(audio, -1, 1) * 32767).astype("<i2").tobytes()
 
 
+def mulaw(audio: np.ndarray) -> bytes:
+    """G.711 mu-law bytes of float audio (the encoder ``core.live_input.mulaw_table`` undoes)."""
+    linear = np.abs(np.clip(audio, -1, 1) * 32767).astype(np.int32)
+    biased = np.minimum(linear, 32635) + 0x84
+    exponent = np.clip(np.floor(np.log2(biased)).astype(np.int32) - 7, 0, 7)
+    mantissa = (biased >> (exponent + 3)) & 0x0F
+    sign = (audio < 0).astype(np.int32) << 7
+    return (~(sign | (exponent << 4) | mantissa) & 0xFF).astype(np.uint8).tobytes()
+
+
+@dataclass(frozen=True)
+class WireFormat:
+    """How a client sends its audio: the ``start`` fields and each frame's bytes."""
+
+    sample_rate: int = SAMPLE_RATE
+    encoding: str = "pcm_s16le"
+
+    def render(self, audio: np.ndarray) -> np.ndarray:
+        """16 kHz audio at this format's rate (a whole-array resample, as a capture would be)."""
+        if self.sample_rate == SAMPLE_RATE:
+            return audio
+        import av
+
+        resampler = av.AudioResampler(format="flt", layout="mono", rate=self.sample_rate)
+        frame = av.AudioFrame.from_ndarray(
+            np.asarray(audio, dtype=np.float32)[None, :], format="flt", layout="mono"
+        )
+        frame.sample_rate = SAMPLE_RATE
+        frames = [*resampler.resample(frame), *resampler.resample(None)]
+        return np.concatenate([f.to_ndarray()[0] for f in frames])
+
+    def encode(self, chunk: np.ndarray) -> bytes:
+        if self.encoding == "pcm_f32le":
+            return np.asarray(chunk, dtype="<f4").tobytes()
+        if self.encoding == "pcm_mulaw":
+            return mulaw(chunk)
+        return pcm16(chunk)
+
+
+PCM16_16K = WireFormat()
+
+
 async def stream_audio(
     ws_url: str,
     meeting_id: str,
@@ -45,19 +87,21 @@ async def stream_audio(
     session_id: str | None = None,
     finish: bool = True,
     start_fields: dict[str, Any] | None = None,
+    wire: WireFormat = PCM16_16K,
 ) -> dict[str, Any]:
-    """Send ``audio[start_s:stop_s]`` in real time; returns the ``started`` reply.
-    ``start_fields`` go into the start message (e.g. ``language``, ``translate_to``)."""
+    """Send ``audio[start_s:stop_s]`` (16 kHz) in real time; returns the ``started`` reply.
+    ``start_fields`` go into the start message (e.g. ``language``, ``translate_to``); ``wire``
+    sends it at another rate and encoding, as browsers and telephony bridges do."""
     url = f"{ws_url}/ws/meeting/{meeting_id}/audio"
     async with websockets.connect(url, subprotocols=["bearer", token]) as ws:  # type: ignore[list-item]
-        start: dict[str, Any] = {"type": "start", "sample_rate": SAMPLE_RATE}
-        start |= {"encoding": "pcm_s16le", **(start_fields or {})}
+        start: dict[str, Any] = {"type": "start", "sample_rate": wire.sample_rate}
+        start |= {"encoding": wire.encoding, **(start_fields or {})}
         if session_id:
             start["session_id"] = session_id
         await ws.send(json.dumps(start))
         started: dict[str, Any] = json.loads(await ws.recv())
         assert started["type"] == "started", started
-        await send_frames(ws, audio, log, start_s, stop_s)
+        await send_frames(ws, audio, log, start_s, stop_s, wire)
         if finish:
             log.stop_sent_at = time.monotonic()
             await ws.send(json.dumps({"type": "stop"}))
@@ -66,16 +110,23 @@ async def stream_audio(
 
 
 async def send_frames(
-    ws: Any, audio: np.ndarray, log: StreamLog, start_s: float, stop_s: float | None
+    ws: Any,
+    audio: np.ndarray,
+    log: StreamLog,
+    start_s: float,
+    stop_s: float | None,
+    wire: WireFormat = PCM16_16K,
 ) -> None:
-    frame = int(FRAME_S * SAMPLE_RATE)
-    first = int(start_s * SAMPLE_RATE)
-    last = len(audio) if stop_s is None else min(len(audio), int(stop_s * SAMPLE_RATE))
+    rate = wire.sample_rate
+    audio = wire.render(audio)
+    frame = int(FRAME_S * rate)
+    first = int(start_s * rate)
+    last = len(audio) if stop_s is None else min(len(audio), int(stop_s * rate))
     began = time.monotonic()
     for n, offset in enumerate(range(first, last, frame)):
         chunk = audio[offset : min(offset + frame, last)]
-        await ws.send(pcm16(chunk))
-        log.sent_at.append(((offset + len(chunk)) / SAMPLE_RATE, time.monotonic()))
+        await ws.send(wire.encode(chunk))
+        log.sent_at.append(((offset + len(chunk)) / rate, time.monotonic()))
         delay = began + (n + 1) * FRAME_S - time.monotonic()
         if delay > 0:
             await asyncio.sleep(delay)

@@ -1,6 +1,8 @@
 """Messages of the live-audio socket (``WS /ws/meeting/{id}/audio``, PROTOCOL.md "Live audio
 in"), beside the room's in ``messages.py`` so the generated schema in docs/protocol.md covers
-both sockets. Audio itself travels as binary frames (16 kHz mono PCM16), not as messages."""
+both sockets. Audio itself travels as binary frames (mono, in the format ``start`` declares:
+16 kHz PCM16 by the seed's contract, or another rate and encoding, ``core/live_input.py``),
+not as messages."""
 
 from __future__ import annotations
 
@@ -8,6 +10,7 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, Field, StringConstraints
 
+from core.live_input import MAX_LIVE_RATE, MIN_LIVE_RATE, Encoding
 from rooms.messages import WireModel
 
 # "auto" or an ISO 639-1 code (Whisper also knows "haw" and "yue"); malformed ones get a 422
@@ -24,8 +27,9 @@ class LiveStartRequest(BaseModel):
     """The first frame: opens a session, or continues one after a dropped connection."""
 
     type: Literal["start"]
-    sample_rate: Literal[16000]
-    encoding: Literal["pcm_s16le"] = "pcm_s16le"
+    # Hz of the binary frames that follow; 16000 is the seed's, any other is resampled to it
+    sample_rate: int = Field(ge=MIN_LIVE_RATE, le=MAX_LIVE_RATE)
+    encoding: Encoding = "pcm_s16le"
     session_id: str | None = Field(default=None, max_length=128)  # from an earlier `started`
     # the meeting's language settings for this session (omitted: the meeting's own apply)
     language: LanguageCode | None = None

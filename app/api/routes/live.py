@@ -1,6 +1,7 @@
 """``WS /ws/meeting/{meeting_id}/audio``: live microphone audio in (PROTOCOL.md "Live audio in").
 
-The Ingress only authenticates, batches frames into ~0.25 s chunks and relays them to the
+The Ingress only authenticates, converts frames to 16 kHz PCM16 when ``start`` declares another
+format (``core/live_input.py``), batches them into ~0.25 s chunks and relays them to the
 Processor, which owns the session (buffering, utterance cuts, models, publication to the room).
 """
 
@@ -20,6 +21,7 @@ from app.api.socket_guard import run_while_permitted
 from app.api.transcript_guard import transcript_may_be_replaced
 from core.audio import whole_samples
 from core.languages import UnsupportedLanguageError
+from core.live_input import LiveInputConverter
 from persistence import Database
 from persistence.languages import get_language_settings, set_language_settings
 from processor_api.backend import Backend
@@ -56,14 +58,24 @@ ERROR_CLOSE_CODES = {
 class LiveRelay:
     """One audio socket's relay to its Processor session."""
 
-    def __init__(self, websocket: WebSocket, backend: Backend, session_id: str) -> None:
+    def __init__(
+        self,
+        websocket: WebSocket,
+        backend: Backend,
+        session_id: str,
+        converter: LiveInputConverter,
+    ) -> None:
         self.websocket = websocket
         self.backend = backend
         self.session_id = session_id
-        self.pending = bytearray()
+        self.converter = converter
+        self.pending = bytearray()  # 16 kHz PCM16 not relayed yet
         self.stopped = False
 
-    async def flush(self) -> LiveReply | None:
+    async def flush(self, last: bool = False) -> LiveReply | None:
+        """Relay what is pending; ``last`` (the connection ends) adds the resampler's tail."""
+        if last:
+            self.pending += self.converter.flush()
         # Whole 16-bit samples only: an odd trailing byte waits for the next frame.
         chunk = whole_samples(self.pending)
         if not chunk:
@@ -71,7 +83,7 @@ class LiveRelay:
         return await self.backend.live_feed(self.session_id, chunk)
 
     async def add(self, data: bytes) -> LiveReply | None:
-        self.pending += data
+        self.pending += data if self.converter.passthrough else self.converter.convert(data)
         return await self.flush() if len(self.pending) >= CHUNK_BYTES else None
 
     async def detach(self) -> None:
@@ -153,9 +165,14 @@ async def start_session(
     try:
         start = LiveStartRequest.model_validate_json(text)
     except ValidationError:
-        await send_error(websocket, 'Expected {"type":"start","sample_rate":16000,...}')
+        await send_error(
+            websocket,
+            'Expected {"type":"start","sample_rate":16000,...}: a sample_rate of 8000-48000 Hz '
+            "and an encoding of pcm_s16le (the default), pcm_f32le, pcm_mulaw or pcm_alaw",
+        )
         await safe_close(websocket, CLOSE_UNSUPPORTED, "Expected a start message")
         return None
+    converter = LiveInputConverter(start.sample_rate, start.encoding)  # validated above
     if not await apply_languages(websocket, backend, meeting_id, start):
         return None
     reply = await backend.live_open(meeting_id, start.session_id)
@@ -165,7 +182,7 @@ async def start_session(
         )
         return None
     await websocket.send_json(wire(LiveStartedMessage(**reply.public())))
-    return LiveRelay(websocket, backend, reply.session_id)
+    return LiveRelay(websocket, backend, reply.session_id, converter)
 
 
 async def apply_languages(
@@ -203,13 +220,13 @@ async def relay_audio(relay: LiveRelay, settings: Settings) -> None:
         try:
             message = await asyncio.wait_for(websocket.receive(), settings.ws_idle_timeout_s)
         except TimeoutError:
-            await relay.flush()
+            await relay.flush(last=True)
             await safe_close(websocket, CLOSE_TIMEOUT, "Idle for too long; reconnect to resume")
             return
         except WebSocketDisconnect:
             message = {"type": "websocket.disconnect"}
         if message["type"] == "websocket.disconnect":
-            await relay.flush()
+            await relay.flush(last=True)
             return
         data = message.get("bytes")
         text = message.get("text") or ""
@@ -230,7 +247,7 @@ async def handle_control(relay: LiveRelay, text: str) -> bool:
     if kind == "ping":
         await relay.websocket.send_json(wire(PongMessage()))
     elif kind == "stop":
-        await check_reply(relay, await relay.flush())
+        await check_reply(relay, await relay.flush(last=True))
         relay.stopped = True
         reply = await relay.backend.live_stop(relay.session_id)
         if isinstance(reply, LiveRefusal):  # e.g. the session was already finished

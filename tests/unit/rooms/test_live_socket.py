@@ -11,6 +11,7 @@ import json
 from collections.abc import Iterator
 from typing import Any
 
+import numpy as np
 import pytest
 from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import ConnectionClosed
@@ -78,9 +79,9 @@ async def close_code(ws: ClientConnection, timeout_s: float = 10) -> int | None:
         return e.rcvd.code if e.rcvd else None
 
 
-async def started(server: LiveServer, member: Member) -> ClientConnection:
+async def started(server: LiveServer, member: Member, start: str = START) -> ClientConnection:
     ws = await connect(audio_url(server, member))
-    await ws.send(START)
+    await ws.send(start)
     assert json.loads(await ws.recv())["type"] == "started"
     return ws
 
@@ -133,6 +134,42 @@ async def test_odd_length_pcm_keeps_the_odd_byte_for_the_next_frame(
     assert all(len(chunk) % 2 == 0 for chunk in backend.fed)
     assert b"".join(backend.fed) == stream  # even total: nothing lost, nothing misaligned
     assert backend.stopped == ["s1"] and backend.detached == []
+
+
+async def test_48k_float_frames_reach_the_session_as_16k_pcm16(serve: Any, alice: Member) -> None:
+    """A browser's native capture: 2 s of a 440 Hz tone at 48 kHz float32, in frames that split
+    samples; the session gets 2 s of 16 kHz PCM16 (the resampler's tail flushed at stop)."""
+    backend = RecordingBackend()
+    server = serve(backend)
+    t = np.arange(96_000) / 48_000
+    stream = (0.5 * np.sin(2 * np.pi * 440 * t)).astype("<f4").tobytes()
+    start = json.dumps({"type": "start", "sample_rate": 48_000, "encoding": "pcm_f32le"})
+    ws = await started(server, alice, start)
+    for offset in range(0, len(stream), 3_001):
+        await ws.send(stream[offset : offset + 3_001])
+    await ws.send(json.dumps({"type": "stop"}))
+    assert json.loads(await ws.recv())["type"] == "stopped"
+    pcm = np.frombuffer(b"".join(backend.fed), dtype="<i2")
+    assert len(pcm) == 32_000
+    spectrum = np.abs(np.fft.rfft(pcm[1_000:-1_000]))
+    assert np.argmax(spectrum) * 16_000 / len(pcm[1_000:-1_000]) == pytest.approx(440, abs=2)
+
+
+async def test_unsupported_live_format_is_refused_before_a_session_opens(
+    serve: Any, alice: Member
+) -> None:
+    backend = RecordingBackend()
+    server = serve(backend)
+    for start in (
+        {"type": "start", "sample_rate": 96_000},
+        {"type": "start", "sample_rate": 16_000, "encoding": "pcm_u8"},
+    ):
+        async with connect(audio_url(server, alice)) as ws:
+            await ws.send(json.dumps(start))
+            error = json.loads(await ws.recv())
+            assert error["type"] == "error" and "8000-48000 Hz" in error["error"]
+            assert await close_code(ws) == 1003
+    assert backend.fed == [] and backend.detached == []
 
 
 async def test_processor_failure_closes_1011_and_detaches_the_session(

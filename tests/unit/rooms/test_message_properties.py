@@ -11,6 +11,7 @@ from pydantic import ValidationError
 
 from app.api.routes.live import control_kind
 from app.api.routes.ws import parse_client_message
+from core.live_input import SAMPLE_BYTES
 from rooms.live_messages import LiveStartRequest
 from rooms.messages import AuthRequest, PingRequest, ResumeRequest
 
@@ -49,9 +50,13 @@ def test_live_control_frames_parse_or_are_refused(text: str) -> None:
 @given(st.text(max_size=200) | messages)
 @example(DEEP)
 @example('{"type":"start","sample_rate":1}')
-def test_live_start_is_exactly_16k_pcm_or_a_validation_error(text: str) -> None:
+@example('{"type":"start","sample_rate":48000.5}')
+@example('{"type":"start","sample_rate":48000,"encoding":"pcm_u8"}')
+def test_live_start_is_a_supported_format_or_a_validation_error(text: str) -> None:
     try:
         start = LiveStartRequest.model_validate_json(text)
     except ValidationError:
         return
-    assert (start.type, start.sample_rate, start.encoding) == ("start", 16000, "pcm_s16le")
+    assert start.type == "start"
+    assert isinstance(start.sample_rate, int) and 8_000 <= start.sample_rate <= 48_000
+    assert start.encoding in SAMPLE_BYTES
