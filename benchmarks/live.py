@@ -37,7 +37,7 @@ from benchmarks.client import (
     process_upload,
     register_user,
 )
-from benchmarks.live_client import StreamLog, stream_audio
+from benchmarks.live_client import PCM16_16K, StreamLog, WireFormat, stream_audio
 from benchmarks.live_words import word_timing
 from benchmarks.platform import Platform, external_platform, started_platform
 from benchmarks.report import new_result, write_result
@@ -61,7 +61,11 @@ async def listen(user: BenchUser, meeting_id: str, out: list[tuple[float, dict[s
 
 
 async def run_stream(
-    platform: Platform, minutes: float | None, name: str, transcripts: str | None = None
+    platform: Platform,
+    minutes: float | None,
+    name: str,
+    transcripts: str | None = None,
+    wire: WireFormat = PCM16_16K,
 ) -> dict[str, Any]:
     script, at, noise = name.partition("@")  # "standup3@pink10": with background noise
     meeting = load_meeting(script + (f":{minutes:g}" if minutes else "") + at + noise)
@@ -73,7 +77,7 @@ async def run_stream(
     await asyncio.sleep(0.5)
     log = StreamLog()
     began = time.monotonic()
-    await stream_audio(platform.ws_url, meeting_id, user.token, audio, log)
+    await stream_audio(platform.ws_url, meeting_id, user.token, audio, log, wire=wire)
     await asyncio.wait_for(listener, 600)
     live = MeetingRun(meeting_id, began, arrivals=[Arrival(at, m) for at, m in received])
     stats = summarize(meeting, received, log, began, live.attributed_segments)
@@ -190,7 +194,15 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--transcripts", metavar="PATH", help="also write reference, live and upload lines here"
     )
+    parser.add_argument(
+        "--wire",
+        default="16000:pcm_s16le",
+        metavar="RATE:ENCODING",
+        help="how the client sends audio: 48000:pcm_f32le (a browser), 8000:pcm_mulaw (a phone)",
+    )
     opts = parser.parse_args(argv)
+    rate, _, encoding = opts.wire.partition(":")
+    wire = WireFormat(int(rate), encoding or "pcm_s16le")
     processor: dict[str, Any] = {  # YAML scalars: 0.3, false
         k: yaml.safe_load(v) for k, v in (o.split("=", 1) for o in opts.processor)
     }
@@ -202,7 +214,9 @@ def main(argv: list[str] | None = None) -> int:
             if opts.url
             else stack.enter_context(started_platform(opts.profile, processor=processor or None))
         )
-        stats = asyncio.run(run_stream(platform, opts.minutes, opts.meeting, opts.transcripts))
+        stats = asyncio.run(
+            run_stream(platform, opts.minutes, opts.meeting, opts.transcripts, wire)
+        )
     result = new_result(
         opts.suite,
         opts.profile,
@@ -210,6 +224,7 @@ def main(argv: list[str] | None = None) -> int:
             "meeting": opts.meeting,
             "minutes": opts.minutes,
             "frame_s": 0.1,
+            "wire": {"sample_rate": wire.sample_rate, "encoding": wire.encoding},
             "partials": not opts.no_partials,
             "processor": processor,
         },
