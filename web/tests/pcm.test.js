@@ -2,6 +2,8 @@
 import { describe, expect, it } from 'vitest';
 
 import {
+  AntiAliasFilter,
+  Downsampler,
   FRAME_SAMPLES,
   LinearResampler,
   PcmFramer,
@@ -63,6 +65,35 @@ describe('LinearResampler', () => {
     expect(Array.from(new LinearResampler(16_000).process(Float32Array.from([0.25, -0.5, 1])))).toEqual([0.25, -0.5]);
     expect(() => new LinearResampler(0)).toThrow(RangeError);
     expect(() => new LinearResampler(44_100.5)).toThrow(RangeError);
+  });
+});
+
+const tone = (hz, rate, seconds) =>
+  Float32Array.from({ length: Math.round(rate * seconds) }, (_, i) => 0.5 * Math.sin((2 * Math.PI * hz * i) / rate));
+const rmsOf = (samples) => Math.sqrt(samples.reduce((sum, x) => sum + x * x, 0) / samples.length);
+
+describe('Downsampler (anti-alias filter + linear interpolation)', () => {
+  it('keeps speech-band tones and stops what would fold into them', () => {
+    // 48 kHz → 16 kHz: 1 kHz passes; 12 kHz would alias to 4 kHz with interpolation alone.
+    const steady = (out) => out.subarray(200);
+    const speech = steady(new Downsampler(48_000).process(tone(1_000, 48_000, 0.5)));
+    expect(rmsOf(speech)).toBeCloseTo(0.5 / Math.SQRT2, 2);
+    const hiss = tone(12_000, 48_000, 0.5);
+    expect(rmsOf(steady(new LinearResampler(48_000).process(hiss)))).toBeGreaterThan(0.3);
+    expect(rmsOf(steady(new Downsampler(48_000).process(hiss)))).toBeLessThan(0.005); // < -40 dB
+  });
+
+  it('filters render quanta exactly as one whole chunk', () => {
+    const input = tone(3_000, 44_100, 0.2);
+    const whole = new AntiAliasFilter(44_100).process(input);
+    expect(Float32Array.from(inChunks(new AntiAliasFilter(44_100), input, [128, 7, 300]))).toEqual(whole);
+  });
+
+  it('does not filter when the input rate is at or below 16 kHz', () => {
+    expect(new Downsampler(16_000).filter).toBeNull();
+    expect(Array.from(new Downsampler(8_000).process(Float32Array.from([0, 1, 0, -1])))).toEqual([
+      0, 0.5, 1, 0.5, 0, -0.5,
+    ]);
   });
 });
 

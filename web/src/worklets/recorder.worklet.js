@@ -1,14 +1,15 @@
 // AudioWorklet processor: microphone at the context's rate → 16 kHz mono PCM16 frames of
-// 100 ms, each posted to the main thread with its RMS level. Runs on the audio thread, so it
-// only resamples and encodes; the socket lives on the main thread (liveAudio.js).
+// 100 ms (low-passed first, so nothing above 8 kHz folds into the speech band), each posted to
+// the main thread with its RMS level. Runs on the audio thread, so it only resamples and
+// encodes; the socket lives on the main thread (liveAudio.js).
 /* global sampleRate, registerProcessor, AudioWorkletProcessor */
 
-import { LinearResampler, PcmFramer } from '../lib/pcm.js';
+import { Downsampler, PcmFramer } from '../lib/pcm.js';
 
 class RecorderProcessor extends AudioWorkletProcessor {
   constructor() {
     super();
-    this.resampler = new LinearResampler(sampleRate);
+    this.resampler = new Downsampler(sampleRate);
     this.framer = new PcmFramer();
     this.port.onmessage = (event) => {
       if (event.data?.type === 'flush') this.#flush();
