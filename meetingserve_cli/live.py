@@ -1,7 +1,8 @@
 """Streaming audio into ``WS /ws/meeting/{id}/audio`` at real time, resuming after drops.
 
-Sources (a file played at real time, or a microphone) append 16 kHz mono s16le PCM to one
-buffer as it "happens"; the sender sends whatever lies beyond its position. After a dropped
+Sources (a file played at real time, or a microphone) append mono s16le PCM to one buffer as
+it "happens" (16 kHz from a file, the device's own rate from a microphone: the server
+resamples); the sender sends whatever lies beyond its position. After a dropped
 connection it reconnects with its ``session_id`` and resends from the server's
 ``received_s``, so nothing is lost or doubled (docs/protocol.md "Live audio in").
 """
@@ -100,8 +101,11 @@ class LiveStreamer:
         notice: Callable[[str], None],
         recording: Recording | None = None,
         reconnect_for_s: float = 120.0,
+        sample_rate: int = SAMPLE_RATE,
     ) -> None:
         self._credentials = credentials
+        self._rate = sample_rate  # of the PCM16 in the buffer; 8-48 kHz (the server resamples)
+        self._frame_bytes = sample_rate // 10 * 2
         self._recording = recording or Recording()
         query = "?replace=true" if self._recording.replace else ""
         self._url = f"{credentials.ws_base}/ws/meeting/{meeting_id}/audio{query}"
@@ -150,7 +154,7 @@ class LiveStreamer:
 
     async def _start(self, ws: ClientConnection) -> int:
         """Send ``start`` (with the session to resume); returns the byte offset to send from."""
-        start: dict[str, Any] = {"type": "start", "sample_rate": SAMPLE_RATE}
+        start: dict[str, Any] = {"type": "start", "sample_rate": self._rate}
         start["encoding"] = "pcm_s16le"
         if self.session_id:
             start["session_id"] = self.session_id
@@ -165,13 +169,13 @@ class LiveStreamer:
         self.session_id = str(started["session_id"])
         if not self.job_id.done():
             self.job_id.set_result(str(started["job_id"]))
-        return round(float(started.get("received_s", 0)) * SAMPLE_RATE) * 2
+        return round(float(started.get("received_s", 0)) * self._rate) * 2
 
     async def _send(self, ws: ClientConnection, buffer: AudioBuffer, sent: int) -> dict[str, Any]:
         self.resent_bytes += max(0, self._high_water - sent)
         while True:
             while sent < len(buffer.data):
-                end = min(sent + FRAME_BYTES, len(buffer.data))
+                end = min(sent + self._frame_bytes, len(buffer.data))
                 await ws.send(bytes(buffer.data[sent:end]))
                 sent = end
                 self._high_water = max(self._high_water, sent)

@@ -32,7 +32,7 @@ from meetingserve_cli.config import (
     write_config,
 )
 from meetingserve_cli.errors import TRANSCRIPT_EXISTS_HINT, CliError, ExitCode
-from meetingserve_cli.live import AudioBuffer, LiveStreamer, decode_file, play_file
+from meetingserve_cli.live import SAMPLE_RATE, AudioBuffer, LiveStreamer, decode_file, play_file
 from meetingserve_cli.render import meetings_table, reattribution_text, segment_line
 from meetingserve_cli.room import Outcome, RoomWatcher, current_last_seq
 from meetingserve_cli.webhooks import app as webhooks_app
@@ -296,11 +296,17 @@ async def stream_live(
     with contextlib.suppress(NotImplementedError):  # Ctrl-C ends the audio, not the program
         asyncio.get_running_loop().add_signal_handler(signal.SIGINT, stop.set)
 
+    rate = SAMPLE_RATE
+    if mic:
+        from meetingserve_cli.mic import input_rate
+
+        rate = input_rate(device)
+
     async def source(buffer: AudioBuffer) -> None:
         if mic:
             from meetingserve_cli.mic import record_microphone
 
-            await record_microphone(buffer, stop, device)
+            await record_microphone(buffer, stop, device, rate)
             return
         player = asyncio.create_task(play_file(pcm, buffer))
         await asyncio.wait(
@@ -309,7 +315,7 @@ async def stream_live(
         player.cancel()
         buffer.finish()
 
-    streamer = LiveStreamer(creds, meeting_id, notice, recording)
+    streamer = LiveStreamer(creds, meeting_id, notice, recording, sample_rate=rate)
     sending = asyncio.create_task(streamer.run(source))
     started: set[asyncio.Future[Any]] = {sending, streamer.job_id}
     await asyncio.wait(started, return_when=asyncio.FIRST_COMPLETED)

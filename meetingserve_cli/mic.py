@@ -11,7 +11,11 @@ import asyncio
 from typing import Any
 
 from meetingserve_cli.errors import CliError, ExitCode
-from meetingserve_cli.live import FRAME_BYTES, SAMPLE_RATE, AudioBuffer
+from meetingserve_cli.live import SAMPLE_RATE, AudioBuffer
+
+# What the server's live socket takes (docs/protocol.md "Live audio in"); a device outside it is
+# opened at 16 kHz and PortAudio's host layer resamples, as before.
+SERVER_RATES = range(8_000, 48_001)
 
 
 def load_sounddevice() -> Any:
@@ -26,10 +30,19 @@ def load_sounddevice() -> Any:
     return sounddevice
 
 
+def input_rate(device: str | None = None) -> int:
+    """The input device's own rate when the server takes it (44.1 or 48 kHz on most devices):
+    many ALSA devices cannot open 16 kHz at all, and the server resamples better than a host
+    layer that may not."""
+    info = load_sounddevice().query_devices(device, "input")
+    rate = round(float(info["default_samplerate"]))
+    return rate if rate in SERVER_RATES else SAMPLE_RATE
+
+
 async def record_microphone(
-    buffer: AudioBuffer, stop: asyncio.Event, device: str | None = None
+    buffer: AudioBuffer, stop: asyncio.Event, device: str | None = None, rate: int = SAMPLE_RATE
 ) -> None:
-    """Append 16 kHz mono s16le from the input device until ``stop`` is set."""
+    """Append mono s16le at ``rate`` from the input device until ``stop`` is set."""
     sounddevice = load_sounddevice()
     loop = asyncio.get_running_loop()
 
@@ -37,10 +50,10 @@ async def record_microphone(
         loop.call_soon_threadsafe(buffer.append, bytes(data))  # PortAudio's own thread
 
     stream = sounddevice.RawInputStream(
-        samplerate=SAMPLE_RATE,
+        samplerate=rate,
         channels=1,
         dtype="int16",
-        blocksize=FRAME_BYTES // 2,
+        blocksize=rate // 10,  # 100 ms
         device=device,
         callback=on_audio,
     )
