@@ -189,8 +189,38 @@ def churn_section(result: dict[str, Any]) -> str:
     return head + table(["process", "RSS before MB", "RSS after MB", "growth %"], rows)
 
 
+def live_section(result: dict[str, Any]) -> str:
+    """``python -m benchmarks.live``: one stream's latency, accuracy and speakers."""
+    r = result.get("results")
+    if not (isinstance(r, dict) and "latency_s" in r):
+        return ""
+    settings = result.get("settings", {})
+    wire = settings.get("wire") or {"sample_rate": 16000, "encoding": "pcm_s16le"}
+    latency, lag = r["latency_s"], r["lag_s"]
+    speakers = r.get("speakers") or {}
+    words = r.get("words", {})
+    shown = words.get("word_end_to_first_shown_s", {})
+    rows = [
+        ["meeting", f"{settings.get('meeting')} ({r['audio_s']} s)"],
+        ["client sends", f"{wire['sample_rate']} Hz {wire['encoding']}"],
+        ["windows (utterances)", r["windows"]],
+        ["utterance end → transcript, median / p95 / max s",
+         f"{fmt(latency['median'])} / {fmt(latency['p95'])} / {fmt(latency['max'])}"],
+        ["lag, first / last third median s",
+         f"{fmt(lag['first_third_median'])} / {fmt(lag['last_third_median'])}"],
+        ["word end → first shown, p50 / p95 s",
+         f"{fmt(shown.get('p50'))} / {fmt(shown.get('p95'))}"],
+        ["WER live / upload", f"{fmt(r['wer'])} / {fmt(r.get('upload_wer'))}"],
+        ["DER live", r["der"]],
+        ["speakers reference / live / upload",
+         " / ".join(fmt(speakers.get(k)) for k in ("reference", "live", "upload"))],
+    ]  # fmt: skip
+    return table(["measure", "value"], rows)
+
+
 SECTIONS = (
     ("Targets", targets_section),
+    ("Live stream", live_section),
     ("Control-plane load (path and profile: see above)", load_section),
     ("Where the CPU went (py-spy)", cpu_profile_section),
     ("Meeting churn (create, watch, delete)", churn_section),

@@ -167,6 +167,31 @@ def test_markdown_report_has_every_section() -> None:
     assert "4 uploads: x1.30" in text
 
 
+def test_a_live_result_shows_its_stream_in_the_markdown() -> None:
+    """``python -m benchmarks.live`` files: the .md used to stop after the header."""
+    result = {
+        **{k: v for k, v in sample_result().items() if k not in {"latency", "accuracy"}},
+        "suite": "live-wire-standup3-8000-pcm_mulaw",
+        "settings": {"meeting": "standup3", "wire": {"sample_rate": 8000, "encoding": "pcm_mulaw"}},
+        "results": {
+            "audio_s": 127.8,
+            "windows": 37,
+            "latency_s": {"median": 0.49, "p95": 1.093, "max": 1.658},
+            "lag_s": {"first_third_median": 0.46, "last_third_median": 0.246, "max": 1.6},
+            "wer": 0.0889,
+            "der": 0.068,
+            "speakers": {"reference": 3, "live": 3, "upload": 3},
+            "upload_wer": 0.0698,
+        },
+    }
+    text = markdown_report(result, "live.json")
+    assert "## Live stream" in text
+    assert "| client sends | 8000 Hz pcm_mulaw |" in text
+    assert "| utterance end → transcript, median / p95 / max s | 0.490 / 1.093 / 1.658 |" in text
+    assert "| speakers reference / live / upload | 3 / 3 / 3 |" in text
+    assert "## Live stream" not in markdown_report(sample_result(), "all.json")
+
+
 def test_write_result_writes_json_markdown_and_plots(tmp_path: Path) -> None:
     path = write_result(sample_result(), tmp_path)
     assert path == tmp_path / "all.json"
