@@ -10,12 +10,9 @@ from __future__ import annotations
 import asyncio
 from typing import Any
 
+from core.live_input import MAX_LIVE_RATE, MIN_LIVE_RATE
 from meetingserve_cli.errors import CliError, ExitCode
 from meetingserve_cli.live import SAMPLE_RATE, AudioBuffer
-
-# What the server's live socket takes (docs/protocol.md "Live audio in"); a device outside it is
-# opened at 16 kHz and PortAudio's host layer resamples, as before.
-SERVER_RATES = range(8_000, 48_001)
 
 
 def load_sounddevice() -> Any:
@@ -36,7 +33,8 @@ def input_rate(device: str | None = None) -> int:
     layer that may not."""
     info = load_sounddevice().query_devices(device, "input")
     rate = round(float(info["default_samplerate"]))
-    return rate if rate in SERVER_RATES else SAMPLE_RATE
+    # Outside what the server's live socket takes, 16 kHz as before: PortAudio's host resamples.
+    return rate if MIN_LIVE_RATE <= rate <= MAX_LIVE_RATE else SAMPLE_RATE
 
 
 async def record_microphone(
