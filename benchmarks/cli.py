@@ -52,7 +52,7 @@ logger = logging.getLogger(__name__)
 DEFAULT_LENGTHS = [1.0, 5.0, 10.0, 20.0]
 LONG_LENGTH = 60.0
 DEFAULT_CONCURRENCY = [1, 2, 4]
-ACCURACY_MEETINGS = ["standup3", "planning2", "panel7"]
+ACCURACY_MEETINGS = ["standup3", "planning2", "panel7", "crosstalk3"]
 # The throughput sweep uploads up to 8 files at once as one benchmark user: above the per-user
 # cap on concurrent jobs that protects a shared server (a platform given by --url needs it too).
 SUITE_ENV = {"MEETING_MAX_CONCURRENT_JOBS_PER_USER": "64"}

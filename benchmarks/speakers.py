@@ -46,9 +46,11 @@ logger = logging.getLogger(__name__)
 
 ENROL_MEETING = "standup3"  # alice, bob and carol are enrolled from this one
 # guest4: marco never enrolled; latecomer3, firstword3: bob's first words are one-word answers;
-# panel7: seven people, four of them never enrolled (accented English)
+# panel7: seven people, four of them never enrolled (accented English); crosstalk3: a "Mm-hmm."
+# under a sentence, interruptions
 TEST_MEETINGS = [
     "planning2", "short2", "quickfire3", "guest4", "latecomer3", "firstword3", "panel7",
+    "crosstalk3",
 ]  # fmt: skip
 
 

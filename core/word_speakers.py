@@ -13,6 +13,10 @@ total cost:
 - ``MID_SENTENCE_CHANGE_COST_S`` for changing speaker between two words of one sentence, so a
   sentence's last word does not move to a turn whose own words the ASR missed.
 With overlapping speech the order is not monotone; the caller then decides word by word.
+
+Before that, a short turn between two turns of one speaker goes when the words in it carry
+that speaker's sentence straight through (``inside_sentences``): someone's "Mm-hmm." under a
+sentence leaves a turn of their voice in the diarization, but the ASR writes the sentence.
 """
 
 from __future__ import annotations
@@ -28,6 +32,9 @@ EMPTY_TURN_COST_S = 0.4  # about Whisper's word-time drift on short answers
 MID_SENTENCE_CHANGE_COST_S = 0.5  # above the empty-turn cost: sentences rarely change voice
 MIN_SPOKEN_TURN_S = 0.3  # shorter turns (a cough, a click) may stay empty at no charge
 MAX_SEQUENTIAL_OVERLAP_S = 0.25  # turns overlapping more than this are overlapping speech
+# Longest turn ``inside_sentences`` may drop: a backchannel (about 1 s) smeared over the
+# embedded diarizer's overlapping 1.6 s slices makes turns of 0.8-2.4 s.
+MAX_INSIDE_TURN_S = 2.5
 SENTENCE_ENDS = (".", "?", "!", "\u2026", "\u3002", "\uff1f", "\uff01")  # and CJK full stops
 
 
@@ -38,8 +45,35 @@ def is_sequential(turns: Sequence[SpeakerTurn]) -> bool:
 
 def speakers_in_order(words: Sequence[Word], turns: Sequence[SpeakerTurn]) -> list[str]:
     """The speaker of each word; ``words`` sorted by time, ``turns`` sorted and sequential."""
-    merged = merge_same_speaker(turns)
+    merged = merge_same_speaker(inside_sentences(words, merge_same_speaker(turns)))
     return [merged[j].speaker for j in assign_in_order(words, merged)]
+
+
+def inside_sentences(words: Sequence[Word], turns: Sequence[SpeakerTurn]) -> list[SpeakerTurn]:
+    """``turns`` (speakers alternating) without each short turn that sits between two turns
+    of one speaker while the words in it continue a sentence begun before it and end none.
+
+    Those words are the surrounding speaker's: the turn is another voice heard under their
+    sentence (a backchannel, an interjection) or a mixture the diarizer could not split. A
+    real answer between two turns ("today?" "Yes." "Great.") ends a sentence and stays."""
+    kept = list(turns)
+    for k in range(len(turns) - 2, 0, -1):
+        before, turn, after = turns[k - 1], turns[k], turns[k + 1]
+        if (
+            before.speaker == after.speaker
+            and turn.end - turn.start <= MAX_INSIDE_TURN_S
+            and _continues_sentence(words, turn)
+        ):
+            del kept[k]
+    return kept
+
+
+def _continues_sentence(words: Sequence[Word], turn: SpeakerTurn) -> bool:
+    """Words fall in ``turn``, none ends a sentence, and the word before them ends none."""
+    inside = [i for i, w in enumerate(words) if turn.start <= (w.start + w.end) / 2 <= turn.end]
+    if not inside or inside[0] == 0:
+        return False
+    return not any(ends_sentence(words[i]) for i in [inside[0] - 1, *inside])
 
 
 def merge_same_speaker(turns: Sequence[SpeakerTurn]) -> list[SpeakerTurn]:

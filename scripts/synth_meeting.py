@@ -79,11 +79,15 @@ class Line:
     text: str
     action: tuple[str, str, str | None] | None = None
     translation: str | None = None  # English, for non-English turns
+    # Crosstalk: ("<", s) starts s seconds before the previous turn ends (an interruption);
+    # ("@", f) is said under the previous turn, f of the way into it (a backchannel).
+    timing: tuple[str, float] | None = None
 
 
 # One turn per "speaker: text" line; indented lines continue the text, and "->" lines give
 # the action item it states as "owner | task | due" (as find_action_items should read it).
-# Lines without "->" must not read as action items.
+# Lines without "->" must not read as action items. "speaker <0.6:" starts 0.6 s before the
+# previous turn ends; "speaker @0.5:" is said under the previous turn, half way into it.
 _SCRIPT_TEXT: dict[str, str] = {
     "standup3": """
 carol: Good morning everyone. This is our weekly standup for the {feature}.
@@ -187,6 +191,31 @@ bob: I will write the announcement and share a draft with the marketing team on 
   -> bob | write the announcement and share a draft with the marketing team | Monday
 carol: Great, that covers everything for today.
 """,
+    # Crosstalk, as in real meetings: "Mm-hmm." under someone's sentence, interruptions that
+    # start before the other person has finished.
+    "crosstalk3": """
+bob: Okay, let's get started. The main thing today is the release of the {feature}
+  and whether we can still ship it on {day}.
+carol @0.55: Mm-hmm.
+carol: I think we can, but the payment page still has two open bugs that we found yesterday.
+alice <0.6: Sorry, which bugs exactly?
+carol: The currency rounding one and the timeout when the card provider is slow.
+bob @0.5: Right.
+alice: The timeout is mine. I have a fix ready, it only needs a review before we merge it.
+bob <0.5: Great, can you send it to carol today?
+  -> alice | send it to carol | today
+alice: Yes.
+carol: I will review it this afternoon and run the whole payment test suite again tonight.
+  -> carol | review it this afternoon and run the whole payment test suite again | tonight
+alice @0.6: Thanks.
+bob: And the rounding bug, who takes that one?
+carol <0.3: I'll take it.
+  -> carol | take it |
+bob: Good. Then we meet again on Thursday morning and decide whether {day} still holds.
+carol @0.7: Okay.
+alice: Sounds good to me.
+carol: Same here, see you Thursday.
+""",
     "guest4": """
 alice: Welcome back. Today we go through the launch checklist for the {feature}.
 bob: The servers are ready and the monitoring dashboards are live.
@@ -244,7 +273,7 @@ carol: Thanks, that works for me.
 
 def parse_script(text: str) -> tuple[Line, ...]:
     """Lines from the compact script format above."""
-    turns: list[list[Any]] = []  # [speaker, text, action, translation]
+    turns: list[list[Any]] = []  # [speaker, text, action, translation, timing]
     for raw in text.strip().splitlines():
         stripped = raw.strip()
         if stripped.startswith("=>"):
@@ -255,11 +284,20 @@ def parse_script(text: str) -> tuple[Line, ...]:
         elif raw[:1].isspace():
             turns[-1][1] += " " + stripped
         else:
-            speaker, _, said = raw.partition(":")
+            head, _, said = raw.partition(":")
+            speaker, _, timing = head.partition(" ")
             if speaker not in ALL_VOICES:
                 raise ValueError(f"Unknown speaker {speaker!r} in script line {raw!r}")
-            turns.append([speaker, said.strip(), None, None])
+            turns.append([speaker, said.strip(), None, None, _timing(timing, raw)])
     return tuple(Line(*turn) for turn in turns)
+
+
+def _timing(text: str, raw: str) -> tuple[str, float] | None:
+    if not text:
+        return None
+    if text[:1] not in "<@":
+        raise ValueError(f"Unknown timing {text!r} in script line {raw!r}; use <seconds or @share")
+    return (text[0], float(text[1:]))
 
 
 _SCRIPT_TEXT.update(MULTILINGUAL_SCRIPTS)
@@ -350,7 +388,8 @@ def script_lines(name: str, round_index: int = 0) -> list[Line]:
         if line.action is not None:
             owner, task, due = line.action
             action = (owner, task.format(**values), due and due.format(**values))
-        lines.append(Line(line.speaker, line.text.format(**values), action, line.translation))
+        text = line.text.format(**values)
+        lines.append(Line(line.speaker, text, action, line.translation, line.timing))
     return lines
 
 
@@ -436,22 +475,23 @@ def _check_tools() -> None:
 
 
 class _Timeline:
-    """Utterances laid end to end with random pauses, and the reference they produce."""
+    """Utterances in script order with random pauses (or crosstalk, ``Line.timing``), and the
+    reference they produce. Positions are whole samples, as the pauses are."""
 
     def __init__(self, rng: np.random.Generator) -> None:
         self.rng = rng
-        self.pieces: list[np.ndarray] = [_silence(LEAD_IN_S)]
-        self.cursor = LEAD_IN_S
+        self.placed: list[tuple[int, np.ndarray]] = []
+        self.cursor = LEAD_IN_S  # seconds: where the next line starts, before its pause
+        self.at = round(LEAD_IN_S * SAMPLE_RATE)  # the same, in samples
+        self.last: tuple[int, int] = (self.at, self.at)  # the last turn not said under another
         self.turns: list[dict[str, Any]] = []
         self.actions: list[dict[str, Any]] = []
 
     def add(self, line: Line, speech: np.ndarray) -> None:
-        if self.turns:
-            pause = round(float(self.rng.uniform(*PAUSE_RANGE_S)), 2)
-            self.pieces.append(_silence(pause))
-            self.cursor += pause
-        end = self.cursor + speech.size / SAMPLE_RATE
-        turn = {"speaker": line.speaker, "start": round(self.cursor, 3), "end": round(end, 3)}
+        start_at, start = self._start(line)
+        end_at = start_at + speech.size
+        end = start + speech.size / SAMPLE_RATE
+        turn = {"speaker": line.speaker, "start": round(start, 3), "end": round(end, 3)}
         self.turns.append({**turn, "text": line.text, **_language_fields(line)})
         if line.action is not None:
             owner, task, due = line.action
@@ -459,11 +499,35 @@ class _Timeline:
                 {"text": task, "owner": owner, "due": due, "speaker": line.speaker,
                  "turn": len(self.turns) - 1}
             )  # fmt: skip
-        self.pieces.append(speech)
-        self.cursor = end
+        self.placed.append((start_at, speech))
+        if line.timing is None or line.timing[0] != "@":
+            self.last = (start_at, end_at)
+        if end_at > self.at:
+            self.at, self.cursor = end_at, end
+
+    def _start(self, line: Line) -> tuple[int, float]:
+        """Where the line starts, in samples and seconds."""
+        if line.timing is not None and self.turns:
+            kind, value = line.timing
+            first, last = self.last
+            at = (
+                last - round(value * SAMPLE_RATE)
+                if kind == "<"
+                else first + round(value * (last - first))
+            )
+            at = max(at, first)
+            return at, at / SAMPLE_RATE
+        if self.turns:
+            pause = round(float(self.rng.uniform(*PAUSE_RANGE_S)), 2)
+            self.at += round(pause * SAMPLE_RATE)
+            self.cursor += pause
+        return self.at, self.cursor
 
     def render(self) -> np.ndarray:
-        audio = np.concatenate([*self.pieces, _silence(TAIL_S)])
+        audio = np.zeros(self.at + round(TAIL_S * SAMPLE_RATE), dtype=np.float32)
+        for at, speech in self.placed:
+            audio[at : at + speech.size] += speech
+        audio = np.clip(audio, -1.0, 1.0)  # crosstalk adds two voices
         return audio + self.rng.normal(0.0, NOISE_FLOOR, audio.size).astype(np.float32)
 
 

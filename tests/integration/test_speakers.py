@@ -221,3 +221,17 @@ def test_noise_does_not_add_a_speaker(platform: RunningPlatform, short2: Meeting
     speakers = {s["speaker"] for s in body["segments"]}
     print(f"short2 at 5 dB white noise: speakers {sorted(speakers)}, folded {merges}")
     assert len(speakers) == 2
+
+
+def test_a_backchannel_leaves_the_speakers_sentence_to_them(platform: RunningPlatform) -> None:
+    """crosstalk3: carol's "Mm-hmm." under bob's first sentence. The embedded diarizer gives
+    those slices to carol, and the words Whisper wrote there ("is the release of the ...")
+    went to her as a line of their own (core/word_speakers.py inside_sentences)."""
+    crosstalk3 = ensure_meeting("crosstalk3", install=True)
+    user = register(platform.base_url, platform.ws_url)
+    meeting_id, _ = process_upload(user, "Crosstalk", crosstalk3)
+    body = user.get(f"/api/meetings/{meeting_id}/transcript", format="json").json()
+    first = [s for s in body["segments"] if s["start"] < 8.0]
+    print("crosstalk3 opening:", [(s["speaker"], s["text"]) for s in first])
+    assert len({s["speaker"] for s in first}) == 1
+    assert "release" in " ".join(s["text"] for s in first)

@@ -20,7 +20,7 @@ def test_all_is_the_default_set() -> None:
     plan = plan_for("all")
     assert plan.latency == ["planning2:1", "standup3:5", "standup3:10", "standup3:20"]
     assert plan.baseline == plan.latency
-    assert plan.accuracy == ["standup3", "planning2", "panel7"]
+    assert plan.accuracy == ["standup3", "planning2", "panel7", "crosstalk3"]
     assert (plan.throughput_meeting, plan.concurrency) == ("planning2:1", [1, 2, 4])
     assert plan.compare_batching and plan.memory and plan.score_latency_runs
 
@@ -42,7 +42,7 @@ def test_single_benchmarks_run_only_themselves() -> None:
     assert not plan_for("baseline").needs_platform
     assert plan_for("throughput").latency == []
     accuracy = plan_for("accuracy", "--backends", "embedded")
-    assert accuracy.accuracy == ["standup3", "planning2", "panel7", "standup3:5"]
+    assert accuracy.accuracy == ["standup3", "planning2", "panel7", "crosstalk3", "standup3:5"]
     assert accuracy.backends == ["embedded"]
     assert accuracy.latency == []
     assert plan_for("latency", "--lengths", "1", "2").latency == ["planning2:1", "standup3:2"]

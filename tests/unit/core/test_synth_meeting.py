@@ -17,10 +17,13 @@ from scripts.synth_meeting import (
     LANGUAGES,
     PANEL_VOICES,
     PAUSE_RANGE_S,
+    SAMPLE_RATE,
     SCRIPTS,
     VOICES,
+    Line,
     MeetingAudio,
     _script_hash,
+    _Timeline,
     ensure_meeting,
     parse_script,
     script_lines,
@@ -75,6 +78,33 @@ def test_panel_voices_leave_the_other_meetings_cached_audio_alone() -> None:
 def test_script_format_errors() -> None:
     with pytest.raises(ValueError, match="Unknown speaker 'dave'"):
         parse_script("dave: hello")
+    with pytest.raises(ValueError, match="Unknown timing '~1'"):
+        parse_script("alice: Hi.\nbob ~1: Hello.")
+
+
+def test_crosstalk_lines_start_inside_the_turn_before() -> None:
+    lines = parse_script("alice: One two three.\nbob @0.5: Mm-hmm.\ncarol <0.25: Sorry?")
+    assert [line.timing for line in lines] == [None, ("@", 0.5), ("<", 0.25)]
+    timeline = _Timeline(np.random.default_rng(0))
+    tone = np.full(SAMPLE_RATE, 0.1, dtype=np.float32)  # one second each
+    for line in lines:
+        timeline.add(line, tone)
+    # bob halfway into alice's second; carol 0.25 s before alice's end, not before bob's.
+    assert [(t["start"], t["end"]) for t in timeline.turns] == [
+        (0.5, 1.5),
+        (1.0, 2.0),
+        (1.25, 2.25),
+    ]
+    audio = timeline.render()
+    at = round(1.3 * SAMPLE_RATE)
+    assert audio[at] == pytest.approx(0.3, abs=1e-3)  # three voices at once, mixed
+    assert audio.size == round((2.25 + 0.8) * SAMPLE_RATE)
+
+
+def test_crosstalk3_has_backchannels_and_interruptions() -> None:
+    timings = [line.timing[0] for line in SCRIPTS["crosstalk3"] if line.timing is not None]
+    assert timings.count("@") >= 3 and timings.count("<") >= 3
+    assert SCRIPTS["crosstalk3"][1] == Line("carol", "Mm-hmm.", timing=("@", 0.55))
     with pytest.raises(KeyError, match="standup3"):
         script_lines("nope")
 

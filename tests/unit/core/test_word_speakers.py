@@ -95,3 +95,32 @@ def test_prefix_minimum_before_each_index_matches_its_definition() -> None:
         for j in range(1, len(values)):
             assert minima[j] == values[:j].min()
             assert where[j] == int(np.argmin(values[:j]))  # the first of equal minima
+
+
+# A speaks 0-8 s; a "Mm-hmm." of B under A's sentence left B a turn of 1.6 s in the middle.
+BACKCHANNEL_TURNS = [
+    SpeakerTurn(0.4, 4.2, "A"),
+    SpeakerTurn(4.2, 5.8, "B"),
+    SpeakerTurn(5.8, 8.5, "A"),
+]
+
+
+def test_a_turn_under_a_sentence_that_runs_through_it_keeps_no_words() -> None:
+    words = [w("The", 2.8, 3.0), w("main", 3.0, 3.4), w("thing", 3.4, 4.0), w("is", 4.3, 4.5)]
+    words += [w("the", 4.5, 4.7), w("release", 4.7, 5.5), w("of", 5.9, 6.1), w("the", 6.1, 6.3)]
+    words += [w("portal.", 6.3, 7.0)]
+    assert set(word_speakers(words, BACKCHANNEL_TURNS)) == {"A"}
+
+
+def test_an_answer_between_two_turns_of_one_speaker_keeps_its_words() -> None:
+    # The same turns, but B's words end a sentence: a real answer, kept.
+    words = [w("Ship", 2.8, 3.2), w("Friday?", 3.2, 4.0), w("Yes,", 4.3, 4.8), w("sure.", 4.8, 5.5)]
+    words += [w("Great.", 6.0, 6.6)]
+    assert word_speakers(words, BACKCHANNEL_TURNS) == ["A", "A", "B", "B", "A"]
+
+
+def test_a_long_turn_inside_a_sentence_stays() -> None:
+    # Over MAX_INSIDE_TURN_S: too much speech to be a voice heard under the sentence.
+    turns = [SpeakerTurn(0.0, 3.0, "A"), SpeakerTurn(3.0, 6.0, "B"), SpeakerTurn(6.0, 9.0, "A")]
+    words = [w("We", 1.0, 2.0), w("think", 3.5, 4.5), w("that", 4.5, 5.5), w("works.", 6.5, 7.5)]
+    assert word_speakers(words, turns) == ["A", "B", "B", "A"]
