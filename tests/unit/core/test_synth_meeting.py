@@ -80,6 +80,8 @@ def test_script_format_errors() -> None:
         parse_script("dave: hello")
     with pytest.raises(ValueError, match="Unknown timing '~1'"):
         parse_script("alice: Hi.\nbob ~1: Hello.")
+    with pytest.raises(KeyError, match="standup3"):
+        script_lines("nope")
 
 
 def test_crosstalk_lines_start_inside_the_turn_before() -> None:
@@ -105,8 +107,6 @@ def test_crosstalk3_has_backchannels_and_interruptions() -> None:
     timings = [line.timing[0] for line in SCRIPTS["crosstalk3"] if line.timing is not None]
     assert timings.count("@") >= 3 and timings.count("<") >= 3
     assert SCRIPTS["crosstalk3"][1] == Line("carol", "Mm-hmm.", timing=("@", 0.55))
-    with pytest.raises(KeyError, match="standup3"):
-        script_lines("nope")
 
 
 def _check_meeting_audio(meeting: MeetingAudio) -> None:
