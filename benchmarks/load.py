@@ -38,6 +38,7 @@ import numpy as np
 
 from benchmarks.churn import group_rss_mb, run_churn
 from benchmarks.cpu_profile import Sampled, profile_while, report
+from benchmarks.cpu_usage import mark, pooled, spent
 from benchmarks.load_clients import (
     Owner,
     Watcher,
@@ -49,6 +50,7 @@ from benchmarks.load_clients import (
     stream_live,
     upload,
 )
+from benchmarks.memory import session_processes
 from benchmarks.platform import (
     Platform,
     direct_ingress,
@@ -149,6 +151,7 @@ class Round:
     started: float
     finished: float
     socket_memory: dict[str, dict[str, float]] | None = None
+    cpu: dict[str, Any] | None = None  # ``benchmarks/cpu_usage.py`` ``spent`` over the round
 
 
 async def run_scenario(platform: Platform, scenario: Scenario, feed: Feed) -> dict[str, Any]:
@@ -168,6 +171,8 @@ async def run_scenario(platform: Platform, scenario: Scenario, feed: Feed) -> di
     if rounds[0].socket_memory is not None:
         # Round 1's: later rounds reuse the memory the previous round's sockets freed.
         row["socket_memory"] = rounds[0].socket_memory
+    if all(one.cpu is not None for one in rounds):
+        row["cpu"] = pooled([one.cpu for one in rounds if one.cpu], row["delivered"])
     if cpu_profile is not None:
         row["cpu_profile"] = cpu_profile
     return row
@@ -195,6 +200,7 @@ async def run_round(
         memory = None
         if idle_rss is not None:
             memory = socket_memory(idle_rss, group_rss_mb(SOCKET_HOLDERS), len(watchers))
+        cpu_before = mark(session_processes()) if platform.controllable else None
         started = time.time()
         profiling = asyncio.create_task(profile_while(cpu_profile_s)) if cpu_profile_s else None
         live = owners[: scenario.live]
@@ -210,11 +216,12 @@ async def run_round(
             logger.warning("%s: %s; %d watchers waiting, e.g. %s", scenario.name, e,
                            len(stalled), [describe(w) for w in stalled[:3]])  # fmt: skip
         finished = time.time()
+        cpu = spent(cpu_before, mark(session_processes())) if cpu_before is not None else None
         stop.set()
         await asyncio.gather(*tasks)
         expected = {o.meeting_id: await last_seq(client, o) for o in owners}
     sampled = await profiling if profiling is not None else None
-    return Round(watchers, expected, started, finished, memory), sampled
+    return Round(watchers, expected, started, finished, memory, cpu), sampled
 
 
 def socket_memory(
@@ -434,6 +441,11 @@ async def logged(platform: Platform, scenario: Scenario, feed: Feed) -> dict[str
         logger.info("%s: %s %.1f -> %.1f MB with the sockets open, %.1f KiB per socket",
                     scenario.name, group, memory["idle_mb"], memory["connected_mb"],
                     memory["kib_per_socket"])  # fmt: skip
+    if cpu := row.get("cpu"):
+        logger.info("%s: cluster %.1f CPU s, %.3f ms per message; machine busy %s, steal %s "
+                    "per round", scenario.name, cpu["cluster_seconds"],
+                    cpu["cluster_ms_per_message"], cpu["round_busy_share"],
+                    cpu["round_steal_share"])  # fmt: skip
     return row
 
 

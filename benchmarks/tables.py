@@ -177,6 +177,27 @@ def cpu_profile_section(result: dict[str, Any]) -> str:
     return "\n".join(parts)
 
 
+def cpu_usage_section(result: dict[str, Any]) -> str:
+    """Per load row: the CPU seconds its rounds cost the cluster, per delivered message, and
+    the machine's busy and steal shares per round (``benchmarks/cpu_usage.py``)."""
+    load = result.get("load") or {}
+    rows = [r for r in load.get("headline", []) + load.get("sweep", []) if r.get("cpu")]
+    columns = ("name", "cluster CPU s", "CPU ms / message", "busy per round",
+               "steal per round", "CPU s by process")  # fmt: skip
+    body = [
+        [
+            r["name"],
+            r["cpu"]["cluster_seconds"],
+            r["cpu"]["cluster_ms_per_message"],
+            ", ".join(fmt(x) for x in r["cpu"]["round_busy_share"]),
+            ", ".join(fmt(x) for x in r["cpu"]["round_steal_share"]),
+            ", ".join(f"{g} {s:.1f}" for g, s in r["cpu"]["seconds"].items()),
+        ]
+        for r in rows
+    ]
+    return table(columns, body) if body else ""
+
+
 def churn_section(result: dict[str, Any]) -> str:
     churn = result.get("churn")
     if not churn:
@@ -223,6 +244,7 @@ SECTIONS = (
     ("Live stream", live_section),
     ("Control-plane load (path and profile: see above)", load_section),
     ("Where the CPU went (py-spy)", cpu_profile_section),
+    ("What the rounds cost in CPU (process times, the machine's steal)", cpu_usage_section),
     ("Meeting churn (create, watch, delete)", churn_section),
     ("Latency (sequential uploads, medians)", latency_section),
     ("Throughput", throughput_section),
