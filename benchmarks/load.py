@@ -528,6 +528,17 @@ def ingress_path(direct_ingress: bool, haproxy: bool) -> str:
     return f"{front}, then direct ingress" if direct_ingress else front
 
 
+def serve_switches() -> dict[str, str]:
+    """Ray Serve's environment switches this run's cluster started with (what a pair of runs
+    alternated, when it tried one of them); nothing that could hold a secret."""
+    secret = ("SECRET", "TOKEN", "PASSWORD", "KEY")
+    return {
+        name: value
+        for name, value in sorted(os.environ.items())
+        if name.startswith("RAY_SERVE_") and not any(word in name for word in secret)
+    }
+
+
 @contextmanager
 def database_env(postgres: bool) -> Iterator[dict[str, str]]:
     """``MEETING_DATABASE_URL`` of a throwaway, migrated PostgreSQL database (stopped on exit);
@@ -589,6 +600,7 @@ def main(argv: list[str] | None = None) -> int:
             measured["hub_actors"] = running_hub_actors()  # what the cluster really ran
     settings = {"plan": asdict(plan), "audio": opts.meeting, "url": opts.url, "env": env}
     settings["path"] = ingress_path(opts.direct_ingress, opts.haproxy)
+    settings["serve_switches"] = serve_switches()
     settings["hub_shards"] = opts.hub_shards or profile_hub_shards(opts.profile)
     settings["database"] = "PostgreSQL (durable defaults)" if opts.postgres else "SQLite"
     settings["command"] = " ".join(["python -m benchmarks load", *sys.argv[2:]])

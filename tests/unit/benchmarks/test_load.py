@@ -128,3 +128,14 @@ def test_socket_memory_is_what_the_open_sockets_add_per_socket() -> None:
     proxy = {"idle_mb": 300.0, "connected_mb": 350.0, "kib_per_socket": 102.4}
     assert memory["ProxyActor"] == proxy
     assert memory["Ingress"]["kib_per_socket"] == 0.0
+
+
+def test_serve_switches_are_recorded_without_secrets(monkeypatch: pytest.MonkeyPatch) -> None:
+    from benchmarks.load import serve_switches
+
+    monkeypatch.setenv("RAY_SERVE_RUN_ROUTER_IN_SEPARATE_LOOP", "0")
+    monkeypatch.setenv("RAY_SERVE_FAKE_AUTH_TOKEN", "hidden")
+    monkeypatch.setenv("MEETING_JWT_SECRET", "hidden")
+    switches = serve_switches()
+    assert switches["RAY_SERVE_RUN_ROUTER_IN_SEPARATE_LOOP"] == "0"
+    assert "hidden" not in switches.values()
