@@ -17,6 +17,8 @@
                 (benchmarks.long_upload, own options)
     sqlite-writers  SQLite write transactions from busy processes: our writer queue vs SQLite's
                 busy handler (benchmarks.sqlite_writers, own options; a direct measurement)
+    decode      decoding's CPU per minute of audio in four encodings, optionally alternated
+                with core/audio.py of another commit (benchmarks.decode; a direct measurement)
     compare     diff two result files
 
 Without ``--url`` a private local Ray cluster runs the chosen profile on a free port.
@@ -62,6 +64,7 @@ OWN_OPTIONS = {
     "hubs": "benchmarks.hub_shards",
     "long-upload": "benchmarks.long_upload",
     "sqlite-writers": "benchmarks.sqlite_writers",
+    "decode": "benchmarks.decode",
 }
 SUITES = ("all", "smoke", "accuracy", "latency", "throughput", "baseline", "memory")
 

@@ -239,6 +239,21 @@ def live_section(result: dict[str, Any]) -> str:
     return table(["measure", "value"], rows)
 
 
+def decode_section(result: dict[str, Any]) -> str:
+    """``benchmarks decode``: CPU ms per minute of audio per encoding (and reader)."""
+    rows = result.get("rows") if result.get("suite", "").startswith("decode") else None
+    if not rows:
+        return ""
+    readers = list(rows[0]["cpu_ms_per_audio_min"])
+    ratio = [c for c in ("current_over_against",) if c in rows[0]]
+    columns = ["encoding", "bytes", *(f"{r} CPU ms / audio min" for r in readers), *ratio]
+    body = [
+        [r["encoding"], r["bytes"], *r["cpu_ms_per_audio_min"].values(), *(r[c] for c in ratio)]
+        for r in rows
+    ]
+    return table(columns, body)
+
+
 SECTIONS = (
     ("Targets", targets_section),
     ("Live stream", live_section),
@@ -251,4 +266,5 @@ SECTIONS = (
     ("Whole-file baseline (no windows, no Serve)", baseline_section),
     ("Accuracy", accuracy_section),
     ("Memory", memory_section),
+    ("Decoding (direct calls of AudioReader)", decode_section),
 )

@@ -248,3 +248,42 @@ def test_a_dc_offset_is_removed_while_decoding(tmp_path: Path) -> None:
     samples = decode_audio(path)
     assert abs(float(samples[2_400:].mean())) < 1e-3
     np.testing.assert_allclose(samples, _blocked(tone + offset), atol=2e-3)
+
+
+def _frame_by_frame(data: bytes, rate: int = 16_000) -> np.ndarray:
+    """Decoding as it was before blocks: resampled and DC-blocked one codec frame at a time."""
+    resampler = av.AudioResampler(format="flt", layout="mono", rate=rate)
+    dc_blocker, out = DcBlocker(rate), []
+    with av.open(io.BytesIO(data)) as container:
+        for packet in container.demux(container.streams.audio[0]):
+            for frame in packet.decode():
+                out += [dc_blocker(o.to_ndarray().reshape(-1)) for o in resampler.resample(frame)]
+    out += [dc_blocker(o.to_ndarray().reshape(-1)) for o in resampler.resample(None)]
+    return np.concatenate(out)
+
+
+def test_dc_blocking_in_blocks_gives_the_samples_of_frame_by_frame() -> None:
+    data = _encode("ogg", "libopus", 48_000)  # 20 ms frames, resampled to 16 kHz
+    arrays = list(audio_module.AudioReader(data))
+    assert all(a.size >= audio_module.DC_BLOCK_SAMPLES for a in arrays[:-1])
+    assert len(arrays) < 10  # 2 s in blocks, not 100 frames
+    np.testing.assert_array_equal(np.concatenate(arrays), _frame_by_frame(data))
+
+
+def test_a_failed_flush_still_gives_back_the_held_samples() -> None:
+    resampler = audio_module._MonoResampler(16_000)
+    pcm = (_tone(0.1, 16_000) * 32767).astype(np.int16)[None, :]
+    frame = av.AudioFrame.from_ndarray(pcm, format="s16", layout="mono")
+    frame.sample_rate = 16_000
+    assert resampler.samples(frame) == []  # 0.1 s: held until a block is full
+
+    class BrokenFlush:
+        def resample(self, frame: av.AudioFrame | None) -> list[av.AudioFrame]:
+            raise ValueError("flush failed")
+
+    resampler._resampler = BrokenFlush()  # type: ignore[assignment]
+    with pytest.raises(ValueError, match="flush failed"):
+        resampler.samples(None)
+    (held,) = resampler.held()
+    assert held.size == 1_600
+    assert resampler.held() == []
