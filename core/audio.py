@@ -72,11 +72,12 @@ class AudioReader:
     """The decoded samples of a source, block by block, as :func:`decode_audio` checks them.
 
     Iterating yields float32 mono arrays (about half a second each, the last one any size) and
-    never holds more than one block and one codec frame: the uploads pipeline reads hours of audio through it in bounded memory
-    (``core/audio_stream.py``). The same errors as :func:`decode_audio` are raised, at the
-    point of iteration where they are found: format and declared-duration problems before the
-    first array, ``audio_too_long`` as soon as the output passes the limit. ``declared_s`` is
-    the sum of the packets' durations (an estimate of the length) once the first array is out.
+    never holds more than one block and one codec frame: the uploads pipeline reads hours of
+    audio through it in bounded memory (``core/audio_stream.py``). The same errors as
+    :func:`decode_audio` are raised, at the point of iteration where they are found: format and
+    declared-duration problems before the first array, ``audio_too_long`` as soon as the output
+    passes the limit. ``declared_s`` is the sum of the packets' durations (an estimate of the
+    length) once the first array is out.
     """
 
     def __init__(
