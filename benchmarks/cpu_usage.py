@@ -76,7 +76,7 @@ def spent(before: CpuMark, after: CpuMark) -> dict[str, Any]:
 def pooled(rounds: list[dict[str, Any]], messages: int) -> dict[str, Any]:
     """Several rounds' ``spent`` added up, with the whole cluster's CPU milliseconds per
     delivered socket-message (the clients left out: they are the benchmark, not the
-    platform). Shares are weighted by nothing: each round's, in order."""
+    platform); the machine's shares stay per round, in order."""
     seconds: dict[str, float] = {}
     for one in rounds:
         for group, s in one["seconds"].items():

@@ -70,12 +70,13 @@ def module_at(rev: str) -> ModuleType:
         ["git", "show", f"{rev}:core/audio.py"], cwd=REPO, check=True, capture_output=True,
         text=True,
     ).stdout  # fmt: skip
-    path = Path(tempfile.mkdtemp(prefix="decode-")) / "audio_at_rev.py"
-    path.write_text(source)
-    spec = importlib.util.spec_from_file_location(f"audio_at_{rev}", path)
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
+    with tempfile.TemporaryDirectory(prefix="decode-") as scratch:
+        path = Path(scratch) / "audio_at_rev.py"
+        path.write_text(source)
+        spec = importlib.util.spec_from_file_location(f"audio_at_{rev}", path)
+        assert spec is not None and spec.loader is not None
+        module = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(module)  # the module keeps no hold on its file
     return module
 
 
