@@ -67,7 +67,7 @@ def spent(before: CpuMark, after: CpuMark) -> dict[str, Any]:
     total = max(delta["total"], 1e-9)
     idle = delta["idle"] + delta["iowait"] + delta["steal"]
     return {
-        "seconds": {g: round(s, 2) for g, s in sorted(per_group.items(), key=lambda i: -i[1])},
+        "seconds": _largest_first(per_group),
         "machine_busy_share": round(1 - idle / total, 3),
         "machine_steal_share": round(delta["steal"] / total, 3),
     }
@@ -83,9 +83,13 @@ def pooled(rounds: list[dict[str, Any]], messages: int) -> dict[str, Any]:
             seconds[group] = seconds.get(group, 0.0) + s
     cluster_s = sum(s for g, s in seconds.items() if g != CLIENTS_GROUP)
     return {
-        "seconds": {g: round(s, 2) for g, s in sorted(seconds.items(), key=lambda i: -i[1])},
+        "seconds": _largest_first(seconds),
         "cluster_seconds": round(cluster_s, 1),
         "cluster_ms_per_message": round(1000 * cluster_s / max(messages, 1), 3),
         "round_busy_share": [one["machine_busy_share"] for one in rounds],
         "round_steal_share": [one["machine_steal_share"] for one in rounds],
     }
+
+
+def _largest_first(seconds: dict[str, float]) -> dict[str, float]:
+    return {g: round(s, 2) for g, s in sorted(seconds.items(), key=lambda i: -i[1])}

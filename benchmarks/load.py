@@ -171,8 +171,9 @@ async def run_scenario(platform: Platform, scenario: Scenario, feed: Feed) -> di
     if rounds[0].socket_memory is not None:
         # Round 1's: later rounds reuse the memory the previous round's sockets freed.
         row["socket_memory"] = rounds[0].socket_memory
-    if all(one.cpu is not None for one in rounds):
-        row["cpu"] = pooled([one.cpu for one in rounds if one.cpu], row["delivered"])
+    cpus = [one.cpu for one in rounds if one.cpu is not None]
+    if len(cpus) == len(rounds):
+        row["cpu"] = pooled(cpus, row["delivered"])
     if cpu_profile is not None:
         row["cpu_profile"] = cpu_profile
     return row
