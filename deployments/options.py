@@ -152,6 +152,11 @@ class ProcessorArgs(StrictModel):
     # ... at this much lower CPU priority (nice) than the replica's other threads: batch work
     # that yields to the sockets' processes on a busy node (deployments/cpu_priority.py).
     audio_nice: int = Field(default=10, ge=0, le=19)
+    # Added to the nice value of every thread of the replica once it is ready (so Ray's 15
+    # becomes 19): job orchestration, live intake and the database hand-offs are batch work
+    # next to event delivery, whose latency a watcher sees; they take what the proxy, Ingress
+    # and hub leave on a busy node, and everything on an idle one (deployments/cpu_priority.py).
+    cpu_nice: int = Field(default=10, ge=0, le=19)
     # Live partial transcripts: a re-decode of the open utterance per this much new audio,
     # at most this many in flight across all live sessions (0 turns partials off).
     partial_every_s: float = Field(default=0.4, ge=0.2, le=5)

@@ -17,7 +17,7 @@ from core.llm_prompts import SummarizationError
 from core.speakers import SpeakerRegistry
 from core.types import DiarizationResult, Segment, SummaryResult, TranscriptionResult, Word
 from core.windowing import WindowOptions
-from deployments.cpu_priority import audio_executor
+from deployments.cpu_priority import audio_executor, lower_process_priority
 from deployments.failures import JobFailedError
 from deployments.hub_shards import hub_for_settings
 from deployments.job_leases import LeaseKeeper, LeaseOptions, replica_identity
@@ -115,6 +115,7 @@ class Processor:
         # are sent from here; Serve runs __init__ on the replica's event loop.
         self._webhooks = WebhookDispatcher(self._db, settings)
         self._webhooks.start()
+        lower_process_priority(args.cpu_nice)  # after warm_vad: Silero's threads too
 
     def is_ready(self) -> bool:
         return True

@@ -1,8 +1,14 @@
-"""The deployed CPU profile answers its probes once every model deployment is loaded."""
+"""The deployed CPU profile answers its probes once every model deployment is loaded, and
+its replicas run at the CPU priorities their options give."""
 
 from __future__ import annotations
 
+import os
+import sys
+
 import httpx
+import psutil
+import pytest
 
 from tests.integration.conftest import RunningPlatform
 
@@ -41,3 +47,30 @@ def test_serve_status_reports_every_deployment_healthy(platform: RunningPlatform
         "Summarizer": "HEALTHY",
         "Processor": "HEALTHY",
     }
+
+
+@pytest.mark.skipif(sys.platform != "linux", reason="per-thread nice values")
+def test_the_processor_runs_below_the_ingress_priority(platform: RunningPlatform) -> None:
+    """Job orchestration yields the cores to event delivery (``processor.cpu_nice``, 10 by
+    default): every Processor thread runs 10 nice levels below the Ingress's (to 19 at most)."""
+    from benchmarks.memory import session_processes
+
+    pids = session_processes()
+    processors = [pid for pid, group in pids.items() if group == "Processor"]
+    ingress = [pid for pid, group in pids.items() if group == "Ingress"]
+    assert processors and ingress
+    base = os.getpriority(os.PRIO_PROCESS, ingress[0])  # Ray's worker niceness, 15
+    for pid in processors:
+        main = os.getpriority(os.PRIO_PROCESS, pid)
+        assert main == min(19, base + 10), f"Processor {pid} at nice {main}"
+        # Ray's own C++ threads start at 0 in every worker; they are lowered by 10 as well.
+        threads = [nice_of(t.id) for t in psutil.Process(pid).threads()]
+        assert min(n for n in threads if n is not None) >= 10
+
+
+def nice_of(tid: int) -> int | None:
+    """A thread's nice value; None when it ended meanwhile."""
+    try:
+        return os.getpriority(os.PRIO_PROCESS, tid)
+    except OSError:
+        return None
