@@ -52,7 +52,8 @@ def test_serve_status_reports_every_deployment_healthy(platform: RunningPlatform
 @pytest.mark.skipif(sys.platform != "linux", reason="per-thread nice values")
 def test_the_processor_runs_below_the_ingress_priority(platform: RunningPlatform) -> None:
     """Job orchestration yields the cores to event delivery (``processor.cpu_nice``, 10 by
-    default): every Processor thread runs 10 nice levels below the Ingress's (to 19 at most)."""
+    default): the Processor's Python threads run 10 nice levels below the Ingress's (19 at
+    most), and Ray's own threads in it, which Ray starts at 0, at 10 or lower still."""
     from benchmarks.memory import session_processes
 
     pids = session_processes()
@@ -61,9 +62,10 @@ def test_the_processor_runs_below_the_ingress_priority(platform: RunningPlatform
     assert processors and ingress
     base = os.getpriority(os.PRIO_PROCESS, ingress[0])  # Ray's worker niceness, 15
     for pid in processors:
-        main = os.getpriority(os.PRIO_PROCESS, pid)
+        main = nice_of(pid)
+        if main is None:  # a replica an earlier test replaced, just gone
+            continue
         assert main == min(19, base + 10), f"Processor {pid} at nice {main}"
-        # Ray's own C++ threads start at 0 in every worker; they are lowered by 10 as well.
         threads = [nice_of(t.id) for t in psutil.Process(pid).threads()]
         assert min(n for n in threads if n is not None) >= 10
 
