@@ -115,7 +115,7 @@ class Processor:
         # are sent from here; Serve runs __init__ on the replica's event loop.
         self._webhooks = WebhookDispatcher(self._db, settings)
         self._webhooks.start()
-        lower_process_priority(args.cpu_nice)  # after warm_vad: Silero's threads too
+        lower_process_priority(args.cpu_nice)  # once ready; threads started later inherit it
 
     def is_ready(self) -> bool:
         return True

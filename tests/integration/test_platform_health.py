@@ -61,10 +61,10 @@ def test_the_processor_runs_below_the_ingress_priority(platform: RunningPlatform
     ingress = [pid for pid, group in pids.items() if group == "Ingress"]
     assert processors and ingress
     base = os.getpriority(os.PRIO_PROCESS, ingress[0])  # Ray's worker niceness, 15
-    for pid in processors:
-        main = nice_of(pid)
-        if main is None:  # a replica an earlier test replaced, just gone
-            continue
+    running = {pid: nice_of(pid) for pid in processors}
+    running = {pid: main for pid, main in running.items() if main is not None}
+    assert running, "every Processor replica went away"  # one replaced just now is skipped
+    for pid, main in running.items():
         assert main == min(19, base + 10), f"Processor {pid} at nice {main}"
         threads = [nice_of(t.id) for t in psutil.Process(pid).threads()]
         assert min(n for n in threads if n is not None) >= 10
