@@ -19,6 +19,8 @@
                 busy handler (benchmarks.sqlite_writers, own options; a direct measurement)
     decode      decoding's CPU per minute of audio in four encodings, optionally alternated
                 with core/audio.py of another commit (benchmarks.decode; a direct measurement)
+    transcriber-batch  the Transcriber class on one device, audio s per s by batch size
+                (benchmarks.transcriber_batch, own options; a direct measurement)
     compare     diff two result files
 
 Without ``--url`` a private local Ray cluster runs the chosen profile on a free port.
@@ -65,6 +67,7 @@ OWN_OPTIONS = {
     "long-upload": "benchmarks.long_upload",
     "sqlite-writers": "benchmarks.sqlite_writers",
     "decode": "benchmarks.decode",
+    "transcriber-batch": "benchmarks.transcriber_batch",
 }
 SUITES = ("all", "smoke", "accuracy", "latency", "throughput", "baseline", "memory")
 

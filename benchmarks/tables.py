@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import statistics
 from collections.abc import Sequence
 from typing import Any
 
@@ -254,6 +255,22 @@ def decode_section(result: dict[str, Any]) -> str:
     return table(columns, body)
 
 
+def transcriber_batch_section(result: dict[str, Any]) -> str:
+    """``benchmarks transcriber-batch``: audio seconds per wall second by batch size."""
+    batches = result.get("transcriber_batch")
+    if not batches:
+        return ""
+    columns = ["batch", "windows", "audio s", "median wall s", "x real time", "windows/s",
+               "batch p50 s", "WER (median)", "GPU MiB used"]  # fmt: skip
+    keys = ("batch_size", "windows", "audio_s", "median_wall_s", "x_real_time", "windows_per_s",
+            "batch_p50_s")  # fmt: skip
+    body = [
+        [*(r[k] for k in keys), statistics.median(r["wer"]), r["gpu_memory_used_mib"]]
+        for r in batches["rows"]
+    ]
+    return f"Model load {batches['model_load_s']} s.\n\n" + table(columns, body)
+
+
 SECTIONS = (
     ("Targets", targets_section),
     ("Live stream", live_section),
@@ -267,4 +284,5 @@ SECTIONS = (
     ("Accuracy", accuracy_section),
     ("Memory", memory_section),
     ("Decoding (direct calls of AudioReader)", decode_section),
+    ("Transcriber batches (direct calls of the Transcriber class)", transcriber_batch_section),
 )

@@ -1,0 +1,163 @@
+"""The Transcriber's batched decode on one device: audio seconds per wall second by batch size.
+
+    python -m benchmarks transcriber-batch --device cuda --compute-type float16
+    python -m benchmarks transcriber-batch --device cpu --compute-type int8 --batch-sizes 1,4
+
+Runs the Transcriber deployment's own class (VAD packing, sparse re-decodes, hallucination
+guards) on corpus windows, outside Serve: it sizes a GPU node's Transcriber (how many windows
+one replica turns around per second, and what a larger batch buys), it is not the platform's
+path (``benchmarks load`` and ``latency`` are). Every batch size decodes the same windows;
+the median of ``--repeats`` timed passes is reported, with the WER of each pass's text.
+"""
+
+from __future__ import annotations
+
+import argparse
+import itertools
+import logging
+import shutil
+import statistics
+import subprocess
+import time
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from benchmarks.report import new_result, write_result
+from benchmarks.scoring import word_error_rate
+from core.types import SAMPLE_RATE
+from deployments.options import TranscriberArgs
+from deployments.transcriber import Request, Transcriber
+from scripts.synth_meeting import ensure_meeting
+
+logger = logging.getLogger(__name__)
+MIN_WINDOW_S = 5.0  # a meeting's last, shorter window is kept only from this length
+
+
+def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(prog="python -m benchmarks transcriber-batch")
+    parser.add_argument("--model", default="packaged:tiny.en")
+    parser.add_argument("--device", default="cpu", choices=["cpu", "cuda"])
+    parser.add_argument("--compute-type", default="int8")
+    parser.add_argument("--beam-size", type=int, default=1)
+    parser.add_argument("--batch-sizes", default="1,4,8,16,32")
+    parser.add_argument("--meetings", default="standup3,planning2,guest4")
+    parser.add_argument("--window-s", type=float, default=30.0)
+    parser.add_argument("--windows", type=int, default=64, help="windows decoded per pass")
+    parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--out", type=Path, default=None)
+    return parser.parse_args(argv)
+
+
+def meeting_windows(name: str, window_s: float) -> tuple[list[np.ndarray], str]:
+    """A corpus meeting cut into fixed windows, and its reference text."""
+    meeting = ensure_meeting(name, install=True)
+    audio = meeting.load_audio()
+    step = int(window_s * SAMPLE_RATE)
+    windows = [audio[i : i + step] for i in range(0, len(audio), step)]
+    windows = [w for w in windows if len(w) >= MIN_WINDOW_S * SAMPLE_RATE]
+    return windows, meeting.text_path.read_text()
+
+
+def gpu_memory_used_mib() -> int | None:
+    if shutil.which("nvidia-smi") is None:
+        return None
+    out = subprocess.run(
+        ["nvidia-smi", "--query-gpu=memory.used", "--format=csv,noheader,nounits"],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    lines = out.stdout.split()
+    return int(lines[0]) if lines and lines[0].isdigit() else None
+
+
+def timed_pass(
+    transcriber: Any, pool: list[np.ndarray], batch: int
+) -> tuple[float, list[float], list[str]]:
+    """Decode ``pool`` in batches of ``batch``: wall seconds, each batch's seconds, the texts."""
+    texts: list[str] = []
+    batch_s = []
+    began = time.perf_counter()
+    for start in range(0, len(pool), batch):
+        requests = [Request(audio, "en", "transcribe") for audio in pool[start : start + batch]]
+        t0 = time.perf_counter()
+        texts += [result.text for result in transcriber._run_batch(requests)]
+        batch_s.append(time.perf_counter() - t0)
+    return time.perf_counter() - began, batch_s, texts
+
+
+def mean_wer(cut: list[tuple[list[np.ndarray], str]], texts: list[str]) -> float:
+    """The meetings' mean WER, each scored on its windows' texts (the pool's first round)."""
+    rates, position = [], 0
+    for windows, reference in cut:
+        rates.append(
+            word_error_rate(reference, " ".join(texts[position : position + len(windows)]))
+        )
+        position += len(windows)
+    return statistics.mean(rates)
+
+
+def run(opts: argparse.Namespace) -> dict[str, Any]:
+    names = [n for n in opts.meetings.split(",") if n]
+    cut = [meeting_windows(name, opts.window_s) for name in names]
+    one_round = [w for windows, _ in cut for w in windows]
+    pool = list(itertools.islice(itertools.cycle(one_round), max(opts.windows, len(one_round))))
+    audio_s = sum(len(w) for w in pool) / SAMPLE_RATE
+    idle_mib = gpu_memory_used_mib() if opts.device == "cuda" else None
+    args = TranscriberArgs(
+        model=opts.model,
+        device=opts.device,
+        compute_type=opts.compute_type,
+        beam_size=opts.beam_size,
+        cpu_nice=0,
+    )
+    began = time.perf_counter()
+    transcriber = Transcriber.func_or_class(args)  # type: ignore[attr-defined]
+    load_s = time.perf_counter() - began
+    rows = []
+    for batch in [int(b) for b in opts.batch_sizes.split(",") if b]:
+        timed_pass(transcriber, pool[:batch], batch)  # warm this batch shape
+        passes = [timed_pass(transcriber, pool, batch) for _ in range(opts.repeats)]
+        walls = [p[0] for p in passes]
+        wer = [mean_wer(cut, p[2]) for p in passes]
+        wall = statistics.median(walls)
+        rows.append(
+            {
+                "batch_size": batch,
+                "windows": len(pool),
+                "audio_s": round(audio_s, 1),
+                "wall_s": [round(w, 3) for w in walls],
+                "median_wall_s": round(wall, 3),
+                "x_real_time": round(audio_s / wall, 1),
+                "windows_per_s": round(len(pool) / wall, 2),
+                "batch_p50_s": round(statistics.median(b for p in passes for b in p[1]), 3),
+                "wer": [round(w, 4) for w in wer],
+                "gpu_memory_used_mib": gpu_memory_used_mib() if opts.device == "cuda" else None,
+            }
+        )
+        logger.info("batch %d: %.1fx real time", batch, audio_s / wall)
+    return {
+        "model_load_s": round(load_s, 2),
+        "gpu_memory_idle_mib": idle_mib,
+        "meetings": names,
+        "rows": rows,
+    }
+
+
+def main(argv: list[str] | None = None) -> int:
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
+    opts = parse_args(argv)
+    settings = {k: v for k, v in vars(opts).items() if k != "out"}
+    result = new_result("transcriber-batch", "gpu" if opts.device == "cuda" else "cpu", settings)
+    began = time.perf_counter()
+    result["transcriber_batch"] = run(opts)
+    result["wall_s"] = round(time.perf_counter() - began, 1)
+    result["note"] = "A direct call of the Transcriber class, outside Serve (sizes a replica)."
+    write_result(result, opts.out)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
