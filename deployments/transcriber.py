@@ -58,6 +58,12 @@ class Request:
     audio: np.ndarray
     language: str | None
     task: Task
+    # The window's speech regions, found before the request joined a batch (``transcribe``);
+    # None (direct calls): the batch finds them.
+    speech: list[Region] | None = None
+
+    def speech_regions(self) -> list[Region]:
+        return self.speech if self.speech is not None else speech_regions(self.audio)
 
 
 def speech_only(audio: np.ndarray) -> np.ndarray:
@@ -116,7 +122,13 @@ class Transcriber:
     ) -> TranscriptionResult:
         """Transcribe (or translate into English) one 16 kHz mono window; times are relative
         to the window start. ``language`` None uses the profile's default for this model."""
-        result: TranscriptionResult = await self._transcribe_batch(Request(audio, language, task))
+        # Found here, in a thread beside the batch being decoded, not in the batch: there, one
+        # window after another, a GPU waited for it (docs/benchmarks.md, "Transcriber batches").
+        speech = await asyncio.to_thread(speech_regions, audio)
+        return await self._transcribe_found(Request(audio, language, task, speech))
+
+    async def _transcribe_found(self, request: Request) -> TranscriptionResult:
+        result: TranscriptionResult = await self._transcribe_batch(request)
         return result
 
     async def hypothesize(self, audio: np.ndarray, language: str | None = None) -> list[Word]:
@@ -134,12 +146,13 @@ class Transcriber:
         otherwise the whole-window decode of ``transcribe``. ``context`` is the text said just
         before (the session's last finals), Whisper's previous-text prompt."""
         code = language or self._args.language
-        speech = speech_regions(audio)
+        speech = await asyncio.to_thread(speech_regions, audio)
+        whole = Request(audio, language, "transcribe", speech)
         if code is None or not speech or len(audio) > SHORT_FINAL_MAX_S * SAMPLE_RATE:
-            return await self.transcribe(audio, language, "transcribe")
+            return await self._transcribe_found(whole)
         words = await asyncio.to_thread(self._quick_final, audio, code, speech, context)
         if not _plausible(words, sum(e - s for s, e in speech)):
-            return await self.transcribe(audio, language, "transcribe")
+            return await self._transcribe_found(whole)
         text = join_texts([w.word for w in words])
         return TranscriptionResult(words, text, code, len(audio) / SAMPLE_RATE)
 
@@ -172,16 +185,16 @@ class Transcriber:
             groups[(request.language or self._args.language, request.task)].append(index)
         results: list[TranscriptionResult | None] = [None] * len(requests)
         for (language, task), indices in groups.items():
-            group = self._run_group([requests[i].audio for i in indices], language, task)
+            group = self._run_group([requests[i] for i in indices], language, task)
             for index, result in zip(indices, group, strict=True):
                 results[index] = result
         return [r for r in results if r is not None]
 
     def _run_group(
-        self, windows: list[np.ndarray], language: str | None, task: Task
+        self, requests: list[Request], language: str | None, task: Task
     ) -> list[TranscriptionResult]:
-        speech = [speech_regions(w) for w in windows]
-        packed = pack_windows(windows, speech)
+        windows = [r.audio for r in requests]
+        packed = pack_windows(windows, [r.speech_regions() for r in requests])
         words: list[list[Word]] = [[] for _ in windows]
         detected = language
         if packed.clips:

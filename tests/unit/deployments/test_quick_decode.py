@@ -58,11 +58,12 @@ def test_a_short_live_final_is_the_quick_decode_and_silence_falls_back_to_the_fu
 ) -> None:
     full_calls: list[float] = []
 
-    async def batched(audio: np.ndarray, language: str | None, task: str) -> Any:
-        full_calls.append(len(audio) / SAMPLE_RATE)  # serve.batch needs a replica: call past it
-        return transcriber._run_batch([Request(audio, language, task)])[0]
+    async def batched(request: Request) -> Any:
+        full_calls.append(len(request.audio) / SAMPLE_RATE)  # serve.batch needs a replica
+        assert request.speech is not None  # found before the batch, not inside it
+        return transcriber._run_batch([request])[0]
 
-    monkeypatch.setattr(transcriber, "transcribe", batched)
+    monkeypatch.setattr(transcriber, "_transcribe_found", batched)
     meeting = ensure_meeting("standup3", install=True)
     turn = next(t for t in meeting.turns() if t.end - t.start > 3)
     clip = meeting.load_audio()[round(turn.start * SAMPLE_RATE) : round(turn.end * SAMPLE_RATE)]
