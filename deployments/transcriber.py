@@ -123,7 +123,7 @@ class Transcriber:
         """Transcribe (or translate into English) one 16 kHz mono window; times are relative
         to the window start. ``language`` None uses the profile's default for this model."""
         # Found here, in a thread beside the batch being decoded, not in the batch: there, one
-        # window after another, a GPU waited for it (docs/benchmarks.md, "Transcriber batches").
+        # window after another, a GPU waited for it (docs/benchmarks.md, "GPU results").
         speech = await asyncio.to_thread(speech_regions, audio)
         return await self._transcribe_found(Request(audio, language, task, speech))
 

@@ -1,5 +1,5 @@
 """A window's speech is found before its request joins a batch: VAD inside the batch ran one
-window after another while a GPU waited (docs/benchmarks.md, "Transcriber batches")."""
+window after another while a GPU waited (docs/benchmarks.md, "GPU results")."""
 
 from __future__ import annotations
 
