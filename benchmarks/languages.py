@@ -53,8 +53,9 @@ def chrf(hypothesis: str, reference: str) -> float:
     return round(float(sacrebleu.corpus_chrf([hypothesis], [[reference]]).score), 1)
 
 
-def windows(audio: np.ndarray) -> list[np.ndarray]:
-    step = int(WINDOW_S * SAMPLE_RATE)
+def windows(audio: np.ndarray, window_s: float = WINDOW_S) -> list[np.ndarray]:
+    """``audio`` cut at fixed marks (the last piece shorter)."""
+    step = int(window_s * SAMPLE_RATE)
     return [audio[i : i + step] for i in range(0, len(audio), step)]
 
 

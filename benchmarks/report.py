@@ -41,16 +41,21 @@ def cpu_model() -> str:
     return platform.processor() or platform.machine()
 
 
-def gpu_names() -> list[str]:
+def nvidia_smi(field: str) -> list[str]:
+    """``field`` of every GPU (``nvidia-smi --query-gpu``, no units); none without the tool."""
     if shutil.which("nvidia-smi") is None:
         return []
     out = subprocess.run(
-        ["nvidia-smi", "--query-gpu=name", "--format=csv,noheader"],
+        ["nvidia-smi", f"--query-gpu={field}", "--format=csv,noheader,nounits"],
         capture_output=True,
         text=True,
         check=False,
     )
     return [line.strip() for line in out.stdout.splitlines() if line.strip()]
+
+
+def gpu_names() -> list[str]:
+    return nvidia_smi("name")
 
 
 def hardware_info(profile: str) -> dict[str, Any]:

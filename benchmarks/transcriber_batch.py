@@ -15,9 +15,7 @@ from __future__ import annotations
 import argparse
 import itertools
 import logging
-import shutil
 import statistics
-import subprocess
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -25,7 +23,8 @@ from typing import Any
 
 import numpy as np
 
-from benchmarks.report import new_result, write_result
+from benchmarks.languages import windows
+from benchmarks.report import new_result, nvidia_smi, write_result
 from benchmarks.scoring import word_error_rate
 from core.types import SAMPLE_RATE
 from deployments.options import TranscriberArgs
@@ -55,24 +54,13 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
 def meeting_windows(name: str, window_s: float) -> tuple[list[np.ndarray], str]:
     """A corpus meeting cut into fixed windows, and its reference text."""
     meeting = ensure_meeting(name, install=True)
-    audio = meeting.load_audio()
-    step = int(window_s * SAMPLE_RATE)
-    windows = [audio[i : i + step] for i in range(0, len(audio), step)]
-    windows = [w for w in windows if len(w) >= MIN_WINDOW_S * SAMPLE_RATE]
-    return windows, meeting.text_path.read_text()
+    cut = windows(meeting.load_audio(), window_s)
+    return [w for w in cut if len(w) >= MIN_WINDOW_S * SAMPLE_RATE], meeting.text_path.read_text()
 
 
 def gpu_memory_used_mib() -> int | None:
-    if shutil.which("nvidia-smi") is None:
-        return None
-    out = subprocess.run(
-        ["nvidia-smi", "--query-gpu=memory.used", "--format=csv,noheader,nounits"],
-        capture_output=True,
-        text=True,
-        check=False,
-    )
-    lines = out.stdout.split()
-    return int(lines[0]) if lines and lines[0].isdigit() else None
+    used = nvidia_smi("memory.used")
+    return int(used[0]) if used and used[0].isdigit() else None
 
 
 @dataclass(frozen=True)
@@ -102,18 +90,18 @@ def timed_pass(transcriber: Any, pool: list[np.ndarray], batch: int) -> Pass:
 def mean_wer(cut: list[tuple[list[np.ndarray], str]], texts: list[str]) -> float:
     """The meetings' mean WER, each scored on its windows' texts (the pool's first round)."""
     rates, position = [], 0
-    for windows, reference in cut:
+    for meeting, reference in cut:
         rates.append(
-            word_error_rate(reference, " ".join(texts[position : position + len(windows)]))
+            word_error_rate(reference, " ".join(texts[position : position + len(meeting)]))
         )
-        position += len(windows)
+        position += len(meeting)
     return statistics.mean(rates)
 
 
 def run(opts: argparse.Namespace) -> dict[str, Any]:
     names = [n for n in opts.meetings.split(",") if n]
     cut = [meeting_windows(name, opts.window_s) for name in names]
-    one_round = [w for windows, _ in cut for w in windows]
+    one_round = [w for meeting, _ in cut for w in meeting]
     pool = list(itertools.islice(itertools.cycle(one_round), max(opts.windows, len(one_round))))
     audio_s = sum(len(w) for w in pool) / SAMPLE_RATE
     idle_mib = gpu_memory_used_mib() if opts.device == "cuda" else None

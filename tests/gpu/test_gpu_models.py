@@ -11,6 +11,7 @@ import time
 
 import pytest
 
+from benchmarks.languages import windows
 from deployments.options import TranscriberArgs
 from deployments.transcriber import Request, Transcriber
 from scripts.synth_meeting import ensure_meeting
@@ -25,8 +26,8 @@ DEVICES = [
 def test_transcriber_runs_batched(device: str, compute_type: str) -> None:
     meeting = ensure_meeting("standup3", install=True)
     audio = meeting.load_audio()
-    windows = [audio[i : i + 16_000 * 30] for i in range(0, len(audio), 16_000 * 30)]
-    requests = [Request(window, "en", "transcribe") for window in windows]
+    cut = windows(audio)
+    requests = [Request(window, "en", "transcribe") for window in cut]
     transcriber = Transcriber.func_or_class(  # type: ignore[attr-defined]
         TranscriberArgs(device=device, compute_type=compute_type)
     )
@@ -34,6 +35,6 @@ def test_transcriber_runs_batched(device: str, compute_type: str) -> None:
     results = transcriber._run_batch(requests)
     elapsed = time.perf_counter() - began
     words = sum(len(r.words) for r in results)
-    print(f"{device} batch of {len(windows)} windows: {elapsed:.2f}s, {words} words")
-    assert len(results) == len(windows)
+    print(f"{device} batch of {len(cut)} windows: {elapsed:.2f}s, {words} words")
+    assert len(results) == len(cut)
     assert words > 100
