@@ -12,6 +12,7 @@ from __future__ import annotations
 import copy
 import logging
 import os
+import random
 import shutil
 import socket
 import tempfile
@@ -106,10 +107,22 @@ class Platform:
         self.app_config = config
 
 
+# Below Linux's ephemeral range (32768-60999) and above Ray's worker ports (10002-19999). A port
+# the kernel hands out as ephemeral can be taken by any outgoing connection or new Ray process
+# between this check and the server's own bind; CI lost a run to exactly that.
+LISTEN_PORTS = range(20000, 32768)
+
+
 def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
+    """A port on 127.0.0.1 that is free now and that the kernel will not hand out by itself."""
+    for port in random.sample(LISTEN_PORTS, 64):
+        with socket.socket() as s:
+            try:
+                s.bind(("127.0.0.1", port))
+            except OSError:
+                continue
+            return port
+    raise RuntimeError(f"no free port in {LISTEN_PORTS.start}-{LISTEN_PORTS.stop - 1}")
 
 
 def profile_application(profile: str) -> dict[str, Any]:
@@ -149,7 +162,6 @@ def started_platform(
     data = data_dir or Path(tempfile.mkdtemp(prefix="meeting-bench-"))
     env = {"MEETING_DATA_DIR": str(data), "MEETING_ENVIRONMENT": "test", **(extra_env or {})}
     os.environ.update(env)  # the driver reads settings too (the hub's database)
-    port = free_port()
     cpus = os.cpu_count() or 2
     # Logical CPUs above the physical count (as the integration fixture does) so every
     # light replica and the hub fit; the models still share the real cores.
@@ -160,6 +172,7 @@ def started_platform(
         runtime_env={"env_vars": env},
     )
     try:
+        port = free_port()  # after ray.init, whose processes bind ports of their own
         serve.start(http_options={"host": "127.0.0.1", "port": port})
         app = profile_application(profile)
         if processor:

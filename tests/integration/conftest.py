@@ -46,9 +46,9 @@ def platform(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningPlatfo
         "MEETING_WEBHOOK_POLL_INTERVAL_S": "0.5",
     }
     os.environ.update(env)  # the driver reads settings too (e.g. the hub's database)
-    port = free_port()
     # Logical CPUs above the physical 2 so several replicas of the light deployments fit.
     ray.init(num_cpus=4, include_dashboard=False, runtime_env={"env_vars": env})
+    port = free_port()  # after ray.init, whose processes bind ports of their own
     serve.start(http_options={"host": "127.0.0.1", "port": port})
     # The CPU profile's pair of Transcribers: tiny.en for English, multilingual base for the rest.
     args = AppArgs(multilingual=TranscriberArgs(model="packaged:base", language=None))
