@@ -17,12 +17,13 @@ def test_free_port_is_bindable_and_outside_the_ephemeral_range() -> None:
 
 
 def test_free_port_skips_ports_in_use(monkeypatch: pytest.MonkeyPatch) -> None:
+    free = free_port()
     with socket.socket() as taken:
         taken.bind(("127.0.0.1", 0))
         busy = taken.getsockname()[1]
         taken.listen()
-        monkeypatch.setattr("benchmarks.platform.random.sample", lambda _ports, _k: [busy, 24001])
-        assert free_port() == 24001
+        monkeypatch.setattr("benchmarks.platform.random.sample", lambda _ports, _k: [busy, free])
+        assert free_port() == free
 
 
 def test_free_port_says_when_the_range_is_full(monkeypatch: pytest.MonkeyPatch) -> None:
