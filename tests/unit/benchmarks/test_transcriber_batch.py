@@ -14,10 +14,12 @@ def test_a_small_run_times_vad_and_decode_apart_and_scores_the_text() -> None:
     for row in got["rows"]:
         assert row["windows"] == 2 and row["vad_s"][0] > 0 and row["decode_s"][0] > 0
         assert row["x_real_time_decode"] > row["x_real_time"]  # the decode alone is faster
+        assert row["overlapped_s"][0] > 0 and row["x_real_time_overlapped"] > 0
         assert row["wer"][0] < 0.5 and row["gpu_memory_used_mib"] is None
     table = transcriber_batch_section({"transcriber_batch": got})
     rows = [line for line in table.splitlines() if line.startswith(("| 1 |", "| 2 |"))]
     assert len(rows) == 2 and "x real time decoding" in table
+    assert "VAD in threads" in table and got["vad_threads"] >= 5
 
 
 def test_the_command_writes_its_result_files(tmp_path) -> None:  # type: ignore[no-untyped-def]
