@@ -17,7 +17,11 @@ follows. The window planner (``core/window_stream.py``) only cuts below it.
 from __future__ import annotations
 
 from collections.abc import Iterable
+from dataclasses import dataclass
 
+import numpy as np
+
+from core.types import SAMPLE_RATE
 from core.windowing import Region
 
 FRAME_SAMPLES = 512  # Silero VAD's frame at 16 kHz
@@ -146,3 +150,32 @@ class SpeechTracker:
         while keep < len(self._final) and self._final[keep][1] < limit:
             keep += 1
         del self._final[:keep]
+
+
+@dataclass(frozen=True, slots=True)
+class SpeechFrames:
+    """Silero's speech probability for each 512-sample frame of one window, scored from the
+    window's first sample with a fresh model state, the last frame zero-padded: exactly what
+    ``deployments.vad.speech_regions`` scores. The Processor finds them once per window and
+    sends them with it, so the Transcriber and the Diarizer each derive the regions they want
+    (their own pause and padding) without running Silero over the window again; on a GPU node
+    that takes the VAD off the Transcriber's host."""
+
+    probabilities: np.ndarray  # float32, one per frame
+    samples: int  # the window's length
+
+    def regions(
+        self, min_silence_ms: int = 300, threshold: float = 0.5, pad_ms: int = 100
+    ) -> list[Region]:
+        """``speech_regions(window, min_silence_ms, threshold, pad_ms)``, without the model."""
+        tracker = SpeechTracker(SAMPLE_RATE, threshold, min_silence_ms, pad_ms)
+        tracker.push(self.probabilities)
+        tracker.finish(self.samples)
+        return tracker.regions()
+
+    def matches(self, audio: np.ndarray) -> None:
+        """Raise unless these frames were scored from ``audio`` (by its length)."""
+        if self.samples != audio.size:
+            raise ValueError(
+                f"speech frames of {self.samples} samples sent with {audio.size} of audio"
+            )

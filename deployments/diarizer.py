@@ -22,6 +22,7 @@ from core.diarization import (
     slice_regions,
     speaker_centroids,
 )
+from core.speech_tracker import SpeechFrames
 from core.types import SAMPLE_RATE, DiarizationResult
 from core.voice_profiles import dominant_voice
 from deployments.cpu_priority import lower_process_priority
@@ -30,11 +31,14 @@ from processor_api.voices import VoiceEmbedding, VoiceRefusal, VoiceReply, Voice
 
 logger = logging.getLogger(__name__)
 MIN_CLUSTER_SHARE = 0.05
+TURN_PAUSE_MS = 200
 
 
 class DiarizerBackend(Protocol):
-    def diarize(self, audio: np.ndarray) -> DiarizationResult:
-        """Blocking; the deployment runs it in a worker thread."""
+    def diarize(self, audio: np.ndarray, speech: SpeechFrames | None = None) -> DiarizationResult:
+        """Blocking; the deployment runs it in a worker thread. ``speech``: the window's VAD
+        frames when the caller scored them (a backend that finds speech its own way ignores
+        them)."""
         ...
 
 
@@ -64,9 +68,14 @@ class Diarizer:
     def is_ready(self) -> bool:
         return True
 
-    async def diarize(self, audio: np.ndarray) -> DiarizationResult:
-        """Speaker turns (window-relative seconds) and per-speaker embeddings for one window."""
-        result = await asyncio.to_thread(self._backend.diarize, audio)
+    async def diarize(
+        self, audio: np.ndarray, speech: SpeechFrames | None = None
+    ) -> DiarizationResult:
+        """Speaker turns (window-relative seconds) and per-speaker embeddings for one window;
+        ``speech``, the window's VAD frames, spares the embedded backend its own VAD pass."""
+        if speech is not None:
+            speech.matches(audio)
+        result = await asyncio.to_thread(self._backend.diarize, audio, speech)
         result.backend = self._backend_id
         return result
 
@@ -95,10 +104,15 @@ class EmbeddedBackend:
         self._embed([warmup])  # compiles librosa's numba kernels before the first request
         logger.info("Diarizer loaded (embedded backend)")
 
-    def diarize(self, audio: np.ndarray) -> DiarizationResult:
+    def diarize(self, audio: np.ndarray, speech: SpeechFrames | None = None) -> DiarizationResult:
         from deployments.vad import speech_regions  # faster-whisper: main venv only
 
-        regions = speech_regions(audio, min_silence_ms=200)
+        # Shorter pauses than the Transcriber's split turns: a reply after a 0.2-s pause is
+        # another region, so another slice and possibly another speaker.
+        if speech is not None:
+            regions = speech.regions(min_silence_ms=TURN_PAUSE_MS)
+        else:
+            regions = speech_regions(audio, min_silence_ms=TURN_PAUSE_MS)
         slices = slice_regions(regions, self._args.slice_s, self._args.hop_s)
         if not slices:
             return DiarizationResult(turns=[], embeddings={})

@@ -15,6 +15,7 @@ from typing import Any
 
 import numpy as np
 
+from core.speech_tracker import SpeechFrames
 from core.types import SAMPLE_RATE, DiarizationResult, SpeakerTurn
 from deployments.options import DiarizerArgs, looks_like_path
 
@@ -93,8 +94,9 @@ class PyannoteBackend:
             resolve_device(args.device),
         )
 
-    def diarize(self, audio: np.ndarray) -> DiarizationResult:
-        """Window-relative, non-overlapping turns plus one embedding per speaker."""
+    def diarize(self, audio: np.ndarray, speech: SpeechFrames | None = None) -> DiarizationResult:
+        """Window-relative, non-overlapping turns plus one embedding per speaker. ``speech``
+        is not used: pyannote's segmentation model finds speech (and overlap) itself."""
         import torch
 
         duration = audio.size / SAMPLE_RATE

@@ -17,6 +17,7 @@ from dataclasses import dataclass
 import numpy as np
 from ray import serve
 
+from core.speech_tracker import SpeechFrames
 from core.types import (
     SAMPLE_RATE,
     ActionItem,
@@ -125,10 +126,14 @@ class InstantTranscriber:
         return True
 
     async def transcribe(
-        self, audio: np.ndarray, language: str | None = None, task: str = "transcribe"
+        self,
+        audio: np.ndarray,
+        language: str | None = None,
+        task: str = "transcribe",
+        speech: SpeechFrames | None = None,
     ) -> TranscriptionResult:
-        """The real Transcriber's signature (the Processor passes language and task
-        positionally); the stand-in words ignore both."""
+        """The real Transcriber's signature (the Processor passes language, task and the
+        window's VAD frames positionally); the stand-in words ignore them."""
         await model_time(audio, self._args.transcribe_rtf)
         return instant_transcription(audio, self._args)
 
@@ -157,7 +162,9 @@ class InstantDiarizer:
     def is_ready(self) -> bool:
         return True
 
-    async def diarize(self, audio: np.ndarray) -> DiarizationResult:
+    async def diarize(
+        self, audio: np.ndarray, speech: SpeechFrames | None = None
+    ) -> DiarizationResult:
         await model_time(audio, self._args.diarize_rtf)
         return instant_diarization(audio, self._args)
 

@@ -12,13 +12,17 @@ import numpy as np
 from core.meeting_language import MeetingLanguage
 from core.short_turns import ShortTurn
 from core.speakers import SpeakerRegistry
+from core.speech_tracker import SpeechFrames
 from core.translation import TranslatedSpan
 from core.types import DiarizationResult, Segment, SummaryResult, TranscriptionResult, Word
 from core.windowing import Window
 
-# (audio, language or None for the profile default, "transcribe" | "translate")
-Transcribe = Callable[[np.ndarray, str | None, str], Awaitable[TranscriptionResult]]
-Diarize = Callable[[np.ndarray], Awaitable[DiarizationResult]]
+# (audio, language or None for the profile default, "transcribe" | "translate", the audio's
+# VAD frames when the caller scored them)
+Transcribe = Callable[
+    [np.ndarray, str | None, str, SpeechFrames | None], Awaitable[TranscriptionResult]
+]
+Diarize = Callable[[np.ndarray, SpeechFrames | None], Awaitable[DiarizationResult]]
 Summarize = Callable[[list[Segment], str | None], Awaitable[SummaryResult]]
 Detect = Callable[[np.ndarray], Awaitable[tuple[str, float]]]
 # A live final: (audio, language or None, the text said just before it)

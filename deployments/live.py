@@ -415,7 +415,7 @@ class LiveSession:
         quick = self._models.hypothesize
         if quick is not None:
             return await quick(audio, language)
-        return (await self._models.transcribe(audio, language, "transcribe")).words
+        return (await self._models.transcribe(audio, language, "transcribe", None)).words
 
     async def _publish_partial(self, utterance: OpenUtterance) -> None:
         stable, pending = utterance.stable_words(), utterance.pending_words()

@@ -157,6 +157,11 @@ class ProcessorArgs(StrictModel):
     # next to event delivery, whose latency a watcher sees; they take what the proxy, Ingress
     # and hub leave on a busy node, and everything on an idle one (deployments/cpu_priority.py).
     cpu_nice: int = Field(default=10, ge=0, le=19)
+    # Score each upload window's speech (Silero) once, in the audio threads, and send the
+    # frames with the window: the Transcriber and the embedded Diarizer derive their regions
+    # from them instead of each running Silero over the window again (on a GPU node, the VAD
+    # leaves the Transcriber's host). Off in the load profile, whose stand-in models use none.
+    window_speech: bool = True
     # Live partial transcripts: a re-decode of the open utterance per this much new audio,
     # at most this many in flight across all live sessions (0 turns partials off).
     partial_every_s: float = Field(default=0.4, ge=0.2, le=5)

@@ -22,6 +22,7 @@ from core.alignment import align_words
 from core.audio import AudioDecodeError
 from core.audio_formats import DecodeLimits
 from core.diarization import without_lead
+from core.speech_tracker import SpeechFrames
 from core.translation import TranslatedSpan, span_audio
 from core.types import SAMPLE_RATE, DiarizationResult, TranscriptionResult
 from core.windowing import Window, WindowOptions
@@ -59,18 +60,20 @@ class WindowRunner:
         window: Window,
         lead: np.ndarray | None = None,
         context: str | None = None,
+        speech: SpeechFrames | None = None,
     ) -> WindowResult:
         """Diarize and transcribe one window concurrently (``audio`` is the window's own), and
         translate its speech when the meeting asks for captions. ``lead``, audio just before
         the window, is diarized with it so a short window's voices are judged on more speech
         (``without_lead`` keeps the window's turns). ``context`` makes the window a live
-        final (``Models.live_final``), decoded after the text said before it."""
+        final (``Models.live_final``), decoded after the text said before it. ``speech``,
+        the window's VAD frames, goes to the models that would otherwise score them."""
         language = self.state.language
         if language.detecting:
             await self._detect_language(audio)
         transcription, diarization = await asyncio.gather(
-            timed("transcription", lambda: self._transcribe(audio, context)),
-            timed("diarization", lambda: self._diarize(audio, lead)),
+            timed("transcription", lambda: self._transcribe(audio, context, speech)),
+            timed("diarization", lambda: self._diarize(audio, lead, speech)),
         )
         result = WindowResult(window, transcription, diarization)
         if language.wants_translation(self._models.can_translate):
@@ -78,16 +81,21 @@ class WindowRunner:
                 result.translations = await self._translate(audio, result)
         return result
 
-    async def _transcribe(self, audio: np.ndarray, context: str | None) -> TranscriptionResult:
+    async def _transcribe(
+        self, audio: np.ndarray, context: str | None, speech: SpeechFrames | None
+    ) -> TranscriptionResult:
         code, final = self.state.language.code, self._models.live_final
         if context is not None and final is not None:
             return await final(audio, code, context)
-        return await self._models.transcribe(audio, code, "transcribe")
+        return await self._models.transcribe(audio, code, "transcribe", speech)
 
-    async def _diarize(self, audio: np.ndarray, lead: np.ndarray | None) -> DiarizationResult:
+    async def _diarize(
+        self, audio: np.ndarray, lead: np.ndarray | None, speech: SpeechFrames | None
+    ) -> DiarizationResult:
         if lead is None or not lead.size:
-            return await self._models.diarize(audio)
-        result = await self._models.diarize(np.concatenate([lead, audio]))
+            return await self._models.diarize(audio, speech)
+        # The window's frames do not cover the lead: the Diarizer scores the two together.
+        result = await self._models.diarize(np.concatenate([lead, audio]), None)
         return without_lead(result, len(lead) / SAMPLE_RATE, len(audio) / SAMPLE_RATE)
 
     async def _detect_language(self, audio: np.ndarray) -> None:
@@ -108,7 +116,7 @@ class WindowRunner:
         )
         clips = [span_audio(audio, window.start, s.start, s.end) for s in spans]
         translated = await asyncio.gather(
-            *(self._models.transcribe(clip, code, "translate") for clip in clips)
+            *(self._models.transcribe(clip, code, "translate", None) for clip in clips)
         )
         return [
             TranslatedSpan(s.start, s.end, t.text) for s, t in zip(spans, translated, strict=True)
@@ -131,6 +139,7 @@ class UploadJob:
         max_duration_s: float,
         naming: SpeakerNaming | None = None,
         audio_executor: Executor | None = None,
+        window_speech: bool = True,
     ) -> None:
         self.state = state
         self.output = JobOutput(state, hub, db, models.summarize, naming)
@@ -139,6 +148,7 @@ class UploadJob:
         self._concurrency = max_concurrent_windows
         self._max_duration_s = max_duration_s
         self._audio_executor = audio_executor
+        self._window_speech = window_speech
         self._total_stored = False  # the job row learns windows_total once the file is decoded
         self._progress = 0.0
 
@@ -151,6 +161,7 @@ class UploadJob:
             self._window_options,
             DecodeLimits(max_duration_s=self._max_duration_s),
             executor=self._audio_executor,
+            window_speech=self._window_speech,
         )
         try:
             await self.output.status(
@@ -222,7 +233,9 @@ class UploadJob:
                     # The first window runs alone: sharing the models with window 2 would delay
                     # the user's first lines (time to first segment) for no throughput gain.
                     await first_done.wait()
-                done[planned.window.index] = await self._windows.run(planned.audio, planned.window)
+                done[planned.window.index] = await self._windows.run(
+                    planned.audio, planned.window, speech=planned.speech
+                )
             except Exception:
                 stopped.set()
                 raise

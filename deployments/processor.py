@@ -15,6 +15,7 @@ from ray.serve.handle import DeploymentHandle
 from core.languages import LanguageRouter, ModelRoute
 from core.llm_prompts import SummarizationError
 from core.speakers import SpeakerRegistry
+from core.speech_tracker import SpeechFrames
 from core.types import DiarizationResult, Segment, SummaryResult, TranscriptionResult, Word
 from core.windowing import WindowOptions
 from deployments.cpu_priority import audio_executor, lower_process_priority
@@ -160,6 +161,7 @@ class Processor:
             self._max_duration_s,
             self._naming(state.meeting_id),
             self._audio_executor,
+            self._args.window_speech,
         )
         job_id = state.job_id
         with bind_log_context(meeting_id=state.meeting_id, job_id=job_id):
@@ -312,13 +314,15 @@ class Processor:
             self._hypothesize,
         )
 
-    async def _transcribe(self, audio: Any, language: str | None, task: str) -> TranscriptionResult:
+    async def _transcribe(
+        self, audio: Any, language: str | None, task: str, speech: SpeechFrames | None
+    ) -> TranscriptionResult:
         """Route by language (``_route``); a translation goes to a model that translates."""
         route = self._route(language)
         if task == "translate":
             route = self._router.translator(language or "") or route
         handle = self._transcribers[route.deployment]
-        result: TranscriptionResult = await handle.transcribe.remote(audio, language, task)
+        result: TranscriptionResult = await handle.transcribe.remote(audio, language, task, speech)
         return result
 
     async def _live_final(
@@ -357,8 +361,8 @@ class Processor:
     def _can_translate(self, language: str) -> bool:
         return self._router.translator(language) is not None
 
-    async def _diarize(self, audio: Any) -> DiarizationResult:
-        result: DiarizationResult = await self._diarizer.diarize.remote(audio)
+    async def _diarize(self, audio: Any, speech: SpeechFrames | None) -> DiarizationResult:
+        result: DiarizationResult = await self._diarizer.diarize.remote(audio, speech)
         return result
 
     async def _summarize(self, segments: list[Segment], language: str | None) -> SummaryResult:

@@ -27,6 +27,7 @@ from core.clips import (
     window_of,
 )
 from core.languages import ENGLISH
+from core.speech_tracker import SpeechFrames
 from core.types import SAMPLE_RATE, TranscriptionResult, Word
 from core.windowing import Region
 from core.word_pieces import join_texts, whole_words
@@ -118,14 +119,24 @@ class Transcriber:
         return True
 
     async def transcribe(
-        self, audio: np.ndarray, language: str | None = None, task: Task = "transcribe"
+        self,
+        audio: np.ndarray,
+        language: str | None = None,
+        task: Task = "transcribe",
+        speech: SpeechFrames | None = None,
     ) -> TranscriptionResult:
         """Transcribe (or translate into English) one 16 kHz mono window; times are relative
-        to the window start. ``language`` None uses the profile's default for this model."""
-        # Found here, in a thread beside the batch being decoded, not in the batch: there, one
-        # window after another, a GPU waited for it (docs/benchmarks.md, "GPU results").
-        speech = await asyncio.to_thread(speech_regions, audio)
-        return await self._transcribe_found(Request(audio, language, task, speech))
+        to the window start. ``language`` None uses the profile's default for this model.
+        ``speech``: the window's VAD frames, scored by the caller (the Processor sends them
+        with upload windows), so this replica's host does not run Silero over the window."""
+        if speech is not None:
+            speech.matches(audio)
+            regions = speech.regions()
+        else:
+            # Found here, in a thread beside the batch being decoded, not in the batch: there,
+            # one window after another, a GPU waited for it (docs/benchmarks.md, "GPU results").
+            regions = await asyncio.to_thread(speech_regions, audio)
+        return await self._transcribe_found(Request(audio, language, task, regions))
 
     async def _transcribe_found(self, request: Request) -> TranscriptionResult:
         result: TranscriptionResult = await self._transcribe_batch(request)

@@ -6,7 +6,7 @@ from __future__ import annotations
 import numpy as np
 from faster_whisper.vad import VadOptions, get_speech_timestamps, get_vad_model
 
-from core.speech_tracker import FRAME_SAMPLES, SpeechTracker
+from core.speech_tracker import FRAME_SAMPLES, SpeechFrames, SpeechTracker
 from core.types import SAMPLE_RATE
 
 CONTEXT_SAMPLES = 64  # Silero v6 sees the end of the previous frame with each frame
@@ -23,6 +23,26 @@ def speech_regions(
     )
     stamps = get_speech_timestamps(audio, options, sampling_rate=SAMPLE_RATE)
     return [(s["start"] / SAMPLE_RATE, s["end"] / SAMPLE_RATE) for s in stamps]
+
+
+def score_speech(audio: np.ndarray) -> SpeechFrames:
+    """One window's frame probabilities, as ``speech_regions`` scores them (its regions are
+    ``score_speech(audio).regions(...)``)."""
+    if audio.size < FRAME_SAMPLES:
+        return SpeechFrames(np.zeros(0, dtype=np.float32), audio.size)
+    frames = SileroFrames()
+    whole = audio.size - audio.size % FRAME_SAMPLES
+    scored = frames.probabilities(audio[:whole])
+    last = frames.probabilities(padded_last_frame(audio, whole))
+    return SpeechFrames(np.concatenate([scored, last]), audio.size)
+
+
+def padded_last_frame(audio: np.ndarray, whole: int) -> np.ndarray:
+    """The samples past the last whole frame, zero-padded to a frame: a whole frame of zeros
+    when there are none, as faster-whisper always pads one."""
+    last = np.zeros(FRAME_SAMPLES, dtype=np.float32)
+    last[: audio.size - whole] = audio[whole:]
+    return last
 
 
 def warm_vad() -> None:
@@ -125,8 +145,7 @@ class BufferVad:
             new = self._frames.probabilities(buffer[self._seen : whole])
             self._scored = np.concatenate([self._scored, new])
             self._seen = whole
-        last = np.zeros(FRAME_SAMPLES, dtype=np.float32)  # faster-whisper always pads a frame
-        last[: buffer.size - whole] = buffer[whole:]
+        last = padded_last_frame(buffer, whole)
         tracker = SpeechTracker(SAMPLE_RATE, self._threshold, min_silence_ms, pad_ms)
         tracker.push(self._scored)
         tracker.push(self._frames.probabilities(last, commit=False))

@@ -19,6 +19,10 @@ which runs one step in a worker thread, never on the event loop. The Processor g
 job's source the same small executor (``ProcessorArgs.audio_threads``), apart from the default
 one its database hand-offs use: a burst of uploads then neither queues a job's writes behind
 other jobs' decoding nor takes more cores than that from the sockets' processes.
+
+Each window handed out carries its own VAD frames (``SpeechFrames``), scored once here for
+the Transcriber and the Diarizer, which would otherwise each run Silero over it again
+(``ProcessorArgs.window_speech``).
 """
 
 from __future__ import annotations
@@ -37,11 +41,12 @@ import numpy as np
 from core.audio import AudioReader, AudioSource
 from core.audio_formats import DecodeLimits
 from core.audio_stream import SampleBuffer, fixed_chunks
+from core.speech_tracker import SpeechFrames
 from core.types import SAMPLE_RATE
 from core.window_stream import WindowPlanner
 from core.windowing import Window, WindowOptions
 from deployments.metrics import record_stage_latency
-from deployments.vad import StreamingVad
+from deployments.vad import StreamingVad, score_speech
 
 logger = logging.getLogger(__name__)
 
@@ -54,6 +59,8 @@ class PlannedWindow:
     audio: np.ndarray  # the window's own samples (a copy)
     # True when VAD found no speech anywhere in the file up to this window's end
     before_speech: bool
+    # The window's own VAD frames for the models (None: before the speech, or not asked for)
+    speech: SpeechFrames | None = None
 
 
 class WindowSource:
@@ -66,6 +73,7 @@ class WindowSource:
         limits: DecodeLimits,
         chunk_samples: int = CHUNK_SAMPLES,
         executor: Executor | None = None,
+        window_speech: bool = True,
     ) -> None:
         self.reader = AudioReader(source, SAMPLE_RATE, limits)
         self.planner = WindowPlanner(options)
@@ -80,6 +88,7 @@ class WindowSource:
         self._steps: Generator[PlannedWindow, None, None] | None = None
         self._recorded = False
         self._executor = executor  # None: the event loop's default executor
+        self._window_speech = window_speech
 
     @property
     def declared_s(self) -> float | None:
@@ -153,7 +162,19 @@ class WindowSource:
             before_speech = first_speech is None or first_speech >= window.end
             self._buffer.forget_before(span.stop)
             tracker.forget_before(window.end)
-            yield PlannedWindow(window, audio, before_speech)
+            yield PlannedWindow(window, audio, before_speech, self._speech(audio, before_speech))
+
+    def _speech(self, audio: np.ndarray, before_speech: bool) -> SpeechFrames | None:
+        """The window scored on its own (not the stream's frames: those carry the model state
+        over from the audio before the window and sit on another frame grid, which moves region
+        edges by a frame and now and then splits or merges a region), so the models get exactly
+        the regions they would find themselves."""
+        if before_speech or not self._window_speech:
+            return None
+        started = time.perf_counter()
+        speech = score_speech(audio)
+        self.vad_s += time.perf_counter() - started
+        return speech
 
     def _record_stages(self) -> None:
         """Decode and VAD time of the whole file, as the stage metrics always counted them

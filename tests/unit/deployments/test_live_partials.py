@@ -56,7 +56,10 @@ def fake_speech_regions(
 
 
 async def fake_transcribe(
-    audio: np.ndarray, _language: str | None = None, _task: str = "transcribe"
+    audio: np.ndarray,
+    _language: str | None = None,
+    _task: str = "transcribe",
+    _speech: object = None,
 ) -> TranscriptionResult:
     await asyncio.sleep(0.005)
     words = []
@@ -76,7 +79,7 @@ def never_translate(_language: str) -> bool:
     return False
 
 
-async def fake_diarize(audio: np.ndarray) -> DiarizationResult:
+async def fake_diarize(audio: np.ndarray, _speech: object = None) -> DiarizationResult:
     return DiarizationResult([SpeakerTurn(0.0, len(audio) / SAMPLE_RATE, "A")], {"A": [1.0, 0.0]})
 
 
@@ -216,7 +219,7 @@ QUICK_CALLS: list[float] = []
 
 
 async def counted_transcribe(
-    audio: np.ndarray, language: str | None, task: str
+    audio: np.ndarray, language: str | None, task: str, _speech: object = None
 ) -> TranscriptionResult:
     FULL_CALLS.append(len(audio) / SAMPLE_RATE)
     return await fake_transcribe(audio, language, task)
@@ -349,7 +352,7 @@ async def test_a_short_pause_ends_an_utterance_only_after_a_finished_sentence(
 DIARIZED: list[float] = []
 
 
-async def recording_diarize(audio: np.ndarray) -> DiarizationResult:
+async def recording_diarize(audio: np.ndarray, _speech: object = None) -> DiarizationResult:
     DIARIZED.append(len(audio) / SAMPLE_RATE)
     return await fake_diarize(audio)
 

@@ -25,7 +25,10 @@ from settings.config import Settings
 
 
 async def transcribe(
-    _audio: np.ndarray, _language: str | None = None, _task: str = "transcribe"
+    _audio: np.ndarray,
+    _language: str | None = None,
+    _task: str = "transcribe",
+    _speech: object = None,
 ) -> TranscriptionResult:
     return TranscriptionResult(words=[], text="")
 
@@ -34,7 +37,7 @@ async def detect(_audio: np.ndarray) -> tuple[str, float]:
     return "en", 1.0
 
 
-async def diarize(_audio: np.ndarray) -> DiarizationResult:
+async def diarize(_audio: np.ndarray, _speech: object = None) -> DiarizationResult:
     return DiarizationResult(turns=[])
 
 

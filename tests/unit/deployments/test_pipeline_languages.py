@@ -45,7 +45,9 @@ class FakeModels:
         self.calls: list[tuple[str | None, str, float]] = []
         self.summary_language: str | None = "unset"
 
-    async def transcribe(self, audio: np.ndarray, language: str | None, task: str) -> Any:
+    async def transcribe(
+        self, audio: np.ndarray, language: str | None, task: str, _speech: object = None
+    ) -> Any:
         seconds = len(audio) / SAMPLE_RATE
         self.calls.append((language, task, round(seconds, 2)))
         if task == "translate":
@@ -53,7 +55,7 @@ class FakeModels:
         words = [Word("Ciao", 0.2, 0.6), Word("Marco", 0.7, 1.0), Word("Grazie", 2.2, 2.6)]
         return TranscriptionResult(words, "Ciao Marco Grazie", language or "en", seconds)
 
-    async def diarize(self, audio: np.ndarray) -> DiarizationResult:
+    async def diarize(self, audio: np.ndarray, _speech: object = None) -> DiarizationResult:
         turns = [SpeakerTurn(0.0, 1.2, "A"), SpeakerTurn(2.0, 3.0, "B")]
         return DiarizationResult(turns, {"A": [1.0, 0.0], "B": [0.0, 1.0]})
 

@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 
 from core.speech_tracker import FRAME_SAMPLES, SpeechTracker
 from core.windowing import Region
-from deployments.vad import BufferVad, StreamingVad, speech_regions
+from deployments.vad import BufferVad, StreamingVad, score_speech, speech_regions
 from scripts.synth_meeting import ensure_meeting
 
 
@@ -144,3 +144,28 @@ def test_a_growing_buffer_gives_speech_regions_at_every_look_and_after_a_restart
         assert got == speech_regions(buffer, min_silence_ms=pause_ms, pad_ms=pad_ms)
         looks += 1
     assert looks > 50 and speech_regions(audio)  # many looks, over real speech
+
+
+def test_a_windows_scored_frames_give_its_speech_regions_for_any_pause_and_padding() -> None:
+    """What the Processor sends with an upload window: the Transcriber's and the Diarizer's
+    regions derived from it are the ones their own Silero pass would find."""
+    audio = corpus_audio("standup3")
+    rng = np.random.default_rng(3)
+    for _ in range(12):
+        start = int(rng.integers(0, audio.size - 16_000))
+        window = audio[start : start + int(rng.integers(1_000, 16_000 * 35))]
+        frames = score_speech(window)
+        for pause_ms, pad_ms in ((300, 100), (200, 100), (500, 30)):
+            expected = speech_regions(window, min_silence_ms=pause_ms, pad_ms=pad_ms)
+            assert frames.regions(min_silence_ms=pause_ms, pad_ms=pad_ms) == expected
+    assert score_speech(audio).regions() == speech_regions(audio) != []
+
+
+@pytest.mark.parametrize("length", [0, 300, 511, 512, 1024, 16_000])
+def test_scored_frames_of_short_and_frame_aligned_windows(length: int) -> None:
+    window = corpus_audio("planning2")[16_000 : 16_000 + length]
+    frames = score_speech(window)
+    assert frames.samples == length
+    assert frames.regions() == speech_regions(window)
+    with pytest.raises(ValueError, match="speech frames of"):
+        frames.matches(np.zeros(length + 1, dtype=np.float32))

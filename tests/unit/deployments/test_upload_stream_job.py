@@ -11,6 +11,7 @@ from typing import Any
 import numpy as np
 import pytest
 
+from core.speech_tracker import SpeechFrames
 from core.types import (
     SAMPLE_RATE,
     DiarizationResult,
@@ -58,10 +59,15 @@ class CountingModels:
         self.fail_after = fail_after
         self.delay_s = delay_s
         self.windows: list[float] = []  # each call's audio length
+        # (model, audio length, length the VAD frames sent with it were scored from)
+        self.speech: list[tuple[str, int, int | None]] = []
         self.active = 0
         self.most_active = 0
 
-    async def transcribe(self, audio: np.ndarray, language: str | None, task: str) -> Any:
+    async def transcribe(
+        self, audio: np.ndarray, language: str | None, task: str, speech: SpeechFrames | None
+    ) -> Any:
+        self.speech.append(("transcribe", audio.size, speech and speech.samples))
         self.active += 1
         self.most_active = max(self.most_active, self.active)
         try:
@@ -73,7 +79,8 @@ class CountingModels:
         finally:
             self.active -= 1
 
-    async def diarize(self, audio: np.ndarray) -> DiarizationResult:
+    async def diarize(self, audio: np.ndarray, speech: SpeechFrames | None) -> DiarizationResult:
+        self.speech.append(("diarize", audio.size, speech and speech.samples))
         return DiarizationResult([SpeakerTurn(0.0, 2.0, "A")], {"A": [1.0, 0.0]}, "test")
 
     async def summarize(self, segments: list[Segment], language: str | None) -> SummaryResult:
@@ -139,6 +146,10 @@ async def test_leading_silence_is_published_empty_and_totals_arrive_with_the_end
     windows = job.state.windows
     silent = [w for w in windows if w.end <= 100.0]
     assert silent and len(fake.windows) == len(windows) - len(silent)  # models skip silence
+    # Both models got each window's VAD frames, scored from that window's audio.
+    models = sorted(model for model, _, _ in fake.speech)
+    assert models == sorted(["diarize", "transcribe"] * len(fake.windows))
+    assert all(samples == sent for _, samples, sent in fake.speech)
     aligned = statuses(events, "alignment")
     assert [a["window"] for a in aligned] == list(range(1, len(windows) + 1))
     assert aligned[-1]["windows"] == len(windows)

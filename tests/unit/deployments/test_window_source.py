@@ -48,6 +48,11 @@ def assert_whole_file_plan(path: Path, options: WindowOptions, chunk: int) -> li
     np.testing.assert_array_equal(np.concatenate([p.audio for p in got]), audio)
     for p in got:
         np.testing.assert_array_equal(p.audio, audio[p.window.sample_slice(SAMPLE_RATE)])
+        # Each window with speech carries its own VAD frames, as the models would score them.
+        assert (p.speech is None) == p.before_speech
+        if p.speech is not None:
+            assert p.speech.regions() == speech_regions(p.audio)
+            assert p.speech.regions(min_silence_ms=200) == speech_regions(p.audio, 200)
     return got
 
 
@@ -99,6 +104,13 @@ def test_memory_holds_the_lookahead_not_the_file(tmp_path: Path) -> None:
     assert len(rest) + 1 == source.windows_total > 20
     bound = (45.0 + 10.0) * SAMPLE_RATE + 2 * 160 * 512
     assert source.peak_held_samples <= bound
+
+
+def test_window_speech_off_sends_no_frames(tmp_path: Path) -> None:
+    path = ensure_meeting("short2", install=True).audio_path
+    source = WindowSource(path, SHORT, DecodeLimits(), window_speech=False)
+    windows = list(source)
+    assert windows and all(p.speech is None for p in windows)
 
 
 def test_the_same_file_always_gives_the_same_windows(tmp_path: Path) -> None:

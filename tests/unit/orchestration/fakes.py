@@ -214,7 +214,7 @@ class ScriptedModels:
             await self._started.wait()
 
     async def transcribe(
-        self, audio: np.ndarray, language: str | None, task: str
+        self, audio: np.ndarray, language: str | None, task: str, _speech: object = None
     ) -> TranscriptionResult:
         held = heard(audio)
         self.calls.append(Call(held, round(len(audio) / SAMPLE_RATE, 3), task))
@@ -238,7 +238,7 @@ class ScriptedModels:
         ]
         return TranscriptionResult(words, " ".join(w.word for w in words), language or "en", 0.0)
 
-    async def diarize(self, audio: np.ndarray) -> DiarizationResult:
+    async def diarize(self, audio: np.ndarray, _speech: object = None) -> DiarizationResult:
         end = len(audio) / SAMPLE_RATE
         return DiarizationResult([SpeakerTurn(0.0, end, "A")], {"A": [1.0, 0.0]})
 
