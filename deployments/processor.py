@@ -32,6 +32,7 @@ from deployments.options import ProcessorArgs
 from deployments.partials import PartialBudget
 from deployments.pipeline import UploadJob
 from deployments.speaker_naming import SpeakerNaming
+from deployments.speech_calls import remote_with_speech
 from deployments.vad import warm_vad
 from observability.logging_context import bind_log_context, install_log_record_factory
 from persistence import (
@@ -322,7 +323,9 @@ class Processor:
         if task == "translate":
             route = self._router.translator(language or "") or route
         handle = self._transcribers[route.deployment]
-        result: TranscriptionResult = await handle.transcribe.remote(audio, language, task, speech)
+        result: TranscriptionResult = await remote_with_speech(
+            handle.transcribe, speech, audio, language, task
+        )
         return result
 
     async def _live_final(
@@ -362,7 +365,7 @@ class Processor:
         return self._router.translator(language) is not None
 
     async def _diarize(self, audio: Any, speech: SpeechFrames | None) -> DiarizationResult:
-        result: DiarizationResult = await self._diarizer.diarize.remote(audio, speech)
+        result: DiarizationResult = await remote_with_speech(self._diarizer.diarize, speech, audio)
         return result
 
     async def _summarize(self, segments: list[Segment], language: str | None) -> SummaryResult:
