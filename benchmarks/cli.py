@@ -41,7 +41,7 @@ from typing import Any
 
 from benchmarks.noise import NOISE_COLOURS
 from benchmarks.platform import Platform, external_platform, profile_application, started_platform
-from benchmarks.report import compare, load_result, new_result, write_result
+from benchmarks.report import compare, deployed_settings, load_result, new_result, write_result
 from benchmarks.runner import (
     SuiteOutput,
     SuitePlan,
@@ -143,8 +143,7 @@ def settings_of(plan: SuitePlan, app: dict[str, Any], opts: argparse.Namespace) 
     return {
         "platform": "external: " + opts.url if opts.url else "started by the benchmark",
         "plan": {k: v for k, v in vars(plan).items() if k != "name"},
-        "app_args": app.get("args", {}),
-        "deployments": app.get("deployments", []),
+        **deployed_settings(app),
         "command": " ".join(["python -m benchmarks", *sys.argv[1:]]),
     }
 

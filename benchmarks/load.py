@@ -59,7 +59,7 @@ from benchmarks.platform import (
     started_platform,
 )
 from benchmarks.postgres_server import PostgresServer, find_bindir
-from benchmarks.report import new_result, write_result
+from benchmarks.report import deployed_settings, new_result, write_result
 from deployments.run import ingress_env
 
 logger = logging.getLogger(__name__)
@@ -582,6 +582,7 @@ def main(argv: list[str] | None = None) -> int:
     plan = build_plan(opts)
     feed = Feed.read(ensure_meeting(opts.meeting, install=True).audio_path)
     started = time.monotonic()
+    app: dict[str, Any] | None = None  # what this benchmark deployed (None: a running platform)
     if opts.url:
         measured = asyncio.run(run_plan(external_platform(opts.url, opts.profile), plan, feed))
     else:
@@ -591,6 +592,7 @@ def main(argv: list[str] | None = None) -> int:
         ):
             if opts.ingress_replicas:
                 set_ingress_replicas(platform, opts.ingress_replicas)
+            app = platform.app_config
             if opts.churn:
                 work = run_churn(platform, opts.churn)
             elif opts.direct_ingress:
@@ -605,6 +607,7 @@ def main(argv: list[str] | None = None) -> int:
     settings["hub_shards"] = opts.hub_shards or profile_hub_shards(opts.profile)
     settings["database"] = "PostgreSQL (durable defaults)" if opts.postgres else "SQLite"
     settings["command"] = " ".join(["python -m benchmarks load", *sys.argv[2:]])
+    settings.update(deployed_settings(app))
     suite = "load-churn" if opts.churn else "load-quick" if opts.quick else "load"
     if opts.meetings:  # one custom scenario: never overwrite the full plan's load.json
         suite = f"load-{opts.meetings}x{opts.watchers}"

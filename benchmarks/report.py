@@ -97,6 +97,14 @@ def new_result(suite: str, profile: str, settings: dict[str, Any]) -> dict[str, 
     }
 
 
+def deployed_settings(app: dict[str, Any] | None) -> dict[str, Any]:
+    """The deployed application's arguments and per-deployment options, as a result records
+    them (empty for a platform the benchmark did not deploy): runs that differ only in a
+    setting, such as ``processor.window_speech``, then say so themselves."""
+    app = app or {}
+    return {"app_args": app.get("args", {}), "deployments": app.get("deployments", [])}
+
+
 def write_result(result: dict[str, Any], out_dir: Path | None = None) -> Path:
     """Write ``<suite>.json``, ``<suite>.md`` and the plots; returns the JSON path."""
     directory = out_dir or RESULTS_DIR / result["hardware"]["id"]

@@ -6,8 +6,17 @@ from typing import Any
 
 import pytest
 
-from benchmarks.report import compare, flatten, hardware_info, slug, write_result
+from benchmarks.platform import profile_application
+from benchmarks.report import (
+    compare,
+    deployed_settings,
+    flatten,
+    hardware_info,
+    slug,
+    write_result,
+)
 from benchmarks.tables import markdown_report
+from deployments.options import AppArgs
 
 
 @pytest.mark.parametrize(
@@ -200,3 +209,14 @@ def test_write_result_writes_json_markdown_and_plots(tmp_path: Path) -> None:
     for name in ("latency", "throughput", "memory"):
         png = tmp_path / f"all-{name}.png"
         assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_a_result_records_the_deployed_settings_of_its_profile() -> None:
+    """Runs that differ in one setting say so in their own files (the load benchmark's too)."""
+    recorded = deployed_settings(profile_application("cpu"))
+    assert recorded["app_args"]["processor"]["cpu_nice"] == 0
+    assert AppArgs.model_validate(recorded["app_args"]).processor.window_speech
+    assert {d["name"] for d in recorded["deployments"]} >= {"Processor", "Transcriber"}
+    load = deployed_settings(profile_application("load"))
+    assert load["app_args"]["processor"]["window_speech"] is False
+    assert deployed_settings(None) == {"app_args": {}, "deployments": []}
