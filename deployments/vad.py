@@ -28,13 +28,9 @@ def speech_regions(
 def score_speech(audio: np.ndarray) -> SpeechFrames:
     """One window's frame probabilities, as ``speech_regions`` scores them (its regions are
     ``score_speech(audio).regions(...)``)."""
-    if audio.size < FRAME_SAMPLES:
-        return SpeechFrames(np.zeros(0, dtype=np.float32), audio.size)
-    frames = SileroFrames()
     whole = audio.size - audio.size % FRAME_SAMPLES
-    scored = frames.probabilities(audio[:whole])
-    last = frames.probabilities(padded_last_frame(audio, whole))
-    return SpeechFrames(np.concatenate([scored, last]), audio.size)
+    frames = np.concatenate([audio[:whole], padded_last_frame(audio, whole)])
+    return SpeechFrames(SileroFrames().probabilities(frames), audio.size)
 
 
 def padded_last_frame(audio: np.ndarray, whole: int) -> np.ndarray:
@@ -103,8 +99,7 @@ class StreamingVad:
     def finish(self) -> None:
         """End of stream: the remainder is zero-padded to a frame (a whole extra frame when there
         is none), as faster-whisper pads the whole file."""
-        pad = np.zeros(FRAME_SAMPLES - self._rest.size, dtype=np.float32)
-        self.tracker.push(self._frames.probabilities(np.concatenate([self._rest, pad])))
+        self.tracker.push(self._frames.probabilities(padded_last_frame(self._rest, 0)))
         self._rest = np.zeros(0, dtype=np.float32)
         self.tracker.finish(self.samples)
 
