@@ -123,12 +123,46 @@ def mean_wer(cut: list[tuple[list[np.ndarray], str]], texts: list[str]) -> float
     return statistics.mean(rates)
 
 
+def measure_batch(
+    transcriber: Any,
+    pool: list[np.ndarray],
+    cut: list[tuple[list[np.ndarray], str]],
+    batch: int,
+    opts: argparse.Namespace,
+    threads: Executor,
+) -> dict[str, Any]:
+    """One batch size: ``opts.repeats`` serial passes, and as many with VAD in ``threads``."""
+    audio_s = sum(len(w) for w in pool) / SAMPLE_RATE
+    timed_pass(transcriber, pool[:batch], batch)  # warm this batch shape
+    passes, overlapped = [], []
+    for _ in range(opts.repeats):
+        passes.append(timed_pass(transcriber, pool, batch))
+        overlapped.append(overlapped_pass(transcriber, pool, batch, threads))
+    decode = statistics.median(p.decode_s for p in passes)
+    vad = statistics.median(p.vad_s for p in passes)
+    logger.info("batch %d: %.1fx real time decoding", batch, audio_s / decode)
+    return {
+        "batch_size": batch,
+        "windows": len(pool),
+        "audio_s": round(audio_s, 1),
+        "vad_s": [round(p.vad_s, 3) for p in passes],
+        "decode_s": [round(p.decode_s, 3) for p in passes],
+        "x_real_time": round(audio_s / (vad + decode), 1),
+        "x_real_time_decode": round(audio_s / decode, 1),
+        "overlapped_s": [round(seconds, 3) for seconds in overlapped],
+        "x_real_time_overlapped": round(audio_s / statistics.median(overlapped), 1),
+        "windows_per_s_decode": round(len(pool) / decode, 2),
+        "batch_p50_s": round(statistics.median(b for p in passes for b in p.batch_s), 3),
+        "wer": [round(mean_wer(cut, p.texts), 4) for p in passes],
+        "gpu_memory_used_mib": gpu_memory_used_mib() if opts.device == "cuda" else None,
+    }
+
+
 def run(opts: argparse.Namespace) -> dict[str, Any]:
     names = [n for n in opts.meetings.split(",") if n]
     cut = [meeting_windows(name, opts.window_s) for name in names]
     one_round = [w for meeting, _ in cut for w in meeting]
     pool = list(itertools.islice(itertools.cycle(one_round), max(opts.windows, len(one_round))))
-    audio_s = sum(len(w) for w in pool) / SAMPLE_RATE
     idle_mib = gpu_memory_used_mib() if opts.device == "cuda" else None
     args = TranscriberArgs(
         model=opts.model,
@@ -140,35 +174,12 @@ def run(opts: argparse.Namespace) -> dict[str, Any]:
     began = time.perf_counter()
     transcriber = Transcriber.func_or_class(args)  # type: ignore[attr-defined]
     load_s = time.perf_counter() - began
-    rows = []
-    threads = ThreadPoolExecutor(default_thread_count())
-    for batch in [int(b) for b in opts.batch_sizes.split(",") if b]:
-        timed_pass(transcriber, pool[:batch], batch)  # warm this batch shape
-        passes, overlapped = [], []
-        for _ in range(opts.repeats):
-            passes.append(timed_pass(transcriber, pool, batch))
-            overlapped.append(overlapped_pass(transcriber, pool, batch, threads))
-        decode = statistics.median(p.decode_s for p in passes)
-        vad = statistics.median(p.vad_s for p in passes)
-        rows.append(
-            {
-                "batch_size": batch,
-                "windows": len(pool),
-                "audio_s": round(audio_s, 1),
-                "vad_s": [round(p.vad_s, 3) for p in passes],
-                "decode_s": [round(p.decode_s, 3) for p in passes],
-                "x_real_time": round(audio_s / (vad + decode), 1),
-                "x_real_time_decode": round(audio_s / decode, 1),
-                "overlapped_s": [round(seconds, 3) for seconds in overlapped],
-                "x_real_time_overlapped": round(audio_s / statistics.median(overlapped), 1),
-                "windows_per_s_decode": round(len(pool) / decode, 2),
-                "batch_p50_s": round(statistics.median(b for p in passes for b in p.batch_s), 3),
-                "wer": [round(mean_wer(cut, p.texts), 4) for p in passes],
-                "gpu_memory_used_mib": gpu_memory_used_mib() if opts.device == "cuda" else None,
-            }
-        )
-        logger.info("batch %d: %.1fx real time decoding", batch, audio_s / decode)
-    threads.shutdown()
+    with ThreadPoolExecutor(default_thread_count()) as threads:
+        rows = [
+            measure_batch(transcriber, pool, cut, int(b), opts, threads)
+            for b in opts.batch_sizes.split(",")
+            if b
+        ]
     return {
         "model_load_s": round(load_s, 2),
         "gpu_memory_idle_mib": idle_mib,
