@@ -32,7 +32,7 @@ from deployments.options import ProcessorArgs
 from deployments.partials import PartialBudget
 from deployments.pipeline import UploadJob
 from deployments.speaker_naming import SpeakerNaming
-from deployments.speech_calls import remote_with_speech
+from deployments.speech_calls import SpeechCalls
 from deployments.vad import warm_vad
 from observability.logging_context import bind_log_context, install_log_record_factory
 from persistence import (
@@ -82,6 +82,7 @@ class Processor:
         self._transcribers = transcribers
         self._router = router
         self._diarizer = diarizer
+        self._speech_calls = SpeechCalls()  # frames to the models, across a rolling update
         self._summarizer = summarizer
         self._args = args
         self._jobs: dict[str, asyncio.Task[None]] = {}
@@ -323,7 +324,7 @@ class Processor:
         if task == "translate":
             route = self._router.translator(language or "") or route
         handle = self._transcribers[route.deployment]
-        result: TranscriptionResult = await remote_with_speech(
+        result: TranscriptionResult = await self._speech_calls.remote(
             handle.transcribe, speech, audio, language, task
         )
         return result
@@ -365,7 +366,9 @@ class Processor:
         return self._router.translator(language) is not None
 
     async def _diarize(self, audio: Any, speech: SpeechFrames | None) -> DiarizationResult:
-        result: DiarizationResult = await remote_with_speech(self._diarizer.diarize, speech, audio)
+        result: DiarizationResult = await self._speech_calls.remote(
+            self._diarizer.diarize, speech, audio
+        )
         return result
 
     async def _summarize(self, segments: list[Segment], language: str | None) -> SummaryResult:
