@@ -19,7 +19,13 @@ from typing import Any
 
 import yaml
 
-from deployments.run import PROXY_CALLBACK, PROXY_CALLBACK_ENV
+from deployments.run import (
+    GRPC_MESSAGE_BYTES,
+    GRPC_MESSAGE_ENV,
+    PROXY_CALLBACK,
+    PROXY_CALLBACK_ENV,
+    PROXY_GRPC_ENV,
+)
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 SERVE_CONFIG = REPO_ROOT / "configs" / "serve_gpu.yaml"
@@ -35,6 +41,11 @@ ENV_FROM_NAME = "meetingserve-env"
 # Every pod's proxy (and direct-ingress replica) runs the project's hook, as under `make run`:
 # its collector settings, WebSocket compression off.
 PROXY_HOOK_ENV = {"name": PROXY_CALLBACK_ENV, "value": PROXY_CALLBACK}
+# The proxy reaches the replicas over gRPC, with room for large responses (deployments/run.py).
+PROXY_GRPC = [
+    {"name": PROXY_GRPC_ENV, "value": "1"},
+    {"name": GRPC_MESSAGE_ENV, "value": GRPC_MESSAGE_BYTES},
+]
 METRICS_PORT = 8080
 # The head advertises no CPUs to Ray (no replicas) but its pod needs some for the control plane.
 HEAD_POD_CPUS = 4
@@ -87,7 +98,7 @@ def container(name: str, node_type: dict[str, Any], ports: list[dict[str, Any]])
         "name": name,
         "image": IMAGE,
         "envFrom": [{"secretRef": {"name": ENV_FROM_NAME}}],
-        "env": [{"name": "RAY_AUTH_MODE", "value": "token"}, PROXY_HOOK_ENV],
+        "env": [{"name": "RAY_AUTH_MODE", "value": "token"}, PROXY_HOOK_ENV, *PROXY_GRPC],
         "ports": ports,
         "resources": {"limits": limits, "requests": dict(limits)},
     }

@@ -32,6 +32,7 @@ def platform(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningPlatfo
 
     from deployments.builder import build_app
     from deployments.options import AppArgs, TranscriberArgs
+    from deployments.run import ingress_env
 
     data_dir = tmp_path_factory.mktemp("platform-data")
     env = {
@@ -46,6 +47,7 @@ def platform(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningPlatfo
         "MEETING_WEBHOOK_POLL_INTERVAL_S": "0.5",
     }
     os.environ.update(env)  # the driver reads settings too (e.g. the hub's database)
+    os.environ.update(ingress_env(direct_ingress=False, haproxy=False))  # as `make run` has it
     # Logical CPUs above the physical 2 so several replicas of the light deployments fit.
     ray.init(num_cpus=4, include_dashboard=False, runtime_env={"env_vars": env})
     port = free_port()  # after ray.init, whose processes bind ports of their own

@@ -31,6 +31,7 @@ def main(data_dir: str, port: int) -> None:
     from benchmarks.platform import wait_ready
     from deployments.builder import compose_app
     from deployments.options import AppArgs
+    from deployments.run import ingress_env
 
     env = {
         "MEETING_DATA_DIR": data_dir,
@@ -38,7 +39,7 @@ def main(data_dir: str, port: int) -> None:
         "MEETING_LOGIN_RATE_LIMIT": "100000",
         "PYTHONPATH": os.environ.get("PYTHONPATH", ""),
     }
-    os.environ.update(env)
+    os.environ.update({**env, **ingress_env(direct_ingress=False, haproxy=False)})
     ray.init(num_cpus=4, include_dashboard=False, runtime_env={"env_vars": env})
     serve.start(http_options={"host": "127.0.0.1", "port": port})
     args = AppArgs.model_validate({"profile": "load", "instant": INSTANT, "processor": PROCESSOR})

@@ -94,12 +94,25 @@ def test_the_banner_names_the_ingress_path_it_starts() -> None:
 def test_haproxy_turns_on_the_direct_ingress_it_routes_to(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv(run.DRAIN_ENV, raising=False)
     monkeypatch.delenv(run.PROXY_CALLBACK_ENV, raising=False)
-    proxy = {run.PROXY_CALLBACK_ENV: run.PROXY_CALLBACK}
+    monkeypatch.delenv(run.PROXY_GRPC_ENV, raising=False)
+    monkeypatch.delenv(run.GRPC_MESSAGE_ENV, raising=False)
+    proxy = {
+        run.PROXY_CALLBACK_ENV: run.PROXY_CALLBACK,
+        run.PROXY_GRPC_ENV: "1",
+        run.GRPC_MESSAGE_ENV: run.GRPC_MESSAGE_BYTES,
+    }
     assert run.ingress_env(direct_ingress=False, haproxy=False) == proxy
     direct = {**proxy, run.DIRECT_INGRESS_ENV: "1", run.DRAIN_ENV: run.LOCAL_DRAIN_S}
     assert run.ingress_env(direct_ingress=True, haproxy=False) == direct
     both = run.ingress_env(direct_ingress=False, haproxy=True)
     assert {k: both[k] for k in direct} == direct and both[run.HAPROXY_ENV] == "1"
+
+
+def test_the_operator_can_turn_the_proxys_grpc_channel_off(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv(run.PROXY_GRPC_ENV, "0")
+    assert run.ingress_env(direct_ingress=False, haproxy=False)[run.PROXY_GRPC_ENV] == "0"
 
 
 def test_a_drain_period_set_by_the_operator_is_kept(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -11,7 +11,13 @@ import yaml
 from ray.serve.schema import ServeDeploySchema
 
 import scripts.gen_kuberay
-from deployments.run import PROXY_CALLBACK, PROXY_CALLBACK_ENV
+from deployments.run import (
+    GRPC_MESSAGE_BYTES,
+    GRPC_MESSAGE_ENV,
+    PROXY_CALLBACK,
+    PROXY_CALLBACK_ENV,
+    PROXY_GRPC_ENV,
+)
 
 REPO_ROOT = Path(__file__).resolve().parents[3]
 MANIFEST = REPO_ROOT / "deploy" / "kuberay" / "rayservice.yaml"
@@ -70,7 +76,7 @@ def test_head_runs_no_replicas_and_workers_mirror_cluster_yaml(manifest: dict[st
         assert limits["cpu"] == str(node_type["resources"]["CPU"])
 
 
-def test_every_pod_gets_settings_from_the_secret_and_the_proxy_hook(
+def test_every_pod_gets_settings_from_the_secret_and_the_proxy_switches(
     manifest: dict[str, Any],
 ) -> None:
     ray_cluster = manifest["spec"]["rayClusterConfig"]
@@ -79,6 +85,8 @@ def test_every_pod_gets_settings_from_the_secret_and_the_proxy_hook(
         container = group["template"]["spec"]["containers"][0]
         assert container["envFrom"] == [{"secretRef": {"name": "meetingserve-env"}}]
         assert {"name": PROXY_CALLBACK_ENV, "value": PROXY_CALLBACK} in container["env"]
+        assert {"name": PROXY_GRPC_ENV, "value": "1"} in container["env"]
+        assert {"name": GRPC_MESSAGE_ENV, "value": GRPC_MESSAGE_BYTES} in container["env"]
         assert group["rayStartParams"]["metrics-export-port"] == "8080"
 
 
