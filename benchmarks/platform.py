@@ -26,6 +26,7 @@ from typing import Any
 import httpx
 
 from deployments.profiles import load_config, profile_path
+from deployments.run import ingress_env
 
 logger = logging.getLogger(__name__)
 READY_TIMEOUT_S = 600
@@ -162,6 +163,9 @@ def started_platform(
     data = data_dir or Path(tempfile.mkdtemp(prefix="meeting-bench-"))
     env = {"MEETING_DATA_DIR": str(data), "MEETING_ENVIRONMENT": "test", **(extra_env or {})}
     os.environ.update(env)  # the driver reads settings too (the hub's database)
+    # The Serve proxy as `make run` starts it (its hook, its gRPC channel to the replicas);
+    # switches already in the environment (e.g. ``load --haproxy``, an A/B run) are kept.
+    os.environ.update(ingress_env(direct_ingress=False, haproxy=False))
     cpus = os.cpu_count() or 2
     # Logical CPUs above the physical count (as the integration fixture does) so every
     # light replica and the hub fit; the models still share the real cores.
