@@ -29,9 +29,9 @@ TRUSTED_PROXIES_ENV = "MEETING_TRUSTED_PROXIES"
 PROXY_CALLBACK_ENV = "RAY_SERVE_HTTP_PROXY_CALLBACK_IMPORT_PATH"
 PROXY_CALLBACK = "deployments.proxy_tuning.tune_proxy"
 # The proxy reaches the Ingress replicas over Serve's gRPC channel instead of Ray actor calls
-# and object references: one room event fanned out to 200 sockets costs the proxy and the
-# Ingress ~40 % less CPU and arrives ~2.5x sooner (docs/benchmarks.md, "The proxy's gRPC
-# channel to the Ingress").
+# and object references: a room event fanned out to 200 sockets costs the proxy and the
+# Ingress ~40 % less CPU per frame and arrives in about half the time (docs/benchmarks.md,
+# "The proxy's gRPC channel to the Ingress").
 PROXY_GRPC_ENV = "RAY_SERVE_PROXY_USE_GRPC"
 # gRPC's 4 MiB default would refuse any larger response the Ingress sends in one ASGI message
 # (a long meeting's transcript as JSON); Ray's actor path, the one replaced, has no limit.
