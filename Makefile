@@ -9,7 +9,7 @@ STAMP := $(VENV)/.installed
 
 .PHONY: run test venv sysdeps web web-test pyannote-venv lint typecheck unit integration serve-status bench bench-smoke
 
-$(STAMP): pyproject.toml scripts/install_venv.sh
+$(STAMP): pyproject.toml scripts/install_venv.sh scripts/pip_retry.sh
 	bash scripts/install_venv.sh $(VENV) $(PY)
 	touch $(STAMP)
 

@@ -37,8 +37,10 @@ fi
 command -v "$py" >/dev/null || py=python3
 [ -x "$venv/bin/python" ] || "$py" -m venv "$venv"
 pip=("$venv/bin/python" -m pip --disable-pip-version-check -q)
-"${pip[@]}" install --upgrade pip
-"${pip[@]}" install "$torch_spec" -r "$reqs"
+# shellcheck source=scripts/pip_retry.sh
+source "$root/scripts/pip_retry.sh"
+"${pip[@]}" install --upgrade pip  # before pip_install: --resume-retries needs pip >= 25.1
+pip_install "$torch_spec" -r "$reqs"
 if [ "$variant" = cpu ]; then
   # A venv first built for CUDA keeps those packages after a switch; drop what CPU torch never loads.
   "${pip[@]}" uninstall -y triton $("$venv/bin/python" -m pip list --format=freeze 2>/dev/null \

