@@ -12,7 +12,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from playwright.sync_api import Browser
+from playwright.sync_api import Browser, expect
 
 from scripts.synth_meeting import ensure_meeting
 from tests.browser.a11y import axe_check
@@ -85,6 +85,28 @@ def test_transcript_view_followed_to_the_last_line(live_run: LiveRun) -> None:
     )
     assert box["scrolls"], "the transcript is short enough to fit: this check proves nothing"
     assert box["viewTop"] <= box["lastTop"] and box["lastBottom"] <= box["viewBottom"] + 1, box
+
+
+def test_finished_meeting_opens_at_its_first_line(live_run: LiveRun) -> None:
+    # Opened again once the job is done, the meeting is history to read from the top: its
+    # replay must not pull the view down to the last lines, and there is nothing to follow.
+    page = live_run.page.context.new_page()
+    try:
+        page.goto(live_run.page.url)
+        expect(page.get_by_test_id("summary-text")).to_be_visible(timeout=30_000)
+        expect(page.get_by_test_id("transcript-line")).to_have_count(len(dom_lines(live_run.page)))
+        box = page.evaluate(
+            """() => { const list = document.querySelector('[data-testid=transcript]');
+                const first = list.querySelector('[data-testid=transcript-line]');
+                return { scrolls: list.scrollHeight > list.clientHeight, top: list.scrollTop,
+                         firstTop: first.getBoundingClientRect().top,
+                         viewTop: list.getBoundingClientRect().top }; }"""
+        )
+        assert box["scrolls"], "the transcript is short enough to fit: this check proves nothing"
+        assert box["top"] == 0 and box["firstTop"] >= box["viewTop"], box
+        expect(page.get_by_test_id("follow-live")).to_have_count(0)
+    finally:
+        page.close()
 
 
 def test_summary_and_action_items_match_the_api(live_run: LiveRun) -> None:

@@ -9,6 +9,12 @@ import { SpeakerName } from './SpeakerName.jsx';
  * It follows new lines until the reader scrolls up, so scrolling back to re-read is not yanked
  * away by the next line; scrolling back to the bottom (or "Follow live") follows again.
  *
+ * A meeting that had already finished when the page opened is history, read from the top: its
+ * replay does not pull the view down (the replay of a long meeting used to open the page at
+ * its last lines). Following starts once the feed grows live: a line past the replay point
+ * (``historyUntil``, the first ``connected`` message's ``last_seq``) or partial words. A
+ * meeting that was processing when the page opened (``openedLive``) follows from the start.
+ *
  * Only an upward scroll stops the following. Deciding from "is the view at the bottom?" on
  * every scroll event breaks when lines arrive in a burst: the scroll event of our own jump to
  * the bottom is delivered after the next lines have already made the list taller, so it looks
@@ -50,6 +56,8 @@ export function TranscriptFeed({
   captionSize,
   textMode = 'original',
   language = null,
+  historyUntil = 0,
+  openedLive = true,
   speakers = emptySpeakers,
   canEdit = false,
   onRename,
@@ -62,13 +70,14 @@ export function TranscriptFeed({
   const [following, setFollowing] = useState(true);
   // Changes whenever the bottom of the list can have grown: a new line or new partial words.
   const growth = `${lines.length}:${partials.map((p) => `${p.segmentId}/${p.revision}`).join(',')}`;
+  const live = openedLive || partials.length > 0 || lines.some((line) => (line.seq ?? 0) > historyUntil);
 
   useEffect(() => {
     const list = listRef.current;
-    if (!list || !stickRef.current) return;
+    if (!list || !stickRef.current || !live) return;
     list.scrollTop = list.scrollHeight;
     lastTopRef.current = list.scrollTop;
-  }, [growth]);
+  }, [growth, live]);
 
   const follow = (value) => {
     stickRef.current = value;
@@ -126,7 +135,7 @@ export function TranscriptFeed({
           <PartialLine key={`partial-${partial.segmentId}`} partial={partial} />
         ))}
       </ol>
-      {!following && (
+      {live && !following && (
         <button type="button" className="button button--small transcript__follow" onClick={followLive} data-testid="follow-live">
           Follow live
         </button>

@@ -29,6 +29,10 @@ import { Link } from '../lib/router.jsx';
 const UPLOAD_BUSY = 'Audio is being processed for this meeting. You can upload again when it finishes.';
 const RECORD_BUSY = 'This meeting is already processing audio. You can record when it finishes.';
 
+function isBusy(status) {
+  return status === 'queued' || status === 'processing';
+}
+
 function useMeetingInfo(token, meetingId, describeError) {
   const [meeting, setMeeting] = useState(null);
   const [error, setError] = useState('');
@@ -60,12 +64,16 @@ function useLiveRoom(meetingId, token) {
   const [socketError, setSocketError] = useState('');
   const replayUntilRef = useRef(0);
   const historyUntilRef = useRef(null);
+  const [historyUntil, setHistoryUntil] = useState(0); // the page's first replay point, for the feed
 
   const handlers = {
     onConnected: (message) => {
       const lastSeq = message.last_seq ?? 0;
       replayUntilRef.current = Math.max(replayUntilRef.current, lastSeq);
-      if (historyUntilRef.current === null) historyUntilRef.current = lastSeq;
+      if (historyUntilRef.current === null) {
+        historyUntilRef.current = lastSeq;
+        setHistoryUntil(lastSeq);
+      }
       setSocketError('');
     },
     onTranscript: (segment, message) => {
@@ -88,13 +96,13 @@ function useLiveRoom(meetingId, token) {
     },
   };
   const socket = useMeetingSocket(meetingId, token, handlers);
-  return { room, announcement, socketError, socket };
+  return { room, announcement, socketError, socket, historyUntil };
 }
 
 export function LiveMeeting({ meetingId }) {
   const { token, user, describeError, logout } = useAuth();
   const { meeting, error: loadError } = useMeetingInfo(token, meetingId, describeError);
-  const { room, announcement, socketError, socket } = useLiveRoom(meetingId, token);
+  const { room, announcement, socketError, socket, historyUntil } = useLiveRoom(meetingId, token);
   const caption = useCaptionSize();
   const captionText = useCaptionText();
   usePageTitle(meeting?.title ?? 'Meeting');
@@ -103,7 +111,10 @@ export function LiveMeeting({ meetingId }) {
   // Viewers cannot stream audio (the server closes with 4403), so they never see the button.
   const canRecord = Boolean(meeting) && (meeting.role ? meeting.role !== 'viewer' : isOwner);
   const status = room.status ?? meeting?.status ?? null;
-  const processing = status === 'queued' || status === 'processing';
+  const processing = isBusy(status);
+  // Whether the meeting was still running when the page opened (the API's answer, not the
+  // replay's, which passes through every status the meeting ever had).
+  const openedLive = isBusy(meeting?.status);
   // A finished transcript is replaced only after the user confirms (the server insists too).
   const hasTranscript = room.lines.length > 0 && !processing;
   const canEditSpeakers = canRecord;
@@ -139,6 +150,8 @@ export function LiveMeeting({ meetingId }) {
               captionSize={caption.size}
               textMode={captionText.mode}
               language={room.language?.code ?? meeting?.spoken_language ?? null}
+              historyUntil={historyUntil}
+              openedLive={openedLive}
               speakers={room.speakers}
               canEdit={canEditSpeakers}
               onRename={onRename}
@@ -158,7 +171,6 @@ export function LiveMeeting({ meetingId }) {
               lagS={room.details.lag_s}
               hasTranscript={hasTranscript}
               busyReason={processing ? RECORD_BUSY : ''}
-              hasTranscript={hasTranscript}
             />
           )}
           <SummaryPanel summary={room.summary} speakers={room.speakers} />
@@ -178,7 +190,6 @@ export function LiveMeeting({ meetingId }) {
             onApiError={onApiError}
             hasTranscript={hasTranscript}
             busyReason={processing ? UPLOAD_BUSY : ''}
-            hasTranscript={hasTranscript}
           />
           <ExportPanel token={token} meetingId={meetingId} onApiError={onApiError} textMode={captionText.mode} />
           {isOwner && <SharePanel token={token} meetingId={meetingId} onApiError={onApiError} />}
