@@ -5,6 +5,14 @@ import { cleanup, fireEvent, render, screen } from '@testing-library/react';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 
 import { TranscriptFeed } from '../src/components/TranscriptFeed.jsx';
+import { formatClock } from '../src/lib/format.js';
+
+// Every rendered line (final or partial) formats its time once: the count of calls says how
+// many lines a render went through.
+vi.mock('../src/lib/format.js', async (original) => {
+  const real = await original();
+  return { ...real, formatClock: vi.fn(real.formatClock) };
+});
 
 const FULL_HEIGHT = 5000;
 
@@ -69,5 +77,32 @@ describe('TranscriptFeed following', () => {
     expect(el.scrollTop).toBe(1000);
     fireEvent.click(screen.getByTestId('follow-live'));
     expect(el.scrollTop).toBe(FULL_HEIGHT);
+  });
+});
+
+describe('TranscriptFeed rendering', () => {
+  const noop = () => {};
+  const edit = { canEdit: true, onRename: noop, onMerge: noop, onEnrol: noop };
+
+  function partial(revision) {
+    return [{ segmentId: 'p1', revision, speaker: 'SPEAKER_00', text: `words ${revision}`, start: 500 }];
+  }
+
+  it('renders only the partial, not every final line, when partial words change', () => {
+    const all = lines(1, 300); // the reducer keeps the lines array while only partials change
+    const view = render(feed({ lines: all, partials: partial(1), ...edit }));
+    formatClock.mockClear();
+    view.rerender(feed({ lines: all, partials: partial(2), ...edit }));
+    expect(formatClock).toHaveBeenCalledTimes(1);
+    expect(screen.getByTestId('transcript-partial').textContent).toContain('words 2');
+  });
+
+  it('still shows a rename on every line of that speaker', () => {
+    const all = lines(1, 30);
+    const view = render(feed({ lines: all, ...edit }));
+    const named = { speakers: { SPEAKER_00: { name: 'Ada' } }, merges: {}, segment_speakers: {} };
+    view.rerender(feed({ lines: all, speakers: named, ...edit }));
+    const names = screen.getAllByTestId('speaker-rename-button').map((b) => b.textContent);
+    expect(names).toEqual(Array(30).fill('Ada'));
   });
 });

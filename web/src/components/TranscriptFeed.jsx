@@ -1,4 +1,4 @@
-import { useEffect, useRef, useState } from 'react';
+import { memo, useEffect, useMemo, useRef, useState } from 'react';
 
 import { formatClock, formatSpeaker, speakerColour } from '../lib/format.js';
 import { emptySpeakers, lineSpeaker } from '../lib/speakers.js';
@@ -68,6 +68,14 @@ export function TranscriptFeed({
   const stickRef = useRef(true);
   const lastTopRef = useRef(0);
   const [following, setFollowing] = useState(true);
+  // Worked out again only when the lines or the speaker state change, not on every partial.
+  const whos = useMemo(() => lines.map((line) => lineSpeaker(line, speakers)), [lines, speakers]);
+  const labelsKey = [...new Set(whos.map((who) => who.label))].sort().join('\n');
+  // One object while nothing in it changes, so that FinalLine's memo holds (see there).
+  const speakerEdit = useMemo(
+    () => ({ labels: labelsKey ? labelsKey.split('\n') : [], canEdit, onRename, onMerge, onEnrol }),
+    [labelsKey, canEdit, onRename, onMerge, onEnrol],
+  );
   // Changes whenever the bottom of the list can have grown: a new line or new partial words.
   const growth = `${lines.length}:${partials.map((p) => `${p.segmentId}/${p.revision}`).join(',')}`;
   const live = openedLive || partials.length > 0 || lines.some((line) => (line.seq ?? 0) > historyUntil);
@@ -109,7 +117,6 @@ export function TranscriptFeed({
       </p>
     );
   }
-  const labels = [...new Set(lines.map((line) => lineSpeaker(line, speakers).label))].sort();
   return (
     <>
       <ol
@@ -122,13 +129,13 @@ export function TranscriptFeed({
         tabIndex={0}
         aria-label="Transcript"
       >
-        {lines.map((line) => (
+        {lines.map((line, index) => (
           <FinalLine
             key={line.seq ?? line.id}
             line={line}
             textMode={textMode}
-            who={lineSpeaker(line, speakers)}
-            speakerEdit={{ labels, canEdit, onRename, onMerge, onEnrol }}
+            who={whos[index]}
+            speakerEdit={speakerEdit}
           />
         ))}
         {partials.map((partial) => (
@@ -144,7 +151,18 @@ export function TranscriptFeed({
   );
 }
 
-function FinalLine({ line, textMode, who, speakerEdit }) {
+/** Whether a final line would render the same: the line object (the reducer never changes one
+ * in place), the speaker it reads as, and the caption mode. A live meeting re-renders the feed
+ * on every partial, several times a second, and hours of unchanged lines must not re-render
+ * with it. */
+function sameFinalLine(before, after) {
+  const [a, b] = [before.who, after.who];
+  return before.line === after.line && before.textMode === after.textMode
+    && before.speakerEdit === after.speakerEdit && a.label === b.label && a.name === b.name
+    && a.confidence === b.confidence && a.source === b.source;
+}
+
+const FinalLine = memo(function FinalLine({ line, textMode, who, speakerEdit }) {
   return (
     <li
       className="transcript__line"
@@ -163,7 +181,7 @@ function FinalLine({ line, textMode, who, speakerEdit }) {
       <LineText line={line} textMode={textMode} />
     </li>
   );
-}
+}, sameFinalLine);
 
 function PartialLine({ partial }) {
   const speaker = partial.speaker ? formatSpeaker(partial.speaker) : 'Speaking now';
