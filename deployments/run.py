@@ -37,6 +37,13 @@ PROXY_GRPC_ENV = "RAY_SERVE_PROXY_USE_GRPC"
 # (a long meeting's transcript as JSON); Ray's actor path, the one replaced, has no limit.
 GRPC_MESSAGE_ENV = "RAY_SERVE_REPLICA_GRPC_MAX_MESSAGE_LENGTH"
 GRPC_MESSAGE_BYTES = str(512 * 1024 * 1024)
+# The switches every proxy starts with, where the operator has set none: `make run` and the
+# benchmarks (ingress_env), cluster.yaml's `ray start` lines and the KubeRay pods.
+PROXY_DEFAULTS = {
+    PROXY_CALLBACK_ENV: PROXY_CALLBACK,
+    PROXY_GRPC_ENV: "1",
+    GRPC_MESSAGE_ENV: GRPC_MESSAGE_BYTES,
+}
 FORWARDFOR_WRAPPER = Path(__file__).resolve().with_name("haproxy_forwardfor.sh")
 # On one machine HAProxy reaches the Ingress replicas' ports over loopback.
 LOCAL_HAPROXY_ADDRESSES = "127.0.0.1/32,::1/128"
@@ -53,11 +60,7 @@ def ingress_env(direct_ingress: bool, haproxy: bool) -> dict[str, str]:
     replicas' direct-ingress ports, so it needs both. A stopping direct-ingress replica waits
     30 s by default for an outside load balancer to stop sending it clients; on this one
     machine there is none, so that wait only delays Ctrl-C: 2 s unless already set."""
-    proxy = {
-        PROXY_CALLBACK_ENV: os.environ.get(PROXY_CALLBACK_ENV) or PROXY_CALLBACK,
-        PROXY_GRPC_ENV: os.environ.get(PROXY_GRPC_ENV) or "1",
-        GRPC_MESSAGE_ENV: os.environ.get(GRPC_MESSAGE_ENV) or GRPC_MESSAGE_BYTES,
-    }
+    proxy = {name: os.environ.get(name) or default for name, default in PROXY_DEFAULTS.items()}
     if not (direct_ingress or haproxy):
         return proxy
     env = {**proxy, DIRECT_INGRESS_ENV: "1", DRAIN_ENV: os.environ.get(DRAIN_ENV, LOCAL_DRAIN_S)}

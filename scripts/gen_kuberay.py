@@ -19,13 +19,7 @@ from typing import Any
 
 import yaml
 
-from deployments.run import (
-    GRPC_MESSAGE_BYTES,
-    GRPC_MESSAGE_ENV,
-    PROXY_CALLBACK,
-    PROXY_CALLBACK_ENV,
-    PROXY_GRPC_ENV,
-)
+from deployments.run import PROXY_DEFAULTS
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 SERVE_CONFIG = REPO_ROOT / "configs" / "serve_gpu.yaml"
@@ -38,14 +32,10 @@ RAY_VERSION = "2.60.0"
 # /home/ray/meetingserve (`pip install -e ".[gpu]"`, `make pyannote-venv`); docs/operations.md.
 IMAGE = "meetingserve:gpu"
 ENV_FROM_NAME = "meetingserve-env"
-# Every pod's proxy (and direct-ingress replica) runs the project's hook, as under `make run`:
-# its collector settings, WebSocket compression off.
-PROXY_HOOK_ENV = {"name": PROXY_CALLBACK_ENV, "value": PROXY_CALLBACK}
-# The proxy reaches the replicas over gRPC, with room for large responses (deployments/run.py).
-PROXY_GRPC = [
-    {"name": PROXY_GRPC_ENV, "value": "1"},
-    {"name": GRPC_MESSAGE_ENV, "value": GRPC_MESSAGE_BYTES},
-]
+# Every pod's proxy (and direct-ingress replica) starts as under `make run`: the project's hook
+# (collector settings, WebSocket compression off) and Serve's gRPC channel to the replicas,
+# with room for large responses (deployments/run.py).
+PROXY_ENV = [{"name": name, "value": value} for name, value in PROXY_DEFAULTS.items()]
 METRICS_PORT = 8080
 # The head advertises no CPUs to Ray (no replicas) but its pod needs some for the control plane.
 HEAD_POD_CPUS = 4
@@ -98,7 +88,7 @@ def container(name: str, node_type: dict[str, Any], ports: list[dict[str, Any]])
         "name": name,
         "image": IMAGE,
         "envFrom": [{"secretRef": {"name": ENV_FROM_NAME}}],
-        "env": [{"name": "RAY_AUTH_MODE", "value": "token"}, PROXY_HOOK_ENV, *PROXY_GRPC],
+        "env": [{"name": "RAY_AUTH_MODE", "value": "token"}, *PROXY_ENV],
         "ports": ports,
         "resources": {"limits": limits, "requests": dict(limits)},
     }

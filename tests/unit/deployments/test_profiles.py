@@ -93,9 +93,8 @@ def test_the_banner_names_the_ingress_path_it_starts() -> None:
 
 def test_haproxy_turns_on_the_direct_ingress_it_routes_to(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv(run.DRAIN_ENV, raising=False)
-    monkeypatch.delenv(run.PROXY_CALLBACK_ENV, raising=False)
-    monkeypatch.delenv(run.PROXY_GRPC_ENV, raising=False)
-    monkeypatch.delenv(run.GRPC_MESSAGE_ENV, raising=False)
+    for name in run.PROXY_DEFAULTS:
+        monkeypatch.delenv(name, raising=False)
     proxy = {
         run.PROXY_CALLBACK_ENV: run.PROXY_CALLBACK,
         run.PROXY_GRPC_ENV: "1",

@@ -88,22 +88,14 @@ def test_workers_export_metrics_on_the_same_fixed_port_as_the_head() -> None:
 
 def test_every_node_starts_ray_with_the_proxy_hook_and_grpc() -> None:
     """Serve reads these variables once, in each node's proxy, from Ray's environment."""
-    from deployments.run import (
-        GRPC_MESSAGE_BYTES,
-        GRPC_MESSAGE_ENV,
-        PROXY_CALLBACK,
-        PROXY_CALLBACK_ENV,
-        PROXY_GRPC_ENV,
-    )
+    from deployments.run import PROXY_DEFAULTS
 
     config = load_cluster()
     for commands in (config["head_start_ray_commands"], config["worker_start_ray_commands"]):
         start = next(c for c in commands if "ray start" in c)
-        assignment = f"{PROXY_CALLBACK_ENV}=${{{PROXY_CALLBACK_ENV}:-{PROXY_CALLBACK}}}"
-        assert assignment in start.split(" ray start")[0], start
         environment = start.split(" ray start")[0]
-        assert f"{PROXY_GRPC_ENV}=${{{PROXY_GRPC_ENV}:-1}}" in environment
-        assert f"{GRPC_MESSAGE_ENV}=${{{GRPC_MESSAGE_ENV}:-{GRPC_MESSAGE_BYTES}}}" in environment
+        for name, value in PROXY_DEFAULTS.items():
+            assert f"{name}=${{{name}:-{value}}}" in environment, start
 
 
 def uncommented_keys(text: str) -> list[str]:

@@ -11,13 +11,7 @@ import yaml
 from ray.serve.schema import ServeDeploySchema
 
 import scripts.gen_kuberay
-from deployments.run import (
-    GRPC_MESSAGE_BYTES,
-    GRPC_MESSAGE_ENV,
-    PROXY_CALLBACK,
-    PROXY_CALLBACK_ENV,
-    PROXY_GRPC_ENV,
-)
+from deployments.run import PROXY_DEFAULTS
 
 REPO_ROOT = Path(__file__).resolve().parents[3]
 MANIFEST = REPO_ROOT / "deploy" / "kuberay" / "rayservice.yaml"
@@ -84,9 +78,8 @@ def test_every_pod_gets_settings_from_the_secret_and_the_proxy_switches(
     for group in groups:
         container = group["template"]["spec"]["containers"][0]
         assert container["envFrom"] == [{"secretRef": {"name": "meetingserve-env"}}]
-        assert {"name": PROXY_CALLBACK_ENV, "value": PROXY_CALLBACK} in container["env"]
-        assert {"name": PROXY_GRPC_ENV, "value": "1"} in container["env"]
-        assert {"name": GRPC_MESSAGE_ENV, "value": GRPC_MESSAGE_BYTES} in container["env"]
+        for name, value in PROXY_DEFAULTS.items():
+            assert {"name": name, "value": value} in container["env"]
         assert group["rayStartParams"]["metrics-export-port"] == "8080"
 
 
