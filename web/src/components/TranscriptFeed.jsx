@@ -78,7 +78,8 @@ export function TranscriptFeed({
   );
   // Changes whenever the bottom of the list can have grown: a new line or new partial words.
   const growth = `${lines.length}:${partials.map((p) => `${p.segmentId}/${p.revision}`).join(',')}`;
-  const live = openedLive || partials.length > 0 || lines.some((line) => (line.seq ?? 0) > historyUntil);
+  // Lines come in seq order (the reducer takes only seqs above its last), so the newest decides.
+  const live = openedLive || partials.length > 0 || (lines.at(-1)?.seq ?? 0) > historyUntil;
 
   useEffect(() => {
     const list = listRef.current;
