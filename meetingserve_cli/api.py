@@ -128,7 +128,14 @@ class ApiClient:
         return result
 
     def meetings(self) -> list[dict[str, Any]]:
-        result: list[dict[str, Any]] = self.json("List meetings", "GET", "/api/meetings")
+        """Every meeting the caller can see, following the list's ``Link: rel="next"`` pages."""
+        result: list[dict[str, Any]] = []
+        url: str | None = "/api/meetings"
+        while url is not None:
+            response = self.request("List meetings", "GET", url)
+            result.extend(response.json())
+            following = response.links.get("next", {}).get("url")
+            url = str(response.url.join(following)) if following else None
         return result
 
     def meeting(self, meeting_id: str) -> dict[str, Any]:

@@ -11,6 +11,7 @@ Free of FastAPI so the hub actor and the processor can import it. Typical use::
 from __future__ import annotations
 
 from persistence.accounts import (
+    MeetingCursor,
     create_meeting,
     create_user,
     delete_meeting,
@@ -60,6 +61,7 @@ __all__ = [
     "Job",
     "JobAlreadyActiveError",
     "Meeting",
+    "MeetingCursor",
     "MeetingNotFoundError",
     "Membership",
     "RepositoryError",

@@ -7,8 +7,10 @@ the block ends. Functions flush so generated ids and constraint errors surface i
 from __future__ import annotations
 
 import logging
+from dataclasses import dataclass
+from datetime import datetime
 
-from sqlalchemy import delete, select
+from sqlalchemy import and_, delete, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -100,14 +102,31 @@ def visible_meeting(session: Session, user_id: str, meeting_id: str) -> Meeting 
     )
 
 
-def list_visible_meetings(session: Session, user_id: str) -> list[tuple[Meeting, Role]]:
-    """Meetings the user owns or was shared, newest first, each with the user's role."""
-    rows = session.execute(
+@dataclass(frozen=True)
+class MeetingCursor:
+    """Where a page of ``list_visible_meetings`` ended: its last meeting's sort key."""
+
+    created_at: datetime
+    meeting_id: str
+
+
+def list_visible_meetings(
+    session: Session, user_id: str, *, limit: int | None = None, after: MeetingCursor | None = None
+) -> list[tuple[Meeting, Role]]:
+    """Meetings the user owns or was shared, newest first (ties by id), each with the user's
+    role; at most ``limit``, starting after ``after`` (keyset paging: stable while meetings
+    are added or deleted in between)."""
+    query = (
         select(Meeting, Membership.role)
         .join(Membership, Membership.meeting_id == Meeting.id)
         .where(Membership.user_id == user_id)
-        .order_by(Meeting.created_at.desc(), Meeting.id)
     )
+    if after is not None:
+        same_time_later_id = and_(
+            Meeting.created_at == after.created_at, Meeting.id > after.meeting_id
+        )
+        query = query.where(or_(Meeting.created_at < after.created_at, same_time_later_id))
+    rows = session.execute(query.order_by(Meeting.created_at.desc(), Meeting.id).limit(limit))
     return [(meeting, role) for meeting, role in rows.tuples()]  # type: ignore[misc]
 
 

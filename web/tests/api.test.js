@@ -1,6 +1,6 @@
 import { describe, expect, it, vi } from 'vitest';
 
-import { ApiError, apiRequest, errorDetail, exportFileName, uploadAudio } from '../src/lib/api.js';
+import { ApiError, apiRequest, errorDetail, exportFileName, listMeetings, nextLink, uploadAudio } from '../src/lib/api.js';
 import { clearToken, loadToken, saveToken } from '../src/lib/auth.js';
 
 function jsonResponse(status, body) {
@@ -27,6 +27,30 @@ describe('apiRequest', () => {
 
   it('resolves 204 to null', async () => {
     expect(await apiRequest('/api/meetings/m1', { method: 'DELETE', fetchImpl: async () => jsonResponse(204) })).toBeNull();
+  });
+});
+
+describe('listMeetings', () => {
+  it('reads the next page from the Link header, and none after the last', async () => {
+    const pages = {
+      '/api/meetings?limit=50': [[{ id: 'b' }], '</api/meetings?limit=50&cursor=Yg>; rel="next"'],
+      '/api/meetings?limit=50&cursor=Yg': [[{ id: 'a' }], null],
+    };
+    const fetchImpl = vi.fn(async (path) => {
+      const [body, link] = pages[path];
+      return new Response(JSON.stringify(body), { status: 200, headers: link ? { Link: link } : {} });
+    });
+    const first = await listMeetings('tok', undefined, fetchImpl);
+    expect(first).toEqual({ meetings: [{ id: 'b' }], next: '/api/meetings?limit=50&cursor=Yg' });
+    expect(await listMeetings('tok', first.next, fetchImpl)).toEqual({ meetings: [{ id: 'a' }], next: null });
+    expect(fetchImpl.mock.calls[1][1].headers.Authorization).toBe('Bearer tok');
+  });
+
+  it('finds rel="next" among other links and ignores the rest', () => {
+    expect(nextLink('</p?c=1>; rel="prev", </p?c=3>; rel="next"')).toBe('/p?c=3');
+    expect(nextLink('</p?c=3>; rel=next')).toBe('/p?c=3');
+    expect(nextLink('</p?c=1>; rel="prev"')).toBeNull();
+    expect(nextLink(null)).toBeNull();
   });
 });
 

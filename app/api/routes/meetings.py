@@ -7,7 +7,7 @@ import shutil
 from pathlib import Path
 from typing import Annotated
 
-from fastapi import APIRouter, BackgroundTasks, HTTPException, Request, Response, status
+from fastapi import APIRouter, BackgroundTasks, HTTPException, Query, Request, Response, status
 from fastapi import Path as PathParam
 
 from app.api.deps import (
@@ -21,10 +21,12 @@ from app.api.deps import (
     rate_limited,
 )
 from app.api.languages import LanguagesDep, check_languages
+from app.api.paging import MAX_CURSOR_CHARS, decode_cursor, next_link
 from app.ratelimit import RateLimited
 from app.schemas import MeetingCreate, MeetingPublic, MemberCreate, MemberPublic
 from app.sockets.access import recheck_access_soon
 from persistence import (
+    MeetingCursor,
     create_meeting,
     delete_meeting,
     get_user_by_email,
@@ -39,6 +41,9 @@ from rooms.hub import HubClient
 logger = logging.getLogger(__name__)
 
 router = APIRouter(prefix="/meetings", tags=["meetings"])
+# One page of the meetings list; also what a client that sends no ``limit`` gets (each user
+# owns at most ``MEETING_MAX_MEETINGS_PER_USER``, 1000 by default, but shares are unbounded).
+MAX_PAGE = 1000
 
 
 @router.post("", status_code=status.HTTP_201_CREATED)
@@ -65,10 +70,26 @@ def create_meeting_route(
 
 
 @router.get("")
-def list_meetings(user: CurrentUser, session: SessionDep) -> list[MeetingPublic]:
+def list_meetings(
+    request: Request,
+    response: Response,
+    user: CurrentUser,
+    session: SessionDep,
+    limit: Annotated[int, Query(ge=1, le=MAX_PAGE)] = MAX_PAGE,
+    cursor: Annotated[str | None, Query(max_length=MAX_CURSOR_CHARS)] = None,
+) -> list[MeetingPublic]:
+    """Newest first, ``limit`` at a time; a ``Link: rel="next"`` header when more follow."""
+    after = decode_cursor(cursor) if cursor is not None else None
+    rows = list_visible_meetings(session, user.id, limit=limit + 1, after=after)
+    page = rows[:limit]
+    if len(rows) > limit:
+        last = page[-1][0]
+        response.headers["Link"] = next_link(
+            request.url.path, limit, MeetingCursor(last.created_at, last.id)
+        )
     return [
         MeetingPublic.model_validate(meeting).model_copy(update={"role": role})
-        for meeting, role in list_visible_meetings(session, user.id)
+        for meeting, role in page
     ]
 
 

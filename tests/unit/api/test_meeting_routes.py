@@ -104,6 +104,66 @@ def test_list_shows_owned_and_shared_meetings_only(
     assert mine["id"] in {m["id"] for m in listed}
 
 
+def list_pages(client: TestClient, account: Account, limit: int) -> list[list[dict[str, Any]]]:
+    """Every page of the meetings list, following ``Link: rel="next"``."""
+    pages, url = [], f"/api/meetings?limit={limit}"
+    while url:
+        r = client.get(url, headers=account.headers)
+        assert r.status_code == 200, r.text
+        pages.append(r.json())
+        url = r.links.get("next", {}).get("url", "")
+    return pages
+
+
+def test_list_pages_newest_first_through_next_links(
+    api: Api, client: TestClient, db: Database, alice: Account, bob: Account
+) -> None:
+    made = [api.create_meeting(alice, f"m{i}")["id"] for i in range(5)]
+    shared = api.create_meeting(bob, "Bob's shared")["id"]
+    api.share(bob, shared, alice.email)
+    api.create_meeting(bob, "Bob's private")
+    with db.session() as s:  # three meetings created in the same instant: ties go by id
+        same = s.scalar(select(Meeting.created_at).where(Meeting.id == made[2]))
+        for meeting_id in made[:2]:
+            s.get(Meeting, meeting_id).created_at = same  # type: ignore[union-attr]
+    everything = client.get("/api/meetings", headers=alice.headers)
+    assert "link" not in everything.headers
+    expected = [m["id"] for m in everything.json()]
+    assert len(expected) == 6 and shared in expected
+
+    pages = list_pages(client, alice, limit=2)
+    assert [len(page) for page in pages] == [2, 2, 2]
+    assert [m["id"] for page in pages for m in page] == expected
+
+
+def test_a_page_boundary_holds_while_meetings_come_and_go(
+    api: Api, client: TestClient, alice: Account
+) -> None:
+    ids = [api.create_meeting(alice, f"m{i}")["id"] for i in range(4)]  # newest last
+    first = client.get("/api/meetings?limit=2", headers=alice.headers)
+    assert [m["id"] for m in first.json()] == [ids[3], ids[2]]
+    api.create_meeting(alice, "newer")  # before the boundary: not on the next page
+    assert client.delete(f"/api/meetings/{ids[3]}", headers=alice.headers).status_code == 204
+    second = client.get(first.links["next"]["url"], headers=alice.headers)
+    assert [m["id"] for m in second.json()] == [ids[1], ids[0]]
+    assert "link" not in second.headers
+
+
+@pytest.mark.parametrize(
+    ("query", "code"),
+    [
+        ("limit=0", 422),
+        ("limit=1001", 422),
+        ("cursor=not-a-cursor", 400),
+        ("cursor=" + "A" * 201, 422),
+        ("cursor=MjAyNi0wMS0wMXw", 400),  # a time without a zone, or no id: never issued
+    ],
+)
+def test_list_refuses_bad_paging(client: TestClient, alice: Account, query: str, code: int) -> None:
+    r = client.get(f"/api/meetings?{query}", headers=alice.headers)
+    assert r.status_code == code, r.text
+
+
 def test_viewer_reads_but_cannot_delete_or_share(
     api: Api, client: TestClient, db: Database, alice: Account, bob: Account
 ) -> None:

@@ -43,8 +43,8 @@ async function readBody(response) {
   }
 }
 
-/** JSON request; resolves to the parsed body (null for 204) or throws ApiError. */
-export async function apiRequest(path, { method = 'GET', token, body, fetchImpl = fetch } = {}) {
+/** JSON request; resolves to `{ body, response }` (body null for 204) or throws ApiError. */
+async function apiExchange(path, { method = 'GET', token, body, fetchImpl = fetch } = {}) {
   const headers = { Accept: 'application/json', ...authHeaders(token) };
   if (body !== undefined) headers['Content-Type'] = 'application/json';
   const response = await fetchImpl(path, {
@@ -54,7 +54,32 @@ export async function apiRequest(path, { method = 'GET', token, body, fetchImpl 
   });
   const parsed = await readBody(response);
   if (!response.ok) throw new ApiError(response.status, errorDetail(parsed, response.status), parsed?.code ?? null);
-  return parsed;
+  return { body: parsed, response };
+}
+
+/** JSON request; resolves to the parsed body (null for 204) or throws ApiError. */
+export async function apiRequest(path, options) {
+  return (await apiExchange(path, options)).body;
+}
+
+/** The `rel="next"` target of an RFC 8288 `Link` header, or null. */
+export function nextLink(header) {
+  for (const part of (header ?? '').split(',')) {
+    const match = /^\s*<([^>]*)>(.*)$/.exec(part);
+    if (match && /;\s*rel="?next"?(\s|;|$)/i.test(match[2])) return match[1];
+  }
+  return null;
+}
+
+export const MEETINGS_PAGE = 50;
+
+/**
+ * One page of the meetings list, newest first: `{ meetings, next }`, where `next` is the path
+ * of the following page (the server's `Link: rel="next"`) or null after the last.
+ */
+export async function listMeetings(token, path = `/api/meetings?limit=${MEETINGS_PAGE}`, fetchImpl = fetch) {
+  const { body, response } = await apiExchange(path, { token, fetchImpl });
+  return { meetings: body, next: nextLink(response.headers.get('Link')) };
 }
 
 export const api = {
@@ -72,7 +97,6 @@ export const api = {
     }),
   transcriptVersions: (token, id) =>
     apiRequest(`/api/meetings/${encodeURIComponent(id)}/transcript/versions`, { token }),
-  listMeetings: (token) => apiRequest('/api/meetings', { token }),
   createMeeting: (token, title) => apiRequest('/api/meetings', { method: 'POST', token, body: { title } }),
   getMeeting: (token, id) => apiRequest(`/api/meetings/${encodeURIComponent(id)}`, { token }),
   // language: "auto" or an ISO 639-1 code; translateTo: "en" or null; reprocess re-runs the upload

@@ -2,7 +2,7 @@ import { useEffect, useId, useState } from 'react';
 
 import { useAuth } from '../auth.jsx';
 import { usePageTitle } from '../hooks/usePageTitle.js';
-import { api } from '../lib/api.js';
+import { api, listMeetings } from '../lib/api.js';
 import { formatDate } from '../lib/format.js';
 import { Link, navigate } from '../lib/router.jsx';
 
@@ -55,22 +55,48 @@ function MeetingList({ meetings, userId }) {
   );
 }
 
-export function MeetingsPage() {
-  usePageTitle('Meetings');
-  const { token, user, describeError } = useAuth();
+/** The newest page of meetings at first, and older pages on demand. */
+function useMeetingPages(token, describeError) {
   const [meetings, setMeetings] = useState(null);
+  const [next, setNext] = useState(null);
+  const [loadingMore, setLoadingMore] = useState(false);
   const [error, setError] = useState('');
 
   useEffect(() => {
     let cancelled = false;
-    api
-      .listMeetings(token)
-      .then((list) => !cancelled && setMeetings(list))
+    listMeetings(token)
+      .then((page) => {
+        if (cancelled) return;
+        setMeetings(page.meetings);
+        setNext(page.next);
+      })
       .catch((err) => !cancelled && setError(describeError(err)));
     return () => {
       cancelled = true;
     };
   }, [token, describeError]);
+
+  const loadMore = async () => {
+    setLoadingMore(true);
+    setError('');
+    try {
+      const page = await listMeetings(token, next);
+      setMeetings((shown) => [...shown, ...page.meetings]);
+      setNext(page.next);
+    } catch (err) {
+      setError(describeError(err));
+    } finally {
+      setLoadingMore(false);
+    }
+  };
+
+  return { meetings, next, loadingMore, error, loadMore };
+}
+
+export function MeetingsPage() {
+  usePageTitle('Meetings');
+  const { token, user, describeError } = useAuth();
+  const { meetings, next, loadingMore, error, loadMore } = useMeetingPages(token, describeError);
 
   return (
     <>
@@ -81,6 +107,11 @@ export function MeetingsPage() {
           {error && <p role="alert" className="error">{error}</p>}
           {meetings === null && !error && <p>Loading meetings…</p>}
           {meetings && <MeetingList meetings={meetings} userId={user?.id} />}
+          {meetings && next && (
+            <button type="button" className="button button--secondary" onClick={loadMore} disabled={loadingMore} data-testid="meetings-more">
+              {loadingMore ? 'Loading…' : 'Show older meetings'}
+            </button>
+          )}
         </section>
         <CreateMeetingForm token={token} describeError={describeError} />
       </div>
