@@ -1,4 +1,5 @@
-"""Per-user caps on the expensive things: jobs in flight, live sessions, stored audio, meetings.
+"""Per-user caps on the expensive things: jobs in flight, live sessions, stored audio, meetings
+(and members per meeting).
 
 Usage is charged to the *meeting's owner*, whoever starts the work (an editor uploading to
 Alice's meeting uses Alice's allowance), so sharing a meeting cannot multiply anyone's caps and
@@ -14,7 +15,7 @@ from pathlib import Path
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from persistence.models import ACTIVE_JOB_STATUSES, Job, Meeting, User
+from persistence.models import ACTIVE_JOB_STATUSES, Job, Meeting, Membership, User
 from settings.config import Settings
 
 JOB_RETRY_AFTER_S = 30  # a typical job finishes a window in this time; ask the client to wait
@@ -88,6 +89,20 @@ def check_meeting_slot(session: Session, settings: Settings, owner_id: str) -> N
         raise QuotaExceeded(
             f"You own {settings.max_meetings_per_user} meetings, the most allowed; "
             "delete one to create another"
+        )
+
+
+def check_member_slot(session: Session, settings: Settings, meeting_id: str, user_id: str) -> None:
+    """Room for one more member (the owner counts); sharing again with a member is a role
+    change and always fits."""
+    members = select(Membership.user_id).where(Membership.meeting_id == meeting_id)
+    if session.scalar(members.where(Membership.user_id == user_id)) is not None:
+        return
+    count = session.scalar(select(func.count()).select_from(members.subquery()))
+    if int(count or 0) >= settings.max_members_per_meeting:
+        raise QuotaExceeded(
+            f"This meeting has {settings.max_members_per_meeting} members, the most allowed; "
+            "remove one to share it with someone else"
         )
 
 

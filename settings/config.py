@@ -63,6 +63,7 @@ class Settings(BaseSettings):
     max_live_sessions_per_user: int = Field(default=2, gt=0)
     max_stored_audio_bytes_per_user: int = Field(default=20 * 1024**3, gt=0)
     max_meetings_per_user: int = Field(default=1000, gt=0)
+    max_members_per_meeting: int = Field(default=1000, gt=0)
     # ---- accounts, sessions and access (docs/security.md) ----
     trusted_proxies: str = Field(
         default="", description="comma-separated addresses/CIDRs whose X-Forwarded-For counts"

@@ -35,7 +35,7 @@ from persistence import (
 )
 from persistence.accounts import list_members, remove_member
 from persistence.languages import set_language_settings
-from persistence.quotas import QuotaExceeded, check_meeting_slot
+from persistence.quotas import QuotaExceeded, check_meeting_slot, check_member_slot
 from rooms.hub import HubClient
 
 logger = logging.getLogger(__name__)
@@ -140,6 +140,7 @@ def add_meeting_member(
     meeting: OwnedMeeting,
     user: CurrentUser,
     session: SessionDep,
+    settings: SettingsDep,
     guard: GuardDep,
 ) -> MemberPublic:
     """Share the meeting. Lookups of unknown emails are counted per caller
@@ -162,6 +163,10 @@ def add_meeting_member(
         raise HTTPException(
             status_code=status.HTTP_409_CONFLICT, detail="You already own this meeting"
         )
+    try:
+        check_member_slot(session, settings, meeting.id, member.id)
+    except QuotaExceeded as e:
+        raise HTTPException(status.HTTP_429_TOO_MANY_REQUESTS, e.detail) from e
     share_meeting(session, meeting.id, member.id, body.role)
     session.commit()
     logger.info("meeting %s shared with user %s as %s", meeting.id, member.id, body.role)

@@ -288,6 +288,27 @@ def test_meetings_over_the_cap_are_429(make_client: Any, alice: Account) -> None
     assert "delete one" in r.json()["detail"]
 
 
+def test_members_over_the_cap_are_429_but_a_role_change_fits(
+    make_client: Any, alice: Account
+) -> None:
+    client = make_client(max_members_per_meeting=2)  # the owner and one more
+    api = Api(client)
+    bob, carol = api.register("bob@example.com"), api.register("carol@example.com")
+    meeting = api.create_meeting(alice)
+    members = f"/api/meetings/{meeting['id']}/members"
+
+    def share(email: str, role: str = "viewer") -> httpx.Response:
+        return client.post(members, json={"email": email, "role": role}, headers=alice.headers)
+
+    assert share(bob.email).status_code == 201
+    refused = share(carol.email)
+    assert refused.status_code == 429
+    assert "remove one" in refused.json()["detail"]
+    assert share(bob.email, "editor").status_code == 201  # a role change always fits
+    assert client.delete(f"{members}/{bob.id}", headers=alice.headers).status_code == 204
+    assert share(carol.email).status_code == 201
+
+
 def test_database_pool_size_comes_from_the_settings(make_client: Any) -> None:
     client = make_client(db_pool_size=3, db_max_overflow=2)
     pool = client.app.state.db.engine.pool  # type: ignore[attr-defined]
