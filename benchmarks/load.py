@@ -60,6 +60,7 @@ from benchmarks.platform import (
 )
 from benchmarks.postgres_server import PostgresServer, find_bindir
 from benchmarks.report import deployed_settings, new_result, write_result
+from deployments.proxy_tuning import router_loops
 from deployments.run import ingress_env
 
 logger = logging.getLogger(__name__)
@@ -604,6 +605,7 @@ def main(argv: list[str] | None = None) -> int:
     settings = {"plan": asdict(plan), "audio": opts.meeting, "url": opts.url, "env": env}
     settings["path"] = ingress_path(opts.direct_ingress, opts.haproxy)
     settings["serve_switches"] = serve_switches()
+    settings["router_loops"] = router_loops()
     settings["hub_shards"] = opts.hub_shards or profile_hub_shards(opts.profile)
     settings["database"] = "PostgreSQL (durable defaults)" if opts.postgres else "SQLite"
     settings["command"] = " ".join(["python -m benchmarks load", *sys.argv[2:]])
