@@ -20,7 +20,7 @@ serves its own port the same way), before the proxy builds its uvicorn server.
 - Serve routes a handle's calls on an event loop in a thread of its own, so in the proxy every
   frame a replica streams back crosses from that thread to the proxy's loop. One meeting's
   200 watchers on a 2-core Xeon: with the proxy's router on the proxy's own loop, p99 push
-  latency 87.9 and 96.2 ms against 117.4 and 135.7 ms, and the proxy used 30 % less CPU
+  latency 82.4 and 110.5 ms against 117.4-142.9 ms, and the proxy used 30 % less CPU
   (docs/benchmarks.md, "The proxy's router on the proxy's own loop"). Only the proxy
   changes: replicas keep Serve's default, and an operator's
   ``RAY_SERVE_RUN_ROUTER_IN_SEPARATE_LOOP`` setting wins everywhere.
