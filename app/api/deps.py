@@ -18,6 +18,7 @@ from app.login_guard import LoginGuard
 from app.ratelimit import RateLimited
 from app.security import AuthenticationError
 from persistence import Database, Meeting, Role, User, meeting_role, visible_meeting
+from persistence.quotas import QuotaExceeded
 from settings.config import Settings
 
 logger = logging.getLogger(__name__)
@@ -103,6 +104,11 @@ def authenticated_user(
 
 
 CurrentUser = Annotated[User, Depends(get_current_user)]
+
+
+def quota_refused(e: QuotaExceeded) -> HTTPException:
+    """429 for a cap the meeting's owner reached, with ``Retry-After`` when waiting helps."""
+    return HTTPException(status.HTTP_429_TOO_MANY_REQUESTS, e.detail, headers=e.headers)
 
 
 def rate_limited(e: RateLimited) -> HTTPException:

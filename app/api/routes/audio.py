@@ -21,6 +21,7 @@ from app.api.deps import (
     SettingsDep,
     TokenDep,
     authenticated_user,
+    quota_refused,
 )
 from app.api.languages import LanguagesDep, check_languages
 from app.api.transcript_guard import refuse_silent_replacement
@@ -138,7 +139,7 @@ def admit_upload(
             check_job_slot(session, settings, meeting.owner_id)
             left = remaining_audio_bytes(session, settings, meeting.owner_id)
         except QuotaExceeded as e:
-            raise HTTPException(429, e.detail, headers=e.headers) from e
+            raise quota_refused(e) from e
     return Admission(meeting_id, meeting.owner_id, min(settings.max_upload_bytes, left))
 
 
@@ -184,7 +185,7 @@ def _queue_job(
     except (JobAlreadyActiveError, QuotaExceeded) as e:
         staging.unlink(missing_ok=True)
         if isinstance(e, QuotaExceeded):
-            raise HTTPException(429, e.detail, headers=e.headers) from e
+            raise quota_refused(e) from e
         raise HTTPException(status.HTTP_409_CONFLICT, ALREADY_PROCESSING) from e
     audio_path = staging.with_name(f"{job_id}.audio")
     os.replace(staging, audio_path)

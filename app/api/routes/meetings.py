@@ -18,6 +18,7 @@ from app.api.deps import (
     SessionDep,
     SettingsDep,
     VisibleMeeting,
+    quota_refused,
     rate_limited,
 )
 from app.api.languages import LanguagesDep, check_languages
@@ -58,7 +59,7 @@ def create_meeting_route(
     try:
         check_meeting_slot(session, settings, user.id)
     except QuotaExceeded as e:
-        raise HTTPException(status.HTTP_429_TOO_MANY_REQUESTS, e.detail) from e
+        raise quota_refused(e) from e
     meeting = create_meeting(session, owner_id=user.id, title=body.title)
     if body.language is not None or body.translate_to is not None:
         set_language_settings(
@@ -166,7 +167,7 @@ def add_meeting_member(
     try:
         check_member_slot(session, settings, meeting.id, member.id)
     except QuotaExceeded as e:
-        raise HTTPException(status.HTTP_429_TOO_MANY_REQUESTS, e.detail) from e
+        raise quota_refused(e) from e
     share_meeting(session, meeting.id, member.id, body.role)
     session.commit()
     logger.info("meeting %s shared with user %s as %s", meeting.id, member.id, body.role)
